@@ -1,9 +1,15 @@
 import '../util/polyfills.js';
 import { Command } from 'commander';
+import { register as registerAkd } from './commands/akd.js';
 
-// Commands register themselves lazily: heavy modules (libp2p, fastify, level) load only when the
-// command that needs them runs, so `chorus --help` starts fast.
+// Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
+// inside the action handlers, so `chorus --help` starts fast.
 const program = new Command();
-program.name('chorus').description('Chorus: audit Key Transparency logs together with other organisations');
+program
+  .name('chorus')
+  .description('Chorus: audit Key Transparency logs together with other organisations')
+  .showHelpAfterError();
+
+registerAkd(program);
 
 await program.parseAsync(process.argv);
