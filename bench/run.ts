@@ -1,16 +1,13 @@
-// `npm run bench [-- NAME…]`: runs the named benchmarks (all when none), each printing JSON lines.
+// `npm run bench [-- NAME… [--flags]]`: runs the named benchmarks (all when none); each prints
+// JSON lines on stdout.
 import '../src/util/polyfills.js';
 
-type Bench = { run(args: string[]): Promise<void> };
-const benches: Record<string, () => Promise<Bench>> = {};
-
-export function registerBench(name: string, load: () => Promise<Bench>): void {
-  benches[name] = load;
+interface Bench {
+  run(flags: string[]): Promise<void>;
 }
 
-const known: Record<string, () => Promise<Bench>> = {
-  ...benches,
-};
+// One entry per benchmark module in bench/.
+const known: Record<string, () => Promise<Bench>> = {};
 
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('-'));
