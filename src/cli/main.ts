@@ -1,6 +1,9 @@
 import '../util/polyfills.js';
 import { Command } from 'commander';
 import { register as registerAkd } from './commands/akd.js';
+import { register as registerInit } from './commands/init.js';
+import { register as registerStart } from './commands/start.js';
+import { register as registerVerifySignature } from './commands/verify-signature.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -10,6 +13,9 @@ program
   .description('Chorus: audit Key Transparency logs together with other organisations')
   .showHelpAfterError();
 
+registerInit(program);
+registerStart(program);
+registerVerifySignature(program);
 registerAkd(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,101 @@
+// The Plexi-compatible API (design §7, shared/PLEXI-CLIENT.md): what the `plexi` CLI requests,
+// with plexi_core's field names, types and status codes, at the root of the host.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Auditor } from '../node/auditor.js';
+import { BadRequestError, NotFoundError } from '../node/errors.js';
+import type { NamespaceView } from '../node/namespace-view.js';
+import { signatureResponseToJson } from '../plexi/signature-response.js';
+import { fromHex, toHex } from '../util/bytes.js';
+import { parseU64 } from '../util/u64.js';
+import { u64 } from '../util/schema.js';
+import { DecodeError } from '../util/errors.js';
+
+export interface LastVerifiedEpoch {
+  jobId: string;
+  epoch: bigint;
+  startHash: Uint8Array;
+  endHash: Uint8Array;
+  timestamp: bigint;
+}
+
+export interface PlexiRoutesContext {
+  auditor: Auditor;
+  namespaces: NamespaceView;
+  lastVerifiedEpoch?: (ns: string) => Promise<LastVerifiedEpoch | undefined>;
+}
+
+const digestHex = z.string({ error: 'must be a hex string' }).regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex (64 digits)' });
+
+export const submissionBody = z
+  .object({
+    epoch: u64,
+    digest: digestHex,
+    previous: digestHex.nullish(),
+  })
+  .strict();
+
+const nsParams = z.object({ ns: z.string().max(256) });
+const epochParams = z.object({ ns: z.string().max(256), epoch: z.string() });
+
+export function parseEpochParam(text: string): bigint {
+  try {
+    return parseU64(text, 'epoch');
+  } catch (err) {
+    throw new BadRequestError((err as DecodeError).message, 'bad-epoch');
+  }
+}
+
+export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContext): void {
+  app.get('/info', async () => ({
+    keys: ctx.auditor.keyring.infos().map((k) => ({ public_key: toHex(k.publicKey), not_before: k.notBefore })),
+    logs: ctx.auditor.namespaceNames(),
+  }));
+
+  app.get('/namespaces', async () => ({ namespaces: await ctx.namespaces.all() }));
+
+  app.get('/namespaces/:ns', { schema: { params: nsParams } }, async (req) => {
+    const { ns } = req.params as z.infer<typeof nsParams>;
+    return ctx.namespaces.info(ns);
+  });
+
+  app.get('/namespaces/:ns/audits/:epoch', { schema: { params: epochParams } }, async (req) => {
+    const { ns, epoch } = req.params as z.infer<typeof epochParams>;
+    const e = parseEpochParam(epoch);
+    const sig = await ctx.auditor.signature(ns, e);
+    if (!sig) throw new NotFoundError(`no signature for epoch ${e} of namespace "${ns}"`);
+    return signatureResponseToJson(sig);
+  });
+
+  app.get('/namespaces/:ns/last-verified-epoch', { schema: { params: nsParams } }, async (req) => {
+    const { ns } = req.params as z.infer<typeof nsParams>;
+    ctx.auditor.namespaceConfig(ns);
+    const lve = ctx.lastVerifiedEpoch ? await ctx.lastVerifiedEpoch(ns) : undefined;
+    if (!lve) throw new NotFoundError(`no epoch of namespace "${ns}" has been verified yet`);
+    return { job_id: lve.jobId, epoch: lve.epoch, start_hash: toHex(lve.startHash), end_hash: toHex(lve.endHash), timestamp: lve.timestamp };
+  });
+
+  app.post(
+    '/namespaces/:ns/audits',
+    {
+      schema: { params: nsParams, body: submissionBody },
+      // Authentication happens before the body is read: an unauthenticated client learns nothing
+      // and costs no parsing.
+      onRequest: async (req) => {
+        const { ns } = req.params as { ns: string };
+        ctx.auditor.authorize(ns, req.headers.authorization);
+      },
+    },
+    async (req) => {
+      const { ns } = req.params as z.infer<typeof nsParams>;
+      const body = req.body as z.infer<typeof submissionBody>;
+      const submission = { epoch: body.epoch, digest: fromHex(body.digest, 32, 'digest') } as {
+        epoch: bigint;
+        digest: Uint8Array;
+        previous?: Uint8Array;
+      };
+      if (body.previous) submission.previous = fromHex(body.previous, 32, 'previous');
+      return signatureResponseToJson(await ctx.auditor.submit(ns, submission));
+    },
+  );
+}

@@ -1,0 +1,65 @@
+// The commented example configuration `chorus init` writes.
+export interface TemplateNamespace {
+  name: string;
+  tokenSha256: string;
+  status?: 'Initialization' | 'Online' | 'Disabled';
+  root?: string;
+  configuration?: 'whatsapp_v1' | 'experimental';
+  domainLabel?: string;
+}
+
+export interface TemplateOptions {
+  httpPort: number;
+  keyFile: string;
+  notBefore: bigint;
+  namespaces: TemplateNamespace[];
+}
+
+function namespaceBlock(ns: TemplateNamespace): string {
+  const lines = [
+    `  - name: ${JSON.stringify(ns.name)}`,
+    `    # Initialization: the first epoch the log submits becomes the root. Online needs a root.`,
+    `    # Disabled: nothing is signed.`,
+    `    status: ${ns.status ?? 'Initialization'}`,
+    `    # root: "EPOCH/HEX_DIGEST"   # the trust anchor; it is signed when the node starts`,
+  ];
+  if (ns.root) lines.push(`    root: ${JSON.stringify(ns.root)}`);
+  lines.push(`    configuration: ${ns.configuration ?? 'whatsapp_v1'}   # AKD configuration: whatsapp_v1 | experimental`);
+  if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
+  lines.push(
+    `    source: push   # the log POSTs each epoch to /namespaces/{name}/audits`,
+    `    # SHA-256 of the bearer token the log presents (the token itself is never stored).`,
+    `    token_sha256: ${ns.tokenSha256}`,
+  );
+  return lines.join('\n');
+}
+
+export function renderConfig(o: TemplateOptions): string {
+  return [
+    '# Chorus node configuration (YAML). Relative paths resolve against this file\'s folder.',
+    '# Validate and run with: chorus start --config <this file>',
+    '',
+    '# Where the LevelDB database ("db/") lives. Back this folder up: it holds every signature.',
+    'data_dir: .',
+    '',
+    '# Ed25519 signing keys (PKCS#8 PEM, mode 0600). During a rotation list both; the key with the',
+    '# latest not_before (ms since the Unix epoch) that is not in the future signs.',
+    'keys:',
+    `  - file: ${JSON.stringify(o.keyFile)}`,
+    `    not_before: ${o.notBefore}`,
+    '',
+    '# fatal | error | warn | info | debug | trace | silent',
+    'log_level: info',
+    '',
+    'http:',
+    '  host: 127.0.0.1        # listen address; 0.0.0.0 to serve other hosts',
+    `  port: ${o.httpPort}`,
+    '  body_limit_bytes: 16384',
+    '  # public_url: https://auditor.example.org   # how clients reach this node',
+    '',
+    '# The logs this node audits.',
+    o.namespaces.length ? 'namespaces:' : 'namespaces: []',
+    ...o.namespaces.map(namespaceBlock),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,149 @@
+// The node's configuration file (YAML, so the example can carry comments), validated with zod at
+// start; every error names the offending field. Relative paths resolve against the file's folder.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from '../util/errors.js';
+import { fromHex } from '../util/bytes.js';
+import { U64_MAX } from '../util/u64.js';
+
+export const NAMESPACE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+const rootSchema = z
+  .string()
+  .regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/, { error: 'must be "EPOCH/DIGEST" with a decimal epoch and a 32-byte hex digest' })
+  .refine((s) => BigInt(s.split('/')[0] as string) <= U64_MAX, { error: 'epoch must be at most 2^64-1' });
+
+const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
+const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());
+
+const namespaceSchema = z
+  .object({
+    name: z.string().regex(NAMESPACE_NAME_RE, { error: 'letters, digits, ".", "_" and "-" only (1-128), starting with a letter or digit' }),
+    status: z.enum(['Initialization', 'Online', 'Disabled']).default('Initialization'),
+    root: rootSchema.nullish(),
+    configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
+    domain_label: z.string().min(1).nullish(),
+    source: z.enum(['push']).default('push'),
+    token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
+  })
+  .strict()
+  .superRefine((ns, ctx) => {
+    if (ns.status === 'Online' && !ns.root) {
+      ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
+    }
+    if (ns.configuration === 'experimental' && !ns.domain_label) {
+      ctx.addIssue({ code: 'custom', path: ['domain_label'], message: 'the experimental configuration needs a domain label' });
+    }
+  });
+
+const configSchema = z
+  .object({
+    data_dir: z.string().default('.'),
+    keys: z
+      .array(z.object({ file: z.string(), not_before: z.union([z.bigint(), z.number().int()]).transform(BigInt).pipe(z.bigint().min(0n).max(U64_MAX)).default(0n) }).strict())
+      .min(1)
+      .default([{ file: 'node.key', not_before: 0n }]),
+    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    http: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(8080),
+        body_limit_bytes: positiveInt.default(16 * 1024),
+        public_url: z.url().nullish(),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 }),
+    namespaces: z.array(namespaceSchema).default([]),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.namespaces.forEach((ns, i) => {
+      if (seen.has(ns.name)) ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${ns.name}"` });
+      seen.add(ns.name);
+    });
+  });
+
+export type RawConfig = z.output<typeof configSchema>;
+export type RawNamespaceConfig = z.output<typeof namespaceSchema>;
+
+export interface NamespaceConfig {
+  name: string;
+  status: 'Initialization' | 'Online' | 'Disabled';
+  root?: { epoch: bigint; digest: Uint8Array };
+  configuration: 'whatsapp_v1' | 'experimental';
+  domainLabel?: string;
+  source: 'push';
+  tokenSha256: Uint8Array;
+}
+
+export interface NodeConfig {
+  file: string;
+  dataDir: string;
+  /** Signing keys; the one with the latest `notBefore` not in the future signs. */
+  keys: { file: string; notBefore: bigint }[];
+  logLevel: RawConfig['log_level'];
+  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string };
+  namespaces: NamespaceConfig[];
+}
+
+function resolvePath(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+export function parseRoot(text: string): { epoch: bigint; digest: Uint8Array } {
+  const [e, d] = text.split('/') as [string, string];
+  return { epoch: BigInt(e), digest: fromHex(d, 32, 'root digest') };
+}
+
+/** Validate an already-parsed config document; `file` anchors relative paths. */
+export function configFromObject(doc: unknown, file: string): NodeConfig {
+  const parsed = configSchema.safeParse(doc ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
+    throw new ConfigError(issue.path.join('.'), `${issue.message}${more}`);
+  }
+  const c = parsed.data;
+  const base = dirname(resolve(file));
+  const dataDir = resolvePath(base, c.data_dir);
+  const http: NodeConfig['http'] = { host: c.http.host, port: c.http.port, bodyLimitBytes: c.http.body_limit_bytes };
+  if (c.http.public_url) http.publicUrl = c.http.public_url.replace(/\/+$/, '');
+  return {
+    file: resolve(file),
+    dataDir,
+    keys: c.keys.map((k) => ({ file: resolvePath(dataDir, k.file), notBefore: k.not_before })),
+    logLevel: c.log_level,
+    http,
+    namespaces: c.namespaces.map((ns) => {
+      const out: NamespaceConfig = {
+        name: ns.name,
+        status: ns.status,
+        configuration: ns.configuration,
+        source: ns.source,
+        tokenSha256: fromHex(ns.token_sha256, 32),
+      };
+      if (ns.root) out.root = parseRoot(ns.root);
+      if (ns.domain_label) out.domainLabel = ns.domain_label;
+      return out;
+    }),
+  };
+}
+
+export function loadConfig(file: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { intAsBigInt: true, uniqueKeys: true });
+  } catch (err) {
+    throw new ConfigError('', `config file ${file} is not valid YAML: ${(err as Error).message}`);
+  }
+  return configFromObject(doc, file);
+}

@@ -1,0 +1,97 @@
+// Opens the node's LevelDB and gives typed tables (sublevels with JSON values and codecs).
+// LevelDB's own LOCK file makes a second process on the same data directory fail to open; we turn
+// that into a clear error.
+import { Level } from 'level';
+import type { AbstractSublevel } from 'abstract-level';
+import { ChorusError } from '../util/errors.js';
+
+export class StoreLockedError extends ChorusError {
+  constructor(path: string) {
+    super(
+      'store-locked',
+      `the database at ${path} is in use by another process (LevelDB lock held): ` +
+        'two Chorus processes must never share one data directory',
+    );
+  }
+}
+
+export class StoreOpenError extends ChorusError {
+  constructor(path: string, cause: unknown) {
+    super('store-open-failed', `cannot open the database at ${path}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+export type RootDb = Level<string, string>;
+type Sub = AbstractSublevel<RootDb, string | Buffer | Uint8Array, string, string>;
+
+export async function openDatabase(path: string): Promise<RootDb> {
+  const db = new Level<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause;
+    if (cause?.message && /lock/i.test(cause.message)) throw new StoreLockedError(path);
+    throw new StoreOpenError(path, cause ?? err);
+  }
+  return db;
+}
+
+/** A sublevel holding JSON values of type J, exposed as domain values of type T. */
+export class Table<T, J> {
+  readonly sub: Sub;
+  constructor(
+    db: RootDb,
+    name: string,
+    private readonly encode: (v: T) => J,
+    private readonly decode: (j: J) => T,
+  ) {
+    this.sub = db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+  }
+
+  async get(key: string): Promise<T | undefined> {
+    const raw = await this.sub.get(key);
+    return raw === undefined ? undefined : this.decode(JSON.parse(raw) as J);
+  }
+
+  serialize(value: T): string {
+    return JSON.stringify(this.encode(value));
+  }
+
+  /** Entries in key order within [gte, lt), newest first when `reverse`. */
+  async *entries(range: { gte?: string; lt?: string; reverse?: boolean; limit?: number }): AsyncGenerator<[string, T]> {
+    for await (const [k, v] of this.sub.iterator({ ...range, limit: range.limit ?? -1 })) {
+      yield [k, this.decode(JSON.parse(v) as J)];
+    }
+  }
+}
+
+/** An atomic multi-table write. */
+export class Batch {
+  readonly #batch: ReturnType<RootDb['batch']>;
+  #size = 0;
+  constructor(db: RootDb) {
+    this.#batch = db.batch();
+  }
+  put<T, J>(table: Table<T, J>, key: string, value: T): this {
+    this.#batch.put(key, table.serialize(value), { sublevel: table.sub });
+    this.#size++;
+    return this;
+  }
+  putRaw(table: { sub: Sub }, key: string, value: string): this {
+    this.#batch.put(key, value, { sublevel: table.sub });
+    this.#size++;
+    return this;
+  }
+  del(table: { sub: Sub }, key: string): this {
+    this.#batch.del(key, { sublevel: table.sub });
+    this.#size++;
+    return this;
+  }
+  get size(): number {
+    return this.#size;
+  }
+  /** Writes atomically; `sync` waits for the OS to persist it (used for every signature). */
+  async write(sync: boolean): Promise<void> {
+    await this.#batch.write({ sync });
+  }
+}

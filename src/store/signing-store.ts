@@ -1,0 +1,153 @@
+// What this node signed, per namespace: the chain state, every signature, the digest index that
+// enforces uniqueness, and refused conflicting submissions. `checkAndSign` is the one place a
+// signature is created: serialised per namespace, decided by the pure chain rules, and written in
+// one synced LevelDB batch before anyone sees it (design §4.1, §4.7).
+import { decideSubmission, type ChainFacts, type Decision, type NamespaceStatus, type Submission } from '../consensus/chain-rules.js';
+import { toHex } from '../util/bytes.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { parseU64 } from '../util/u64.js';
+import { Batch, Table, type RootDb } from './database.js';
+import { nsEpochKey, nsRange, SEP } from './keys.js';
+import {
+  conflictFromJson,
+  conflictToJson,
+  namespaceStateFromJson,
+  namespaceStateToJson,
+  signedEpochFromJson,
+  signedEpochToJson,
+  type ConflictRecord,
+  type ConflictRecordJson,
+  type NamespaceState,
+  type NamespaceStateJson,
+  type SignedEpoch,
+  type SignedEpochJson,
+} from './records.js';
+
+/** Creates the signature for an epoch the rules allowed (called inside the namespace's lock). */
+export type Signer = (namespace: string, epoch: bigint, digest: Uint8Array) => Omit<SignedEpoch, 'previous'>;
+
+export type CheckAndSignResult =
+  | { kind: 'signed'; record: SignedEpoch; becameRoot: boolean }
+  | { kind: 'replayed'; record: SignedEpoch }
+  | { kind: 'rejected'; decision: Extract<Decision, { kind: 'reject' }> };
+
+export interface SigningStoreOptions {
+  /** Called after every batch that signed, inside the lock, to add more writes (e.g. observations). */
+  now: () => bigint;
+}
+
+export class SigningStore {
+  readonly states: Table<NamespaceState, NamespaceStateJson>;
+  readonly signatures: Table<SignedEpoch, SignedEpochJson>;
+  readonly digests: Table<bigint, string>;
+  readonly conflicts: Table<ConflictRecord, ConflictRecordJson>;
+  readonly #mutex = new KeyedMutex();
+  readonly #extraWrites: Array<(batch: Batch, record: SignedEpoch) => void> = [];
+
+  constructor(
+    private readonly db: RootDb,
+    private readonly options: SigningStoreOptions,
+  ) {
+    this.states = new Table(db, 'ns-state', namespaceStateToJson, namespaceStateFromJson);
+    this.signatures = new Table(db, 'signed', signedEpochToJson, signedEpochFromJson);
+    this.digests = new Table(db, 'digest-index', (e: bigint) => e.toString(), (s: string) => parseU64(s, 'epoch'));
+    this.conflicts = new Table(db, 'conflicts', conflictToJson, conflictFromJson);
+  }
+
+  /** Lets later layers (gossip) add writes to the same atomic batch as each new signature. */
+  onSign(addWrites: (batch: Batch, record: SignedEpoch) => void): void {
+    this.#extraWrites.push(addWrites);
+  }
+
+  async namespaceState(ns: string): Promise<NamespaceState | undefined> {
+    return this.states.get(ns);
+  }
+
+  /** Creates the namespace's state if absent (no root yet: the first signed epoch becomes it). */
+  async ensureNamespace(ns: string): Promise<NamespaceState> {
+    return this.#mutex.run(ns, async () => {
+      const existing = await this.states.get(ns);
+      if (existing) return existing;
+      const state: NamespaceState = { name: ns, status: 'Initialization', signedCount: 0n };
+      await new Batch(this.db).put(this.states, ns, state).write(true);
+      return state;
+    });
+  }
+
+  async signedEpoch(ns: string, epoch: bigint): Promise<SignedEpoch | undefined> {
+    return this.signatures.get(nsEpochKey(ns, epoch));
+  }
+
+  /** Signed epochs of a namespace in epoch order (newest first with `reverse`). */
+  async *signedEpochs(ns: string, opts: { from?: bigint; to?: bigint; reverse?: boolean; limit?: number } = {}): AsyncGenerator<SignedEpoch> {
+    const range = nsRange(ns);
+    const gte = opts.from !== undefined ? nsEpochKey(ns, opts.from) : range.gte;
+    const lt = opts.to !== undefined ? nsEpochKey(ns, opts.to) + SEP : range.lt;
+    for await (const [, v] of this.signatures.entries({ gte, lt, reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })) yield v;
+  }
+
+  async listConflicts(ns?: string): Promise<ConflictRecord[]> {
+    const out: ConflictRecord[] = [];
+    for await (const [, c] of this.conflicts.entries(ns ? nsRange(ns) : {})) out.push(c);
+    return out;
+  }
+
+  /**
+   * The only way a signature is made. `status` is the effective status (configuration may disable
+   * a namespace). Concurrent calls for one namespace run one after another.
+   */
+  async checkAndSign(ns: string, status: NamespaceStatus | undefined, submission: Submission, sign: Signer): Promise<CheckAndSignResult> {
+    return this.#mutex.run(ns, async () => {
+      const state = (await this.states.get(ns)) ?? { name: ns, status: 'Initialization' as const, signedCount: 0n };
+      const [signedAt, signedPrev, digestAt] = await Promise.all([
+        this.signatures.get(nsEpochKey(ns, submission.epoch)),
+        submission.epoch > 0n ? this.signatures.get(nsEpochKey(ns, submission.epoch - 1n)) : Promise.resolve(undefined),
+        this.digests.get(`${ns}${SEP}${toHex(submission.digest)}`),
+      ]);
+      const facts: ChainFacts = { status: status ?? state.status };
+      if (state.root) facts.root = state.root;
+      if (state.head) facts.head = state.head;
+      if (signedAt) facts.signedAtEpoch = signedAt.digest;
+      if (signedPrev) facts.signedAtPreviousEpoch = signedPrev.digest;
+      if (digestAt !== undefined) facts.digestSignedAt = digestAt;
+
+      const decision = decideSubmission(facts, submission);
+      switch (decision.kind) {
+        case 'replay':
+          return { kind: 'replayed', record: signedAt as SignedEpoch };
+        case 'reject':
+          if (decision.conflict && signedAt) await this.#recordConflict(ns, submission, signedAt.digest);
+          return { kind: 'rejected', decision };
+        case 'sign': {
+          const record: SignedEpoch = { ...sign(ns, submission.epoch, submission.digest) };
+          if (submission.previous) record.previous = submission.previous;
+          const head = { epoch: record.epoch, digest: record.digest };
+          const next: NamespaceState = {
+            name: ns,
+            status: 'Online',
+            root: decision.becomesRoot ? head : (state.root ?? head),
+            head,
+            signedCount: state.signedCount + 1n,
+          };
+          const batch = new Batch(this.db)
+            .put(this.signatures, nsEpochKey(ns, record.epoch), record)
+            .put(this.digests, `${ns}${SEP}${toHex(record.digest)}`, record.epoch)
+            .put(this.states, ns, next);
+          for (const add of this.#extraWrites) add(batch, record);
+          await batch.write(true);
+          return { kind: 'signed', record, becameRoot: decision.becomesRoot };
+        }
+      }
+    });
+  }
+
+  async #recordConflict(ns: string, s: Submission, signedDigest: Uint8Array): Promise<void> {
+    const key = `${nsEpochKey(ns, s.epoch)}${SEP}${toHex(s.digest)}`;
+    const now = this.options.now();
+    const prev = await this.conflicts.get(key);
+    const record: ConflictRecord = prev
+      ? { ...prev, lastSeen: now, count: prev.count + 1n }
+      : { namespace: ns, epoch: s.epoch, signedDigest, submittedDigest: s.digest, firstSeen: now, lastSeen: now, count: 1n };
+    await new Batch(this.db).put(this.conflicts, key, record).write(true);
+  }
+}
