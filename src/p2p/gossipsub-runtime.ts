@@ -1,0 +1,31 @@
+// @libp2p/gossipsub 17 exports a `GossipSub` interface that omits methods the implementation has
+// and that async validation and scoring need. Declare them here, typed from the source of
+// gossipsub.ts (17.1.1), instead of casting to `any`.
+import type { GossipSub, TopicValidatorResult } from '@libp2p/gossipsub';
+import type { PeerScoreParams, PeerScoreStatsDump } from '@libp2p/gossipsub/score';
+import { ChorusError } from '../util/errors.js';
+
+export interface GossipSubRuntime extends GossipSub {
+  /** Required with `asyncValidation: true`: forwards on accept, applies P4 on reject. */
+  reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
+  getScore(peerId: string): number;
+  getMeshPeers(topic: string): string[];
+  dumpPeerScoreStats(): PeerScoreStatsDump;
+  /**
+   * The live PeerScore. Its `params.topics` is the map the score function reads on every call;
+   * topics subscribed after construction get their parameters added there (see host.ts).
+   */
+  readonly score: { readonly params: PeerScoreParams };
+}
+
+export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
+  const rt = pubsub as GossipSubRuntime;
+  // Fail at start-up, not at the first message, if a gossipsub upgrade renamed these.
+  for (const m of ['reportMessageValidationResult', 'getScore', 'getMeshPeers', 'dumpPeerScoreStats'] as const) {
+    if (typeof rt[m] !== 'function') throw new ChorusError('p2p-incompatible', `@libp2p/gossipsub has no ${m}(); check the version`);
+  }
+  if (typeof rt.score?.params?.topics !== 'object') {
+    throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.params.topics; check the version');
+  }
+  return rt;
+}

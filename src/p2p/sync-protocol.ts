@@ -1,0 +1,197 @@
+// `/chorus/1/sync/1.0.0`: request/response over a fresh libp2p stream. Exactly one
+// length-prefixed request, then one length-prefixed response, then both sides close. Payloads are
+// opaque bytes here (the node encodes SyncRequest/SyncResponse). Each side enforces its size caps
+// and a deadline; inbound streams are bounded per peer so one peer cannot pin our handler.
+import type { Libp2p, Stream, Connection } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { Logger } from 'pino';
+import { ChorusError, ConfigError, errorMessage } from '../util/errors.js';
+import { HostStateError, SyncOversizeError, SyncProtocolError, SyncTimeoutError } from './errors.js';
+import { readFrame, writeFrame } from './framing.js';
+
+export const SYNC_PROTOCOL = '/chorus/1/sync/1.0.0';
+
+export interface SyncLimits {
+  /** Largest request accepted (inbound) or sent (outbound). */
+  maxRequestBytes: number;
+  /** Largest response sent (inbound) or accepted (outbound, overridable per request). */
+  maxResponseBytes: number;
+  /** Deadline for a whole exchange, both sides (outbound overridable per request). */
+  timeoutMs: number;
+  /** Inbound sync streams served at once for one peer, over all its connections. */
+  maxInboundStreamsPerPeer: number;
+}
+
+export const DEFAULT_SYNC_LIMITS: SyncLimits = {
+  maxRequestBytes: 64 * 1024,
+  maxResponseBytes: 4 * 1024 * 1024,
+  timeoutMs: 10_000,
+  maxInboundStreamsPerPeer: 4,
+};
+
+export type SyncHandler = (request: Uint8Array, peerId: string) => Promise<Uint8Array>;
+
+export interface SyncRequestOptions {
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+export interface SyncStats {
+  inbound: { served: number; busy: number; failed: number; oversize: number; timeout: number };
+  outbound: { ok: number; failed: number; oversize: number; timeout: number };
+}
+
+function checkLimits(limits: SyncLimits): SyncLimits {
+  for (const [k, v] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`sync.${k}`, `must be a positive integer, got ${String(v)}`);
+  }
+  return limits;
+}
+
+export class SyncService {
+  readonly limits: SyncLimits;
+  private readonly node: Libp2p;
+  private readonly log: Logger;
+  private handler: SyncHandler | undefined;
+  private registered = false;
+  private running = false;
+  private readonly inflight = new Map<string, number>();
+  private readonly counters: SyncStats = {
+    inbound: { served: 0, busy: 0, failed: 0, oversize: 0, timeout: 0 },
+    outbound: { ok: 0, failed: 0, oversize: 0, timeout: 0 },
+  };
+
+  constructor(node: Libp2p, limits: Partial<SyncLimits>, logger: Logger) {
+    this.node = node;
+    this.limits = checkLimits({ ...DEFAULT_SYNC_LIMITS, ...limits });
+    this.log = logger;
+  }
+
+  /** Set (or replace) the request handler; registers the protocol if the host runs. */
+  async setHandler(handler: SyncHandler): Promise<void> {
+    this.handler = handler;
+    if (this.running) await this.register();
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    if (this.handler !== undefined) await this.register();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.registered) {
+      this.registered = false;
+      await this.node.unhandle(SYNC_PROTOCOL);
+    }
+  }
+
+  stats(): SyncStats {
+    return { inbound: { ...this.counters.inbound }, outbound: { ...this.counters.outbound } };
+  }
+
+  private async register(): Promise<void> {
+    if (this.registered) return;
+    this.registered = true;
+    await this.node.handle(SYNC_PROTOCOL, (stream, connection) => this.serve(stream, connection), {
+      // libp2p's own cap is per connection; ours (in serve) is per peer across connections.
+      maxInboundStreams: this.limits.maxInboundStreamsPerPeer,
+    });
+  }
+
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const active = this.inflight.get(peer) ?? 0;
+    if (active >= this.limits.maxInboundStreamsPerPeer) {
+      this.counters.inbound.busy++;
+      this.log.warn({ peer, active }, 'sync: too many concurrent requests from peer; stream reset');
+      stream.abort(new SyncProtocolError('too many concurrent sync requests'));
+      return;
+    }
+    this.inflight.set(peer, active + 1);
+    const { timeoutMs, maxRequestBytes, maxResponseBytes } = this.limits;
+    const signal = AbortSignal.timeout(timeoutMs);
+    const onAbort = (): void => stream.abort(new SyncTimeoutError(peer, timeoutMs));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const request = await readFrame(stream, maxRequestBytes, 'request');
+      if (request === undefined) throw new SyncProtocolError('stream closed before a request arrived');
+      const handler = this.handler;
+      if (handler === undefined) throw new SyncProtocolError('no sync handler installed');
+      const response = await handler(request, peer);
+      if (response.byteLength > maxResponseBytes) {
+        // The node must page its responses; sending this would only make the peer fail.
+        throw new SyncOversizeError('response', maxResponseBytes, response.byteLength);
+      }
+      await writeFrame(stream, response, signal);
+      await stream.close({ signal });
+      this.counters.inbound.served++;
+    } catch (err) {
+      const timedOut = signal.aborted;
+      if (timedOut) this.counters.inbound.timeout++;
+      else if (err instanceof SyncOversizeError) this.counters.inbound.oversize++;
+      else this.counters.inbound.failed++;
+      const level = err instanceof SyncOversizeError && err.which === 'response' ? 'error' : 'warn';
+      this.log[level]({ peer, err: timedOut ? 'timeout' : errorMessage(err) }, 'sync: inbound request failed; stream reset');
+      stream.abort(err instanceof Error ? err : new SyncProtocolError(errorMessage(err)));
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      const n = (this.inflight.get(peer) ?? 1) - 1;
+      if (n <= 0) this.inflight.delete(peer);
+      else this.inflight.set(peer, n);
+    }
+  }
+
+  /** Send one request to `peerId` and return its response bytes. */
+  async request(peerId: string, request: Uint8Array, options: SyncRequestOptions = {}): Promise<Uint8Array> {
+    if (!this.running) throw new HostStateError('requestSync: host is not running');
+    const timeoutMs = options.timeoutMs ?? this.limits.timeoutMs;
+    const maxResponseBytes = options.maxResponseBytes ?? this.limits.maxResponseBytes;
+    if (request.byteLength > this.limits.maxRequestBytes) {
+      this.counters.outbound.oversize++;
+      throw new SyncOversizeError('request', this.limits.maxRequestBytes, request.byteLength);
+    }
+    let target;
+    try {
+      target = peerIdFromString(peerId);
+    } catch (err) {
+      throw new SyncProtocolError(`invalid peer id ${JSON.stringify(peerId)}`, { cause: err });
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    let stream: Stream;
+    try {
+      stream = await this.node.dialProtocol(target, SYNC_PROTOCOL, { signal });
+    } catch (err) {
+      return this.outboundFailure(peerId, timeoutMs, signal, err, 'cannot open a sync stream');
+    }
+    const onAbort = (): void => stream.abort(new SyncTimeoutError(peerId, timeoutMs));
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await writeFrame(stream, request, signal);
+      await stream.close({ signal }); // half-close: exactly one request per stream
+      const response = await readFrame(stream, maxResponseBytes, 'response');
+      if (response === undefined) throw new SyncProtocolError(`${peerId} closed the sync stream without a response`);
+      this.counters.outbound.ok++;
+      return response;
+    } catch (err) {
+      stream.abort(err instanceof Error ? err : new SyncProtocolError(errorMessage(err)));
+      return this.outboundFailure(peerId, timeoutMs, signal, err, 'sync exchange failed');
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private outboundFailure(peerId: string, timeoutMs: number, signal: AbortSignal, err: unknown, what: string): never {
+    if (signal.aborted) {
+      this.counters.outbound.timeout++;
+      throw new SyncTimeoutError(peerId, timeoutMs);
+    }
+    if (err instanceof SyncOversizeError) {
+      this.counters.outbound.oversize++;
+      throw err;
+    }
+    this.counters.outbound.failed++;
+    if (err instanceof ChorusError) throw err;
+    throw new SyncProtocolError(`${what} with ${peerId}: ${errorMessage(err)}`, { cause: err });
+  }
+}
