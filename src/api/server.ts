@@ -33,7 +33,7 @@ export function createServer(opts: ServerOptions): FastifyInstance {
   });
 
   // Integers in request bodies become bigint; malformed JSON is a 400 with the parser's reason.
-  app.removeContentTypeParser('application/json');
+  app.removeAllContentTypeParsers(); // JSON only: anything else is a 415
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
