@@ -13,9 +13,15 @@ export interface BackoffPolicy {
   factor: number;
   /** Fraction of the delay randomised (0.2: ±20%). */
   jitter: number;
+  /**
+   * A connection that closes sooner than this counts as a failed attempt. Without it a peer that
+   * completes the handshake and then drops us (it blocked us, it is shutting down) would be
+   * re-dialled at `initialMs` forever, since each short-lived connection reset the backoff.
+   */
+  stableMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000, factor: 2, jitter: 0.2 };
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 5_000 };
 
 /** Delay before retry number `attempt` (0-based). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
@@ -47,10 +53,13 @@ export interface RedialerOptions {
   logger: Logger;
   timers?: Timers;
   random?: () => number;
+  clock?: () => number;
 }
 
 interface PeerState {
   attempt: number;
+  /** When the current connection came up, if connected. */
+  connectedAt: number | undefined;
   timer: unknown;
   dialling: boolean;
   nextAt: number | undefined;
@@ -69,6 +78,7 @@ export class Redialer {
   private readonly opts: RedialerOptions;
   private readonly timers: Timers;
   private readonly random: () => number;
+  private readonly clock: () => number;
   private readonly peers = new Map<string, PeerState>();
   private running = false;
 
@@ -77,11 +87,12 @@ export class Redialer {
     this.policy = { ...DEFAULT_BACKOFF, ...options.policy };
     this.timers = options.timers ?? nodeTimers;
     this.random = options.random ?? Math.random;
+    this.clock = options.clock ?? Date.now;
   }
 
   /** Peers to keep connected; call before start. */
   track(peerId: string): void {
-    if (!this.peers.has(peerId)) this.peers.set(peerId, { attempt: 0, timer: undefined, dialling: false, nextAt: undefined });
+    if (!this.peers.has(peerId)) this.peers.set(peerId, { attempt: 0, connectedAt: undefined, timer: undefined, dialling: false, nextAt: undefined });
   }
 
   isTracked(peerId: string): boolean {
@@ -102,14 +113,20 @@ export class Redialer {
   onConnected(peerId: string): void {
     const state = this.peers.get(peerId);
     if (state === undefined) return;
-    state.attempt = 0;
+    state.connectedAt = this.clock();
     this.cancel(state);
   }
 
   onDisconnected(peerId: string): void {
-    // The first retry after a drop waits initialMs: an immediate re-dial of a peer that just
-    // closed on us tends to race its shutdown.
-    if (this.peers.has(peerId)) this.schedule(peerId, this.policy.initialMs);
+    const state = this.peers.get(peerId);
+    if (state === undefined) return;
+    // The backoff only resets after a connection that stayed up; the first retry after a drop
+    // still waits initialMs, since an immediate re-dial tends to race the peer's shutdown.
+    if (state.connectedAt !== undefined && this.clock() - state.connectedAt >= this.policy.stableMs) state.attempt = 0;
+    state.connectedAt = undefined;
+    const delay = backoffDelay(state.attempt, this.policy, this.random);
+    state.attempt++;
+    this.schedule(peerId, delay);
   }
 
   /** After an unblock: try again at once. */
@@ -144,14 +161,10 @@ export class Redialer {
 
   private async attempt(peerId: string, state: PeerState): Promise<void> {
     if (!this.running || this.opts.isBlocked(peerId)) return;
-    if (this.opts.isConnected(peerId)) {
-      state.attempt = 0;
-      return;
-    }
+    if (this.opts.isConnected(peerId)) return;
     state.dialling = true;
     try {
       await this.opts.dial(peerId);
-      state.attempt = 0;
     } catch (err) {
       const delay = backoffDelay(state.attempt, this.policy, this.random);
       state.attempt++;
@@ -161,7 +174,12 @@ export class Redialer {
       return;
     }
     state.dialling = false;
-    // A connection can drop between the dial and now; make sure we are not left idle.
-    if (!this.opts.isConnected(peerId)) this.schedule(peerId, this.policy.initialMs);
+    // A connection can drop between the dial and now (its disconnect event found us dialling,
+    // so nothing was scheduled): make sure we are not left idle.
+    if (!this.opts.isConnected(peerId)) {
+      const delay = backoffDelay(state.attempt, this.policy, this.random);
+      state.attempt++;
+      this.schedule(peerId, delay);
+    }
   }
 }

@@ -38,7 +38,7 @@ class FakeTimers implements Timers {
 }
 
 describe('backoffDelay', () => {
-  const policy = { initialMs: 100, maxMs: 2_000, factor: 2, jitter: 0 };
+  const policy = { initialMs: 100, maxMs: 2_000, factor: 2, jitter: 0, stableMs: 1_000 };
   test('grows exponentially and is capped', () => {
     expect([0, 1, 2, 3, 4, 5, 10, 1000].map((a) => backoffDelay(a, policy))).toEqual([
       100, 200, 400, 800, 1600, 2000, 2000, 2000,
@@ -70,9 +70,10 @@ describe('Redialer', () => {
       },
       isConnected: (p) => connected.has(p),
       isBlocked: (p) => blocked.has(p),
-      policy: { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0 },
+      policy: { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0, stableMs: 1_000 },
       logger,
       timers,
+      clock: () => timers.now,
     });
     r.track('A');
     return { r, timers, dials, connected, blocked };
@@ -91,18 +92,43 @@ describe('Redialer', () => {
     expect(timers.size).toBe(0);
   });
 
-  test('a disconnect schedules a re-dial; the backoff resets after a success', async () => {
+  test('a disconnect schedules a re-dial after initialMs', async () => {
     const { r, timers, dials, connected } = setup(0);
     r.start();
     await timers.advance(0);
     expect(dials).toHaveLength(1);
+    r.onConnected('A');
+    await timers.advance(5_000);
     connected.delete('A');
     r.onDisconnected('A');
     await timers.advance(99);
     expect(dials).toHaveLength(1);
     await timers.advance(1);
     expect(dials).toHaveLength(2);
-    expect(r.status()[0]?.attempt).toBe(0);
+  });
+
+  test('connections that drop at once count as failures (no tight reconnect loop); a stable one resets', async () => {
+    const { r, timers, connected } = setup(0);
+    r.start();
+    await timers.advance(0);
+    const flap = async (upMs: number): Promise<void> => {
+      r.onConnected('A');
+      await timers.advance(upMs);
+      connected.delete('A');
+      r.onDisconnected('A');
+    };
+    timers.delays.length = 0;
+    await flap(5); // peer accepted the handshake, then dropped us (e.g. it blocked us)
+    await timers.advance(5_000);
+    await flap(5);
+    await timers.advance(5_000);
+    await flap(5);
+    await timers.advance(5_000);
+    expect(timers.delays).toEqual([100, 200, 400]);
+    expect(r.status()[0]?.attempt).toBe(3);
+    await flap(1_000); // stayed up: backoff starts over
+    expect(timers.delays.at(-1)).toBe(100);
+    expect(r.status()[0]?.attempt).toBe(1);
   });
 
   test('a blocked peer is never dialled; kick() after unblocking dials at once', async () => {
