@@ -1,0 +1,117 @@
+// Equivocation proofs (design §3, §4.5) as pure functions: building the canonical proof from two
+// observations, checking a proof against a roster, and finding a conflict among what is known
+// for one (namespace, epoch). Signature checks are passed in, so these run anywhere.
+import { createHash } from 'node:crypto';
+import { EquivocationProofType } from '../proto/index.js';
+import { bytesEqual, compareBytes, toHex } from '../util/bytes.js';
+import { DecodeError } from '../util/errors.js';
+import { observationFromRaw, observationToProto, observationSignedBytes, type Observation } from './observation.js';
+import type { Roster } from './roster.js';
+
+export interface EquivocationProof {
+  first: Observation; // first.digest < second.digest (bytewise)
+  second: Observation;
+}
+
+/**
+ * - `auditor-equivocation`: one roster auditor's key signed two digests (that auditor is convicted);
+ * - `log-equivocation`: the log's own key signed two digests;
+ * - `split-view`: two different signers saw different digests (the log showed them different trees).
+ */
+export type EquivocationKind = 'auditor-equivocation' | 'log-equivocation' | 'split-view';
+
+export const MAX_PROOF_BYTES = 2048;
+
+export class ProofDecodeError extends DecodeError {}
+
+export type SignatureVerifier = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+
+/** Orders two conflicting observations canonically; throws if they do not conflict. */
+export function makeEquivocationProof(a: Observation, b: Observation): EquivocationProof {
+  if (a.namespace !== b.namespace || a.epoch !== b.epoch) throw new RangeError('observations of different (namespace, epoch) do not conflict');
+  const c = compareBytes(a.digest, b.digest);
+  if (c === 0) throw new RangeError('observations with the same digest do not conflict');
+  return c < 0 ? { first: a, second: b } : { first: b, second: a };
+}
+
+export function encodeEquivocationProof(p: EquivocationProof): Uint8Array {
+  return EquivocationProofType.encode({ first: observationToProto(p.first), second: observationToProto(p.second) }).finish();
+}
+
+export function decodeEquivocationProof(bytes: Uint8Array): EquivocationProof {
+  if (bytes.length > MAX_PROOF_BYTES) throw new ProofDecodeError(`proof of ${bytes.length} bytes is over ${MAX_PROOF_BYTES}`);
+  let raw: { first?: object; second?: object };
+  try {
+    raw = EquivocationProofType.decode(bytes) as unknown as { first?: object; second?: object };
+  } catch (err) {
+    throw new ProofDecodeError(`undecodable equivocation proof: ${(err as Error).message}`, { cause: err });
+  }
+  if (!raw.first || !raw.second) throw new ProofDecodeError('an equivocation proof needs both observations');
+  try {
+    return { first: observationFromRaw(raw.first), second: observationFromRaw(raw.second) };
+  } catch (err) {
+    throw new ProofDecodeError(`equivocation proof: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Content id of a proof: SHA-256 of its canonical encoding, hex. */
+export function proofId(p: EquivocationProof): string {
+  return createHash('sha256').update(encodeEquivocationProof(p)).digest('hex');
+}
+
+/**
+ * What a proof proves, independent of which observations were picked: the same split view or
+ * the same convicted signer is one fact, whichever pair of observations shows it. Nodes keep one
+ * proof per fact (the one with the smallest id), so every node converges on the same proof.
+ */
+export function proofFact(p: EquivocationProof, kind: EquivocationKind): string {
+  const base = `${p.first.namespace}\x00${p.first.epoch}`;
+  if (kind === 'split-view') return `${base}\x00split\x00${toHex(p.first.digest)}\x00${toHex(p.second.digest)}`;
+  return `${base}\x00signer\x00${toHex(p.first.signerKey)}`;
+}
+
+export type ProofCheck =
+  | { ok: true; kind: EquivocationKind; signers: [string, string] }
+  | { ok: false; reason: 'namespace-mismatch' | 'epoch-mismatch' | 'same-digest' | 'not-canonical' | 'unknown-signer' | 'bad-signature'; message: string };
+
+/**
+ * Design §3: valid iff both signatures verify, both signers are in the roster (or are the
+ * namespace's log key), namespace and epoch are equal and the digests differ.
+ */
+export function checkEquivocationProof(p: EquivocationProof, roster: Roster, verify: SignatureVerifier): ProofCheck {
+  const { first, second } = p;
+  if (first.namespace !== second.namespace) return { ok: false, reason: 'namespace-mismatch', message: 'the observations are of different namespaces' };
+  if (first.epoch !== second.epoch) return { ok: false, reason: 'epoch-mismatch', message: 'the observations are of different epochs' };
+  const order = compareBytes(first.digest, second.digest);
+  if (order === 0) return { ok: false, reason: 'same-digest', message: 'the observations have the same digest' };
+  if (order > 0) return { ok: false, reason: 'not-canonical', message: 'first.digest must sort before second.digest' };
+  const names: string[] = [];
+  for (const o of [first, second]) {
+    const name = roster.signerName(o.namespace, o.signerKey);
+    if (!name) return { ok: false, reason: 'unknown-signer', message: `signer ${toHex(o.signerKey)} is not in the roster` };
+    if (!verify(o.signerKey, observationSignedBytes(o), o.signature)) {
+      return { ok: false, reason: 'bad-signature', message: `the signature of ${name} does not verify` };
+    }
+    names.push(name);
+  }
+  let kind: EquivocationKind = 'split-view';
+  if (bytesEqual(first.signerKey, second.signerKey)) {
+    kind = roster.signerRole(first.namespace, first.signerKey)?.kind === 'log' ? 'log-equivocation' : 'auditor-equivocation';
+  }
+  return { ok: true, kind, signers: [names[0] as string, names[1] as string] };
+}
+
+/**
+ * Given the (already verified) observations known for one (namespace, epoch) and a newly stored
+ * one, the proof it creates, if any: paired with the known observation of a different digest that
+ * sorts first by (digest, signer key), so nodes with the same knowledge build the same proof.
+ * A signer that signed two digests is preferred over a split view: it convicts someone.
+ */
+export function detectEquivocation(known: Observation[], added: Observation): EquivocationProof | undefined {
+  const others = known.filter((o) => o.namespace === added.namespace && o.epoch === added.epoch && !bytesEqual(o.digest, added.digest));
+  if (others.length === 0) return undefined;
+  const sameSigner = others.filter((o) => bytesEqual(o.signerKey, added.signerKey));
+  const pool = sameSigner.length ? sameSigner : others;
+  pool.sort((x, y) => compareBytes(x.digest, y.digest) || compareBytes(x.signerKey, y.signerKey));
+  return makeEquivocationProof(added, pool[0] as Observation);
+}

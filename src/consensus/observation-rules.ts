@@ -1,0 +1,34 @@
+// The observation topic's validation rule (design §5, lodestar-style explicit outcomes): pure,
+// given the facts the node looked up. Cheap checks run before the signature check.
+import type { Observation } from './observation.js';
+import type { Roster } from './roster.js';
+import { observationSignedBytes } from './observation.js';
+import type { SignatureVerifier } from './equivocation.js';
+
+export type Verdict =
+  | { outcome: 'accept'; reason: 'valid' }
+  | { outcome: 'ignore'; reason: 'unknown-namespace' | 'duplicate' | 'queue-full' }
+  | { outcome: 'reject'; reason: 'undecodable' | 'oversize' | 'topic-mismatch' | 'unknown-signer' | 'future-timestamp' | 'bad-signature' };
+
+export interface ObservationFacts {
+  /** Namespace of the topic the message arrived on (undefined for sync). */
+  topicNamespace?: string;
+  audited: (namespace: string) => boolean;
+  roster: Roster;
+  nowMs: bigint;
+  /** How far in the future a timestamp may be (clock skew allowance). */
+  maxFutureMs: bigint;
+  /** Whether this exact (namespace, epoch, digest, signer) is already stored. */
+  alreadyStored: boolean;
+  verify: SignatureVerifier;
+}
+
+export function judgeObservation(o: Observation, f: ObservationFacts): Verdict {
+  if (f.topicNamespace !== undefined && o.namespace !== f.topicNamespace) return { outcome: 'reject', reason: 'topic-mismatch' };
+  if (!f.audited(o.namespace)) return { outcome: 'ignore', reason: 'unknown-namespace' };
+  if (!f.roster.signerRole(o.namespace, o.signerKey)) return { outcome: 'reject', reason: 'unknown-signer' };
+  if (o.timestamp > f.nowMs + f.maxFutureMs) return { outcome: 'reject', reason: 'future-timestamp' };
+  if (f.alreadyStored) return { outcome: 'ignore', reason: 'duplicate' };
+  if (!f.verify(o.signerKey, observationSignedBytes(o), o.signature)) return { outcome: 'reject', reason: 'bad-signature' };
+  return { outcome: 'accept', reason: 'valid' };
+}

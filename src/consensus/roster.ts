@@ -1,0 +1,178 @@
+// The roster (design §5): the network's membership and the namespaces it audits. JSON, validated
+// with zod; errors name the field. Monitors and clients need only this file.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { fromHex, toHex } from '../util/bytes.js';
+import { ConfigError } from '../util/errors.js';
+import { parseJson } from '../util/json.js';
+import { U64_MAX } from '../util/u64.js';
+
+const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be a 32-byte Ed25519 public key in hex' });
+const u64 = z.bigint().min(0n).max(U64_MAX);
+
+const keyEntry = z.object({ public_key: hexKey, not_before: u64.optional() }).strict();
+
+const auditorSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    // Several keys during a rotation; `public_key` alone is accepted for one key.
+    public_key: hexKey.optional(),
+    keys: z.array(keyEntry).optional(),
+    peer_id: z.string().min(1).optional(),
+    addresses: z.array(z.string().min(1)).default([]),
+    plexi_url: z.url().optional(),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (!a.public_key && !(a.keys && a.keys.length)) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'an auditor needs public_key or keys' });
+    if (a.plexi_url && a.peer_id) ctx.addIssue({ code: 'custom', path: ['plexi_url'], message: 'an auditor is either a Chorus peer (peer_id) or an external Plexi auditor (plexi_url), not both' });
+  });
+
+const namespaceSchema = z
+  .object({
+    name: z.string().min(1).max(128),
+    configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
+    domain_label: z.string().min(1).optional(),
+    root: z.string().regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/).optional(),
+    log_key: hexKey.optional(),
+    proof_directory: z.string().min(1).optional(),
+  })
+  .strict();
+
+const rosterSchema = z
+  .object({
+    network: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { error: 'letters, digits, ".", "_" and "-" only (1-64)' }),
+    threshold: z.bigint().min(1n).max(1000n).transform(Number),
+    auditors: z.array(auditorSchema).default([]),
+    namespaces: z.array(namespaceSchema).default([]),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const names = new Set<string>();
+    const keys = new Map<string, string>();
+    r.auditors.forEach((a, i) => {
+      if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['auditors', i, 'name'], message: `duplicate auditor "${a.name}"` });
+      names.add(a.name);
+      for (const k of [a.public_key, ...(a.keys ?? []).map((e) => e.public_key)]) {
+        if (!k) continue;
+        const prev = keys.get(k.toLowerCase());
+        if (prev && prev !== a.name) ctx.addIssue({ code: 'custom', path: ['auditors', i], message: `key ${k} is already listed for "${prev}"` });
+        keys.set(k.toLowerCase(), a.name);
+      }
+    });
+    const ns = new Set<string>();
+    r.namespaces.forEach((n, i) => {
+      if (ns.has(n.name)) ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${n.name}"` });
+      ns.add(n.name);
+    });
+  });
+
+export type RosterJson = z.input<typeof rosterSchema>;
+
+export interface RosterAuditor {
+  name: string;
+  keys: { publicKey: Uint8Array; notBefore: bigint }[];
+  peerId?: string;
+  addresses: string[];
+  plexiUrl?: string;
+}
+
+export interface RosterNamespace {
+  name: string;
+  configuration: 'whatsapp_v1' | 'experimental';
+  domainLabel?: string;
+  root?: string;
+  logKey?: Uint8Array;
+  proofDirectory?: string;
+}
+
+export type SignerRole = { kind: 'auditor'; auditor: RosterAuditor } | { kind: 'log'; namespace: string };
+
+export class Roster {
+  readonly #byKey = new Map<string, RosterAuditor>();
+  readonly #namespaces = new Map<string, RosterNamespace>();
+
+  constructor(
+    readonly network: string,
+    readonly threshold: number,
+    readonly auditors: RosterAuditor[],
+    namespaces: RosterNamespace[],
+  ) {
+    for (const a of auditors) for (const k of a.keys) this.#byKey.set(toHex(k.publicKey), a);
+    for (const n of namespaces) this.#namespaces.set(n.name, n);
+  }
+
+  get namespaces(): RosterNamespace[] {
+    return [...this.#namespaces.values()];
+  }
+
+  namespace(name: string): RosterNamespace | undefined {
+    return this.#namespaces.get(name);
+  }
+
+  auditorByKey(key: Uint8Array): RosterAuditor | undefined {
+    return this.#byKey.get(toHex(key));
+  }
+
+  /** Who a key speaks for in a namespace: a roster auditor, the namespace's log, or nobody. */
+  signerRole(namespace: string, key: Uint8Array): SignerRole | undefined {
+    const a = this.auditorByKey(key);
+    if (a) return { kind: 'auditor', auditor: a };
+    const ns = this.#namespaces.get(namespace);
+    if (ns?.logKey && toHex(ns.logKey) === toHex(key)) return { kind: 'log', namespace };
+    return undefined;
+  }
+
+  signerName(namespace: string, key: Uint8Array): string | undefined {
+    const role = this.signerRole(namespace, key);
+    if (!role) return undefined;
+    return role.kind === 'auditor' ? role.auditor.name : `log:${namespace}`;
+  }
+
+  static fromJson(value: unknown): Roster {
+    const parsed = rosterSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+      throw new ConfigError(`roster.${issue.path.join('.')}`, issue.message);
+    }
+    const r = parsed.data;
+    return new Roster(
+      r.network,
+      r.threshold,
+      r.auditors.map((a) => {
+        const keys = [...(a.public_key ? [{ public_key: a.public_key, not_before: 0n }] : []), ...(a.keys ?? [])].map((k) => ({
+          publicKey: fromHex(k.public_key, 32),
+          notBefore: k.not_before ?? 0n,
+        }));
+        const out: RosterAuditor = { name: a.name, keys, addresses: a.addresses };
+        if (a.peer_id) out.peerId = a.peer_id;
+        if (a.plexi_url) out.plexiUrl = a.plexi_url;
+        return out;
+      }),
+      r.namespaces.map((n) => {
+        const out: RosterNamespace = { name: n.name, configuration: n.configuration };
+        if (n.domain_label) out.domainLabel = n.domain_label;
+        if (n.root) out.root = n.root;
+        if (n.log_key) out.logKey = fromHex(n.log_key, 32);
+        if (n.proof_directory) out.proofDirectory = n.proof_directory;
+        return out;
+      }),
+    );
+  }
+
+  static load(file: string): Roster {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError('roster', `cannot read roster ${file}: ${(err as Error).message}`);
+    }
+    let doc: unknown;
+    try {
+      doc = parseJson(text);
+    } catch (err) {
+      throw new ConfigError('roster', `roster ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+    return Roster.fromJson(doc);
+  }
+}
