@@ -1,0 +1,152 @@
+// Put a proof's labels in tree order and find akd#495 conflicts, on 32-bit words.
+//
+// A compressed binary trie over a prefix-free set of labels is fixed by the labels sorted by their
+// bits and the common-prefix length of each adjacent pair (the trie's interior nodes sit at those
+// depths). Sorting by the raw 32 bytes gives that order whenever no label is a prefix of another,
+// and if some label is a prefix of another, some *adjacent* pair shows it: everything sorted
+// between a label and a longer label it prefixes shares that prefix, so it conflicts with one of
+// them, and the closest conflicting pair is adjacent.
+
+/** Byte swap: a little-endian word of label bytes to the big-endian number it spells. */
+export function bswap32(x: number): number {
+  return (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+}
+
+/** Number of leading bits (in label order) on which labels `a` and `b` agree; 256 when equal. */
+export function commonPrefixWords(words: Uint32Array, a: number, b: number): number {
+  const oa = a * 8;
+  const ob = b * 8;
+  for (let k = 0; k < 8; k++) {
+    const x = ((words[oa + k] as number) ^ (words[ob + k] as number)) >>> 0;
+    if (x !== 0) {
+      // The first differing byte is the lowest non-zero byte of the little-endian word.
+      const low = x & -x;
+      const byteIndex = (31 - Math.clz32(low)) >>> 3;
+      const byte = (x >>> (byteIndex * 8)) & 0xff;
+      return k * 32 + byteIndex * 8 + Math.clz32(byte) - 24;
+    }
+  }
+  return 256;
+}
+
+/** Compare two labels as akd-independent tree order: raw bytes, then length. */
+function compareLabels(words: Uint32Array, lens: Uint16Array, a: number, b: number): number {
+  const oa = a * 8;
+  const ob = b * 8;
+  for (let k = 0; k < 8; k++) {
+    const wa = words[oa + k] as number;
+    const wb = words[ob + k] as number;
+    if (wa !== wb) return bswap32(wa) < bswap32(wb) ? -1 : 1;
+  }
+  return (lens[a] as number) - (lens[b] as number);
+}
+
+/**
+ * Element indices `0..count` sorted by label. Keys pack the label's leading bits above the index in
+ * a float64, so the bulk of the work is one native numeric sort; labels whose leading bits tie are
+ * then ordered by a full comparison.
+ */
+export function sortLabels(words: Uint32Array, lens: Uint16Array, count: number): Uint32Array {
+  const order = new Uint32Array(count);
+  if (count < 2) {
+    if (count === 1) order[0] = 0;
+    return order;
+  }
+  const idxBits = Math.max(1, Math.ceil(Math.log2(count)));
+  const scale = 2 ** idxBits;
+  const keyBits = 53 - idxBits;
+  const keys = new Float64Array(count);
+  if (keyBits >= 32) {
+    const extra = keyBits - 32;
+    const mul = 2 ** extra;
+    for (let i = 0; i < count; i++) {
+      const hi = bswap32(words[i * 8] as number);
+      const lo = extra === 0 ? 0 : bswap32(words[i * 8 + 1] as number) >>> (32 - extra);
+      keys[i] = (hi * mul + lo) * scale + i;
+    }
+  } else {
+    const div = 2 ** (32 - keyBits);
+    for (let i = 0; i < count; i++) {
+      keys[i] = Math.floor(bswap32(words[i * 8] as number) / div) * scale + i;
+    }
+  }
+  keys.sort();
+  for (let j = 0; j < count; j++) order[j] = (keys[j] as number) % scale;
+  // Runs of equal leading bits: order them by the full label.
+  let runStart = 0;
+  let runKey = Math.floor((keys[0] as number) / scale);
+  for (let j = 1; j <= count; j++) {
+    const k = j < count ? Math.floor((keys[j] as number) / scale) : -1;
+    if (k !== runKey) {
+      if (j - runStart > 1) {
+        const run = Array.from(order.subarray(runStart, j));
+        run.sort((a, b) => compareLabels(words, lens, a, b));
+        order.set(run, runStart);
+      }
+      runStart = j;
+      runKey = k;
+    }
+  }
+  return order;
+}
+
+/** Two elements whose labels conflict (akd#495); `second` is -1 for a lone root-length label. */
+export interface LabelConflict {
+  relation: 'equal' | 'prefix' | 'root';
+  /** The shorter label (the prefix) or the first of two equal labels. */
+  first: number;
+  second: number;
+}
+
+/**
+ * Check the sorted labels for conflicts and fill `lcps[j]` with the common-prefix length of
+ * `order[j]` and `order[j+1]`. Returns the first conflict in label order, or null.
+ */
+export function adjacentPrefixes(
+  words: Uint32Array,
+  lens: Uint16Array,
+  order: Uint32Array,
+  count: number,
+  lcps: Uint16Array,
+): LabelConflict | null {
+  if (count === 1 && lens[order[0] as number] === 0) {
+    return { relation: 'root', first: order[0] as number, second: -1 };
+  }
+  for (let j = 0; j + 1 < count; j++) {
+    const a = order[j] as number;
+    const b = order[j + 1] as number;
+    const la = lens[a] as number;
+    const lb = lens[b] as number;
+    const shorter = la < lb ? la : lb;
+    const common = commonPrefixWords(words, a, b);
+    if (common >= shorter) {
+      if (la === lb) return { relation: 'equal', first: Math.min(a, b), second: Math.max(a, b) };
+      return la < lb ? { relation: 'prefix', first: a, second: b } : { relation: 'prefix', first: b, second: a };
+    }
+    lcps[j] = common;
+  }
+  return null;
+}
+
+/**
+ * The elements below `limit` (the unchanged nodes), in label order, with their adjacent
+ * common-prefix lengths. Only valid once the whole set is known to be conflict-free.
+ */
+export function subsequenceBelow(
+  words: Uint32Array,
+  order: Uint32Array,
+  count: number,
+  limit: number,
+): { seq: Uint32Array; lcps: Uint16Array } {
+  const seq = new Uint32Array(limit);
+  const lcps = new Uint16Array(Math.max(0, limit - 1));
+  let m = 0;
+  for (let j = 0; j < count; j++) {
+    const e = order[j] as number;
+    if (e < limit) {
+      if (m > 0) lcps[m - 1] = commonPrefixWords(words, seq[m - 1] as number, e);
+      seq[m++] = e;
+    }
+  }
+  return { seq, lcps };
+}

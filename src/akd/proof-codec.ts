@@ -1,0 +1,365 @@
+// akd's SingleAppendOnlyProof / AppendOnlyProof protobuf messages (akd_core/src/proto/specs/
+// types.proto) decoded as akd_core's converters do, into flat typed arrays:
+//   NodeLabel { optional bytes label_val = 1; optional uint32 label_len = 2; }
+//   AzksElement { optional NodeLabel label = 1; optional bytes value = 2; }
+//   SingleAppendOnlyProof { repeated AzksElement inserted = 1; repeated AzksElement unchanged_nodes = 2; }
+//   AppendOnlyProof { repeated SingleAppendOnlyProof proofs = 1; repeated uint64 epochs = 2; }
+// Converter rules (akd_core/src/proto/mod.rs): every field present; label_val at most 32 bytes,
+// zero-padded to 32 (akd writes it with trailing zero bytes cut); label_len at most 256; value
+// exactly 32 bytes. Unknown fields are skipped; a repeated sub-message merges, as protobuf says.
+import { AkdDecodeError, type AkdDecodeReason } from './errors.js';
+import { MAX_LABEL_LEN, type NodeLabel } from './node-label.js';
+import { WIRE_LEN, WIRE_VARINT, WireReader, varintSize, writeVarint, writeVarint64 } from './protobuf.js';
+
+/**
+ * The elements of one SingleAppendOnlyProof, flat: element i has label value
+ * `labels[32i..32i+32)`, label length `lens[i]` and value `values[32i..32i+32)`. Elements
+ * `[0, unchangedCount)` are `unchanged_nodes` and `[unchangedCount, count)` are `inserted`, each list
+ * in wire order. Both byte arrays start at offset 0 of their own buffer (word views are free).
+ */
+export interface ProofElements {
+  readonly count: number;
+  readonly unchangedCount: number;
+  readonly insertedCount: number;
+  readonly labels: Uint8Array;
+  readonly lens: Uint16Array;
+  readonly values: Uint8Array;
+}
+
+export interface AzksElement {
+  label: NodeLabel;
+  value: Uint8Array; // 32 bytes
+}
+
+export interface SingleAppendOnlyProof {
+  inserted: AzksElement[];
+  unchangedNodes: AzksElement[];
+}
+
+export interface AppendOnlyProof {
+  proofs: ProofElements[];
+  epochs: bigint[];
+}
+
+const FIELD_1_LEN = (1 << 3) | WIRE_LEN; // 0x0a
+const FIELD_2_LEN = (2 << 3) | WIRE_LEN; // 0x12
+const FIELD_2_VARINT = (2 << 3) | WIRE_VARINT; // 0x10
+
+export function emptyProofElements(): ProofElements {
+  return allocateElements(0, 0);
+}
+
+export function allocateElements(unchangedCount: number, insertedCount: number): ProofElements {
+  const count = unchangedCount + insertedCount;
+  return {
+    count,
+    unchangedCount,
+    insertedCount,
+    labels: new Uint8Array(count * 32),
+    lens: new Uint16Array(count),
+    values: new Uint8Array(count * 32),
+  };
+}
+
+interface PendingError {
+  reason: AkdDecodeReason;
+  message: string;
+  offset: number;
+}
+
+/** Decode a SingleAppendOnlyProof blob. Throws AkdDecodeError, as akd's AuditBlob::decode fails. */
+export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofElements {
+  // Pass 1: the top level only, to count each list and size the arrays exactly.
+  const r = new WireReader(bytes, base);
+  let inserted = 0;
+  let unchanged = 0;
+  while (r.pos < bytes.length) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === 1 || field === 2) {
+      if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
+      const n = r.length(); // (not `r.pos += r.length()`: that reads pos before the length moves it)
+      r.pos += n;
+      if (field === 1) inserted++;
+      else unchanged++;
+    } else {
+      r.skip(tag);
+    }
+  }
+
+  // Pass 2: each element. Wire errors stop at once (akd's protobuf parse runs before its
+  // converters); converter errors are kept and the first one reported afterwards, inserted
+  // elements first, as akd converts `inserted` before `unchanged_nodes`.
+  const out = allocateElements(unchanged, inserted);
+  const labels = out.labels;
+  const values = out.values;
+  const lens = out.lens;
+  let nextInserted = unchanged;
+  let nextUnchanged = 0;
+  let firstInsertedError: PendingError | null = null;
+  let firstUnchangedError: PendingError | null = null;
+  r.pos = 0;
+  while (r.pos < bytes.length) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field !== 1 && field !== 2) {
+      r.skip(tag);
+      continue;
+    }
+    const len = r.length();
+    const start = r.pos;
+    const end = start + len;
+    const isInserted = field === 1;
+    const index = isInserted ? nextInserted++ : nextUnchanged++;
+    const listIndex = isInserted ? index - unchanged : index;
+    const error = decodeElement(bytes, base, start, end, index, labels, lens, values);
+    r.pos = end;
+    if (error !== null) {
+      const list = isInserted ? 'inserted' : 'unchanged_nodes';
+      const pending = { ...error, message: `${list}[${listIndex}]: ${error.message}` };
+      if (isInserted) firstInsertedError ??= pending;
+      else firstUnchangedError ??= pending;
+    }
+  }
+  const first = firstInsertedError ?? firstUnchangedError;
+  if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
+  return out;
+}
+
+/**
+ * Decode one AzksElement from `bytes[start..end)` into slot `index`. Throws on wire errors,
+ * returns a converter error (or null).
+ */
+function decodeElement(
+  bytes: Uint8Array,
+  base: number,
+  start: number,
+  end: number,
+  index: number,
+  labels: Uint8Array,
+  lens: Uint16Array,
+  values: Uint8Array,
+): PendingError | null {
+  const r = new WireReader(bytes.subarray(0, end), base);
+  r.pos = start;
+  let hasLabel = false;
+  let valStart = -1;
+  let valLen = 0;
+  let labelLen = -1;
+  let valueStart = -1;
+  let valueLen = 0;
+  while (r.pos < end) {
+    const tag = r.tag();
+    if (tag === FIELD_1_LEN) {
+      // NodeLabel; a second occurrence merges into the first (protobuf semantics).
+      hasLabel = true;
+      const n = r.length();
+      const labelEnd = r.pos + n;
+      const lr = new WireReader(bytes.subarray(0, labelEnd), base);
+      lr.pos = r.pos;
+      while (lr.pos < labelEnd) {
+        const t = lr.tag();
+        if (t === FIELD_1_LEN) {
+          valLen = lr.length();
+          valStart = lr.pos;
+          lr.pos += valLen;
+        } else if (t === FIELD_2_VARINT) {
+          labelLen = lr.varint(); // uint32: the low 32 bits, as protobuf parsers keep them
+        } else if (t >>> 3 === 1 || t >>> 3 === 2) {
+          lr.fail('bad-wire-type', `NodeLabel field ${t >>> 3} has wire type ${t & 7}`);
+        } else {
+          lr.skip(t);
+        }
+      }
+      r.pos = labelEnd;
+    } else if (tag === FIELD_2_LEN) {
+      valueLen = r.length();
+      valueStart = r.pos;
+      r.pos += valueLen;
+    } else if (tag >>> 3 === 1 || tag >>> 3 === 2) {
+      r.fail('bad-wire-type', `AzksElement field ${tag >>> 3} has wire type ${tag & 7}`);
+    } else {
+      r.skip(tag);
+    }
+  }
+  const at = base + start;
+  if (!hasLabel) return { reason: 'missing-field', message: 'required field label is missing', offset: at };
+  if (valueStart < 0) return { reason: 'missing-field', message: 'required field value is missing', offset: at };
+  if (labelLen < 0) return { reason: 'missing-field', message: 'required field label_len is missing', offset: at };
+  if (valStart < 0) return { reason: 'missing-field', message: 'required field label_val is missing', offset: at };
+  if (valLen > 32) {
+    return { reason: 'label-val-too-long', message: `Label value is too long: ${valLen}`, offset: at };
+  }
+  if (labelLen > MAX_LABEL_LEN) {
+    return {
+      reason: 'label-len-too-long',
+      message: `Label length is too long, should be at most 256: ${labelLen}`,
+      offset: at,
+    };
+  }
+  if (valueLen !== 32) {
+    return {
+      reason: 'bad-value-length',
+      message: `Failed to parse Digest. Expected 32 bytes but the value has ${valueLen} bytes`,
+      offset: at,
+    };
+  }
+  // label_val: minimal form zero-padded (the arrays start zeroed).
+  const o = index * 32;
+  for (let i = 0; i < valLen; i++) labels[o + i] = bytes[valStart + i] as number;
+  for (let i = 0; i < 32; i++) values[o + i] = bytes[valueStart + i] as number;
+  lens[index] = labelLen;
+  return null;
+}
+
+/** Bytes of akd's minimal label_val: trailing zero bytes cut (encode_minimum_label). */
+function minimalLabelLength(labels: Uint8Array, o: number): number {
+  let n = 32;
+  while (n > 0 && labels[o + n - 1] === 0) n--;
+  return n;
+}
+
+export interface EncodeOptions {
+  /** Write all 32 bytes of every label_val (the older form) instead of akd's minimal form. */
+  fullLabels?: boolean;
+}
+
+function labelMessageSize(valLen: number, len: number): number {
+  return 1 + varintSize(valLen) + valLen + 1 + varintSize(len);
+}
+
+function elementSize(labelSize: number): number {
+  return 1 + varintSize(labelSize) + labelSize + 2 + 32;
+}
+
+/**
+ * Encode as akd does (rust-protobuf writes fields in number order: all `inserted`, then all
+ * `unchanged_nodes`; label_val minimal unless `fullLabels`).
+ */
+export function encodeSingleAppendOnlyProof(p: ProofElements, options: EncodeOptions = {}): Uint8Array {
+  const full = options.fullLabels === true;
+  const valLens = new Uint8Array(p.count);
+  let total = 0;
+  for (let i = 0; i < p.count; i++) {
+    const vl = full ? 32 : minimalLabelLength(p.labels, i * 32);
+    valLens[i] = vl;
+    const es = elementSize(labelMessageSize(vl, p.lens[i] as number));
+    total += 1 + varintSize(es) + es;
+  }
+  const out = new Uint8Array(total);
+  let pos = 0;
+  const write = (i: number, fieldTag: number): void => {
+    const vl = valLens[i] as number;
+    const len = p.lens[i] as number;
+    const ls = labelMessageSize(vl, len);
+    out[pos++] = fieldTag;
+    pos = writeVarint(out, pos, elementSize(ls));
+    out[pos++] = FIELD_1_LEN;
+    pos = writeVarint(out, pos, ls);
+    out[pos++] = FIELD_1_LEN;
+    pos = writeVarint(out, pos, vl);
+    out.set(p.labels.subarray(i * 32, i * 32 + vl), pos);
+    pos += vl;
+    out[pos++] = FIELD_2_VARINT;
+    pos = writeVarint(out, pos, len);
+    out[pos++] = FIELD_2_LEN;
+    out[pos++] = 32;
+    out.set(p.values.subarray(i * 32, i * 32 + 32), pos);
+    pos += 32;
+  };
+  for (let i = p.unchangedCount; i < p.count; i++) write(i, FIELD_1_LEN);
+  for (let i = 0; i < p.unchangedCount; i++) write(i, FIELD_2_LEN);
+  return out;
+}
+
+/** Decode an AppendOnlyProof (several consecutive transitions, with their start epochs). */
+export function decodeAppendOnlyProof(bytes: Uint8Array): AppendOnlyProof {
+  const r = new WireReader(bytes);
+  const proofs: ProofElements[] = [];
+  const epochs: bigint[] = [];
+  const readU64 = (): bigint => {
+    const lo = r.varint();
+    return (BigInt(r.hi) << 32n) | BigInt(lo);
+  };
+  while (r.pos < bytes.length) {
+    const tag = r.tag();
+    const field = tag >>> 3;
+    if (field === 1) {
+      if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field 1 of AppendOnlyProof has wire type ${tag & 7}`);
+      const n = r.length();
+      proofs.push(decodeSingleAppendOnlyProof(bytes.subarray(r.pos, r.pos + n), r.pos));
+      r.pos += n;
+    } else if (field === 2 && (tag & 7) === WIRE_VARINT) {
+      epochs.push(readU64());
+    } else if (field === 2 && (tag & 7) === WIRE_LEN) {
+      // Packed encoding of the repeated uint64, which parsers accept either way.
+      const n = r.length();
+      const end = r.pos + n;
+      const sub = new WireReader(bytes.subarray(0, end));
+      sub.pos = r.pos;
+      while (sub.pos < end) {
+        const lo = sub.varint();
+        epochs.push((BigInt(sub.hi) << 32n) | BigInt(lo));
+      }
+      r.pos = end;
+    } else if (field === 2) {
+      r.fail('bad-wire-type', `field 2 of AppendOnlyProof has wire type ${tag & 7}`);
+    } else {
+      r.skip(tag);
+    }
+  }
+  return { proofs, epochs };
+}
+
+export function encodeAppendOnlyProof(proof: AppendOnlyProof, options: EncodeOptions = {}): Uint8Array {
+  const parts = proof.proofs.map((p) => encodeSingleAppendOnlyProof(p, options));
+  let total = 0;
+  for (const part of parts) total += 1 + varintSize(part.length) + part.length;
+  const epochBuf = new Uint8Array(proof.epochs.length * 11);
+  let epochLen = 0;
+  for (const e of proof.epochs) {
+    epochBuf[epochLen++] = FIELD_2_VARINT;
+    epochLen = writeVarint64(epochBuf, epochLen, e);
+  }
+  const out = new Uint8Array(total + epochLen);
+  let pos = 0;
+  for (const part of parts) {
+    out[pos++] = FIELD_1_LEN;
+    pos = writeVarint(out, pos, part.length);
+    out.set(part, pos);
+    pos += part.length;
+  }
+  out.set(epochBuf.subarray(0, epochLen), pos);
+  return out;
+}
+
+/** The proof as objects (for tests, tools and small proofs; the verifier uses the flat form). */
+export function proofToObjects(p: ProofElements): SingleAppendOnlyProof {
+  const element = (i: number): AzksElement => ({
+    label: { val: p.labels.slice(i * 32, i * 32 + 32), len: p.lens[i] as number },
+    value: p.values.slice(i * 32, i * 32 + 32),
+  });
+  const unchangedNodes: AzksElement[] = [];
+  const inserted: AzksElement[] = [];
+  for (let i = 0; i < p.unchangedCount; i++) unchangedNodes.push(element(i));
+  for (let i = p.unchangedCount; i < p.count; i++) inserted.push(element(i));
+  return { inserted, unchangedNodes };
+}
+
+/** Flatten objects into ProofElements (labels over 256 bits or values not 32 bytes are refused). */
+export function proofFromObjects(proof: SingleAppendOnlyProof): ProofElements {
+  const out = allocateElements(proof.unchangedNodes.length, proof.inserted.length);
+  const put = (e: AzksElement, i: number): void => {
+    if (e.label.val.length !== 32) throw new RangeError('label_val must be 32 bytes');
+    if (!Number.isInteger(e.label.len) || e.label.len < 0 || e.label.len > MAX_LABEL_LEN) {
+      throw new RangeError('label_len must be an integer in 0..256');
+    }
+    if (e.value.length !== 32) throw new RangeError('value must be 32 bytes');
+    out.labels.set(e.label.val, i * 32);
+    out.lens[i] = e.label.len;
+    out.values.set(e.value, i * 32);
+  };
+  proof.unchangedNodes.forEach((e, i) => put(e, i));
+  proof.inserted.forEach((e, i) => put(e, out.unchangedCount + i));
+  return out;
+}

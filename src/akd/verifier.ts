@@ -1,0 +1,147 @@
+// akd's `verify_consecutive_append_only` (akd/src/auditor.rs) with akd 0.13's fix for akd#495:
+//   1. the tree of `unchanged_nodes` alone must have root `previous`;
+//   2. the tree of `unchanged_nodes` plus `inserted` (each value re-hashed with the end epoch,
+//      hash_leaf_with_commitment) must have root `current`;
+//   3. (0.13) no element's label may equal, or be a prefix of, another element's label.
+// Both trees are built from the labels sorted once (label-order.ts) and hashed bottom-up
+// (trie-hash.ts); check 3 runs first, on the same sorted order.
+import { bytesEqual, toHex } from '../util/bytes.js';
+import { U64_MAX } from '../util/u64.js';
+import { parseBlobName, type AuditBlobName } from './blob-name.js';
+import { resolveConfiguration, type AkdConfiguration, type AkdConfigurationName, type AkdHashing } from './configuration.js';
+import {
+  AkdDecodeError,
+  AkdInputError,
+  AkdLabelConflictError,
+  AkdRootMismatchError,
+  type AkdElementRef,
+} from './errors.js';
+import { adjacentPrefixes, sortLabels, subsequenceBelow } from './label-order.js';
+import { formatLabel } from './node-label.js';
+import { decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
+import { trieHasherFor, type TrieHasher } from './trie-hash.js';
+
+/** Milliseconds spent in each phase: protobuf decoding, sorting and checking labels, hashing. */
+export interface VerifyTimings {
+  decodeMs: number;
+  buildMs: number;
+  hashMs: number;
+}
+
+export type AkdVerifyError = AkdDecodeError | AkdLabelConflictError | AkdRootMismatchError | AkdInputError;
+
+export type AkdVerifyResult =
+  | { ok: true; inserted: number; unchanged: number; timings: VerifyTimings }
+  | { ok: false; error: AkdVerifyError; inserted: number; unchanged: number; timings: VerifyTimings };
+
+export type ConfigurationInput = AkdConfiguration | AkdConfigurationName | AkdHashing;
+
+const hashers = new Map<string, TrieHasher>();
+
+function hashingOf(configuration: ConfigurationInput): AkdHashing {
+  if (typeof configuration === 'object' && 'hash' in configuration) return configuration;
+  return resolveConfiguration(configuration);
+}
+
+/** One hasher (and its scratch buffers) per configuration and domain label. */
+function hasherFor(hashing: AkdHashing): TrieHasher {
+  const key = `${hashing.name}/${toHex(hashing.domainLabel)}`;
+  let h = hashers.get(key);
+  if (h === undefined) {
+    h = trieHasherFor(hashing);
+    hashers.set(key, h);
+  }
+  return h;
+}
+
+function elementRef(p: ProofElements, index: number): AkdElementRef {
+  const label = formatLabel(p.labels.subarray(index * 32, index * 32 + 32), p.lens[index] as number);
+  return index < p.unchangedCount
+    ? { list: 'unchanged_nodes', index, label }
+    : { list: 'inserted', index: index - p.unchangedCount, label };
+}
+
+function wordsOf(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  return new Uint32Array(bytes.slice().buffer);
+}
+
+/**
+ * Check that `proof` proves the transition `previous` → `current` at `endEpoch` (the blob's epoch)
+ * under `configuration`. Never throws for a bad proof: the result names what did not verify.
+ * Throws AkdInputError only for caller mistakes (a digest that is not 32 bytes).
+ */
+export function verifyConsecutiveAppendOnly(
+  proof: ProofElements,
+  previous: Uint8Array,
+  current: Uint8Array,
+  endEpoch: bigint,
+  configuration: ConfigurationInput,
+  decodeMs = 0,
+): AkdVerifyResult {
+  if (previous.length !== 32 || current.length !== 32) throw new AkdInputError('root digests must be 32 bytes');
+  const timings: VerifyTimings = { decodeMs, buildMs: 0, hashMs: 0 };
+  const counts = { inserted: proof.insertedCount, unchanged: proof.unchangedCount };
+  if (endEpoch < 1n || endEpoch > U64_MAX) {
+    // Epoch 0 is akd's empty tree: no transition ends there (akd itself would underflow).
+    const error = new AkdInputError(`end epoch ${endEpoch} is not a valid epoch (1 to 2^64-1)`);
+    return { ok: false, error, ...counts, timings };
+  }
+  const hasher = hasherFor(hashingOf(configuration));
+
+  const t0 = performance.now();
+  const labelWords = wordsOf(proof.labels);
+  const valueWords = wordsOf(proof.values);
+  const order = sortLabels(labelWords, proof.lens, proof.count);
+  const lcps = new Uint16Array(Math.max(0, proof.count - 1));
+  const conflict = adjacentPrefixes(labelWords, proof.lens, order, proof.count, lcps);
+  if (conflict !== null) {
+    timings.buildMs = performance.now() - t0;
+    const second = conflict.second < 0 ? null : elementRef(proof, conflict.second);
+    const error = new AkdLabelConflictError(conflict.relation, elementRef(proof, conflict.first), second);
+    return { ok: false, error, ...counts, timings };
+  }
+  const start = subsequenceBelow(labelWords, order, proof.count, proof.unchangedCount);
+  const t1 = performance.now();
+  timings.buildMs = t1 - t0;
+
+  hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch });
+  const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps);
+  if (!bytesEqual(startRoot, previous)) {
+    timings.hashMs = performance.now() - t1;
+    const error = new AkdRootMismatchError('start', toHex(previous), toHex(startRoot));
+    return { ok: false, error, ...counts, timings };
+  }
+  const endRoot = hasher.root(order, proof.count, lcps);
+  timings.hashMs = performance.now() - t1;
+  if (!bytesEqual(endRoot, current)) {
+    const error = new AkdRootMismatchError('end', toHex(current), toHex(endRoot));
+    return { ok: false, error, ...counts, timings };
+  }
+  return { ok: true, ...counts, timings };
+}
+
+/**
+ * Verify a proof blob as an auditor does with a blob from a proof directory: decode it (akd's
+ * AuditBlob::decode), then verify the transition its name states (epoch = end epoch). A malformed
+ * blob name throws BlobNameError (bad input); everything about the proof is in the result.
+ */
+export function verifyAuditBlob(
+  bytes: Uint8Array,
+  blobName: string | AuditBlobName,
+  configuration: ConfigurationInput,
+): AkdVerifyResult {
+  const name = typeof blobName === 'string' ? parseBlobName(blobName) : blobName;
+  const hashing = hashingOf(configuration);
+  const t0 = performance.now();
+  let proof: ProofElements;
+  try {
+    proof = decodeSingleAppendOnlyProof(bytes);
+  } catch (err) {
+    if (!(err instanceof AkdDecodeError)) throw err;
+    const timings = { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 };
+    return { ok: false, error: err, inserted: 0, unchanged: 0, timings };
+  }
+  const decodeMs = performance.now() - t0;
+  return verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, hashing, decodeMs);
+}
