@@ -114,6 +114,7 @@ export interface ChorusHost {
   readonly peerId: string;
   readonly running: boolean;
   start(): Promise<void>;
+  /** Closes every connection, drops queued messages and waits for running validations. */
   stop(): Promise<void>;
   /** Addresses we listen on, with `/p2p/<id>` (valid after start). */
   multiaddrs(): string[];
@@ -287,6 +288,8 @@ class Host implements ChorusHost {
     this.redialer.stop();
     await this.sync.stop();
     await this.node.stop();
+    // Nothing new arrives now; let running validations finish before the node closes its store.
+    await Promise.all([...this.queues.values()].map((q) => q.drain()));
     this.log.info({ peerId: this.peerId }, 'p2p host stopped');
   }
 

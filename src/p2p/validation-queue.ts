@@ -198,6 +198,15 @@ export class TopicValidationQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Drop what is queued (reported `ignore`/`shutdown`) and wait for running validations, so the
+   * node can close its store after the host stops. The queue stays usable (host restart).
+   */
+  async drain(): Promise<void> {
+    for (const msg of this.queue.drain()) this.finish(msg, { outcome: 'ignore', reason: QueueReason.shutdown });
+    await this.idle();
+  }
+
   /** Drop everything still queued (reported `ignore`/`shutdown`); running validations finish. */
   close(): void {
     this.closed = true;

@@ -176,6 +176,31 @@ describe('TopicValidationQueue', () => {
     expect(counters.get('t', 'accept', 'new')).toBe(1);
   });
 
+  test('drain drops the queued, waits for the running, and leaves the queue usable', async () => {
+    const g = gate();
+    let finished = 0;
+    const { q, counters } = setup({
+      concurrency: 1,
+      validate: async () => {
+        await g.promise;
+        finished++;
+        return { outcome: 'accept', reason: 'new' };
+      },
+    });
+    for (let i = 0; i < 3; i++) q.push(msg(i));
+    let drained = false;
+    const d = q.drain().then(() => (drained = true));
+    expect(counters.get('t', 'ignore', 'shutdown')).toBe(2);
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    g.open();
+    await d;
+    expect(finished).toBe(1);
+    q.push(msg(5));
+    await q.idle();
+    expect(counters.get('t', 'accept', 'new')).toBe(2);
+  });
+
   test('invalid limits are refused', () => {
     expect(() => setup({ maxQueue: 0, validate: async () => ({ outcome: 'accept', reason: '' }) })).toThrow(/maxQueue/);
     expect(() => setup({ concurrency: 1.5, validate: async () => ({ outcome: 'accept', reason: '' }) })).toThrow(/concurrency/);
