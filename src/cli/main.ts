@@ -4,6 +4,7 @@ import { register as registerAkd } from './commands/akd.js';
 import { register as registerInit } from './commands/init.js';
 import { register as registerStart } from './commands/start.js';
 import { register as registerVerifySignature } from './commands/verify-signature.js';
+import { register as registerRoster } from './commands/roster.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -16,6 +17,7 @@ program
 registerInit(program);
 registerStart(program);
 registerVerifySignature(program);
+registerRoster(program);
 registerAkd(program);
 
 await program.parseAsync(process.argv);

@@ -24,6 +24,8 @@ export interface ChainFacts {
   signedAtPreviousEpoch?: Uint8Array;
   /** The epoch at which the submitted digest was already signed in this namespace, if any. */
   digestSignedAt?: bigint;
+  /** Why signing is halted (doppelgänger protection), if it is. */
+  halted?: string;
 }
 
 export interface Submission {
@@ -39,7 +41,8 @@ export type RejectCode =
   | 'stale-epoch'
   | 'epoch-gap'
   | 'digest-reused'
-  | 'epoch-overflow';
+  | 'epoch-overflow'
+  | 'signing-halted';
 
 export type Decision =
   | { kind: 'sign'; becomesRoot: boolean }
@@ -74,6 +77,11 @@ export function decideSubmission(facts: ChainFacts, s: Submission): Decision {
       );
     }
     return { kind: 'replay' };
+  }
+
+  // Doppelgänger protection: while halted, nothing new is signed (replays above are harmless).
+  if (facts.halted !== undefined) {
+    return reject('signing-halted', `signing is halted: ${facts.halted}`);
   }
 
   // A namespace in Initialization without a root takes its first epoch, whatever it is, as root.

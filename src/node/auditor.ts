@@ -11,7 +11,7 @@ import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import type { NamespaceConfig } from './config.js';
-import { ConflictError, UnauthorizedError, UnknownNamespaceError } from './errors.js';
+import { ConflictError, HttpError, UnauthorizedError, UnknownNamespaceError } from './errors.js';
 
 export interface AuditorEvents {
   signed: [record: SignedEpoch, info: { becameRoot: boolean }];
@@ -128,6 +128,7 @@ export class Auditor extends EventEmitter<AuditorEvents> {
             submittedDigest: String(d.details.submitted_digest),
           });
         }
+        if (d.code === 'signing-halted') throw new HttpError(503, d.code, d.message, d.details);
         throw new ConflictError(d.code, d.message, d.details);
       }
     }

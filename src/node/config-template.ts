@@ -10,6 +10,10 @@ export interface TemplateNamespace {
 
 export interface TemplateOptions {
   httpPort: number;
+  /** libp2p listen port; the p2p section is written only when given. */
+  p2pPort?: number;
+  p2pHost?: string;
+  p2pAnnounce?: string[];
   keyFile: string;
   notBefore: bigint;
   namespaces: TemplateNamespace[];
@@ -57,6 +61,17 @@ export function renderConfig(o: TemplateOptions): string {
     '  body_limit_bytes: 16384',
     '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
+    ...(o.p2pPort !== undefined
+      ? [
+          '# libp2p (gossip with the other organisations\' nodes; used with `chorus start --roster`).',
+          'p2p:',
+          `  listen: [${JSON.stringify(`/ip4/${o.p2pHost ?? '127.0.0.1'}/tcp/${o.p2pPort}`)}]`,
+          `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. "/dns4/node.example.org/tcp/4001"`,
+          '  identity_file: p2p-identity.key   # the persistent peer id (in data_dir)',
+          '  max_future_skew_ms: 600000         # observations timestamped further ahead are rejected',
+          '',
+        ]
+      : []),
     '# The logs this node audits.',
     o.namespaces.length ? 'namespaces:' : 'namespaces: []',
     ...o.namespaces.map(namespaceBlock),

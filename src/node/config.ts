@@ -26,6 +26,7 @@ const namespaceSchema = z
     configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
     domain_label: z.string().min(1).nullish(),
     source: z.enum(['push']).default('push'),
+    log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
     token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
   })
   .strict()
@@ -56,6 +57,15 @@ const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 }),
     namespaces: z.array(namespaceSchema).default([]),
+    p2p: z
+      .object({
+        listen: z.array(z.string().min(1)).min(1).default(['/ip4/127.0.0.1/tcp/0']),
+        announce: z.array(z.string().min(1)).default([]),
+        identity_file: z.string().default('p2p-identity.key'),
+        max_future_skew_ms: positiveInt.default(600_000),
+      })
+      .strict()
+      .nullish(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -77,6 +87,15 @@ export interface NamespaceConfig {
   domainLabel?: string;
   source: 'push';
   tokenSha256: Uint8Array;
+  logKey?: Uint8Array;
+}
+
+export interface P2PConfig {
+  listen: string[];
+  announce: string[];
+  /** File name of the libp2p identity inside the data directory. */
+  identityFile: string;
+  maxFutureSkewMs: number;
 }
 
 export interface NodeConfig {
@@ -87,6 +106,7 @@ export interface NodeConfig {
   logLevel: RawConfig['log_level'];
   http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string };
   namespaces: NamespaceConfig[];
+  p2p?: P2PConfig;
 }
 
 function resolvePath(base: string, p: string): string {
@@ -127,8 +147,12 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       };
       if (ns.root) out.root = parseRoot(ns.root);
       if (ns.domain_label) out.domainLabel = ns.domain_label;
+      if (ns.log_key) out.logKey = fromHex(ns.log_key, 32);
       return out;
     }),
+    ...(c.p2p
+      ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms } }
+      : {}),
   };
 }
 

@@ -15,6 +15,9 @@ export interface InitOptions {
   dataDir: string;
   namespaces: string[];
   httpPort: number;
+  p2pPort?: number;
+  p2pHost?: string;
+  p2pAnnounce?: string[];
   /** Extra per-namespace settings (later commands add sources, roots…). */
   namespaceSettings?: Partial<Omit<TemplateNamespace, 'name' | 'tokenSha256'>>;
 }
@@ -24,6 +27,7 @@ export interface InitResult {
   config: string;
   keyFile: string;
   tokens: Record<string, string>;
+  peerId?: string;
 }
 
 export function newToken(): { token: string; sha256: string } {
@@ -31,7 +35,7 @@ export function newToken(): { token: string; sha256: string } {
   return { token, sha256: createHash('sha256').update(token).digest('hex') };
 }
 
-export function initDataDir(o: InitOptions): InitResult {
+export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const dir = resolve(o.dataDir);
   const config = join(dir, CONFIG_FILE);
   const keyFile = join(dir, KEY_FILE);
@@ -47,6 +51,15 @@ export function initDataDir(o: InitOptions): InitResult {
     tokens[name] = t.token;
     return { name, tokenSha256: t.sha256, ...(o.namespaceSettings ?? {}) };
   });
-  writeFileSync(config, renderConfig({ httpPort: o.httpPort, keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces }), { mode: 0o600, flag: 'wx' });
-  return { publicKey: toHex(key.publicKey), config, keyFile, tokens };
+  const template = { httpPort: o.httpPort, keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces } as Parameters<typeof renderConfig>[0];
+  let peerId: string | undefined;
+  if (o.p2pPort !== undefined) {
+    template.p2pPort = o.p2pPort;
+    if (o.p2pHost) template.p2pHost = o.p2pHost;
+    if (o.p2pAnnounce) template.p2pAnnounce = o.p2pAnnounce;
+    const { loadOrCreateIdentity } = await import('../p2p/identity.js');
+    peerId = (await loadOrCreateIdentity(dir)).peerId;
+  }
+  writeFileSync(config, renderConfig(template), { mode: 0o600, flag: 'wx' });
+  return { publicKey: toHex(key.publicKey), config, keyFile, tokens, ...(peerId ? { peerId } : {}) };
 }

@@ -1,57 +1,96 @@
-// Composes one Chorus node: store, keys, auditing service and HTTP API. Later layers (AKD
-// validation, gossip) attach to the seams exposed here: `auditor` events, `signing.onSign`,
-// `namespaces.extend`, and the Fastify instance.
+// Composes one Chorus node: store, keys, auditing service, HTTP API and — with a roster — the
+// auditor network. Later layers attach to the seams exposed here: `auditor` events,
+// `signing.onSign`, `namespaces.extend`, and the Fastify instance.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerPlexiRoutes } from '../api/plexi-routes.js';
+import { registerNetworkRoutes } from '../api/network-routes.js';
 import { createServer } from '../api/server.js';
+import type { Roster } from '../consensus/roster.js';
 import { openDatabase, type RootDb } from '../store/database.js';
+import { ObservationStore } from '../store/observation-store.js';
 import { SigningStore } from '../store/signing-store.js';
+import { toHex } from '../util/bytes.js';
+import { ConfigError } from '../util/errors.js';
 import { Auditor, Keyring } from './auditor.js';
 import type { NodeConfig } from './config.js';
 import { loadKeyFile } from './keys.js';
 import { NamespaceView } from './namespace-view.js';
-import { toHex } from '../util/bytes.js';
+import { NetworkService, observationFromSigned } from './network.js';
+import type { ChorusHost } from '../p2p/index.js';
 
 export interface NodeOptions {
   logger: Logger;
   now?: () => bigint;
+  /** With a roster the node joins the auditor network (gossip, sync, equivocation proofs). */
+  roster?: Roster;
+  /** Clear a doppelgänger halt at start (the operator has checked no other host uses the key). */
+  resumeSigning?: boolean;
 }
 
 export class ChorusNode {
+  host: ChorusHost | undefined;
+  network: NetworkService | undefined;
+
   private constructor(
     readonly config: NodeConfig,
     readonly logger: Logger,
     readonly db: RootDb,
     readonly signing: SigningStore,
+    readonly observations: ObservationStore,
     readonly auditor: Auditor,
     readonly namespaces: NamespaceView,
     readonly http: FastifyInstance,
+    readonly roster: Roster | undefined,
   ) {}
 
   /** Opens everything and prepares namespaces, but does not listen yet. */
   static async create(config: NodeConfig, opts: NodeOptions): Promise<ChorusNode> {
     const now = opts.now ?? (() => BigInt(Date.now()));
+    const logger = opts.logger;
     const keyring = new Keyring(config.keys.map((k) => ({ key: loadKeyFile(k.file), notBefore: k.notBefore })));
+    if (opts.roster) checkRosterMembership(opts.roster, keyring, config);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const db = await openDatabase(join(config.dataDir, 'db'));
     try {
       const signing = new SigningStore(db, { now });
+      await signing.load();
+      if (opts.resumeSigning && signing.haltReason !== undefined) {
+        logger.warn({ event: 'signing-resumed', was: signing.haltReason }, 'signing resumed by the operator');
+        await signing.resume();
+      }
+      const observations = new ObservationStore(db);
+      // Our own signature is an observation too, written in the same atomic batch.
+      signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
       const auditor = new Auditor(signing, keyring, config.namespaces, now);
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);
-      const http = createServer({ logger: opts.logger, bodyLimitBytes: config.http.bodyLimitBytes });
+      const http = createServer({ logger, bodyLimitBytes: config.http.bodyLimitBytes });
       registerPlexiRoutes(http, { auditor, namespaces });
+      const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster);
+      registerNetworkRoutes(http, { auditor, observations, roster: opts.roster });
+      namespaces.extend({
+        extraFields: async (ns) => {
+          const equivocatedEpochs = await observations.equivocatedEpochCount(ns);
+          return {
+            network_status: equivocatedEpochs > 0 ? 'Equivocated' : 'Consistent',
+            equivocated_epochs: equivocatedEpochs,
+            signing_halted: signing.haltReason ?? null,
+          };
+        },
+      });
       http.get('/healthz', async () => ({ status: 'ok' }));
-      const node = new ChorusNode(config, opts.logger, db, signing, auditor, namespaces, http);
-      auditor.on('signed', (r, info) =>
-        opts.logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed'),
-      );
+      auditor.on('signed', (r, info) => {
+        logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
+        if (node.network) void node.network.onSigned(r);
+      });
       auditor.on('conflict', (c) =>
-        opts.logger.warn({ event: 'submission-conflict', namespace: c.namespace, epoch: c.epoch.toString(), signed: c.signedDigest, submitted: c.submittedDigest }, 'refused a second digest for a signed epoch'),
+        logger.warn({ event: 'submission-conflict', namespace: c.namespace, epoch: c.epoch.toString(), signed: c.signedDigest, submitted: c.submittedDigest }, 'refused a second digest for a signed epoch'),
       );
+      if (opts.roster && config.p2p) await node.#createNetwork(opts.roster, now);
+      else if (opts.roster) throw new ConfigError('p2p', 'a roster needs the p2p section in the config (chorus init --p2p-port)');
       return node;
     } catch (err) {
       await db.close();
@@ -59,15 +98,66 @@ export class ChorusNode {
     }
   }
 
+  async #createNetwork(roster: Roster, now: () => bigint): Promise<void> {
+    const p2p = this.config.p2p;
+    if (!p2p) return;
+    const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
+    const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
+    const peers = roster.auditors.filter((a) => a.peerId && a.peerId !== identity.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
+    const host = await createHost({
+      privateKey: identity.privateKey,
+      listenAddrs: p2p.listen,
+      ...(p2p.announce.length ? { announceAddrs: p2p.announce } : {}),
+      roster: peers,
+      logger: this.logger,
+    });
+    const network = new NetworkService({
+      host,
+      roster,
+      db: this.db,
+      signing: this.signing,
+      observations: this.observations,
+      audited: this.auditor.namespaceNames(),
+      ownKeys: this.auditor.keyring.infos().map((k) => k.publicKey),
+      logger: this.logger,
+      now,
+      maxFutureMs: BigInt(p2p.maxFutureSkewMs),
+    });
+    await network.attach();
+    this.host = host;
+    this.network = network;
+  }
+
   async listen(): Promise<string> {
+    if (this.host) await this.host.start();
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
-    this.logger.info({ event: 'listening', url: address, public_keys: this.auditor.keyring.infos().map((k) => toHex(k.publicKey)) }, 'chorus node listening');
+    this.logger.info(
+      {
+        event: 'listening',
+        url: address,
+        public_keys: this.auditor.keyring.infos().map((k) => toHex(k.publicKey)),
+        ...(this.host ? { peer_id: this.host.peerId, p2p: this.host.multiaddrs(), network: this.roster?.network } : {}),
+      },
+      'chorus node listening',
+    );
     return address;
   }
 
-  /** Finishes in-flight requests, then closes the database. */
+  /** Finishes in-flight requests, leaves the network, then closes the database. */
   async close(): Promise<void> {
     await this.http.close();
+    if (this.host) await this.host.stop();
     await this.db.close();
+  }
+}
+
+function checkRosterMembership(roster: Roster, keyring: Keyring, config: NodeConfig): void {
+  const infos = keyring.infos();
+  if (!infos.some((k) => roster.auditorByKey(k.publicKey))) {
+    throw new ConfigError(
+      'roster',
+      `this node's public key ${toHex((infos.at(-1) as { publicKey: Uint8Array }).publicKey)} is not in the roster of network "${roster.network}" ` +
+        `(add it with: chorus roster add ROSTER --name ORG --config ${config.file})`,
+    );
   }
 }

@@ -57,8 +57,8 @@ export class Table<T, J> {
     return JSON.stringify(this.encode(value));
   }
 
-  /** Entries in key order within [gte, lt), newest first when `reverse`. */
-  async *entries(range: { gte?: string; lt?: string; reverse?: boolean; limit?: number }): AsyncGenerator<[string, T]> {
+  /** Entries in key order within the range, last first when `reverse`. */
+  async *entries(range: { gt?: string; gte?: string; lt?: string; reverse?: boolean; limit?: number }): AsyncGenerator<[string, T]> {
     for await (const [k, v] of this.sub.iterator({ ...range, limit: range.limit ?? -1 })) {
       yield [k, this.decode(JSON.parse(v) as J)];
     }

@@ -41,6 +41,8 @@ export class SigningStore {
   readonly signatures: Table<SignedEpoch, SignedEpochJson>;
   readonly digests: Table<bigint, string>;
   readonly conflicts: Table<ConflictRecord, ConflictRecordJson>;
+  readonly meta: Table<string, string>;
+  #halt: string | undefined;
   readonly #mutex = new KeyedMutex();
   readonly #extraWrites: Array<(batch: Batch, record: SignedEpoch) => void> = [];
 
@@ -52,6 +54,27 @@ export class SigningStore {
     this.signatures = new Table(db, 'signed', signedEpochToJson, signedEpochFromJson);
     this.digests = new Table(db, 'digest-index', (e: bigint) => e.toString(), (s: string) => parseU64(s, 'epoch'));
     this.conflicts = new Table(db, 'conflicts', conflictToJson, conflictFromJson);
+    this.meta = new Table(db, 'meta', (v: string) => v, (v: string) => v);
+  }
+
+  /** Loads persistent state (the signing halt) once after opening. */
+  async load(): Promise<void> {
+    this.#halt = await this.meta.get('signing-halt');
+  }
+
+  /** Why signing is halted, if it is (survives restarts until `resume`). */
+  get haltReason(): string | undefined {
+    return this.#halt;
+  }
+
+  async halt(reason: string): Promise<void> {
+    this.#halt = reason;
+    await new Batch(this.db).put(this.meta, 'signing-halt', reason).write(true);
+  }
+
+  async resume(): Promise<void> {
+    this.#halt = undefined;
+    await new Batch(this.db).del(this.meta, 'signing-halt').write(true);
   }
 
   /** Lets later layers (gossip) add writes to the same atomic batch as each new signature. */
@@ -110,6 +133,7 @@ export class SigningStore {
       if (signedAt) facts.signedAtEpoch = signedAt.digest;
       if (signedPrev) facts.signedAtPreviousEpoch = signedPrev.digest;
       if (digestAt !== undefined) facts.digestSignedAt = digestAt;
+      if (this.#halt !== undefined) facts.halted = this.#halt;
 
       const decision = decideSubmission(facts, submission);
       switch (decision.kind) {

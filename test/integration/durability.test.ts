@@ -16,7 +16,7 @@ describe('durability under SIGKILL', () => {
   afterAll(() => tmp.cleanup());
 
   it(`keeps every returned signature across ${ROUNDS} random kills`, async () => {
-    const init = initDataDir({ dataDir: tmp.dir, namespaces: [ns], httpPort: 0 });
+    const init = await initDataDir({ dataDir: tmp.dir, namespaces: [ns], httpPort: 0 });
     const token = init.tokens[ns] as string;
     const returned = new Map<bigint, string>(); // epoch -> exact response text
     const digestOf = new Map<bigint, string>();

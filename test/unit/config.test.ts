@@ -23,10 +23,10 @@ function expectConfigError(doc: unknown, path: string, re: RegExp): void {
 }
 
 describe('node configuration', () => {
-  it('the file written by init loads, with defaults and resolved paths', () => {
+  it('the file written by init loads, with defaults and resolved paths', async () => {
     const tmp = tempDir();
     try {
-      const r = initDataDir({ dataDir: tmp.dir, namespaces: ['a.example', 'b.example'], httpPort: 9000 });
+      const r = await initDataDir({ dataDir: tmp.dir, namespaces: ['a.example', 'b.example'], httpPort: 9000 });
       const c = loadConfig(r.config);
       expect(c.dataDir).toBe(tmp.dir);
       expect(c.keys[0]?.file).toBe(join(tmp.dir, 'node.key'));
@@ -37,7 +37,7 @@ describe('node configuration', () => {
       const text = readFileSync(r.config, 'utf8');
       expect(parseYaml(text)).toBeTruthy();
       expect(text).not.toContain(r.tokens['a.example']);
-      expect(() => initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 })).toThrow(/already holds a Chorus node/);
+      await expect(initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 })).rejects.toThrow(/already holds a Chorus node/);
     } finally {
       tmp.cleanup();
     }
@@ -69,10 +69,10 @@ describe('node configuration', () => {
     }
   });
 
-  it('refuses a key file that group or others can read', () => {
+  it('refuses a key file that group or others can read', async () => {
     const tmp = tempDir();
     try {
-      const r = initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 });
+      const r = await initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 });
       expect(loadKeyFile(r.keyFile).publicKey).toHaveLength(32);
       chmodSync(r.keyFile, 0o644);
       expect(() => loadKeyFile(r.keyFile)).toThrow(KeyFileError);

@@ -1,6 +1,142 @@
-import type { Command } from 'commander';
+import { Option, type Command, type CommanderError } from 'commander';
+import { EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK, fail } from '../output.js';
 
-/** `chorus akd …`: AKD proof tools (filled in by the AKD work). */
+// `chorus akd verify` and `chorus akd generate`. Heavy modules load inside the actions.
+
+interface VerifyOptions {
+  configuration: 'whatsapp_v1' | 'experimental';
+  domainLabel?: string;
+  blobName: string;
+  json?: boolean;
+}
+
+interface GenerateOptions {
+  out: string;
+  epochs: string;
+  inserts: string;
+  base: string;
+  seed: string;
+  configuration: 'whatsapp_v1' | 'experimental';
+  domainLabel?: string;
+  force?: boolean;
+}
+
+/** Usage errors (unknown flag, bad choice, missing option) are bad input: exit 2, not commander's 1. */
+function usageExit(err: CommanderError): never {
+  process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT);
+}
+
+function configurationOption(): Option {
+  return new Option('--configuration <name>', 'AKD tree configuration').choices(['whatsapp_v1', 'experimental']);
+}
+
+const DOMAIN_LABEL_HELP = 'domain label of the experimental configuration (default: ExampleLabel, as akd\'s fixtures)';
+
+function countArg(value: string, flag: string, min: number): number {
+  if (!/^[0-9]{1,9}$/.test(value) || Number(value) < min) fail(EXIT_BAD_INPUT, `bad input: ${flag} must be an integer >= ${min}`);
+  return Number(value);
+}
+
 export function register(program: Command): void {
-  program.command('akd').description('AKD append-only proof tools');
+  const akd = program
+    .command('akd')
+    .description('AKD append-only proofs: verify one as an auditor does, or generate a synthetic log')
+    .exitOverride(usageExit);
+
+  akd
+    .command('verify')
+    .description(
+      'verify one SingleAppendOnlyProof blob against the transition its blob name states: ' +
+        'exit 0 valid, 1 invalid (reason on stderr), 2 bad input',
+    )
+    .addOption(configurationOption().makeOptionMandatory())
+    .option('--domain-label <label>', DOMAIN_LABEL_HELP)
+    .requiredOption('--blob-name <name>', 'the blob\'s name "{epoch}/{previous_hex}/{current_hex}" (epoch = end epoch)')
+    .option('--json', 'also print the verdict, counts, phase timings and peak RSS as JSON on stdout')
+    .argument('<file>', 'the proof blob (protobuf SingleAppendOnlyProof)')
+    .exitOverride(usageExit)
+    .action(async (file: string, opts: VerifyOptions) => {
+      const { readFile } = await import('node:fs/promises');
+      const { parseBlobName } = await import('../../akd/blob-name.js');
+      if (opts.domainLabel !== undefined && opts.configuration !== 'experimental') {
+        fail(EXIT_BAD_INPUT, 'bad input: --domain-label only applies to --configuration experimental');
+      }
+      let name;
+      let bytes: Uint8Array;
+      try {
+        name = parseBlobName(opts.blobName);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
+      }
+      try {
+        bytes = await readFile(file);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `bad input: cannot read ${file}: ${(err as Error).message}`);
+      }
+      const { verifyAuditBlob } = await import('../../akd/verifier.js');
+      const configuration =
+        opts.configuration === 'experimental'
+          ? { name: opts.configuration, ...(opts.domainLabel !== undefined ? { domainLabel: opts.domainLabel } : {}) }
+          : { name: opts.configuration };
+      const result = verifyAuditBlob(bytes, name, configuration);
+      if (opts.json === true) {
+        const summary = {
+          valid: result.ok,
+          blob_name: opts.blobName,
+          configuration: opts.configuration,
+          inserted: result.inserted,
+          unchanged: result.unchanged,
+          ...(result.ok ? {} : { reason: result.error.message }),
+          timings_ms: result.timings,
+          peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+        };
+        process.stdout.write(`${JSON.stringify(summary)}\n`);
+      }
+      if (!result.ok) fail(EXIT_INVALID, `invalid: ${result.error.message}`);
+      process.stderr.write(
+        `valid: epoch ${name.epoch} (${result.inserted} inserted, ${result.unchanged} unchanged, ${opts.configuration})\n`,
+      );
+      process.exit(EXIT_OK);
+    });
+
+  akd
+    .command('generate')
+    .description('write a synthetic AKD log (proof blobs under their blob names) to a folder; prints a JSON summary')
+    .requiredOption('--out <dir>', 'folder to write the proof directory into')
+    .option('--epochs <n>', 'epochs after the base epoch', '10')
+    .option('--inserts <n>', 'leaves inserted per epoch', '100')
+    .option('--base <n>', 'leaves inserted by an extra first epoch (0: none)', '0')
+    .option('--seed <text>', 'seed of the pseudo-random labels and values (same seed, same log)', 'chorus')
+    .addOption(configurationOption().default('whatsapp_v1'))
+    .option('--domain-label <label>', DOMAIN_LABEL_HELP)
+    .option('--force', 'write into a folder that is not empty')
+    .exitOverride(usageExit)
+    .action(async (opts: GenerateOptions) => {
+      const epochs = countArg(opts.epochs, '--epochs', 0);
+      const inserts = countArg(opts.inserts, '--inserts', 1);
+      const base = countArg(opts.base, '--base', 0);
+      if (epochs === 0 && base === 0) fail(EXIT_BAD_INPUT, 'bad input: nothing to generate (--epochs 0 and --base 0)');
+      if (opts.domainLabel !== undefined && opts.configuration !== 'experimental') {
+        fail(EXIT_BAD_INPUT, 'bad input: --domain-label only applies to --configuration experimental');
+      }
+      const { readdir } = await import('node:fs/promises');
+      try {
+        const existing = await readdir(opts.out);
+        if (existing.length > 0 && opts.force !== true) {
+          fail(EXIT_BAD_INPUT, `bad input: ${opts.out} is not empty (use --force to write into it anyway)`);
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          fail(EXIT_BAD_INPUT, `bad input: cannot use ${opts.out}: ${(err as Error).message}`);
+        }
+      }
+      const { writeSyntheticLog } = await import('../../akd/generator.js');
+      const configuration =
+        opts.configuration === 'experimental'
+          ? { name: opts.configuration, ...(opts.domainLabel !== undefined ? { domainLabel: opts.domainLabel } : {}) }
+          : { name: opts.configuration };
+      const summary = await writeSyntheticLog({ out: opts.out, configuration, epochs, inserts, base, seed: opts.seed });
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+      process.exit(EXIT_OK);
+    });
 }

@@ -13,25 +13,41 @@ export function register(program: Command): void {
     .requiredOption('--data-dir <dir>', 'the node\'s data directory (created if absent)')
     .option('--namespace <name>', 'a namespace to audit (repeatable); it starts in Initialization', collect, [])
     .option('--http-port <port>', 'HTTP port', '8080')
+    .option('--p2p-port <port>', 'libp2p listen port (adds the p2p section and a persistent peer id)')
+    .option('--p2p-host <address>', 'libp2p listen address', '127.0.0.1')
+    .option('--p2p-announce <multiaddr>', 'public multiaddr to announce (repeatable)', collect, [])
     .option('--json', 'print {"public_key","config","tokens"} as JSON')
-    .action(async (opts: { dataDir: string; namespace: string[]; httpPort: string; json?: boolean }) => {
+    .action(async (opts: { dataDir: string; namespace: string[]; httpPort: string; p2pPort?: string; p2pHost: string; p2pAnnounce: string[]; json?: boolean }) => {
       const { initDataDir } = await import('../../node/init.js');
       const port = Number(opts.httpPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(EXIT_BAD_INPUT, `--http-port must be 0-65535, got ${opts.httpPort}`);
       for (const ns of opts.namespace) {
         if (!NAMESPACE_NAME_RE.test(ns)) fail(EXIT_BAD_INPUT, `--namespace "${ns}": letters, digits, ".", "_" and "-" only`);
       }
+      let p2pPort: number | undefined;
+      if (opts.p2pPort !== undefined) {
+        p2pPort = Number(opts.p2pPort);
+        if (!Number.isInteger(p2pPort) || p2pPort < 0 || p2pPort > 65535) fail(EXIT_BAD_INPUT, `--p2p-port must be 0-65535, got ${opts.p2pPort}`);
+      }
       let result;
       try {
-        result = initDataDir({ dataDir: opts.dataDir, namespaces: opts.namespace, httpPort: port });
+        result = await initDataDir({
+          dataDir: opts.dataDir,
+          namespaces: opts.namespace,
+          httpPort: port,
+          ...(p2pPort !== undefined ? { p2pPort, p2pHost: opts.p2pHost, p2pAnnounce: opts.p2pAnnounce } : {}),
+        });
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus init: ${(err as Error).message}`);
       }
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ public_key: result.publicKey, config: result.config, tokens: result.tokens })}\n`);
+        const out: Record<string, unknown> = { public_key: result.publicKey, config: result.config, tokens: result.tokens };
+        if (result.peerId) out.peer_id = result.peerId;
+        process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
       }
       process.stdout.write(`public key: ${result.publicKey}\nconfig:     ${result.config}\nkey file:   ${result.keyFile}\n`);
+      if (result.peerId) process.stdout.write(`peer id:    ${result.peerId}\n`);
       for (const [ns, token] of Object.entries(result.tokens)) {
         process.stdout.write(`token for ${ns}: ${token}   (give it to the log; only its hash is stored)\n`);
       }

@@ -6,21 +6,26 @@ export function register(program: Command): void {
     .command('start')
     .description('run the node: HTTP API and auditing (logs one JSON line per event to stdout)')
     .requiredOption('--config <file>', 'the node\'s YAML config (see chorus init)')
-    .action(async (opts: { config: string }) => {
+    .option('--roster <file>', 'the network\'s roster (JSON): join the auditor network (gossip, sync, equivocation proofs)')
+    .option('--resume-signing', 'clear a doppelgänger halt (only after checking that no other host uses this node\'s key)')
+    .action(async (opts: { config: string; roster?: string; resumeSigning?: boolean }) => {
       const { loadConfig } = await import('../../node/config.js');
       const { createLogger } = await import('../logger.js');
       const { ChorusNode } = await import('../../node/node.js');
       const { ChorusError } = await import('../../util/errors.js');
+      const { Roster } = await import('../../consensus/roster.js');
       let config;
+      let roster;
       try {
         config = loadConfig(opts.config);
+        if (opts.roster) roster = Roster.load(opts.roster);
       } catch (err) {
-        fail(EXIT_BAD_INPUT, `chorus start: invalid config: ${(err as Error).message}`);
+        fail(EXIT_BAD_INPUT, `chorus start: invalid ${opts.roster && config ? 'roster' : 'config'}: ${(err as Error).message}`);
       }
       const logger = createLogger(config.logLevel);
       let node: Awaited<ReturnType<typeof ChorusNode.create>>;
       try {
-        node = await ChorusNode.create(config, { logger });
+        node = await ChorusNode.create(config, { logger, ...(roster ? { roster } : {}), resumeSigning: opts.resumeSigning === true });
         await node.listen();
       } catch (err) {
         // Known failures (bad key file, locked store, root mismatch) need no stack trace.

@@ -1,0 +1,101 @@
+// Chorus additions to the API for the auditor network: what every signer saw at an epoch, and
+// the equivocation proofs (JSON, or the canonical protobuf for offline verification).
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Observation } from '../consensus/observation.js';
+import { encodeEquivocationProof } from '../consensus/equivocation.js';
+import type { Roster } from '../consensus/roster.js';
+import type { Auditor } from '../node/auditor.js';
+import { NotFoundError } from '../node/errors.js';
+import { keyId, signedBytes } from '../plexi/signature-message.js';
+import { signatureResponseToJson } from '../plexi/signature-response.js';
+import type { ObservationStore, StoredProof } from '../store/observation-store.js';
+import { compareBytes, toHex } from '../util/bytes.js';
+import { parseEpochParam } from './plexi-routes.js';
+
+export interface NetworkRoutesContext {
+  auditor: Auditor;
+  observations: ObservationStore;
+  roster: Roster | undefined;
+}
+
+export const PROTOBUF = 'application/x-protobuf';
+
+/** An observation as JSON: Plexi's SignatureResponse fields plus the signer's key. */
+export function observationToJson(o: Observation): Record<string, unknown> {
+  return {
+    ...signatureResponseToJson({ ...o, keyId: keyId(o.signerKey), serializedMessage: signedBytes(o) }),
+    signer_key: toHex(o.signerKey),
+  };
+}
+
+export function proofToJson(p: StoredProof): Record<string, unknown> {
+  return {
+    id: p.id,
+    namespace: p.namespace,
+    epoch: p.epoch,
+    kind: p.kind,
+    signers: p.signers,
+    first: observationToJson(p.proof.first),
+    second: observationToJson(p.proof.second),
+    received_at: p.receivedAt,
+  };
+}
+
+const epochParams = z.object({ ns: z.string().max(256), epoch: z.string() });
+const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a proof id (64 hex digits)' }) });
+const listQuery = z
+  .object({
+    namespace: z.string().max(256).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesContext): void {
+  const signerName = (ns: string, key: Uint8Array): string | null => ctx.roster?.signerName(ns, key) ?? null;
+
+  app.get('/namespaces/:ns/epochs/:epoch', { schema: { params: epochParams } }, async (req) => {
+    const { ns, epoch } = req.params as z.infer<typeof epochParams>;
+    ctx.auditor.namespaceConfig(ns);
+    const e = parseEpochParam(epoch);
+    const seen = await ctx.observations.observationsAt(ns, e);
+    if (seen.length === 0) throw new NotFoundError(`no observation of epoch ${e} of namespace "${ns}"`);
+    const byDigest = new Map<string, Observation[]>();
+    for (const o of seen) {
+      const k = toHex(o.digest);
+      byDigest.set(k, [...(byDigest.get(k) ?? []), o]);
+    }
+    const digests = [...byDigest.entries()]
+      .sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1))
+      .map(([digest, list]) => ({
+        digest,
+        signers: list
+          .sort((a, b) => compareBytes(a.signerKey, b.signerKey))
+          .map((o) => ({
+            signer_key: toHex(o.signerKey),
+            name: signerName(ns, o.signerKey),
+            timestamp: o.timestamp,
+            signature: toHex(o.signature),
+            ciphersuite: o.ciphersuite,
+          })),
+      }));
+    const proofs = await ctx.observations.proofsAt(ns, e);
+    return { namespace: ns, epoch: e, equivocated: proofs.length > 0 || digests.length > 1, digests, proofs: proofs.map((p) => p.id) };
+  });
+
+  app.get('/equivocations', { schema: { querystring: listQuery } }, async (req) => {
+    const q = req.query as z.infer<typeof listQuery>;
+    const list = await ctx.observations.listProofs({ ...(q.namespace ? { namespace: q.namespace } : {}), limit: q.limit });
+    return { equivocations: list.map(proofToJson) };
+  });
+
+  app.get('/equivocations/:id', { schema: { params: idParams } }, async (req, reply) => {
+    const { id } = req.params as z.infer<typeof idParams>;
+    const p = await ctx.observations.proof(id);
+    if (!p) throw new NotFoundError(`no equivocation proof ${id}`);
+    if ((req.headers.accept ?? '').includes(PROTOBUF)) {
+      return reply.type(PROTOBUF).send(Buffer.from(encodeEquivocationProof(p.proof)));
+    }
+    return proofToJson(p);
+  });
+}

@@ -1,0 +1,314 @@
+// The auditor network (design §3-§5) on top of the generic libp2p host: one validator per topic
+// with explicit outcomes, our own observations published after they are stored, equivocation
+// detection on every stored observation, proofs verified, stored and broadcast, doppelgänger
+// protection, and sync with every (re)connected peer.
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { ChorusHost } from '../p2p/index.js';
+import { equivocationsTopic, observationsTopic } from '../p2p/index.js';
+import type { ValidationResult } from '../p2p/index.js';
+import { verifyStrict } from '../crypto/ed25519.js';
+import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
+import {
+  checkEquivocationProof,
+  decodeEquivocationProof,
+  detectEquivocation,
+  encodeEquivocationProof,
+  MAX_PROOF_BYTES,
+  type EquivocationProof,
+} from '../consensus/equivocation.js';
+import { judgeObservation, type Verdict } from '../consensus/observation-rules.js';
+import type { Roster } from '../consensus/roster.js';
+import type { ObservationStore, StoredProof } from '../store/observation-store.js';
+import type { SigningStore } from '../store/signing-store.js';
+import type { SignedEpoch } from '../store/records.js';
+import { bytesEqual, toHex } from '../util/bytes.js';
+import { errorMessage } from '../util/errors.js';
+import { U64_MAX } from '../util/u64.js';
+import { Batch, Table, type RootDb } from '../store/database.js';
+import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest } from './sync-messages.js';
+
+export interface NetworkEvents {
+  equivocation: [proof: StoredProof, origin: 'local' | 'gossip' | 'sync'];
+  observation: [o: Observation, origin: 'local' | 'gossip' | 'sync'];
+  doppelganger: [info: { namespace: string; epoch: bigint; digest: string; reason: string }];
+}
+
+export interface NetworkOptions {
+  host: ChorusHost;
+  roster: Roster;
+  db: RootDb;
+  signing: SigningStore;
+  observations: ObservationStore;
+  /** Namespaces this node audits (their observation topics are subscribed). */
+  audited: string[];
+  /** Our own signing keys (doppelgänger protection). */
+  ownKeys: Uint8Array[];
+  logger: Logger;
+  now: () => bigint;
+  /** How far in the future an observation's timestamp may be. Default 10 minutes. */
+  maxFutureMs?: bigint;
+  /** Observations per sync page (the server caps it). */
+  syncPageSize?: number;
+}
+
+const SYNC_PAGE_MAX = 256;
+/** Re-request this many epochs below a peer's watermark: late observations still arrive. */
+const SYNC_OVERLAP = 64n;
+
+export function observationFromSigned(r: SignedEpoch): Observation {
+  return {
+    ciphersuite: r.ciphersuite,
+    namespace: r.namespace,
+    timestamp: r.timestamp,
+    epoch: r.epoch,
+    digest: r.digest,
+    signature: r.signature,
+    signerKey: r.publicKey,
+  };
+}
+
+export class NetworkService extends EventEmitter<NetworkEvents> {
+  readonly #o: NetworkOptions;
+  readonly #audited: Set<string>;
+  readonly #syncMarks: Table<string, string>;
+  readonly #syncing = new Set<string>();
+  readonly counters = {
+    syncRuns: 0,
+    syncObservations: 0,
+    syncProofs: 0,
+    syncFailures: 0,
+    proofsPublished: 0,
+  };
+
+  constructor(o: NetworkOptions) {
+    super();
+    this.#o = o;
+    this.#audited = new Set(o.audited);
+    this.#syncMarks = new Table(o.db, 'sync-marks', (v: string) => v, (v: string) => v);
+  }
+
+  get network(): string {
+    return this.#o.roster.network;
+  }
+
+  /** Subscribes the topics and the sync handler; call before the host starts. */
+  async attach(): Promise<void> {
+    const { host } = this.#o;
+    for (const ns of this.#audited) {
+      host.subscribe(observationsTopic(this.network, ns), {
+        maxBytes: MAX_OBSERVATION_BYTES,
+        validate: (data, from) => this.#onObservationMessage(ns, data, from),
+      });
+    }
+    host.subscribe(equivocationsTopic(this.network), {
+      maxBytes: MAX_PROOF_BYTES,
+      validate: (data) => this.#onProofMessage(data),
+    });
+    await host.handleSync((req, peer) => this.#serveSync(req, peer));
+    host.onPeerConnected((peer) => {
+      void this.syncWithPeer(peer);
+    });
+  }
+
+  /** Called after each new signature of ours is stored: publish it, look for conflicts. */
+  async onSigned(record: SignedEpoch): Promise<void> {
+    const o = observationFromSigned(record);
+    this.emit('observation', o, 'local');
+    await this.#detect(o, await this.#o.observations.observationsAt(o.namespace, o.epoch), 'local');
+    try {
+      await this.#o.host.publish(observationsTopic(this.network, o.namespace), encodeObservation(o));
+    } catch (err) {
+      this.#o.logger.warn({ event: 'publish-failed', namespace: o.namespace, epoch: o.epoch.toString(), err: errorMessage(err) }, 'could not publish our observation; sync will carry it');
+    }
+  }
+
+  // ---- observations ------------------------------------------------------------------------
+
+  async #onObservationMessage(topicNs: string, data: Uint8Array, from: string): Promise<ValidationResult> {
+    let o: Observation;
+    try {
+      o = decodeObservation(data);
+    } catch {
+      return { outcome: 'reject', reason: 'undecodable' };
+    }
+    const verdict = await this.ingestObservation(o, 'gossip', topicNs);
+    if (verdict.outcome === 'reject') this.#o.logger.debug({ event: 'observation-rejected', from, reason: verdict.reason }, 'rejected an observation');
+    return verdict;
+  }
+
+  /** Validates, stores and checks one observation from gossip or sync. */
+  async ingestObservation(o: Observation, origin: 'gossip' | 'sync', topicNamespace?: string): Promise<Verdict> {
+    const { observations, roster } = this.#o;
+    const facts = {
+      audited: (ns: string) => this.#audited.has(ns),
+      roster,
+      nowMs: this.#o.now(),
+      maxFutureMs: this.#o.maxFutureMs ?? 600_000n,
+      alreadyStored: await observations.hasObservation(o),
+      verify: verifyStrict,
+      ...(topicNamespace !== undefined ? { topicNamespace } : {}),
+    };
+    const verdict = judgeObservation(o, facts);
+    if (verdict.outcome !== 'accept') return verdict;
+    if (this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) await this.#checkDoppelganger(o);
+    const { stored, known } = await observations.storeObservation(o);
+    if (!stored) return { outcome: 'ignore', reason: 'duplicate' };
+    this.emit('observation', o, origin);
+    await this.#detect(o, known, origin);
+    return verdict;
+  }
+
+  /**
+   * A valid observation signed with our own key that we did not produce means the same key runs
+   * somewhere else. Stop signing until the operator says otherwise (design: doppelgänger
+   * protection); the observation itself is kept: it is evidence.
+   */
+  async #checkDoppelganger(o: Observation): Promise<void> {
+    const mine = await this.#o.signing.signedEpoch(o.namespace, o.epoch);
+    if (mine && bytesEqual(mine.digest, o.digest) && bytesEqual(mine.signature, o.signature)) return;
+    const reason =
+      `an observation signed with this node's key ${toHex(o.signerKey)} for ${o.namespace} epoch ${o.epoch} ` +
+      `(digest ${toHex(o.digest)}) was not produced by this node: the key is in use elsewhere`;
+    if (this.#o.signing.haltReason === undefined) {
+      await this.#o.signing.halt(reason);
+      this.#o.logger.error({ event: 'doppelganger', namespace: o.namespace, epoch: o.epoch.toString(), digest: toHex(o.digest) }, `signing halted: ${reason}`);
+      this.emit('doppelganger', { namespace: o.namespace, epoch: o.epoch, digest: toHex(o.digest), reason });
+    }
+  }
+
+  async #detect(o: Observation, known: Observation[], origin: 'local' | 'gossip' | 'sync'): Promise<void> {
+    const proof = detectEquivocation(known, o);
+    if (!proof) return;
+    await this.#acceptProof(proof, origin === 'local' ? 'local' : origin, true);
+  }
+
+  // ---- equivocation proofs -------------------------------------------------------------------
+
+  async #onProofMessage(data: Uint8Array): Promise<ValidationResult> {
+    let proof: EquivocationProof;
+    try {
+      proof = decodeEquivocationProof(data);
+    } catch {
+      return { outcome: 'reject', reason: 'undecodable' };
+    }
+    return this.#acceptProof(proof, 'gossip', false);
+  }
+
+  /**
+   * Re-verifies a proof (ours or received), stores it, and publishes it when we built it or it
+   * replaced a larger one. Outcomes follow the slashing topics: ignore a fact already known,
+   * reject anything that does not prove an equivocation.
+   */
+  async #acceptProof(proof: EquivocationProof, origin: 'local' | 'gossip' | 'sync', publish: boolean): Promise<ValidationResult> {
+    const { roster, observations, logger } = this.#o;
+    const ns = proof.first.namespace;
+    if (!this.#audited.has(ns) && !roster.namespace(ns)) return { outcome: 'ignore', reason: 'unknown-namespace' };
+    const check = checkEquivocationProof(proof, roster, verifyStrict);
+    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const { result, stored } = await observations.storeProof(proof, check.kind, check.signers, this.#o.now());
+    if (result === 'known') return { outcome: 'ignore', reason: 'duplicate' };
+    if (this.#audited.has(ns)) {
+      // The proof's observations are valid observations of a namespace we audit: keep them.
+      for (const o of [proof.first, proof.second]) await observations.storeObservation(o);
+    }
+    logger.error(
+      { event: 'equivocation', id: stored.id, kind: stored.kind, namespace: ns, epoch: stored.epoch.toString(), signers: stored.signers, digests: [toHex(proof.first.digest), toHex(proof.second.digest)], origin },
+      `equivocation in ${ns} at epoch ${stored.epoch}: ${stored.kind}`,
+    );
+    this.emit('equivocation', stored, origin);
+    if (publish) {
+      try {
+        await this.#o.host.publish(equivocationsTopic(this.network), encodeEquivocationProof(proof));
+        this.counters.proofsPublished++;
+      } catch (err) {
+        logger.warn({ event: 'publish-failed', id: stored.id, err: errorMessage(err) }, 'could not publish an equivocation proof; sync will carry it');
+      }
+    }
+    return { outcome: 'accept', reason: 'valid' };
+  }
+
+  // ---- sync ----------------------------------------------------------------------------------
+
+  async #serveSync(bytes: Uint8Array, _peer: string): Promise<Uint8Array> {
+    let req: SyncRequest;
+    try {
+      req = decodeSyncRequest(bytes);
+    } catch (err) {
+      return encodeSyncResponse({ error: errorMessage(err) });
+    }
+    const known = this.#audited.has(req.namespace) || this.#o.roster.namespace(req.namespace) !== undefined;
+    if (!known) return encodeSyncResponse({ error: `namespace ${req.namespace} is not known here` });
+    const limit = Math.max(1, Math.min(req.limit || SYNC_PAGE_MAX, SYNC_PAGE_MAX));
+    const after = req.cursor.length ? new TextDecoder().decode(req.cursor) : undefined;
+    const { observations } = this.#o;
+    if (req.proofs) {
+      const page = await observations.proofPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
+      return encodeSyncResponse({
+        proofs: page.items.map((p) => p.proof),
+        nextCursor: page.items.length === limit && page.last ? new TextEncoder().encode(page.last) : new Uint8Array(),
+      });
+    }
+    const page = await observations.observationPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
+    return encodeSyncResponse({
+      observations: page.items,
+      nextCursor: page.items.length === limit && page.last ? new TextEncoder().encode(page.last) : new Uint8Array(),
+    });
+  }
+
+  /**
+   * Pulls, from one peer, every proof of the namespaces we audit and every observation since our
+   * watermark for that peer; each goes through the same checks as gossip. Runs on every
+   * (re)connection, so a node that was down or partitioned learns what it missed.
+   */
+  async syncWithPeer(peer: string): Promise<void> {
+    if (this.#syncing.has(peer)) return;
+    this.#syncing.add(peer);
+    this.counters.syncRuns++;
+    const { logger } = this.#o;
+    try {
+      for (const ns of this.#audited) {
+        await this.#pull(peer, ns, 0n, true);
+        const markKey = `${peer}\x00${ns}`;
+        const mark = await this.#syncMarks.get(markKey);
+        const from = mark !== undefined && BigInt(mark) > SYNC_OVERLAP ? BigInt(mark) - SYNC_OVERLAP : 0n;
+        const highest = await this.#pull(peer, ns, from, false);
+        if (highest !== undefined && (mark === undefined || highest > BigInt(mark))) {
+          await new Batch(this.#o.db).put(this.#syncMarks, markKey, highest.toString()).write(false);
+        }
+      }
+      logger.debug({ event: 'sync-done', peer }, 'synced with peer');
+    } catch (err) {
+      this.counters.syncFailures++;
+      logger.warn({ event: 'sync-failed', peer, err: errorMessage(err) }, 'sync with peer failed; it will be retried on the next connection');
+    } finally {
+      this.#syncing.delete(peer);
+    }
+  }
+
+  /** Pages through one namespace's observations or proofs from a peer; returns the highest epoch seen. */
+  async #pull(peer: string, ns: string, from: bigint, proofs: boolean): Promise<bigint | undefined> {
+    let cursor: Uint8Array = new Uint8Array();
+    let highest: bigint | undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const req = encodeSyncRequest({ namespace: ns, fromEpoch: from, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs });
+      const res = decodeSyncResponse(await this.#o.host.requestSync(peer, req));
+      if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
+      for (const p of res.proofs) {
+        const v = await this.#acceptProof(p, 'sync', false);
+        if (v.outcome === 'accept') this.counters.syncProofs++;
+      }
+      for (const o of res.observations) {
+        if (o.namespace !== ns) continue;
+        const v = await this.ingestObservation(o, 'sync');
+        if (v.outcome === 'accept') this.counters.syncObservations++;
+        if (highest === undefined || o.epoch > highest) highest = o.epoch;
+      }
+      if (res.nextCursor.length === 0) break;
+      cursor = res.nextCursor;
+      // Let the event loop breathe between pages (signature checks are synchronous).
+      await new Promise((r) => setImmediate(r));
+    }
+    return highest;
+  }
+}

@@ -1,0 +1,87 @@
+// SyncRequest / SyncResponse (proto/chorus.proto) for /chorus/1/sync/1.0.0, with strict decoding.
+import { SyncRequestType, SyncResponseType, fromLong, toLong } from '../proto/index.js';
+import { observationFromRaw, observationToProto, type Observation } from '../consensus/observation.js';
+import { type EquivocationProof } from '../consensus/equivocation.js';
+import { DecodeError } from '../util/errors.js';
+
+export interface SyncRequest {
+  namespace: string;
+  fromEpoch: bigint;
+  toEpoch: bigint;
+  cursor: Uint8Array;
+  limit: number;
+  proofs: boolean;
+}
+
+export interface SyncResponse {
+  observations: Observation[];
+  proofs: EquivocationProof[];
+  nextCursor: Uint8Array;
+  error: string;
+}
+
+export class SyncDecodeError extends DecodeError {}
+
+export function encodeSyncRequest(r: SyncRequest): Uint8Array {
+  return SyncRequestType.encode({
+    namespace: r.namespace,
+    from_epoch: toLong(r.fromEpoch),
+    to_epoch: toLong(r.toEpoch),
+    cursor: r.cursor,
+    limit: r.limit,
+    proofs: r.proofs,
+  }).finish();
+}
+
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  let raw: { namespace?: string; from_epoch?: unknown; to_epoch?: unknown; cursor?: Uint8Array; limit?: number; proofs?: boolean };
+  try {
+    raw = SyncRequestType.decode(bytes) as unknown as typeof raw;
+  } catch (err) {
+    throw new SyncDecodeError(`undecodable sync request: ${(err as Error).message}`);
+  }
+  const r: SyncRequest = {
+    namespace: raw.namespace ?? '',
+    fromEpoch: fromLong(raw.from_epoch, 'from_epoch'),
+    toEpoch: fromLong(raw.to_epoch, 'to_epoch'),
+    cursor: new Uint8Array(raw.cursor ?? []),
+    limit: raw.limit ?? 0,
+    proofs: raw.proofs ?? false,
+  };
+  if (!r.namespace) throw new SyncDecodeError('sync request without a namespace');
+  if (r.cursor.length > 512) throw new SyncDecodeError('sync cursor too long');
+  if (r.fromEpoch > r.toEpoch) throw new SyncDecodeError('from_epoch is above to_epoch');
+  return r;
+}
+
+export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
+  return SyncResponseType.encode({
+    observations: (r.observations ?? []).map(observationToProto),
+    proofs: (r.proofs ?? []).map((p) => ({ first: observationToProto(p.first), second: observationToProto(p.second) })),
+    next_cursor: r.nextCursor ?? new Uint8Array(),
+    error: r.error ?? '',
+  }).finish();
+}
+
+export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
+  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string };
+  try {
+    raw = SyncResponseType.decode(bytes) as unknown as typeof raw;
+  } catch (err) {
+    throw new SyncDecodeError(`undecodable sync response: ${(err as Error).message}`);
+  }
+  try {
+    return {
+      observations: (raw.observations ?? []).map((o) => observationFromRaw(o)),
+      proofs: (raw.proofs ?? []).map((p) => {
+        if (!p.first || !p.second) throw new SyncDecodeError('a proof without both observations');
+        return { first: observationFromRaw(p.first), second: observationFromRaw(p.second) };
+      }),
+      nextCursor: new Uint8Array(raw.next_cursor ?? []),
+      error: raw.error ?? '',
+    };
+  } catch (err) {
+    if (err instanceof SyncDecodeError) throw err;
+    throw new SyncDecodeError(`sync response: ${(err as Error).message}`);
+  }
+}

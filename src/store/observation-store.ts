@@ -1,0 +1,228 @@
+// Observations and equivocation proofs (design §3-§5). Observations are indexed by
+// (namespace, epoch, digest, signer); proofs by id, by the fact they prove (one kept per fact:
+// the smallest id, so every node converges on the same proof), by namespace and epoch, and by
+// arrival time for newest-first listings.
+import { decodeObservation, encodeObservation, type Observation } from '../consensus/observation.js';
+import {
+  decodeEquivocationProof,
+  encodeEquivocationProof,
+  proofFact,
+  proofId,
+  type EquivocationKind,
+  type EquivocationProof,
+} from '../consensus/equivocation.js';
+import { fromHex, toHex } from '../util/bytes.js';
+import { KeyedMutex } from '../util/keyed-mutex.js';
+import { parseU64 } from '../util/u64.js';
+import { Batch, Table, type RootDb } from './database.js';
+import { epochKey, nsEpochKey, nsRange, SEP } from './keys.js';
+
+export interface StoredProof {
+  id: string;
+  fact: string;
+  kind: EquivocationKind;
+  namespace: string;
+  epoch: bigint;
+  proof: EquivocationProof;
+  /** Local arrival time (ms). */
+  receivedAt: bigint;
+  signers: [string, string];
+}
+
+interface StoredProofJson {
+  id: string;
+  fact: string;
+  kind: EquivocationKind;
+  namespace: string;
+  epoch: string;
+  proof: string;
+  received_at: string;
+  signers: [string, string];
+}
+
+const proofToJson = (p: StoredProof): StoredProofJson => ({
+  id: p.id,
+  fact: p.fact,
+  kind: p.kind,
+  namespace: p.namespace,
+  epoch: p.epoch.toString(),
+  proof: toHex(encodeEquivocationProof(p.proof)),
+  received_at: p.receivedAt.toString(),
+  signers: p.signers,
+});
+
+const proofFromJson = (j: StoredProofJson): StoredProof => ({
+  id: j.id,
+  fact: j.fact,
+  kind: j.kind,
+  namespace: j.namespace,
+  epoch: parseU64(j.epoch),
+  proof: decodeEquivocationProof(fromHex(j.proof)),
+  receivedAt: parseU64(j.received_at),
+  signers: j.signers,
+});
+
+export function observationKey(o: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): string {
+  return `${nsEpochKey(o.namespace, o.epoch)}${SEP}${toHex(o.digest)}${SEP}${toHex(o.signerKey)}`;
+}
+
+export type StoreProofResult = 'stored' | 'replaced' | 'known';
+
+export class ObservationStore {
+  readonly observations: Table<Observation, string>;
+  readonly proofs: Table<StoredProof, StoredProofJson>;
+  readonly proofByFact: Table<string, string>;
+  readonly proofByTime: Table<string, string>;
+  readonly proofByNsEpoch: Table<string, string>;
+  readonly #mutex = new KeyedMutex();
+
+  constructor(private readonly db: RootDb) {
+    this.observations = new Table(db, 'obs', (o: Observation) => toHex(encodeObservation(o)), (h: string) => decodeObservation(fromHex(h)));
+    this.proofs = new Table(db, 'proofs', proofToJson, proofFromJson);
+    const id = (s: string) => s;
+    this.proofByFact = new Table(db, 'proof-fact', id, id);
+    this.proofByTime = new Table(db, 'proof-time', id, id);
+    this.proofByNsEpoch = new Table(db, 'proof-ns', id, id);
+  }
+
+  /** Adds an observation to a batch (used inside the signing batch for our own observations). */
+  addObservation(batch: Batch, o: Observation): void {
+    batch.put(this.observations, observationKey(o), o);
+  }
+
+  async hasObservation(o: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<boolean> {
+    return (await this.observations.sub.get(observationKey(o))) !== undefined;
+  }
+
+  async getObservation(k: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<Observation | undefined> {
+    return this.observations.get(observationKey(k));
+  }
+
+  /** Every observation of one (namespace, epoch). */
+  async observationsAt(ns: string, epoch: bigint): Promise<Observation[]> {
+    const prefix = `${nsEpochKey(ns, epoch)}${SEP}`;
+    const out: Observation[] = [];
+    for await (const [, o] of this.observations.entries({ gte: prefix, lt: `${nsEpochKey(ns, epoch)}\x01` })) out.push(o);
+    return out;
+  }
+
+  /**
+   * Stores a verified observation and returns what was known at that (namespace, epoch) before,
+   * for equivocation detection. Serialised per (namespace, epoch) so two conflicting arrivals
+   * always see each other.
+   */
+  async storeObservation(o: Observation): Promise<{ stored: boolean; known: Observation[] }> {
+    return this.#mutex.run(nsEpochKey(o.namespace, o.epoch), async () => {
+      const known = await this.observationsAt(o.namespace, o.epoch);
+      const key = observationKey(o);
+      if (known.some((k) => observationKey(k) === key)) return { stored: false, known };
+      const batch = new Batch(this.db);
+      this.addObservation(batch, o);
+      await batch.write(false);
+      return { stored: true, known };
+    });
+  }
+
+  /** Observations of a namespace in key order from `after` (exclusive), epochs in [from, to]. */
+  async observationPage(ns: string, from: bigint, to: bigint, after: string | undefined, limit: number): Promise<{ items: Observation[]; last?: string }> {
+    const gte = nsEpochKey(ns, from);
+    const lt = `${nsEpochKey(ns, to)}\x01`;
+    const items: Observation[] = [];
+    let last: string | undefined;
+    const range = after !== undefined && after >= gte ? { gt: after, lt } : { gte, lt };
+    for await (const [k, o] of this.observations.sub.iterator({ ...range, limit })) {
+      items.push(decodeObservation(fromHex(o)));
+      last = k;
+    }
+    return last !== undefined ? { items, last } : { items };
+  }
+
+  /** The newest epoch observed in a namespace, if any. */
+  async latestObservedEpoch(ns: string): Promise<bigint | undefined> {
+    for await (const k of this.observations.sub.keys({ ...nsRange(ns), reverse: true, limit: 1 })) {
+      return parseU64(k.slice(ns.length + 1, ns.length + 21).replace(/^0+(?=\d)/, ''), 'epoch');
+    }
+    return undefined;
+  }
+
+  async proof(id: string): Promise<StoredProof | undefined> {
+    return this.proofs.get(id);
+  }
+
+  /**
+   * Stores a verified proof unless a proof of the same fact with a smaller id is held (then
+   * `known`); a larger one held is replaced, so all nodes converge on the smallest.
+   */
+  async storeProof(proof: EquivocationProof, kind: EquivocationKind, signers: [string, string], nowMs: bigint): Promise<{ result: StoreProofResult; stored: StoredProof }> {
+    const fact = proofFact(proof, kind);
+    const id = proofId(proof);
+    return this.#mutex.run(`proof\x00${fact}`, async () => {
+      const heldId = await this.proofByFact.get(fact);
+      if (heldId !== undefined && heldId <= id) return { result: 'known' as const, stored: (await this.proofs.get(heldId)) as StoredProof };
+      const ns = proof.first.namespace;
+      const epoch = proof.first.epoch;
+      const record: StoredProof = { id, fact, kind, namespace: ns, epoch, proof, receivedAt: nowMs, signers };
+      const batch = new Batch(this.db);
+      if (heldId !== undefined) {
+        const held = await this.proofs.get(heldId);
+        batch.del(this.proofs, heldId);
+        if (held) {
+          batch.del(this.proofByTime, `${epochKey(held.receivedAt)}${SEP}${heldId}`);
+          batch.del(this.proofByNsEpoch, `${nsEpochKey(ns, epoch)}${SEP}${heldId}`);
+          record.receivedAt = held.receivedAt; // the fact was known since then
+        }
+      }
+      batch
+        .put(this.proofs, id, record)
+        .put(this.proofByFact, fact, id)
+        .put(this.proofByTime, `${epochKey(record.receivedAt)}${SEP}${id}`, id)
+        .put(this.proofByNsEpoch, `${nsEpochKey(ns, epoch)}${SEP}${id}`, id);
+      await batch.write(true);
+      return { result: heldId !== undefined ? ('replaced' as const) : ('stored' as const), stored: record };
+    });
+  }
+
+  /** Proofs newest first, optionally for one namespace. */
+  async listProofs(opts: { namespace?: string; limit?: number } = {}): Promise<StoredProof[]> {
+    const out: StoredProof[] = [];
+    const limit = opts.limit ?? 1000;
+    for await (const [, id] of this.proofByTime.entries({ reverse: true })) {
+      const p = await this.proofs.get(id);
+      if (!p || (opts.namespace !== undefined && p.namespace !== opts.namespace)) continue;
+      out.push(p);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async proofsAt(ns: string, epoch: bigint): Promise<StoredProof[]> {
+    const out: StoredProof[] = [];
+    const prefix = `${nsEpochKey(ns, epoch)}${SEP}`;
+    for await (const [, id] of this.proofByNsEpoch.entries({ gte: prefix, lt: `${nsEpochKey(ns, epoch)}\x01` })) {
+      const p = await this.proofs.get(id);
+      if (p) out.push(p);
+    }
+    return out;
+  }
+
+  /** Proofs of a namespace in (epoch, id) order from `after` (exclusive), epochs in [from, to]. */
+  async proofPage(ns: string, from: bigint, to: bigint, after: string | undefined, limit: number): Promise<{ items: StoredProof[]; last?: string }> {
+    const gte = nsEpochKey(ns, from);
+    const lt = `${nsEpochKey(ns, to)}\x01`;
+    const range = after !== undefined && after >= gte ? { gt: after, lt } : { gte, lt };
+    const items: StoredProof[] = [];
+    let last: string | undefined;
+    for await (const [k, id] of this.proofByNsEpoch.entries({ ...range, limit })) {
+      const p = await this.proofs.get(id);
+      if (p) items.push(p);
+      last = k;
+    }
+    return last !== undefined ? { items, last } : { items };
+  }
+
+  async equivocatedEpochCount(ns: string): Promise<number> {
+    const epochs = new Set<string>();
+    for await (const k of this.proofByNsEpoch.sub.keys(nsRange(ns))) epochs.add(k.slice(0, ns.length + 21));
+    return epochs.size;
+  }
+}
