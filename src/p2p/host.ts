@@ -75,6 +75,8 @@ export interface ConnectionInfo {
   status: string;
   /** Epoch ms when the connection opened. */
   openedAt: number;
+  /** Protocol of each open stream (a growing list would reveal a stream leak). */
+  streams: string[];
 }
 
 export interface PublishCounts {
@@ -129,7 +131,8 @@ export interface ChorusHost {
   onPeerConnected(cb: PeerCallback): () => void;
   onPeerDisconnected(cb: PeerCallback): () => void;
 
-  handleSync(handler: SyncHandler): Promise<void>;
+  /** Serve `/chorus/1/sync/1.0.0`; call before start (requests before that get a stream reset). */
+  handleSync(handler: SyncHandler): void;
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array>;
 
   /** Drop connections to the peer and refuse to dial or accept it until unblocked. */
@@ -274,10 +277,10 @@ class Host implements ChorusHost {
   async start(): Promise<void> {
     if (this.isRunning) return;
     for (const p of this.roster) await this.node.peerStore.merge(p.id, { multiaddrs: p.addrs });
+    await this.sync.start(); // before listening: peers sync the moment they connect
     await this.node.start();
     this.isRunning = true;
     for (const topic of this.queues.keys()) this.gs.subscribe(topic);
-    await this.sync.start();
     this.redialer.start();
     this.log.info({ peerId: this.peerId, addrs: this.multiaddrs(), roster: this.roster.length }, 'p2p host started');
   }
@@ -350,8 +353,8 @@ class Host implements ChorusHost {
     return () => this.disconnectedCbs.delete(cb);
   }
 
-  handleSync(handler: SyncHandler): Promise<void> {
-    return this.sync.setHandler(handler);
+  handleSync(handler: SyncHandler): void {
+    this.sync.setHandler(handler);
   }
 
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array> {
@@ -378,6 +381,7 @@ class Host implements ChorusHost {
       direction: c.direction,
       status: c.status,
       openedAt: c.timeline.open,
+      streams: c.streams.map((st) => st.protocol),
     }));
   }
 

@@ -67,15 +67,19 @@ export class SyncService {
     this.log = logger;
   }
 
-  /** Set (or replace) the request handler; registers the protocol if the host runs. */
-  async setHandler(handler: SyncHandler): Promise<void> {
+  /** Set (or replace) the request handler. Install it before start so no early peer is refused. */
+  setHandler(handler: SyncHandler): void {
     this.handler = handler;
-    if (this.running) await this.register();
   }
 
+  /**
+   * Register the protocol. The host calls this before libp2p starts listening, so a peer that
+   * syncs the moment it connects never meets "protocol not supported"; until a handler is
+   * installed, requests are answered with a stream reset.
+   */
   async start(): Promise<void> {
     this.running = true;
-    if (this.handler !== undefined) await this.register();
+    await this.register();
   }
 
   async stop(): Promise<void> {

@@ -272,7 +272,7 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
   test('sync request/response round-trips and enforces its caps', async () => {
     const held = new Promise<void>((r) => (syncGate = r));
     const slow = new Promise<void>((r) => (slowGate = r));
-    await h2.host.handleSync(async (req, peer) => {
+    h2.host.handleSync(async (req, peer) => {
       const text = dec(req);
       if (text === 'big') return new Uint8Array(8192);
       if (text === 'slow') await slow;
@@ -299,6 +299,8 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     await expect(h1.host.requestSync(h2.id.peerId, enc('slow'), { timeoutMs: 300 })).rejects.toThrow(SyncTimeoutError);
     slowGate();
 
+    const syncStreams = (n: Node): number =>
+      n.host.connections().reduce((k, c) => k + c.streams.filter((p) => p === '/chorus/1/sync/1.0.0').length, 0);
     // at most 2 concurrent inbound requests per peer on h2
     let settled = 0;
     const all = Promise.allSettled(
@@ -307,12 +309,16 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
       ),
     );
     await waitFor('two over-limit requests refused', () => settled === 2);
+    expect(syncStreams(h2)).toBe(2); // the two being served
     syncGate();
     const results = await all;
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(failures).toHaveLength(2);
     for (const f of failures) expect(f.reason).toBeInstanceOf(SyncProtocolError);
+
+    // every sync stream is closed afterwards on both sides (no leak)
+    await waitFor('sync streams closed', () => syncStreams(h1) === 0 && syncStreams(h2) === 0);
 
     // no handler on h3: a protocol failure, not a hang
     await expect(h1.host.requestSync(h3.id.peerId, enc('x'), { timeoutMs: 5_000 })).rejects.toThrow(SyncProtocolError);
