@@ -129,24 +129,42 @@ export function adjacentPrefixes(
 }
 
 /**
- * The elements below `limit` (the unchanged nodes), in label order, with their adjacent
- * common-prefix lengths. Only valid once the whole set is known to be conflict-free.
+ * The elements below `limit` (the unchanged nodes) in label order, for the start tree: `seq`, the
+ * common-prefix length of each adjacent pair (`lcps`) and, for each such pair, the index of the
+ * pair of the whole order where the two labels part (`pairs`). The interior node where two labels
+ * part is in every tree that holds both, so the start tree's interior nodes are the whole tree's
+ * nodes at those pairs (the pair of minimum common prefix between the two, which is unique).
+ * Only valid once the whole set is known to be conflict-free.
  */
 export function subsequenceBelow(
-  words: Uint32Array,
   order: Uint32Array,
   count: number,
+  allLcps: Uint16Array,
   limit: number,
-): { seq: Uint32Array; lcps: Uint16Array } {
+): { seq: Uint32Array; lcps: Uint16Array; pairs: Uint32Array } {
   const seq = new Uint32Array(limit);
   const lcps = new Uint16Array(Math.max(0, limit - 1));
+  const pairs = new Uint32Array(Math.max(0, limit - 1));
   let m = 0;
+  let min = 257;
+  let minAt = 0;
   for (let j = 0; j < count; j++) {
     const e = order[j] as number;
     if (e < limit) {
-      if (m > 0) lcps[m - 1] = commonPrefixWords(words, seq[m - 1] as number, e);
+      if (m > 0) {
+        lcps[m - 1] = min;
+        pairs[m - 1] = minAt;
+      }
       seq[m++] = e;
+      min = 257;
+    }
+    if (j + 1 < count) {
+      const l = allLcps[j] as number;
+      if (l < min) {
+        min = l;
+        minAt = j;
+      }
     }
   }
-  return { seq, lcps };
+  return { seq, lcps, pairs };
 }

@@ -73,7 +73,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofE
   const r = new WireReader(bytes, base);
   let inserted = 0;
   let unchanged = 0;
-  while (r.pos < bytes.length) {
+  while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1 || field === 2) {
@@ -91,15 +91,13 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofE
   // converters); converter errors are kept and the first one reported afterwards, inserted
   // elements first, as akd converts `inserted` before `unchanged_nodes`.
   const out = allocateElements(unchanged, inserted);
-  const labels = out.labels;
-  const values = out.values;
-  const lens = out.lens;
+  const state = new ElementState(r.buf, base, out);
   let nextInserted = unchanged;
   let nextUnchanged = 0;
   let firstInsertedError: PendingError | null = null;
   let firstUnchangedError: PendingError | null = null;
   r.pos = 0;
-  while (r.pos < bytes.length) {
+  while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
     if (field !== 1 && field !== 2) {
@@ -108,13 +106,12 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofE
     }
     const len = r.length();
     const start = r.pos;
-    const end = start + len;
     const isInserted = field === 1;
     const index = isInserted ? nextInserted++ : nextUnchanged++;
-    const listIndex = isInserted ? index - unchanged : index;
-    const error = decodeElement(bytes, base, start, end, index, labels, lens, values);
-    r.pos = end;
+    const error = state.decode(start, start + len, index);
+    r.pos = start + len;
     if (error !== null) {
+      const listIndex = isInserted ? index - unchanged : index;
       const list = isInserted ? 'inserted' : 'unchanged_nodes';
       const pending = { ...error, message: `${list}[${listIndex}]: ${error.message}` };
       if (isInserted) firstInsertedError ??= pending;
@@ -126,90 +123,103 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofE
   return out;
 }
 
-/**
- * Decode one AzksElement from `bytes[start..end)` into slot `index`. Throws on wire errors,
- * returns a converter error (or null).
- */
-function decodeElement(
-  bytes: Uint8Array,
-  base: number,
-  start: number,
-  end: number,
-  index: number,
-  labels: Uint8Array,
-  lens: Uint16Array,
-  values: Uint8Array,
-): PendingError | null {
-  const r = new WireReader(bytes.subarray(0, end), base);
-  r.pos = start;
-  let hasLabel = false;
-  let valStart = -1;
-  let valLen = 0;
-  let labelLen = -1;
-  let valueStart = -1;
-  let valueLen = 0;
-  while (r.pos < end) {
-    const tag = r.tag();
-    if (tag === FIELD_1_LEN) {
-      // NodeLabel; a second occurrence merges into the first (protobuf semantics).
-      hasLabel = true;
-      const n = r.length();
-      const labelEnd = r.pos + n;
-      const lr = new WireReader(bytes.subarray(0, labelEnd), base);
-      lr.pos = r.pos;
-      while (lr.pos < labelEnd) {
-        const t = lr.tag();
-        if (t === FIELD_1_LEN) {
-          valLen = lr.length();
-          valStart = lr.pos;
-          lr.pos += valLen;
-        } else if (t === FIELD_2_VARINT) {
-          labelLen = lr.varint(); // uint32: the low 32 bits, as protobuf parsers keep them
-        } else if (t >>> 3 === 1 || t >>> 3 === 2) {
-          lr.fail('bad-wire-type', `NodeLabel field ${t >>> 3} has wire type ${t & 7}`);
-        } else {
-          lr.skip(t);
+/** Decodes AzksElements into the flat arrays, reusing one reader for the element and its label. */
+class ElementState {
+  private readonly bytes: Uint8Array;
+  private readonly base: number;
+  private readonly r: WireReader;
+  private readonly labels: Uint8Array;
+  private readonly lens: Uint16Array;
+  private readonly values: Uint8Array;
+
+  constructor(bytes: Uint8Array, base: number, out: ProofElements) {
+    this.bytes = bytes;
+    this.base = base;
+    this.r = new WireReader(bytes, base);
+    this.labels = out.labels;
+    this.lens = out.lens;
+    this.values = out.values;
+  }
+
+  /**
+   * Decode one AzksElement from `bytes[start..end)` into slot `index`. Throws on wire errors,
+   * returns a converter error (or null).
+   */
+  decode(start: number, end: number, index: number): PendingError | null {
+    const r = this.r;
+    const bytes = this.bytes;
+    r.pos = start;
+    r.end = end;
+    let hasLabel = false;
+    let valStart = -1;
+    let valLen = 0;
+    let labelLen = -1;
+    let valueStart = -1;
+    let valueLen = 0;
+    while (r.pos < end) {
+      const tag = r.tag();
+      if (tag === FIELD_1_LEN) {
+        // NodeLabel; a second occurrence merges into the first (protobuf semantics).
+        hasLabel = true;
+        const n = r.length();
+        const labelEnd = r.pos + n;
+        r.end = labelEnd;
+        while (r.pos < labelEnd) {
+          const t = r.tag();
+          if (t === FIELD_1_LEN) {
+            valLen = r.length();
+            valStart = r.pos;
+            r.pos += valLen;
+          } else if (t === FIELD_2_VARINT) {
+            labelLen = r.varint(); // uint32: the low 32 bits, as protobuf parsers keep them
+          } else if (t >>> 3 === 1 || t >>> 3 === 2) {
+            r.fail('bad-wire-type', `NodeLabel field ${t >>> 3} has wire type ${t & 7}`);
+          } else {
+            r.skip(t);
+          }
         }
+        r.end = end;
+      } else if (tag === FIELD_2_LEN) {
+        valueLen = r.length();
+        valueStart = r.pos;
+        r.pos += valueLen;
+      } else if (tag >>> 3 === 1 || tag >>> 3 === 2) {
+        r.fail('bad-wire-type', `AzksElement field ${tag >>> 3} has wire type ${tag & 7}`);
+      } else {
+        r.skip(tag);
       }
-      r.pos = labelEnd;
-    } else if (tag === FIELD_2_LEN) {
-      valueLen = r.length();
-      valueStart = r.pos;
-      r.pos += valueLen;
-    } else if (tag >>> 3 === 1 || tag >>> 3 === 2) {
-      r.fail('bad-wire-type', `AzksElement field ${tag >>> 3} has wire type ${tag & 7}`);
-    } else {
-      r.skip(tag);
     }
+    const at = this.base + start;
+    if (!hasLabel) return { reason: 'missing-field', message: 'required field label is missing', offset: at };
+    if (valueStart < 0) return { reason: 'missing-field', message: 'required field value is missing', offset: at };
+    if (labelLen < 0) return { reason: 'missing-field', message: 'required field label_len is missing', offset: at };
+    if (valStart < 0) return { reason: 'missing-field', message: 'required field label_val is missing', offset: at };
+    if (valLen > 32) {
+      return { reason: 'label-val-too-long', message: `Label value is too long: ${valLen}`, offset: at };
+    }
+    if (labelLen > MAX_LABEL_LEN) {
+      return {
+        reason: 'label-len-too-long',
+        message: `Label length is too long, should be at most 256: ${labelLen}`,
+        offset: at,
+      };
+    }
+    if (valueLen !== 32) {
+      return {
+        reason: 'bad-value-length',
+        message: `Failed to parse Digest. Expected 32 bytes but the value has ${valueLen} bytes`,
+        offset: at,
+      };
+    }
+    // label_val: minimal form zero-padded (the arrays start zeroed).
+    const o = index * 32;
+    const labels = this.labels;
+    const values = this.values;
+    for (let i = 0; i < valLen; i++) labels[o + i] = bytes[valStart + i] as number;
+    for (let i = 0; i < 32; i++) values[o + i] = bytes[valueStart + i] as number;
+    this.lens[index] = labelLen;
+    return null;
   }
-  const at = base + start;
-  if (!hasLabel) return { reason: 'missing-field', message: 'required field label is missing', offset: at };
-  if (valueStart < 0) return { reason: 'missing-field', message: 'required field value is missing', offset: at };
-  if (labelLen < 0) return { reason: 'missing-field', message: 'required field label_len is missing', offset: at };
-  if (valStart < 0) return { reason: 'missing-field', message: 'required field label_val is missing', offset: at };
-  if (valLen > 32) {
-    return { reason: 'label-val-too-long', message: `Label value is too long: ${valLen}`, offset: at };
-  }
-  if (labelLen > MAX_LABEL_LEN) {
-    return {
-      reason: 'label-len-too-long',
-      message: `Label length is too long, should be at most 256: ${labelLen}`,
-      offset: at,
-    };
-  }
-  if (valueLen !== 32) {
-    return {
-      reason: 'bad-value-length',
-      message: `Failed to parse Digest. Expected 32 bytes but the value has ${valueLen} bytes`,
-      offset: at,
-    };
-  }
-  // label_val: minimal form zero-padded (the arrays start zeroed).
-  const o = index * 32;
-  for (let i = 0; i < valLen; i++) labels[o + i] = bytes[valStart + i] as number;
-  for (let i = 0; i < 32; i++) values[o + i] = bytes[valueStart + i] as number;
-  lens[index] = labelLen;
-  return null;
 }
 
 /** Bytes of akd's minimal label_val: trailing zero bytes cut (encode_minimum_label). */
@@ -294,14 +304,10 @@ export function decodeAppendOnlyProof(bytes: Uint8Array): AppendOnlyProof {
     } else if (field === 2 && (tag & 7) === WIRE_LEN) {
       // Packed encoding of the repeated uint64, which parsers accept either way.
       const n = r.length();
-      const end = r.pos + n;
-      const sub = new WireReader(bytes.subarray(0, end));
-      sub.pos = r.pos;
-      while (sub.pos < end) {
-        const lo = sub.varint();
-        epochs.push((BigInt(sub.hi) << 32n) | BigInt(lo));
-      }
-      r.pos = end;
+      const outer = r.end;
+      r.end = r.pos + n;
+      while (r.pos < r.end) epochs.push(readU64());
+      r.end = outer;
     } else if (field === 2) {
       r.fail('bad-wire-type', `field 2 of AppendOnlyProof has wire type ${tag & 7}`);
     } else {

@@ -15,14 +15,18 @@ const MAX_DEPTH = 100;
 export class WireReader {
   readonly buf: Uint8Array;
   pos: number;
+  /** Reading stops here (the end of the message being read); callers move it for sub-messages. */
+  end: number;
   /** Offset of `buf[0]` in the whole blob, for error messages. */
   readonly base: number;
   /** High 32 bits of the last varint read by `varint()` (its return value is the low 32 bits). */
   hi = 0;
 
   constructor(buf: Uint8Array, base = 0) {
-    this.buf = buf;
+    // A plain Uint8Array view: Buffer's own subarray and indexing paths are slower.
+    this.buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     this.pos = 0;
+    this.end = buf.length;
     this.base = base;
   }
 
@@ -34,7 +38,7 @@ export class WireReader {
   varint(): number {
     const buf = this.buf;
     let pos = this.pos;
-    const end = buf.length;
+    const end = this.end;
     let lo = 0;
     let hi: number;
     let b: number;
@@ -72,8 +76,8 @@ export class WireReader {
   length(): number {
     const v = this.varint();
     if (this.hi !== 0 || v > 0x7fffffff) this.fail('truncated', 'length prefix exceeds the data');
-    if (this.pos + v > this.buf.length) {
-      this.fail('truncated', `field of ${v} bytes runs past the end of the data (${this.buf.length - this.pos} left)`);
+    if (this.pos + v > this.end) {
+      this.fail('truncated', `field of ${v} bytes runs past the end of the data (${this.end - this.pos} left)`);
     }
     return v;
   }
@@ -106,7 +110,7 @@ export class WireReader {
         if (depth >= MAX_DEPTH) this.fail('too-deep', 'groups nested too deeply');
         const field = tag >>> 3;
         for (;;) {
-          if (this.pos >= this.buf.length) this.fail('truncated', 'group runs past the end of the data');
+          if (this.pos >= this.end) this.fail('truncated', 'group runs past the end of the data');
           const t = this.tag();
           if ((t & 7) === WIRE_END_GROUP) {
             if (t >>> 3 !== field) this.fail('bad-tag', 'mismatched end of group');
@@ -124,7 +128,7 @@ export class WireReader {
   }
 
   private advance(n: number): void {
-    if (this.pos + n > this.buf.length) this.fail('truncated', 'fixed-size field runs past the end of the data');
+    if (this.pos + n > this.end) this.fail('truncated', 'fixed-size field runs past the end of the data');
     this.pos += n;
   }
 }

@@ -27,16 +27,24 @@ function prefixMask(k: number, depth: number): number {
   return m;
 }
 
-/** The leaf value akd's auditor inserts: unchanged as given, inserted bound to the end epoch. */
+/**
+ * One proof's elements and the whole tree's shape: `order` (all elements in label order) and
+ * `lcps[j]`, where `order[j]` and `order[j + 1]` part. Interior node j of the whole tree sits at
+ * depth lcps[j] with the label prefix of order[j].
+ */
 export interface LeafInput {
   elements: ProofElements;
   labelWords: Uint32Array;
   valueWords: Uint32Array;
   endEpoch: bigint;
+  order: Uint32Array;
+  lcps: Uint16Array;
 }
 
 export abstract class TrieHasher {
   protected readonly join = new Int16Array(STACK);
+  /** Index (in the whole tree's order) of the pair whose parting made `join`. */
+  protected readonly joinPair = new Int32Array(STACK);
   protected readonly ref = new Int32Array(STACK);
   /** Depth of an interior node on the stack, or -1 for a leaf. */
   protected readonly depth = new Int16Array(STACK);
@@ -46,28 +54,36 @@ export abstract class TrieHasher {
   /** Per-element leaf digests for both trees; call once per proof before `root`. */
   abstract prepare(input: LeafInput): void;
   protected abstract pushLeaf(slot: number, element: number): void;
-  /** Replace `slot` with the interior node at `depth` over children `slot` and `slot + 1`. */
-  protected abstract merge(slot: number, depth: number): void;
+  /**
+   * Replace `slot` with the interior node at `depth` over children `slot` and `slot + 1`; it is the
+   * whole tree's interior node `pair`.
+   */
+  protected abstract merge(slot: number, depth: number, pair: number): void;
   /** Root digest when the root has the single child in slot 0, on side `bit`. */
   protected abstract rootOverOneChild(bit: number, out: Uint8Array): void;
   /** Root digest when slot 0 is itself the root (an interior node at depth 0). */
   protected abstract rootFromSlot(out: Uint8Array): void;
   abstract emptyRoot(): Uint8Array;
 
-  /** Root digest of the tree over elements `seq[0..m)` (label order), `lcps` between neighbours. */
-  root(seq: Uint32Array, m: number, lcps: Uint16Array): Uint8Array {
+  /**
+   * Root digest of the tree over elements `seq[0..m)` (label order), `lcps` between neighbours;
+   * `pairs` maps each neighbour pair to the whole tree's pair index (null: seq is the whole order).
+   */
+  root(seq: Uint32Array, m: number, lcps: Uint16Array, pairs: Uint32Array | null): Uint8Array {
     const out = new Uint8Array(32);
     if (m === 0) {
       out.set(this.emptyRoot());
       return out;
     }
     const join = this.join;
+    const joinPair = this.joinPair;
     const ref = this.ref;
     const depth = this.depth;
     let sp = 0;
     for (let i = 0; i < m; i++) {
       const e = seq[i] as number;
       join[sp] = i === 0 ? -1 : (lcps[i - 1] as number);
+      joinPair[sp] = i === 0 ? -1 : pairs === null ? i - 1 : (pairs[i - 1] as number);
       ref[sp] = e;
       depth[sp] = -1;
       this.pushLeaf(sp, e);
@@ -75,7 +91,7 @@ export abstract class TrieHasher {
       const boundary = i + 1 < m ? (lcps[i] as number) : -1;
       while (sp >= 2 && (join[sp - 1] as number) > boundary) {
         const d = join[sp - 1] as number;
-        this.merge(sp - 2, d);
+        this.merge(sp - 2, d, joinPair[sp - 1] as number);
         depth[sp - 2] = d;
         sp--;
       }
@@ -95,10 +111,13 @@ export abstract class TrieHasher {
  * whatsapp_v1: parent = H(H(left value || H(left label)) || H(right value || H(right label))) and
  * root digest = H(root value || H(root label)). Each node's half of its parent's input,
  * c = H(value || H(label bytes)), depends on the node alone, so it is kept per node: a leaf's c is
- * computed once for both trees, and the root digest is the c of a depth-0 interior node.
+ * computed once for both trees, and the root digest is the c of a depth-0 interior node. Interior
+ * label hashes are computed once per interior node of the whole tree, which holds the start
+ * tree's interior nodes too.
  */
 export class WhatsAppTrieHasher extends TrieHasher {
   private leafC = new Uint32Array(0);
+  private interiorLabelHash = new Uint32Array(0);
   private readonly stackC = new Uint32Array(STACK * 8);
   private readonly block = new Uint32Array(16);
   private readonly tmp = new Uint32Array(8);
@@ -156,6 +175,18 @@ export class WhatsAppTrieHasher extends TrieHasher {
       for (let k = 0; k < 8; k++) block[8 + k] = tmp[k] as number;
       compress(BLAKE3_IV, 0, block, 0, 64, ONE_BLOCK, leafC, o);
     }
+    // Interior labels: H(be32(depth) || the first `depth` bits of order[j]'s label).
+    const { order, lcps } = input;
+    const pairs = Math.max(0, n - 1);
+    const lh = (this.interiorLabelHash = new Uint32Array(pairs * 8));
+    for (let k = 9; k < 16; k++) block[k] = 0;
+    for (let j = 0; j < pairs; j++) {
+      const depth = lcps[j] as number;
+      const lo = (order[j] as number) * 8;
+      block[0] = bswap32(depth);
+      for (let k = 0; k < 8; k++) block[1 + k] = (labelWords[lo + k] as number) & prefixMask(k, depth);
+      compress(BLAKE3_IV, 0, block, 0, 36, ONE_BLOCK, lh, j * 8);
+    }
   }
 
   protected pushLeaf(slot: number, element: number): void {
@@ -166,21 +197,16 @@ export class WhatsAppTrieHasher extends TrieHasher {
     for (let k = 0; k < 8; k++) s[so + k] = c[o + k] as number;
   }
 
-  protected merge(slot: number, depth: number): void {
+  protected merge(slot: number, _depth: number, pair: number): void {
     const s = this.stackC;
     const block = this.block;
-    const tmp = this.tmp;
     const so = slot * 8;
     // Interior value: H(c(left) || c(right)); the two are adjacent on the stack.
-    compress(BLAKE3_IV, 0, s, so, 64, ONE_BLOCK, tmp, 0);
-    // Its label: the first `depth` bits of any leaf below it.
-    const lo = (this.ref[slot] as number) * 8;
-    const words = this.labelWords;
-    block[0] = bswap32(depth);
-    for (let k = 0; k < 8; k++) block[1 + k] = (words[lo + k] as number) & prefixMask(k, depth);
-    for (let k = 9; k < 16; k++) block[k] = 0;
-    compress(BLAKE3_IV, 0, block, 0, 36, ONE_BLOCK, block, 8);
-    for (let k = 0; k < 8; k++) block[k] = tmp[k] as number;
+    compress(BLAKE3_IV, 0, s, so, 64, ONE_BLOCK, block, 0);
+    // c = H(value || H(label)), the label hash computed in prepare().
+    const lh = this.interiorLabelHash;
+    const lo = pair * 8;
+    for (let k = 0; k < 8; k++) block[8 + k] = lh[lo + k] as number;
     compress(BLAKE3_IV, 0, block, 0, 64, ONE_BLOCK, s, so);
   }
 
@@ -298,14 +324,13 @@ export class ExperimentalTrieHasher extends TrieHasher {
     for (let i = 0; i < 32; i++) msg[at + i] = sb[o + i] as number;
   }
 
-  protected merge(slot: number, depth: number): void {
+  protected merge(slot: number): void {
     const dom = this.dom;
     this.writeValue(slot, dom);
     this.writeLabel(slot, dom + 32);
     this.writeValue(slot + 1, dom + 68);
     this.writeLabel(slot + 1, dom + 100);
     this.hashMsg(136, this.stackV, slot * 8);
-    void depth; // the caller records the new node's depth for its label
   }
 
   protected rootFromSlot(out: Uint8Array): void {

@@ -101,18 +101,18 @@ export function verifyConsecutiveAppendOnly(
     const error = new AkdLabelConflictError(conflict.relation, elementRef(proof, conflict.first), second);
     return { ok: false, error, ...counts, timings };
   }
-  const start = subsequenceBelow(labelWords, order, proof.count, proof.unchangedCount);
+  const start = subsequenceBelow(order, proof.count, lcps, proof.unchangedCount);
   const t1 = performance.now();
   timings.buildMs = t1 - t0;
 
-  hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch });
-  const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps);
+  hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch, order, lcps });
+  const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps, start.pairs);
   if (!bytesEqual(startRoot, previous)) {
     timings.hashMs = performance.now() - t1;
     const error = new AkdRootMismatchError('start', toHex(previous), toHex(startRoot));
     return { ok: false, error, ...counts, timings };
   }
-  const endRoot = hasher.root(order, proof.count, lcps);
+  const endRoot = hasher.root(order, proof.count, lcps, null);
   timings.hashMs = performance.now() - t1;
   if (!bytesEqual(endRoot, current)) {
     const error = new AkdRootMismatchError('end', toHex(current), toHex(endRoot));
