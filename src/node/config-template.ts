@@ -17,6 +17,7 @@ export interface TemplateOptions {
   keyFile: string;
   notBefore: bigint;
   namespaces: TemplateNamespace[];
+  adminTokenSha256?: string;
 }
 
 function namespaceBlock(ns: TemplateNamespace): string {
@@ -69,6 +70,15 @@ export function renderConfig(o: TemplateOptions): string {
           `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. "/dns4/node.example.org/tcp/4001"`,
           '  identity_file: p2p-identity.key   # the persistent peer id (in data_dir)',
           '  max_future_skew_ms: 600000         # observations timestamped further ahead are rejected',
+          '',
+        ]
+      : []),
+    ...(o.adminTokenSha256
+      ? [
+          '# Operator endpoints under /admin (resume signing after a doppelgänger halt, block a peer).',
+          '# SHA-256 of the admin bearer token printed by chorus init.',
+          'admin:',
+          `  token_sha256: ${o.adminTokenSha256}`,
           '',
         ]
       : []),

@@ -57,6 +57,10 @@ const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 }),
     namespaces: z.array(namespaceSchema).default([]),
+    admin: z
+      .object({ token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }) })
+      .strict()
+      .nullish(),
     p2p: z
       .object({
         listen: z.array(z.string().min(1)).min(1).default(['/ip4/127.0.0.1/tcp/0']),
@@ -107,6 +111,8 @@ export interface NodeConfig {
   http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string };
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
+  /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
+  adminTokenSha256?: Uint8Array;
 }
 
 function resolvePath(base: string, p: string): string {
@@ -150,6 +156,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       if (ns.log_key) out.logKey = fromHex(ns.log_key, 32);
       return out;
     }),
+    ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p
       ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms } }
       : {}),

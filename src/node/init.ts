@@ -27,6 +27,7 @@ export interface InitResult {
   config: string;
   keyFile: string;
   tokens: Record<string, string>;
+  adminToken: string;
   peerId?: string;
 }
 
@@ -51,7 +52,8 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     tokens[name] = t.token;
     return { name, tokenSha256: t.sha256, ...(o.namespaceSettings ?? {}) };
   });
-  const template = { httpPort: o.httpPort, keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces } as Parameters<typeof renderConfig>[0];
+  const admin = newToken();
+  const template = { httpPort: o.httpPort, keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces, adminTokenSha256: admin.sha256 } as Parameters<typeof renderConfig>[0];
   let peerId: string | undefined;
   if (o.p2pPort !== undefined) {
     template.p2pPort = o.p2pPort;
@@ -61,5 +63,5 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     peerId = (await loadOrCreateIdentity(dir)).peerId;
   }
   writeFileSync(config, renderConfig(template), { mode: 0o600, flag: 'wx' });
-  return { publicKey: toHex(key.publicKey), config, keyFile, tokens, ...(peerId ? { peerId } : {}) };
+  return { publicKey: toHex(key.publicKey), config, keyFile, tokens, adminToken: admin.token, ...(peerId ? { peerId } : {}) };
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerPlexiRoutes } from '../api/plexi-routes.js';
 import { registerNetworkRoutes } from '../api/network-routes.js';
+import { registerAdminRoutes } from '../api/admin-routes.js';
 import { createServer } from '../api/server.js';
 import type { Roster } from '../consensus/roster.js';
 import { openDatabase, type RootDb } from '../store/database.js';
@@ -71,6 +72,7 @@ export class ChorusNode {
       registerPlexiRoutes(http, { auditor, namespaces });
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster);
       registerNetworkRoutes(http, { auditor, observations, roster: opts.roster });
+      registerAdminRoutes(http, { adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);

@@ -130,8 +130,8 @@ export class ObservationStore {
     const items: Observation[] = [];
     let last: string | undefined;
     const range = after !== undefined && after >= gte ? { gt: after, lt } : { gte, lt };
-    for await (const [k, o] of this.observations.sub.iterator({ ...range, limit })) {
-      items.push(decodeObservation(fromHex(o)));
+    for await (const [k, o] of this.observations.entries({ ...range, limit })) {
+      items.push(o);
       last = k;
     }
     return last !== undefined ? { items, last } : { items };

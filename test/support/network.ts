@@ -22,6 +22,7 @@ export interface NodeSetup {
   dir: string;
   config: string;
   token: string;
+  adminToken: string;
   publicKey: string;
   peerId: string;
   p2pPort: number;
@@ -48,9 +49,9 @@ export class TestNetwork {
       const dir = join(this.dir, name);
       const p2pPort = await freePort();
       const r = must(runCli(['init', '--data-dir', dir, '--namespace', this.namespace, '--http-port', '0', '--p2p-port', String(p2pPort), '--json']));
-      const out = JSON.parse(r.stdout) as { public_key: string; config: string; tokens: Record<string, string>; peer_id: string };
+      const out = JSON.parse(r.stdout) as { public_key: string; config: string; tokens: Record<string, string>; peer_id: string; admin_token: string };
       must(runCli(['roster', 'add', this.roster, '--name', name, '--config', out.config]));
-      this.nodes.push({ name, dir, config: out.config, token: out.tokens[this.namespace] as string, publicKey: out.public_key, peerId: out.peer_id, p2pPort });
+      this.nodes.push({ name, dir, config: out.config, token: out.tokens[this.namespace] as string, adminToken: out.admin_token, publicKey: out.public_key, peerId: out.peer_id, p2pPort });
     }
   }
 
@@ -97,6 +98,32 @@ export class TestNetwork {
 
   get(name: string, path: string): Promise<JsonResponse> {
     return http(`${this.proc(name).url}${path}`);
+  }
+
+  admin(name: string, path: string): Promise<JsonResponse> {
+    return http(`${this.proc(name).url}${path}`, { method: 'POST', token: this.node(name).adminToken });
+  }
+
+  /** Cuts `name` off from every other node (both directions), as a network partition would. */
+  async isolate(name: string): Promise<void> {
+    for (const other of this.nodes) {
+      if (other.name === name) continue;
+      await this.admin(name, `/admin/peers/${other.peerId}/block`);
+      if (this.procs.has(other.name)) await this.admin(other.name, `/admin/peers/${this.node(name).peerId}/block`);
+    }
+  }
+
+  async heal(name: string): Promise<void> {
+    for (const other of this.nodes) {
+      if (other.name === name) continue;
+      await this.admin(name, `/admin/peers/${other.peerId}/unblock`);
+      if (this.procs.has(other.name)) await this.admin(other.name, `/admin/peers/${this.node(name).peerId}/unblock`);
+    }
+  }
+
+  async proofs(name: string): Promise<{ id: string; namespace: string; epoch: bigint; kind: string }[]> {
+    const r = await this.get(name, '/equivocations');
+    return r.body.equivocations as { id: string; namespace: string; epoch: bigint; kind: string }[];
   }
 }
 

@@ -41,7 +41,7 @@ export function register(program: Command): void {
         fail(EXIT_BAD_INPUT, `chorus init: ${(err as Error).message}`);
       }
       if (opts.json) {
-        const out: Record<string, unknown> = { public_key: result.publicKey, config: result.config, tokens: result.tokens };
+        const out: Record<string, unknown> = { public_key: result.publicKey, config: result.config, tokens: result.tokens, admin_token: result.adminToken };
         if (result.peerId) out.peer_id = result.peerId;
         process.stdout.write(`${JSON.stringify(out)}\n`);
         return;
@@ -51,6 +51,7 @@ export function register(program: Command): void {
       for (const [ns, token] of Object.entries(result.tokens)) {
         process.stdout.write(`token for ${ns}: ${token}   (give it to the log; only its hash is stored)\n`);
       }
+      process.stdout.write(`admin token: ${result.adminToken}   (for /admin endpoints; only its hash is stored)\n`);
       process.stdout.write(`start with: chorus start --config ${result.config}\n`);
     });
 }

@@ -1,0 +1,59 @@
+// Operator endpoints (bearer admin token): resume signing after a doppelgänger halt, block or
+// unblock a libp2p peer, and a public view of the node's network state.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ChorusHost } from '../p2p/index.js';
+import type { NetworkService } from '../node/network.js';
+import type { SigningStore } from '../store/signing-store.js';
+import { HttpError, UnauthorizedError } from '../node/errors.js';
+
+export interface AdminContext {
+  adminTokenSha256: Uint8Array | undefined;
+  signing: SigningStore;
+  host: () => ChorusHost | undefined;
+  network: () => NetworkService | undefined;
+}
+
+const peerParams = z.object({ peer: z.string().min(1).max(128) });
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): void {
+  const authorize = async (req: { headers: { authorization?: string | undefined } }) => {
+    if (!ctx.adminTokenSha256) throw new HttpError(403, 'admin-disabled', 'no admin token is configured on this node');
+    const m = /^Bearer ([\x21-\x7e]+)$/.exec(req.headers.authorization ?? '');
+    if (!m) throw new UnauthorizedError('the admin token is required');
+    const presented = createHash('sha256').update(m[1] as string).digest();
+    if (!timingSafeEqual(presented, ctx.adminTokenSha256)) throw new UnauthorizedError('the admin token is not valid');
+  };
+  const needHost = (): ChorusHost => {
+    const h = ctx.host();
+    if (!h) throw new HttpError(409, 'no-network', 'this node runs without a roster: there is no libp2p host');
+    return h;
+  };
+
+  app.post('/admin/resume-signing', { onRequest: authorize }, async (req) => {
+    const was = ctx.signing.haltReason ?? null;
+    await ctx.signing.resume();
+    req.log.warn({ event: 'signing-resumed', was }, 'signing resumed by the operator');
+    return { resumed: was !== null, was_halted_because: was };
+  });
+
+  app.post('/admin/peers/:peer/block', { onRequest: authorize, schema: { params: peerParams } }, async (req) => {
+    const { peer } = req.params as z.infer<typeof peerParams>;
+    await needHost().blockPeer(peer);
+    return { blocked: peer };
+  });
+
+  app.post('/admin/peers/:peer/unblock', { onRequest: authorize, schema: { params: peerParams } }, async (req) => {
+    const { peer } = req.params as z.infer<typeof peerParams>;
+    needHost().unblockPeer(peer);
+    return { unblocked: peer };
+  });
+
+  app.get('/network/status', async () => {
+    const host = ctx.host();
+    if (!host) return { enabled: false };
+    const s = host.stats();
+    return { enabled: true, ...s, sync_counters: ctx.network()?.counters ?? null };
+  });
+}
