@@ -16,7 +16,7 @@ import { parseEpochParam } from './plexi-routes.js';
 export interface NetworkRoutesContext {
   auditor: Auditor;
   observations: ObservationStore;
-  roster: Roster | undefined;
+  roster: Roster;
 }
 
 export const PROTOBUF = 'application/x-protobuf';
@@ -52,7 +52,7 @@ const listQuery = z
   .strict();
 
 export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesContext): void {
-  const signerName = (ns: string, key: Uint8Array): string | null => ctx.roster?.signerName(ns, key) ?? null;
+  const signerName = (ns: string, key: Uint8Array): string | null => ctx.roster.signerName(ns, key) ?? null;
 
   app.get('/namespaces/:ns/epochs/:epoch', { schema: { params: epochParams } }, async (req) => {
     const { ns, epoch } = req.params as z.infer<typeof epochParams>;

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Auditor } from '../node/auditor.js';
 import { BadRequestError, NotFoundError } from '../node/errors.js';
 import type { NamespaceView } from '../node/namespace-view.js';
-import { signatureResponseToJson } from '../plexi/signature-response.js';
+import { signatureResponseFromJson, signatureResponseToJson, type SignatureResponse } from '../plexi/signature-response.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { parseU64 } from '../util/u64.js';
 import { u64 } from '../util/schema.js';
@@ -23,6 +23,8 @@ export interface PlexiRoutesContext {
   auditor: Auditor;
   namespaces: NamespaceView;
   lastVerifiedEpoch?: (ns: string) => Promise<LastVerifiedEpoch | undefined>;
+  /** A log-signed report (Plexi's Report: a SignatureResponse signed by the log's key). */
+  submitReport?: (ns: string, report: SignatureResponse) => Promise<SignatureResponse>;
 }
 
 const digestHex = z.string({ error: 'must be a hex string' }).regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex (64 digits)' });
@@ -98,4 +100,19 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
       return signatureResponseToJson(await ctx.auditor.submit(ns, submission));
     },
   );
+
+  // Plexi's reports_uri: the log submits its own signed head instead of presenting a token; the
+  // signature is the authentication, and the signed head is itself an observation.
+  app.post('/namespaces/:ns/reports', { schema: { params: nsParams } }, async (req) => {
+    const { ns } = req.params as z.infer<typeof nsParams>;
+    ctx.auditor.namespaceConfig(ns);
+    if (!ctx.submitReport) throw new NotFoundError('this node does not accept log-signed reports');
+    let report: SignatureResponse;
+    try {
+      report = signatureResponseFromJson(req.body);
+    } catch (err) {
+      throw new BadRequestError((err as Error).message, 'invalid-request');
+    }
+    return signatureResponseToJson(await ctx.submitReport(ns, report));
+  });
 }

@@ -6,6 +6,8 @@ export interface TemplateNamespace {
   root?: string;
   configuration?: 'whatsapp_v1' | 'experimental';
   domainLabel?: string;
+  /** The log's Ed25519 public key (hex): enables log-signed reports. */
+  logKey?: string;
 }
 
 export interface TemplateOptions {
@@ -33,6 +35,8 @@ function namespaceBlock(ns: TemplateNamespace): string {
   if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
   lines.push(
     `    source: push   # the log POSTs each epoch to /namespaces/{name}/audits`,
+    `    # log_key: HEX   # the log's Ed25519 public key: accept log-signed reports at /namespaces/{name}/reports`,
+    ...(ns.logKey ? [`    log_key: ${ns.logKey}`] : []),
     `    # SHA-256 of the bearer token the log presents (the token itself is never stored).`,
     `    token_sha256: ${ns.tokenSha256}`,
   );

@@ -35,7 +35,8 @@ export interface NetworkEvents {
 }
 
 export interface NetworkOptions {
-  host: ChorusHost;
+  /** Without a host (a node run without a roster) evidence is still gathered, just not gossiped. */
+  host?: ChorusHost;
   roster: Roster;
   db: RootDb;
   signing: SigningStore;
@@ -95,6 +96,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   /** Subscribes the topics and the sync handler; call before the host starts. */
   async attach(): Promise<void> {
     const { host } = this.#o;
+    if (!host) return;
     for (const ns of this.#audited) {
       host.subscribe(observationsTopic(this.network, ns), {
         maxBytes: MAX_OBSERVATION_BYTES,
@@ -111,16 +113,32 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     });
   }
 
+  async #publish(topic: string, data: Uint8Array, what: Record<string, unknown>): Promise<boolean> {
+    if (!this.#o.host) return false;
+    try {
+      await this.#o.host.publish(topic, data);
+      return true;
+    } catch (err) {
+      this.#o.logger.warn({ event: 'publish-failed', ...what, err: errorMessage(err) }, 'could not publish; sync will carry it');
+      return false;
+    }
+  }
+
   /** Called after each new signature of ours is stored: publish it, look for conflicts. */
   async onSigned(record: SignedEpoch): Promise<void> {
     const o = observationFromSigned(record);
     this.emit('observation', o, 'local');
     await this.#detect(o, await this.#o.observations.observationsAt(o.namespace, o.epoch), 'local');
-    try {
-      await this.#o.host.publish(observationsTopic(this.network, o.namespace), encodeObservation(o));
-    } catch (err) {
-      this.#o.logger.warn({ event: 'publish-failed', namespace: o.namespace, epoch: o.epoch.toString(), err: errorMessage(err) }, 'could not publish our observation; sync will carry it');
-    }
+    await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+  }
+
+  /** An observation this node received first-hand (a log-signed report): store, check, publish. */
+  async publishLocal(o: Observation): Promise<void> {
+    const { stored, known } = await this.#o.observations.storeObservation(o);
+    if (!stored) return;
+    this.emit('observation', o, 'local');
+    await this.#detect(o, known, 'local');
+    await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
   }
 
   // ---- observations ------------------------------------------------------------------------
@@ -217,13 +235,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       `equivocation in ${ns} at epoch ${stored.epoch}: ${stored.kind}`,
     );
     this.emit('equivocation', stored, origin);
-    if (publish) {
-      try {
-        await this.#o.host.publish(equivocationsTopic(this.network), encodeEquivocationProof(proof));
-        this.counters.proofsPublished++;
-      } catch (err) {
-        logger.warn({ event: 'publish-failed', id: stored.id, err: errorMessage(err) }, 'could not publish an equivocation proof; sync will carry it');
-      }
+    if (publish && (await this.#publish(equivocationsTopic(this.network), encodeEquivocationProof(proof), { id: stored.id }))) {
+      this.counters.proofsPublished++;
     }
     return { outcome: 'accept', reason: 'valid' };
   }
@@ -292,7 +305,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     let highest: bigint | undefined;
     for (let page = 0; page < 100_000; page++) {
       const req = encodeSyncRequest({ namespace: ns, fromEpoch: from, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs });
-      const res = decodeSyncResponse(await this.#o.host.requestSync(peer, req));
+      const host = this.#o.host;
+      if (!host) return highest;
+      const res = decodeSyncResponse(await host.requestSync(peer, req));
       if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
       for (const p of res.proofs) {
         const v = await this.#acceptProof(p, 'sync', false);

@@ -9,7 +9,7 @@ import { registerPlexiRoutes } from '../api/plexi-routes.js';
 import { registerNetworkRoutes } from '../api/network-routes.js';
 import { registerAdminRoutes } from '../api/admin-routes.js';
 import { createServer } from '../api/server.js';
-import type { Roster } from '../consensus/roster.js';
+import { Roster } from '../consensus/roster.js';
 import { openDatabase, type RootDb } from '../store/database.js';
 import { ObservationStore } from '../store/observation-store.js';
 import { SigningStore } from '../store/signing-store.js';
@@ -21,6 +21,9 @@ import { loadKeyFile } from './keys.js';
 import { NamespaceView } from './namespace-view.js';
 import { NetworkService, observationFromSigned } from './network.js';
 import type { ChorusHost } from '../p2p/index.js';
+import type { SignatureResponse } from '../plexi/signature-response.js';
+import { reportToObservation } from './log-reports.js';
+import { bytesEqual } from '../util/bytes.js';
 
 export interface NodeOptions {
   logger: Logger;
@@ -69,9 +72,10 @@ export class ChorusNode {
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);
       const http = createServer({ logger, bodyLimitBytes: config.http.bodyLimitBytes });
-      registerPlexiRoutes(http, { auditor, namespaces });
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster);
-      registerNetworkRoutes(http, { auditor, observations, roster: opts.roster });
+      registerPlexiRoutes(http, { auditor, namespaces, submitReport: (ns, report) => node.submitReport(ns, report) });
+      const effectiveRoster = opts.roster ?? localRoster(config, keyring);
+      registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, { adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
       namespaces.extend({
         extraFields: async (ns) => {
@@ -86,13 +90,13 @@ export class ChorusNode {
       http.get('/healthz', async () => ({ status: 'ok' }));
       auditor.on('signed', (r, info) => {
         logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
-        if (node.network) void node.network.onSigned(r);
+        void node.network?.onSigned(r).catch((err: unknown) => logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'));
       });
       auditor.on('conflict', (c) =>
         logger.warn({ event: 'submission-conflict', namespace: c.namespace, epoch: c.epoch.toString(), signed: c.signedDigest, submitted: c.submittedDigest }, 'refused a second digest for a signed epoch'),
       );
-      if (opts.roster && config.p2p) await node.#createNetwork(opts.roster, now);
-      else if (opts.roster) throw new ConfigError('p2p', 'a roster needs the p2p section in the config (chorus init --p2p-port)');
+      if (opts.roster && !config.p2p) throw new ConfigError('p2p', 'a roster needs the p2p section in the config (chorus init --p2p-port)');
+      await node.#createNetwork(effectiveRoster, now, opts.roster !== undefined);
       return node;
     } catch (err) {
       await db.close();
@@ -100,21 +104,27 @@ export class ChorusNode {
     }
   }
 
-  async #createNetwork(roster: Roster, now: () => bigint): Promise<void> {
+  /**
+   * Evidence gathering always runs (a standalone node still catches a log that signs two heads);
+   * gossip and sync only with a roster.
+   */
+  async #createNetwork(roster: Roster, now: () => bigint, gossip: boolean): Promise<void> {
     const p2p = this.config.p2p;
-    if (!p2p) return;
-    const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
-    const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
-    const peers = roster.auditors.filter((a) => a.peerId && a.peerId !== identity.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
-    const host = await createHost({
-      privateKey: identity.privateKey,
-      listenAddrs: p2p.listen,
-      ...(p2p.announce.length ? { announceAddrs: p2p.announce } : {}),
-      roster: peers,
-      logger: this.logger,
-    });
+    let host: ChorusHost | undefined;
+    if (gossip && p2p) {
+      const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
+      const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
+      const peers = roster.auditors.filter((a) => a.peerId && a.peerId !== identity.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
+      host = await createHost({
+        privateKey: identity.privateKey,
+        listenAddrs: p2p.listen,
+        ...(p2p.announce.length ? { announceAddrs: p2p.announce } : {}),
+        roster: peers,
+        logger: this.logger,
+      });
+    }
     const network = new NetworkService({
-      host,
+      ...(host ? { host } : {}),
       roster,
       db: this.db,
       signing: this.signing,
@@ -123,11 +133,25 @@ export class ChorusNode {
       ownKeys: this.auditor.keyring.infos().map((k) => k.publicKey),
       logger: this.logger,
       now,
-      maxFutureMs: BigInt(p2p.maxFutureSkewMs),
+      maxFutureMs: BigInt(p2p?.maxFutureSkewMs ?? 600_000),
     });
     await network.attach();
     this.host = host;
     this.network = network;
+  }
+
+  /** The log's key for a namespace: from the config or the roster (they must agree). */
+  logKey(ns: string): Uint8Array | undefined {
+    return this.auditor.namespaceConfig(ns).logKey ?? this.roster?.namespace(ns)?.logKey;
+  }
+
+  /** A log-signed report: kept and gossiped as the log's observation, then audited like a push. */
+  async submitReport(ns: string, report: SignatureResponse): Promise<SignatureResponse> {
+    const o = reportToObservation(ns, this.logKey(ns), report);
+    if (this.network) await this.network.publishLocal(o);
+    else await this.observations.storeObservation(o);
+    this.logger.info({ event: 'log-report', namespace: ns, epoch: o.epoch.toString(), digest: toHex(o.digest) }, 'log-signed report received');
+    return this.auditor.submit(ns, { epoch: report.epoch, digest: report.digest });
   }
 
   async listen(): Promise<string> {
@@ -153,7 +177,23 @@ export class ChorusNode {
   }
 }
 
+/** A one-member roster for a node run without a network: itself and its namespaces' log keys. */
+function localRoster(config: NodeConfig, keyring: Keyring): Roster {
+  return new Roster(
+    'local',
+    1,
+    [{ name: 'self', keys: keyring.infos(), addresses: [] }],
+    config.namespaces.map((n) => ({ name: n.name, configuration: n.configuration, ...(n.logKey ? { logKey: n.logKey } : {}) })),
+  );
+}
+
 function checkRosterMembership(roster: Roster, keyring: Keyring, config: NodeConfig): void {
+  config.namespaces.forEach((ns, i) => {
+    const rosterKey = roster.namespace(ns.name)?.logKey;
+    if (ns.logKey && rosterKey && !bytesEqual(ns.logKey, rosterKey)) {
+      throw new ConfigError(`namespaces.${i}.log_key`, `differs from the roster's log key for "${ns.name}" (${toHex(rosterKey)})`);
+    }
+  });
   const infos = keyring.infos();
   if (!infos.some((k) => roster.auditorByKey(k.publicKey))) {
     throw new ConfigError(
