@@ -1,0 +1,216 @@
+// A pool of worker threads that verify AKD proofs off the event loop (a WhatsApp epoch takes a few
+// hundred milliseconds of CPU; libp2p drops connections if the loop stalls). Jobs queue when every
+// worker is busy; the proof's buffer is transferred, not copied, when it can be.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ChorusError } from '../util/errors.js';
+import { parseBlobName, type AuditBlobName } from './blob-name.js';
+import type { AkdConfiguration } from './configuration.js';
+import type { AkdVerdict, AkdVerifyRequest, AkdVerifyResponse } from './verdict.js';
+
+export interface AkdVerifyJob {
+  proof: Uint8Array;
+  previous: Uint8Array;
+  current: Uint8Array;
+  /** The blob's epoch: the transition's end epoch. */
+  endEpoch: bigint;
+  configuration: AkdConfiguration;
+}
+
+export interface AkdVerifyOutcome extends AkdVerdict {
+  /** Time spent waiting for a free worker, and from submission to answer (ms). */
+  queuedMs: number;
+  totalMs: number;
+}
+
+export interface AkdVerifyPoolOptions {
+  /** Worker threads (default: the number of cores). */
+  size?: number;
+  /** The compiled worker entry (default: verify-worker.js next to this module, or in dist/). */
+  workerUrl?: URL;
+}
+
+export class AkdPoolError extends ChorusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('akd-pool', message, options);
+  }
+}
+
+interface Pending {
+  req: AkdVerifyRequest;
+  transfer: ArrayBuffer[];
+  submitted: number;
+  started: number;
+  resolve: (outcome: AkdVerifyOutcome) => void;
+  reject: (err: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Pending | null;
+}
+
+/**
+ * Where the compiled worker is: next to this module when it runs compiled; from the TypeScript
+ * sources (vitest), the same file under dist/ (`npm run build` makes it).
+ */
+export function defaultWorkerUrl(): URL {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return pathToFileURL(join(dirname(here), 'verify-worker.js'));
+  const root = join(dirname(here), '..', '..');
+  return pathToFileURL(join(root, 'dist', 'src', 'akd', 'verify-worker.js'));
+}
+
+export class AkdVerifyPool {
+  readonly size: number;
+  private readonly workerUrl: URL;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 1;
+  private closed = false;
+  private drained: (() => void) | null = null;
+
+  constructor(options: AkdVerifyPoolOptions = {}) {
+    const size = options.size ?? availableParallelism();
+    if (!Number.isInteger(size) || size < 1) throw new AkdPoolError(`pool size must be a positive integer, got ${size}`);
+    this.size = size;
+    this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    if (this.workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(this.workerUrl))) {
+      throw new AkdPoolError(`AKD verify worker not found at ${fileURLToPath(this.workerUrl)} (run \`npm run build\`)`);
+    }
+  }
+
+  /** Jobs waiting for a worker, and jobs running. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  get running(): number {
+    return this.slots.filter((s) => s.job !== null).length;
+  }
+
+  /**
+   * Verify one proof in a worker. With `transfer` (the default) a proof that spans its whole
+   * ArrayBuffer is moved to the worker and is detached here afterwards; otherwise it is copied.
+   */
+  verify(job: AkdVerifyJob, options: { transfer?: boolean } = {}): Promise<AkdVerifyOutcome> {
+    if (this.closed) return Promise.reject(new AkdPoolError('the AKD verify pool is closed'));
+    let proof = job.proof;
+    const movable =
+      options.transfer !== false &&
+      proof.buffer instanceof ArrayBuffer &&
+      proof.byteOffset === 0 &&
+      proof.byteLength === proof.buffer.byteLength;
+    if (!movable) proof = proof.slice(); // one copy, then moved: never copied twice
+    const req: AkdVerifyRequest = {
+      id: this.nextId++,
+      proof,
+      previous: job.previous,
+      current: job.current,
+      endEpoch: job.endEpoch,
+      configuration: job.configuration,
+    };
+    return new Promise<AkdVerifyOutcome>((resolve, reject) => {
+      this.queue.push({ req, transfer: [proof.buffer as ArrayBuffer], submitted: performance.now(), started: 0, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Verify a proof blob against the transition its blob name states. Rejects a malformed name. */
+  verifyBlob(proof: Uint8Array, blobName: string | AuditBlobName, configuration: AkdConfiguration): Promise<AkdVerifyOutcome> {
+    let name: AuditBlobName;
+    try {
+      name = typeof blobName === 'string' ? parseBlobName(blobName) : blobName;
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.verify({ proof, previous: name.previousHash, current: name.currentHash, endEpoch: name.epoch, configuration });
+  }
+
+  /** Finish every queued and running job, then stop the workers. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.queue.length > 0 || this.running > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+    }
+    await this.terminateAll();
+  }
+
+  /** Stop now: queued and running jobs are rejected. */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    const err = new AkdPoolError('the AKD verify pool was destroyed');
+    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const s of this.slots) {
+      s.job?.reject(err);
+      s.job = null;
+    }
+    await this.terminateAll();
+  }
+
+  private async terminateAll(): Promise<void> {
+    const slots = this.slots.splice(0);
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.workerUrl);
+    const slot: Slot = { worker, job: null };
+    worker.on('message', (msg: AkdVerifyResponse) => this.onMessage(slot, msg));
+    worker.on('error', (err: Error) => this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => this.onFailure(slot, new AkdPoolError(`AKD verify worker exited (code ${code})`)));
+    worker.unref();
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => s.job === null);
+      if (slot === undefined) {
+        if (this.slots.length >= this.size) return;
+        slot = this.spawn();
+      }
+      const job = this.queue.shift() as Pending;
+      job.started = performance.now();
+      slot.job = job;
+      slot.worker.ref(); // a running job keeps the process alive; an idle pool does not
+      slot.worker.postMessage(job.req, job.transfer);
+    }
+    this.checkDrained();
+  }
+
+  private onMessage(slot: Slot, msg: AkdVerifyResponse): void {
+    const job = slot.job;
+    if (job === null || job.req.id !== msg.id) return;
+    slot.job = null;
+    slot.worker.unref();
+    const now = performance.now();
+    if ('crash' in msg) job.reject(new AkdPoolError(`AKD verify worker crashed: ${msg.crash}`));
+    else job.resolve({ ...msg.verdict, queuedMs: job.started - job.submitted, totalMs: now - job.submitted });
+    this.dispatch();
+  }
+
+  /** A worker died (error or exit): fail its job, forget it, and let a new one take the queue. */
+  private onFailure(slot: Slot, err: AkdPoolError): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return; // already removed (terminate, or error followed by exit)
+    this.slots.splice(i, 1);
+    slot.job?.reject(err);
+    slot.job = null;
+    this.dispatch();
+  }
+
+  private checkDrained(): void {
+    if (this.drained !== null && this.queue.length === 0 && this.running === 0) {
+      const done = this.drained;
+      this.drained = null;
+      done();
+    }
+  }
+}

@@ -1,0 +1,47 @@
+// The pool's workers and the CLI run compiled code (dist/). `npm test` builds first; when the tests
+// run alone (npx vitest run test/unit/akd), rebuild the AKD part of dist/ if it is older than its
+// sources.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function stale(): boolean {
+  if (!existsSync(CLI)) return true;
+  const sources = readdirSync(join(ROOT, 'src', 'akd'))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => [join(ROOT, 'src', 'akd', f), join(ROOT, 'dist', 'src', 'akd', f.replace(/\.ts$/, '.js'))]);
+  sources.push([join(ROOT, 'src', 'cli', 'commands', 'akd.ts'), join(ROOT, 'dist', 'src', 'cli', 'commands', 'akd.js')]);
+  return sources.some(([src, out]) => !existsSync(out as string) || statSync(out as string).mtimeMs < statSync(src as string).mtimeMs);
+}
+
+export function ensureAkdBuild(): void {
+  if (!stale()) return;
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  if (!existsSync(CLI)) {
+    // No build at all: the whole project (other commands are imported by the CLI entry).
+    spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  } else {
+    // Only the AKD modules and the akd command, emitted to their places in dist/.
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-akd-build-'));
+    const config = join(dir, 'tsconfig.json');
+    const files = ['src/akd/verify-worker.ts', 'src/akd/verify-pool.ts', 'src/akd/generator.ts', 'src/cli/commands/akd.ts'];
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(ROOT, 'tsconfig.json'),
+        compilerOptions: { noEmit: false, outDir: join(ROOT, 'dist'), rootDir: ROOT },
+        files: files.map((f) => join(ROOT, f)),
+        include: [],
+      }),
+    );
+    spawnSync(process.execPath, [tsc, '-p', config], { stdio: 'inherit' });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  if (stale()) throw new Error('could not build the AKD modules into dist/ (run `npm run build`)');
+}

@@ -1,0 +1,93 @@
+// The worker-thread pool, running the compiled worker from dist/.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SyntheticLog } from '../../src/akd/generator.js';
+import { AkdPoolError, AkdVerifyPool } from '../../src/akd/verify-pool.js';
+import { verifyAuditBlob } from '../../src/akd/verifier.js';
+import { AKD_VECTORS, configurationOf, loadIndex, loadProof } from './akd-fixtures.js';
+import { ensureAkdBuild } from './akd-build.js';
+
+describe('AKD verify pool', () => {
+  let pool: AkdVerifyPool;
+  beforeAll(() => {
+    ensureAkdBuild();
+    pool = new AkdVerifyPool({ size: 2 });
+  }, 120_000);
+  afterAll(async () => {
+    await pool.close();
+  });
+
+  it('gives every vector the verdict the in-process verifier gives, as plain data', async () => {
+    const cases = loadIndex(AKD_VECTORS);
+    const outcomes = await Promise.all(cases.map((c) => pool.verifyBlob(loadProof(AKD_VECTORS, c), c.blob_name, configurationOf(c))));
+    cases.forEach((c, i) => {
+      const o = outcomes[i];
+      expect(o?.ok ? 'ok' : 'error', c.name).toBe(c.expected);
+      const local = verifyAuditBlob(loadProof(AKD_VECTORS, c), c.blob_name, configurationOf(c));
+      expect(o?.failure?.message).toBe(local.ok ? undefined : local.error.message);
+      expect(JSON.parse(JSON.stringify(o))).toEqual(o); // plain data
+    });
+    const mismatch = outcomes[cases.findIndex((c) => c.name === 'mut-unchanged-value-bitflip')];
+    expect(mismatch?.failure).toMatchObject({ code: 'verification-failed', reason: 'root-mismatch', root: 'start' });
+    const conflict = outcomes[cases.findIndex((c) => c.name === 'bypass495-shadow-leaf-akd-root')];
+    expect(conflict?.failure?.reason).toBe('label-conflict');
+    expect(conflict?.failure?.elements?.map((e) => `${e.list}[${e.index}]`).sort()).toEqual(['inserted[1000]', 'unchanged_nodes[89]']);
+    const decode = outcomes[cases.findIndex((c) => c.name === 'bad-label-len-257')];
+    expect(decode?.failure).toMatchObject({ code: 'decode-error', reason: 'label-len-too-long' });
+  });
+
+  it('reports phase timings and moves the proof buffer instead of copying it', async () => {
+    const e = new SyntheticLog({ name: 'whatsapp_v1' }, 'pool').publish(300);
+    const proof = e.proof;
+    const outcome = await pool.verify({
+      proof,
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' },
+    });
+    expect(outcome.ok).toBe(true);
+    expect(outcome.inserted).toBe(300);
+    expect(outcome.timings.hashMs).toBeGreaterThan(0);
+    expect(outcome.totalMs).toBeGreaterThanOrEqual(outcome.queuedMs);
+    expect(proof.byteLength).toBe(0); // transferred: detached here
+    const kept = new SyntheticLog({ name: 'whatsapp_v1' }, 'pool').publish(300).proof;
+    const again = await pool.verifyBlob(kept.slice(), e.blobName, { name: 'whatsapp_v1' });
+    expect(again.ok).toBe(true);
+    const copied = await pool.verify(
+      { proof: kept, previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' } },
+      { transfer: false },
+    );
+    expect(copied.ok).toBe(true);
+    expect(kept.byteLength).toBeGreaterThan(0); // copied: still usable
+  });
+
+  it('queues more jobs than workers and keeps the event loop free', async () => {
+    const log = new SyntheticLog({ name: 'whatsapp_v1' }, 'queue');
+    log.publish(20_000);
+    const e = log.publish(2_000);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const jobs = Array.from({ length: 6 }, () => pool.verifyBlob(e.proof.slice(), e.blobName, { name: 'whatsapp_v1' }));
+    expect(pool.queued + pool.running).toBe(6);
+    const outcomes = await Promise.all(jobs);
+    clearInterval(timer);
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(Math.max(...outcomes.map((o) => o.queuedMs))).toBeGreaterThan(0);
+    expect(ticks).toBeGreaterThan(0);
+  });
+
+  it('rejects a malformed blob name, and any job after close', async () => {
+    await expect(pool.verifyBlob(new Uint8Array(0), 'not/a-blob', { name: 'whatsapp_v1' })).rejects.toThrow(/blob name/);
+    const other = new AkdVerifyPool({ size: 1 });
+    const pending = other.verifyBlob(loadProof(AKD_VECTORS, loadIndex(AKD_VECTORS)[5]!), loadIndex(AKD_VECTORS)[5]!.blob_name, { name: 'whatsapp_v1' });
+    const closing = other.close();
+    await expect(other.verifyBlob(new Uint8Array(0), '1/' + '00'.repeat(32) + '/' + '00'.repeat(32), { name: 'whatsapp_v1' })).rejects.toBeInstanceOf(AkdPoolError);
+    expect((await pending).ok).toBe(true); // close() lets running work finish
+    await closing;
+    expect(other.running).toBe(0);
+  });
+
+  it('fails cleanly when the worker entry is missing', () => {
+    expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(/not found/);
+  });
+});
