@@ -369,9 +369,10 @@ class Host implements ChorusHost {
   }
 
   unblockPeer(peerId: string): void {
-    if (!this.blocked.delete(peerId)) return;
-    this.log.warn({ peer: peerId }, 'peer unblocked');
-    this.redialer.kick(peerId);
+    const id = peerIdFromString(peerId).toString();
+    if (!this.blocked.delete(id)) return;
+    this.log.warn({ peer: id }, 'peer unblocked');
+    this.redialer.kick(id);
   }
 
   connections(): ConnectionInfo[] {
