@@ -7,7 +7,9 @@ interface Bench {
 }
 
 // One entry per benchmark module in bench/.
-const known: Record<string, () => Promise<Bench>> = {};
+const known: Record<string, () => Promise<Bench>> = {
+  akd: () => import('./akd.js'),
+};
 
 const args = process.argv.slice(2);
 const names = args.filter((a) => !a.startsWith('-'));
