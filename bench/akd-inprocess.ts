@@ -1,0 +1,35 @@
+// Child process of bench/akd.ts: verify one cached proof `runs` times in this process and print
+// the medians and this process's peak RSS as one JSON line. A separate process so the RSS is the
+// verifier's, not the generator's.
+import { readFileSync } from 'node:fs';
+import { verifyAuditBlob } from '../src/akd/verifier.js';
+
+const [file, blobName, runsText] = process.argv.slice(2);
+if (file === undefined || blobName === undefined) {
+  process.stderr.write('usage: akd-inprocess.js FILE BLOB_NAME [RUNS]\n');
+  process.exit(2);
+}
+const runs = Number(runsText ?? '5');
+const bytes = readFileSync(file);
+const samples: Array<{ ms: number; decodeMs: number; buildMs: number; hashMs: number }> = [];
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  const r = verifyAuditBlob(bytes, blobName, 'whatsapp_v1');
+  const ms = performance.now() - t0;
+  if (!r.ok) throw r.error;
+  samples.push({ ms, ...r.timings });
+}
+const median = (k: keyof (typeof samples)[number]): number => {
+  const v = samples.map((s) => s[k]).sort((a, b) => a - b);
+  return v[Math.floor(v.length / 2)] as number;
+};
+process.stdout.write(
+  `${JSON.stringify({
+    ms: median('ms'),
+    first_ms: samples[0]?.ms,
+    decode_ms: median('decodeMs'),
+    build_ms: median('buildMs'),
+    hash_ms: median('hashMs'),
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+  })}\n`,
+);
