@@ -2,6 +2,7 @@
 // the medians and this process's peak RSS as one JSON line. A separate process so the RSS is the
 // verifier's, not the generator's.
 import { readFileSync } from 'node:fs';
+import { peakRssMb } from '../src/akd/peak-rss.js';
 import { verifyAuditBlob } from '../src/akd/verifier.js';
 
 const [file, blobName, runsText] = process.argv.slice(2);
@@ -30,6 +31,6 @@ process.stdout.write(
     decode_ms: median('decodeMs'),
     build_ms: median('buildMs'),
     hash_ms: median('hashMs'),
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    peak_rss_mb: peakRssMb(),
   })}\n`,
 );

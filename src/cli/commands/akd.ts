@@ -74,6 +74,7 @@ export function register(program: Command): void {
         fail(EXIT_BAD_INPUT, `bad input: cannot read ${file}: ${(err as Error).message}`);
       }
       const { verifyAuditBlob } = await import('../../akd/verifier.js');
+      const { peakRssMb } = await import('../../akd/peak-rss.js');
       const configuration =
         opts.configuration === 'experimental'
           ? { name: opts.configuration, ...(opts.domainLabel !== undefined ? { domainLabel: opts.domainLabel } : {}) }
@@ -88,7 +89,7 @@ export function register(program: Command): void {
           unchanged: result.unchanged,
           ...(result.ok ? {} : { reason: result.error.message }),
           timings_ms: result.timings,
-          peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+          peak_rss_mb: peakRssMb(),
         };
         process.stdout.write(`${JSON.stringify(summary)}\n`);
       }
