@@ -9,6 +9,7 @@ interface Bench {
 // One entry per benchmark module in bench/.
 const known: Record<string, () => Promise<Bench>> = {
   akd: () => import('./akd.js'),
+  gossip: () => import('./gossip.js'),
 };
 
 const args = process.argv.slice(2);

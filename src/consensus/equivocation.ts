@@ -24,7 +24,8 @@ export const MAX_PROOF_BYTES = 2048;
 
 export class ProofDecodeError extends DecodeError {}
 
-export type SignatureVerifier = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
+/** Strict Ed25519 verification, synchronous (node:crypto) or not (WebCrypto, in browsers too). */
+export type SignatureVerifier = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
 
 /** Orders two conflicting observations canonically; throws if they do not conflict. */
 export function makeEquivocationProof(a: Observation, b: Observation): EquivocationProof {
@@ -78,7 +79,7 @@ export type ProofCheck =
  * Design §3: valid iff both signatures verify, both signers are in the roster (or are the
  * namespace's log key), namespace and epoch are equal and the digests differ.
  */
-export function checkEquivocationProof(p: EquivocationProof, roster: Roster, verify: SignatureVerifier): ProofCheck {
+export async function checkEquivocationProof(p: EquivocationProof, roster: Roster, verify: SignatureVerifier): Promise<ProofCheck> {
   const { first, second } = p;
   if (first.namespace !== second.namespace) return { ok: false, reason: 'namespace-mismatch', message: 'the observations are of different namespaces' };
   if (first.epoch !== second.epoch) return { ok: false, reason: 'epoch-mismatch', message: 'the observations are of different epochs' };
@@ -89,7 +90,7 @@ export function checkEquivocationProof(p: EquivocationProof, roster: Roster, ver
   for (const o of [first, second]) {
     const name = roster.signerName(o.namespace, o.signerKey);
     if (!name) return { ok: false, reason: 'unknown-signer', message: `signer ${toHex(o.signerKey)} is not in the roster` };
-    if (!verify(o.signerKey, observationSignedBytes(o), o.signature)) {
+    if (!(await verify(o.signerKey, observationSignedBytes(o), o.signature))) {
       return { ok: false, reason: 'bad-signature', message: `the signature of ${name} does not verify` };
     }
     names.push(name);

@@ -23,12 +23,12 @@ export interface ObservationFacts {
   verify: SignatureVerifier;
 }
 
-export function judgeObservation(o: Observation, f: ObservationFacts): Verdict {
+export async function judgeObservation(o: Observation, f: ObservationFacts): Promise<Verdict> {
   if (f.topicNamespace !== undefined && o.namespace !== f.topicNamespace) return { outcome: 'reject', reason: 'topic-mismatch' };
   if (!f.audited(o.namespace)) return { outcome: 'ignore', reason: 'unknown-namespace' };
   if (!f.roster.signerRole(o.namespace, o.signerKey)) return { outcome: 'reject', reason: 'unknown-signer' };
   if (o.timestamp > f.nowMs + f.maxFutureMs) return { outcome: 'reject', reason: 'future-timestamp' };
   if (f.alreadyStored) return { outcome: 'ignore', reason: 'duplicate' };
-  if (!f.verify(o.signerKey, observationSignedBytes(o), o.signature)) return { outcome: 'reject', reason: 'bad-signature' };
+  if (!(await f.verify(o.signerKey, observationSignedBytes(o), o.signature))) return { outcome: 'reject', reason: 'bad-signature' };
   return { outcome: 'accept', reason: 'valid' };
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { ChorusHost } from '../p2p/index.js';
 import { equivocationsTopic, observationsTopic } from '../p2p/index.js';
 import type { ValidationResult } from '../p2p/index.js';
-import { verifyStrict } from '../crypto/ed25519.js';
+import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
 import {
   checkEquivocationProof,
@@ -128,7 +128,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async onSigned(record: SignedEpoch): Promise<void> {
     const o = observationFromSigned(record);
     this.emit('observation', o, 'local');
-    await this.#detect(o, await this.#o.observations.observationsAt(o.namespace, o.epoch), 'local');
+    await this.#detect(o, await this.#o.observations.othersAt(o), 'local');
     await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
   }
 
@@ -164,10 +164,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       nowMs: this.#o.now(),
       maxFutureMs: this.#o.maxFutureMs ?? 600_000n,
       alreadyStored: await observations.hasObservation(o),
-      verify: verifyStrict,
+      verify: verifyStrictAsync,
       ...(topicNamespace !== undefined ? { topicNamespace } : {}),
     };
-    const verdict = judgeObservation(o, facts);
+    const verdict = await judgeObservation(o, facts);
     if (verdict.outcome !== 'accept') return verdict;
     if (this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) await this.#checkDoppelganger(o);
     const { stored, known } = await observations.storeObservation(o);
@@ -222,7 +222,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { roster, observations, logger } = this.#o;
     const ns = proof.first.namespace;
     if (!this.#audited.has(ns) && !roster.namespace(ns)) return { outcome: 'ignore', reason: 'unknown-namespace' };
-    const check = checkEquivocationProof(proof, roster, verifyStrict);
+    const check = await checkEquivocationProof(proof, roster, verifyStrictAsync);
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     const { result, stored } = await observations.storeProof(proof, check.kind, check.signers, this.#o.now());
     if (result === 'known') return { outcome: 'ignore', reason: 'duplicate' };

@@ -68,6 +68,7 @@ export class ChorusNode {
       const observations = new ObservationStore(db);
       // Our own signature is an observation too, written in the same atomic batch.
       signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
+      signing.onSigned((record) => observations.noteWritten(observationFromSigned(record)));
       const auditor = new Auditor(signing, keyring, config.namespaces, now);
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);

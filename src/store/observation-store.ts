@@ -75,6 +75,12 @@ export class ObservationStore {
   readonly proofByTime: Table<string, string>;
   readonly proofByNsEpoch: Table<string, string>;
   readonly #mutex = new KeyedMutex();
+  /**
+   * What is stored at recent (namespace, epoch)s: gossip hits the same few epochs thousands of
+   * times, and a LevelDB iterator per message would dominate ingest. Bounded, oldest dropped.
+   */
+  readonly #recent = new Map<string, Observation[]>();
+  static readonly RECENT_EPOCHS = 4096;
 
   constructor(private readonly db: RootDb) {
     this.observations = new Table(db, 'obs', (o: Observation) => toHex(encodeObservation(o)), (h: string) => decodeObservation(fromHex(h)));
@@ -91,7 +97,34 @@ export class ObservationStore {
   }
 
   async hasObservation(o: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<boolean> {
-    return (await this.observations.sub.get(observationKey(o))) !== undefined;
+    // Loading the epoch's list (one iterator) serves the store that usually follows, too.
+    const key = observationKey(o);
+    return (await this.#known(o.namespace, o.epoch)).some((k) => observationKey(k) === key);
+  }
+
+  async #known(ns: string, epoch: bigint): Promise<Observation[]> {
+    const k = nsEpochKey(ns, epoch);
+    let list = this.#recent.get(k);
+    if (!list) {
+      list = await this.observationsAt(ns, epoch);
+      this.#remember(k, list);
+    }
+    return list;
+  }
+
+  #remember(k: string, list: Observation[]): void {
+    this.#recent.delete(k);
+    this.#recent.set(k, list);
+    if (this.#recent.size > ObservationStore.RECENT_EPOCHS) {
+      const oldest = this.#recent.keys().next().value as string;
+      this.#recent.delete(oldest);
+    }
+  }
+
+  /** Keeps the cache right for observations written by someone else's batch (our signatures). */
+  noteWritten(o: Observation): void {
+    const list = this.#recent.get(nsEpochKey(o.namespace, o.epoch));
+    if (list && !list.some((k) => observationKey(k) === observationKey(o))) list.push(o);
   }
 
   async getObservation(k: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<Observation | undefined> {
@@ -113,13 +146,45 @@ export class ObservationStore {
    */
   async storeObservation(o: Observation): Promise<{ stored: boolean; known: Observation[] }> {
     return this.#mutex.run(nsEpochKey(o.namespace, o.epoch), async () => {
-      const known = await this.observationsAt(o.namespace, o.epoch);
+      const list = await this.#known(o.namespace, o.epoch);
       const key = observationKey(o);
+      const known = [...list];
       if (known.some((k) => observationKey(k) === key)) return { stored: false, known };
-      const batch = new Batch(this.db);
-      this.addObservation(batch, o);
-      await batch.write(false);
+      list.push(o);
+      await this.#groupWrite(o);
       return { stored: true, known };
+    });
+  }
+
+  // Gossip delivers observations in bursts: every observation waiting in one event-loop turn is
+  // written in one LevelDB batch (each caller still waits for its write).
+  #pending: Observation[] = [];
+  #flush: Promise<void> | undefined;
+
+  #groupWrite(o: Observation): Promise<void> {
+    this.#pending.push(o);
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      const items = this.#pending;
+      this.#pending = [];
+      this.#flush = undefined;
+      const batch = new Batch(this.db);
+      for (const item of items) this.addObservation(batch, item);
+      await batch.write(false);
+    });
+    return this.#flush;
+  }
+
+  /**
+   * For an observation already written elsewhere (our own signature, in the signing batch): what
+   * else is known at its (namespace, epoch), read under the same lock as `storeObservation`, so a
+   * conflicting arrival racing with our signature is always seen by one side.
+   */
+  async othersAt(o: Observation): Promise<Observation[]> {
+    return this.#mutex.run(nsEpochKey(o.namespace, o.epoch), async () => {
+      const list = await this.#known(o.namespace, o.epoch);
+      const key = observationKey(o);
+      if (!list.some((k) => observationKey(k) === key)) list.push(o);
+      return list.filter((k) => observationKey(k) !== key);
     });
   }
 

@@ -45,6 +45,7 @@ export class SigningStore {
   #halt: string | undefined;
   readonly #mutex = new KeyedMutex();
   readonly #extraWrites: Array<(batch: Batch, record: SignedEpoch) => void> = [];
+  readonly #afterWrites: Array<(record: SignedEpoch) => void> = [];
 
   constructor(
     private readonly db: RootDb,
@@ -75,6 +76,11 @@ export class SigningStore {
   async resume(): Promise<void> {
     this.#halt = undefined;
     await new Batch(this.db).del(this.meta, 'signing-halt').write(true);
+  }
+
+  /** Called after a signing batch is written (caches that mirror the batch's contents). */
+  onSigned(after: (record: SignedEpoch) => void): void {
+    this.#afterWrites.push(after);
   }
 
   /** Lets later layers (gossip) add writes to the same atomic batch as each new signature. */
@@ -159,6 +165,7 @@ export class SigningStore {
             .put(this.states, ns, next);
           for (const add of this.#extraWrites) add(batch, record);
           await batch.write(true);
+          for (const after of this.#afterWrites) after(record);
           return { kind: 'signed', record, becameRoot: decision.becomesRoot };
         }
       }

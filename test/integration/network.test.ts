@@ -60,7 +60,7 @@ describe('five Chorus node processes', () => {
     expect(res.headers.get('content-type')).toContain('application/x-protobuf');
     const proof = decodeEquivocationProof(new Uint8Array(await res.arrayBuffer()));
     expect(proofId(proof)).toBe(id);
-    expect(checkEquivocationProof(proof, roster, verifyStrict)).toMatchObject({ ok: true, kind: 'split-view' });
+    expect(await checkEquivocationProof(proof, roster, verifyStrict)).toMatchObject({ ok: true, kind: 'split-view' });
     return id;
   }
 

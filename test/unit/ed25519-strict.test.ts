@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Point } from '@noble/ed25519';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import { publicKeyProblem, signatureProblem } from '../../src/crypto/ed25519-rules.js';
+import { verifyStrictAsync } from '../../src/crypto/ed25519-async.js';
 import { fromHex } from '../../src/util/bytes.js';
 
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
@@ -66,3 +67,23 @@ describe('strict Ed25519 verification (verify_strict rules)', () => {
     expect(publicKeyProblem(fromHex('606a878700158d92b3a14a0fd37ec82e0f05f92fcf23146abfda2e3a2f10a9bc'))).toBeNull();
   });
 });
+
+describe('WebCrypto backend agrees with the node:crypto backend', () => {
+  it('on honest, tampered, malleable and small-order inputs', async () => {
+    const s = fromLe(sig.subarray(32));
+    const malleable = new Uint8Array(sig);
+    malleable.set(le32(s + L), 32);
+    const small = new Uint8Array(32);
+    small[0] = 1; // the identity point
+    const cases: [Uint8Array, Uint8Array, Uint8Array][] = [
+      [key.publicKey, msg, sig],
+      [key.publicKey, new TextEncoder().encode('x'), sig],
+      [key.publicKey, msg, malleable],
+      [small, msg, new Uint8Array(64)],
+      [key.publicKey, msg, new Uint8Array(64)],
+    ];
+    for (const [pk, m, sg] of cases) expect(await verifyStrictAsync(pk, m, sg)).toBe(verifyStrict(pk, m, sg));
+    expect(await verifyStrictAsync(key.publicKey, msg, sig)).toBe(true);
+  });
+});
+
