@@ -49,15 +49,17 @@ export function emptyProofElements(): ProofElements {
   return allocateElements(0, 0);
 }
 
-export function allocateElements(unchangedCount: number, insertedCount: number): ProofElements {
+/** Zeroed arrays for the elements; `shared` puts them in SharedArrayBuffers (for a second thread). */
+export function allocateElements(unchangedCount: number, insertedCount: number, shared = false): ProofElements {
   const count = unchangedCount + insertedCount;
+  const buffer = (n: number): ArrayBuffer | SharedArrayBuffer => (shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
   return {
     count,
     unchangedCount,
     insertedCount,
-    labels: new Uint8Array(count * 32),
-    lens: new Uint16Array(count),
-    values: new Uint8Array(count * 32),
+    labels: new Uint8Array(buffer(count * 32)),
+    lens: new Uint16Array(buffer(count * 2)),
+    values: new Uint8Array(buffer(count * 32)),
   };
 }
 
@@ -67,8 +69,16 @@ interface PendingError {
   offset: number;
 }
 
+export interface DecodeOptions {
+  /** Offset of `bytes` in an enclosing message, for error offsets. */
+  base?: number;
+  /** Decode into SharedArrayBuffers. */
+  shared?: boolean;
+}
+
 /** Decode a SingleAppendOnlyProof blob. Throws AkdDecodeError, as akd's AuditBlob::decode fails. */
-export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofElements {
+export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOptions = {}): ProofElements {
+  const base = options.base ?? 0;
   // Pass 1: the top level only, to count each list and size the arrays exactly.
   const r = new WireReader(bytes, base);
   let inserted = 0;
@@ -90,7 +100,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, base = 0): ProofE
   // Pass 2: each element. Wire errors stop at once (akd's protobuf parse runs before its
   // converters); converter errors are kept and the first one reported afterwards, inserted
   // elements first, as akd converts `inserted` before `unchanged_nodes`.
-  const out = allocateElements(unchanged, inserted);
+  const out = allocateElements(unchanged, inserted, options.shared === true);
   const state = new ElementState(r.buf, base, out);
   let nextInserted = unchanged;
   let nextUnchanged = 0;
@@ -297,7 +307,7 @@ export function decodeAppendOnlyProof(bytes: Uint8Array): AppendOnlyProof {
     if (field === 1) {
       if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field 1 of AppendOnlyProof has wire type ${tag & 7}`);
       const n = r.length();
-      proofs.push(decodeSingleAppendOnlyProof(bytes.subarray(r.pos, r.pos + n), r.pos));
+      proofs.push(decodeSingleAppendOnlyProof(bytes.subarray(r.pos, r.pos + n), { base: r.pos }));
       r.pos += n;
     } else if (field === 2 && (tag & 7) === WIRE_VARINT) {
       epochs.push(readU64());

@@ -116,8 +116,8 @@ export abstract class TrieHasher {
  * tree's interior nodes too.
  */
 export class WhatsAppTrieHasher extends TrieHasher {
-  private leafC = new Uint32Array(0);
-  private interiorLabelHash = new Uint32Array(0);
+  private leafC: Uint32Array = new Uint32Array(0);
+  private interiorLabelHash: Uint32Array = new Uint32Array(0);
   private readonly stackC = new Uint32Array(STACK * 8);
   private readonly block = new Uint32Array(16);
   private readonly tmp = new Uint32Array(8);
@@ -145,17 +145,33 @@ export class WhatsAppTrieHasher extends TrieHasher {
   }
 
   prepare(input: LeafInput): void {
+    const n = input.elements.count;
+    this.attach(input, new Uint32Array(n * 8), new Uint32Array(Math.max(0, n - 1) * 8));
+    this.prepareLeaves(input, 0, n);
+    this.prepareInteriors(input, 0, Math.max(0, n - 1));
+  }
+
+  /**
+   * Use caller-supplied arrays for the per-leaf c (8 words per element) and the interior label
+   * hashes (8 words per pair of the whole order): shared memory lets two threads fill them.
+   */
+  attach(input: LeafInput, leafC: Uint32Array, interiorLabelHash: Uint32Array): void {
+    this.labelWords = input.labelWords;
+    this.lens = input.elements.lens;
+    this.leafC = leafC;
+    this.interiorLabelHash = interiorLabelHash;
+  }
+
+  /** c of elements [lo, hi). */
+  prepareLeaves(input: LeafInput, lo: number, hi: number): void {
     const { elements, labelWords, valueWords } = input;
-    this.labelWords = labelWords;
-    this.lens = elements.lens;
-    const n = elements.count;
-    const leafC = (this.leafC = new Uint32Array(n * 8));
+    const leafC = this.leafC;
     const block = this.block;
     const tmp = this.tmp;
     const lens = elements.lens;
     const epochHi = bswap32(Number((input.endEpoch >> 32n) & 0xffffffffn));
     const epochLo = bswap32(Number(input.endEpoch & 0xffffffffn));
-    for (let i = 0; i < n; i++) {
+    for (let i = lo; i < hi; i++) {
       const o = i * 8;
       // Label hash: H(be32(label_len) || label_val), 36 bytes.
       block[0] = bswap32(lens[i] as number);
@@ -175,16 +191,19 @@ export class WhatsAppTrieHasher extends TrieHasher {
       for (let k = 0; k < 8; k++) block[8 + k] = tmp[k] as number;
       compress(BLAKE3_IV, 0, block, 0, 64, ONE_BLOCK, leafC, o);
     }
-    // Interior labels: H(be32(depth) || the first `depth` bits of order[j]'s label).
-    const { order, lcps } = input;
-    const pairs = Math.max(0, n - 1);
-    const lh = (this.interiorLabelHash = new Uint32Array(pairs * 8));
+  }
+
+  /** Label hashes of the whole tree's interior nodes [lo, hi): H(be32(depth) || prefix of order[j]). */
+  prepareInteriors(input: LeafInput, lo: number, hi: number): void {
+    const { order, lcps, labelWords } = input;
+    const lh = this.interiorLabelHash;
+    const block = this.block;
     for (let k = 9; k < 16; k++) block[k] = 0;
-    for (let j = 0; j < pairs; j++) {
+    for (let j = lo; j < hi; j++) {
       const depth = lcps[j] as number;
-      const lo = (order[j] as number) * 8;
+      const lw = (order[j] as number) * 8;
       block[0] = bswap32(depth);
-      for (let k = 0; k < 8; k++) block[1 + k] = (labelWords[lo + k] as number) & prefixMask(k, depth);
+      for (let k = 0; k < 8; k++) block[1 + k] = (labelWords[lw + k] as number) & prefixMask(k, depth);
       compress(BLAKE3_IV, 0, block, 0, 36, ONE_BLOCK, lh, j * 8);
     }
   }

@@ -44,7 +44,7 @@ function hashingOf(configuration: ConfigurationInput): AkdHashing {
 }
 
 /** One hasher (and its scratch buffers) per configuration and domain label. */
-function hasherFor(hashing: AkdHashing): TrieHasher {
+export function hasherFor(hashing: AkdHashing): TrieHasher {
   const key = `${hashing.name}/${toHex(hashing.domainLabel)}`;
   let h = hashers.get(key);
   if (h === undefined) {
@@ -66,6 +66,43 @@ function wordsOf(bytes: Uint8Array): Uint32Array {
   return new Uint32Array(bytes.slice().buffer);
 }
 
+/** A proof put in tree order: the whole (end) tree's order and, within it, the start tree's. */
+export interface TreeShape {
+  labelWords: Uint32Array;
+  valueWords: Uint32Array;
+  /** All elements in label order, and where each adjacent pair parts. */
+  order: Uint32Array;
+  lcps: Uint16Array;
+  /** The unchanged elements in label order (see subsequenceBelow). */
+  start: { seq: Uint32Array; lcps: Uint16Array; pairs: Uint32Array };
+}
+
+/**
+ * Computes the start root and, unless the start root already differs from `previous`, the end
+ * root. The default runs in this thread; parallel-verify.ts splits the work with a second thread.
+ */
+export interface HashStage {
+  roots(proof: ProofElements, shape: TreeShape, endEpoch: bigint, hashing: AkdHashing, previous: Uint8Array): { start: Uint8Array; end: Uint8Array | null };
+}
+
+export const serialHashStage: HashStage = {
+  roots(proof, shape, endEpoch, hashing, previous) {
+    const hasher = hasherFor(hashing);
+    const { labelWords, valueWords, order, lcps, start } = shape;
+    hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch, order, lcps });
+    const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps, start.pairs);
+    if (!bytesEqual(startRoot, previous)) return { start: startRoot, end: null };
+    return { start: startRoot, end: hasher.root(order, proof.count, lcps, null) };
+  },
+};
+
+export interface VerifyOptions {
+  /** Time already spent decoding, reported in the timings. */
+  decodeMs?: number;
+  /** Where the hashing runs (default: this thread). */
+  hashStage?: HashStage;
+}
+
 /**
  * Check that `proof` proves the transition `previous` → `current` at `endEpoch` (the blob's epoch)
  * under `configuration`. Never throws for a bad proof: the result names what did not verify.
@@ -77,17 +114,17 @@ export function verifyConsecutiveAppendOnly(
   current: Uint8Array,
   endEpoch: bigint,
   configuration: ConfigurationInput,
-  decodeMs = 0,
+  options: VerifyOptions = {},
 ): AkdVerifyResult {
   if (previous.length !== 32 || current.length !== 32) throw new AkdInputError('root digests must be 32 bytes');
-  const timings: VerifyTimings = { decodeMs, buildMs: 0, hashMs: 0 };
+  const timings: VerifyTimings = { decodeMs: options.decodeMs ?? 0, buildMs: 0, hashMs: 0 };
   const counts = { inserted: proof.insertedCount, unchanged: proof.unchangedCount };
   if (endEpoch < 1n || endEpoch > U64_MAX) {
     // Epoch 0 is akd's empty tree: no transition ends there (akd itself would underflow).
     const error = new AkdInputError(`end epoch ${endEpoch} is not a valid epoch (1 to 2^64-1)`);
     return { ok: false, error, ...counts, timings };
   }
-  const hasher = hasherFor(hashingOf(configuration));
+  const hashing = hashingOf(configuration);
 
   const t0 = performance.now();
   const labelWords = wordsOf(proof.labels);
@@ -105,17 +142,16 @@ export function verifyConsecutiveAppendOnly(
   const t1 = performance.now();
   timings.buildMs = t1 - t0;
 
-  hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch, order, lcps });
-  const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps, start.pairs);
-  if (!bytesEqual(startRoot, previous)) {
-    timings.hashMs = performance.now() - t1;
-    const error = new AkdRootMismatchError('start', toHex(previous), toHex(startRoot));
+  const stage = options.hashStage ?? serialHashStage;
+  const roots = stage.roots(proof, { labelWords, valueWords, order, lcps, start }, endEpoch, hashing, previous);
+  timings.hashMs = performance.now() - t1;
+  if (!bytesEqual(roots.start, previous)) {
+    const error = new AkdRootMismatchError('start', toHex(previous), toHex(roots.start));
     return { ok: false, error, ...counts, timings };
   }
-  const endRoot = hasher.root(order, proof.count, lcps, null);
-  timings.hashMs = performance.now() - t1;
-  if (!bytesEqual(endRoot, current)) {
-    const error = new AkdRootMismatchError('end', toHex(current), toHex(endRoot));
+  if (roots.end === null) throw new Error('internal: the hash stage skipped the end root');
+  if (!bytesEqual(roots.end, current)) {
+    const error = new AkdRootMismatchError('end', toHex(current), toHex(roots.end));
     return { ok: false, error, ...counts, timings };
   }
   return { ok: true, ...counts, timings };
@@ -130,18 +166,20 @@ export function verifyAuditBlob(
   bytes: Uint8Array,
   blobName: string | AuditBlobName,
   configuration: ConfigurationInput,
+  options: { hashStage?: HashStage; decode?: (bytes: Uint8Array) => ProofElements } = {},
 ): AkdVerifyResult {
   const name = typeof blobName === 'string' ? parseBlobName(blobName) : blobName;
   const hashing = hashingOf(configuration);
   const t0 = performance.now();
   let proof: ProofElements;
   try {
-    proof = decodeSingleAppendOnlyProof(bytes);
+    proof = (options.decode ?? decodeSingleAppendOnlyProof)(bytes);
   } catch (err) {
     if (!(err instanceof AkdDecodeError)) throw err;
     const timings = { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 };
     return { ok: false, error: err, inserted: 0, unchanged: 0, timings };
   }
   const decodeMs = performance.now() - t0;
-  return verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, hashing, decodeMs);
+  const verifyOptions: VerifyOptions = { decodeMs, ...(options.hashStage ? { hashStage: options.hashStage } : {}) };
+  return verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, hashing, verifyOptions);
 }

@@ -17,7 +17,7 @@ function handle(req: AkdVerifyRequest): AkdVerifyResponse {
     return { id: req.id, verdict: { ok: false, failure: failureOf(err), inserted: 0, unchanged: 0, timings } };
   }
   const decodeMs = performance.now() - t0;
-  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, decodeMs);
+  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs });
   const verdict: AkdVerdict = r.ok
     ? { ok: true, inserted: r.inserted, unchanged: r.unchanged, timings: r.timings }
     : { ok: false, failure: failureOf(r.error), inserted: r.inserted, unchanged: r.unchanged, timings: r.timings };

@@ -56,6 +56,9 @@ export function register(program: Command): void {
     .argument('<file>', 'the proof blob (protobuf SingleAppendOnlyProof)')
     .exitOverride(usageExit)
     .action(async (file: string, opts: VerifyOptions) => {
+      // A second thread for the hashing of large whatsapp_v1 proofs, started first so its
+      // start-up overlaps reading and decoding the blob.
+      const parallel = opts.configuration === 'whatsapp_v1' ? (await import('../../akd/parallel-verify.js')).ParallelHashStage.start() : null;
       const { readFile } = await import('node:fs/promises');
       const { parseBlobName } = await import('../../akd/blob-name.js');
       if (opts.domainLabel !== undefined && opts.configuration !== 'experimental') {
@@ -79,7 +82,11 @@ export function register(program: Command): void {
         opts.configuration === 'experimental'
           ? { name: opts.configuration, ...(opts.domainLabel !== undefined ? { domainLabel: opts.domainLabel } : {}) }
           : { name: opts.configuration };
-      const result = verifyAuditBlob(bytes, name, configuration);
+      const { decodeSingleAppendOnlyProof } = await import('../../akd/proof-codec.js');
+      const result = verifyAuditBlob(bytes, name, configuration, {
+        ...(parallel !== null ? { hashStage: parallel } : {}),
+        decode: (b) => decodeSingleAppendOnlyProof(b, { shared: parallel !== null }),
+      });
       if (opts.json === true) {
         const summary = {
           valid: result.ok,
