@@ -10,7 +10,9 @@ import { NotFoundError } from '../node/errors.js';
 import { keyId, signedBytes } from '../plexi/signature-message.js';
 import { signatureResponseToJson } from '../plexi/signature-response.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
-import { compareBytes, toHex } from '../util/bytes.js';
+import { compareBytes, fromHex, toHex } from '../util/bytes.js';
+import { cosignedEpochToJson, encodeCosignedEpoch } from '../consensus/cosignature.js';
+import { cosignedView, tallyEpoch } from '../consensus/quorum.js';
 import { parseEpochParam } from './plexi-routes.js';
 
 export interface NetworkRoutesContext {
@@ -43,6 +45,7 @@ export function proofToJson(p: StoredProof): Record<string, unknown> {
 }
 
 const epochParams = z.object({ ns: z.string().max(256), epoch: z.string() });
+const cosigQuery = z.object({ digest: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex' }).optional() }).strict();
 const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a proof id (64 hex digits)' }) });
 const listQuery = z
   .object({
@@ -81,6 +84,24 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
       }));
     const proofs = await ctx.observations.proofsAt(ns, e);
     return { namespace: ns, epoch: e, equivocated: proofs.length > 0 || digests.length > 1, digests, proofs: proofs.map((p) => p.id) };
+  });
+
+  app.get('/namespaces/:ns/epochs/:epoch/cosignatures', { schema: { params: epochParams, querystring: cosigQuery } }, async (req, reply) => {
+    const { ns, epoch } = req.params as z.infer<typeof epochParams>;
+    const { digest } = req.query as z.infer<typeof cosigQuery>;
+    ctx.auditor.namespaceConfig(ns);
+    const e = parseEpochParam(epoch);
+    const tally = tallyEpoch(await ctx.observations.observationsAt(ns, e), ctx.roster);
+    const proofs = await ctx.observations.proofsAt(ns, e);
+    const view = cosignedView(ns, e, tally, ctx.roster, proofs.length > 0, digest ? fromHex(digest, 32) : undefined);
+    if (!view) throw new NotFoundError(digest ? `nobody observed digest ${digest} at epoch ${e}` : `no observation of epoch ${e} of namespace "${ns}"`);
+    if ((req.headers.accept ?? '').includes(PROTOBUF)) return reply.type(PROTOBUF).send(Buffer.from(encodeCosignedEpoch(view.bundle)));
+    return cosignedEpochToJson(view.bundle, { threshold: view.threshold, quorum: view.quorum, equivocated: view.equivocated, names: (k) => signerName(ns, k) });
+  });
+
+  app.get('/roster', async () => {
+    if (ctx.roster.source === undefined) throw new NotFoundError('this node runs without a roster');
+    return ctx.roster.source;
   });
 
   app.get('/equivocations', { schema: { querystring: listQuery } }, async (req) => {

@@ -1,7 +1,7 @@
 // Equivocation proofs (design §3, §4.5) as pure functions: building the canonical proof from two
 // observations, checking a proof against a roster, and finding a conflict among what is known
 // for one (namespace, epoch). Signature checks are passed in, so these run anywhere.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { EquivocationProofType } from '../proto/index.js';
 import { bytesEqual, compareBytes, toHex } from '../util/bytes.js';
 import { DecodeError } from '../util/errors.js';
@@ -57,7 +57,7 @@ export function decodeEquivocationProof(bytes: Uint8Array): EquivocationProof {
 
 /** Content id of a proof: SHA-256 of its canonical encoding, hex. */
 export function proofId(p: EquivocationProof): string {
-  return createHash('sha256').update(encodeEquivocationProof(p)).digest('hex');
+  return toHex(sha256(encodeEquivocationProof(p)));
 }
 
 /**

@@ -1,10 +1,11 @@
 // Observations (design §3): "signer saw digest D as epoch E of namespace N at time T", carried
 // on the wire as the chorus.v1.Observation protobuf. The signature covers the Plexi
 // SignatureMessage of fields 1-5, so anyone can re-check an observation with the signer's key.
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { ObservationType, fromLong, toLong } from '../proto/index.js';
 import { DIGEST_LENGTH, isKnownCiphersuite, signedBytes, type SignatureMessage } from '../plexi/signature-message.js';
 import { DecodeError } from '../util/errors.js';
+import { toHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
 
 export interface Observation extends SignatureMessage {
@@ -87,5 +88,5 @@ export function observationSignedBytes(o: Observation): Uint8Array {
 
 /** Content identifier: SHA-256 of the canonical encoding (what gossip de-duplicates on). */
 export function observationId(o: Observation): string {
-  return createHash('sha256').update(encodeObservation(o)).digest('hex');
+  return toHex(sha256(encodeObservation(o)));
 }

@@ -1,10 +1,8 @@
 // The roster (design §5): the network's membership and the namespaces it audits. JSON, validated
 // with zod; errors name the field. Monitors and clients need only this file.
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
-import { parseJson } from '../util/json.js';
 import { U64_MAX } from '../util/u64.js';
 
 const hexKey = z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be a 32-byte Ed25519 public key in hex' });
@@ -89,6 +87,8 @@ export interface RosterNamespace {
 export type SignerRole = { kind: 'auditor'; auditor: RosterAuditor } | { kind: 'log'; namespace: string };
 
 export class Roster {
+  /** The roster document this was built from (served to clients as published). */
+  source: unknown;
   readonly #byKey = new Map<string, RosterAuditor>();
   readonly #namespaces = new Map<string, RosterNamespace>();
 
@@ -136,7 +136,7 @@ export class Roster {
       throw new ConfigError(`roster.${issue.path.join('.')}`, issue.message);
     }
     const r = parsed.data;
-    return new Roster(
+    const roster = new Roster(
       r.network,
       r.threshold,
       r.auditors.map((a) => {
@@ -158,21 +158,8 @@ export class Roster {
         return out;
       }),
     );
+    roster.source = value;
+    return roster;
   }
 
-  static load(file: string): Roster {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError('roster', `cannot read roster ${file}: ${(err as Error).message}`);
-    }
-    let doc: unknown;
-    try {
-      doc = parseJson(text);
-    } catch (err) {
-      throw new ConfigError('roster', `roster ${file} is not valid JSON: ${(err as Error).message}`);
-    }
-    return Roster.fromJson(doc);
-  }
 }

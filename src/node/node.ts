@@ -23,6 +23,9 @@ import { NetworkService, observationFromSigned } from './network.js';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';
 import { reportToObservation } from './log-reports.js';
+import { EventLog, type EventType } from './events.js';
+import { QuorumTracker } from './quorum-tracker.js';
+import { registerEventRoutes } from '../api/events-routes.js';
 import { bytesEqual } from '../util/bytes.js';
 
 export interface NodeOptions {
@@ -37,6 +40,7 @@ export interface NodeOptions {
 export class ChorusNode {
   host: ChorusHost | undefined;
   network: NetworkService | undefined;
+  quorum: QuorumTracker | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -48,6 +52,7 @@ export class ChorusNode {
     readonly namespaces: NamespaceView,
     readonly http: FastifyInstance,
     readonly roster: Roster | undefined,
+    readonly events: EventLog,
   ) {}
 
   /** Opens everything and prepares namespaces, but does not listen yet. */
@@ -73,7 +78,10 @@ export class ChorusNode {
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);
       const http = createServer({ logger, bodyLimitBytes: config.http.bodyLimitBytes });
-      const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster);
+      const events = new EventLog(db, now);
+      await events.load();
+      const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
+      registerEventRoutes(http, events);
       registerPlexiRoutes(http, { auditor, namespaces, submitReport: (ns, report) => node.submitReport(ns, report) });
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
@@ -81,7 +89,10 @@ export class ChorusNode {
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);
+          const head = (await signing.namespaceState(ns))?.head;
+          const last = head ? await signing.signedEpoch(ns, head.epoch) : undefined;
           return {
+            last_signed: last ? { epoch: last.epoch, digest: toHex(last.digest), timestamp: last.timestamp } : null,
             network_status: equivocatedEpochs > 0 ? 'Equivocated' : 'Consistent',
             equivocated_epochs: equivocatedEpochs,
             signing_halted: signing.haltReason ?? null,
@@ -91,6 +102,7 @@ export class ChorusNode {
       http.get('/healthz', async () => ({ status: 'ok' }));
       auditor.on('signed', (r, info) => {
         logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
+        node.#event('epoch-signed', { namespace: r.namespace, epoch: r.epoch, digest: toHex(r.digest), signer_key: toHex(r.publicKey), timestamp: r.timestamp, root: info.becameRoot });
         void node.network?.onSigned(r).catch((err: unknown) => logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'));
       });
       auditor.on('conflict', (c) =>
@@ -139,6 +151,29 @@ export class ChorusNode {
     await network.attach();
     this.host = host;
     this.network = network;
+    const quorum = new QuorumTracker(this.db, roster, this.observations);
+    this.quorum = quorum;
+    network.on('observation', (o) => {
+      void quorum.onObservation(o).then(
+        (q) => q && this.#event('quorum-reached', { namespace: q.namespace, epoch: q.epoch, digest: q.digest, signers: q.signers, threshold: q.threshold }),
+        (err: unknown) => this.logger.error({ event: 'quorum-check-failed', err }, 'quorum check failed'),
+      );
+    });
+    network.on('equivocation', (p) => {
+      this.#event('equivocation', {
+        namespace: p.namespace,
+        epoch: p.epoch,
+        id: p.id,
+        kind: p.kind,
+        signers: p.signers,
+        digests: [toHex(p.proof.first.digest), toHex(p.proof.second.digest)],
+      });
+    });
+    network.on('doppelganger', (d) => this.#event('signing-halted', { namespace: d.namespace, epoch: d.epoch, digest: d.digest, reason: d.reason }));
+  }
+
+  #event(type: EventType, data: Record<string, unknown>): void {
+    this.events.append(type, data).catch((err: unknown) => this.logger.error({ event: 'event-log-failed', type, err }, 'could not record an event'));
   }
 
   /** The log's key for a namespace: from the config or the roster (they must agree). */

@@ -2,15 +2,21 @@ import { DecodeError } from './errors.js';
 
 const HEX_RE = /^[0-9a-fA-F]*$/;
 
+// Plain JavaScript (no Buffer) so the dashboard bundle can use it too.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] as number];
+  return s;
 }
 
 /** Strict hex decoding: even length, hex digits only, and (when given) an exact byte length. */
 export function fromHex(hex: string, expectedLength?: number, what = 'value'): Uint8Array {
   if (typeof hex !== 'string') throw new DecodeError(`${what} must be a hex string`);
   if (hex.length % 2 !== 0 || !HEX_RE.test(hex)) throw new DecodeError(`${what} is not valid hex`);
-  const out = new Uint8Array(Buffer.from(hex, 'hex'));
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
   if (expectedLength !== undefined && out.length !== expectedLength) {
     throw new DecodeError(`${what} must be ${expectedLength} bytes, got ${out.length}`);
   }
