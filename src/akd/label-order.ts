@@ -42,49 +42,57 @@ function compareLabels(words: Uint32Array, lens: Uint16Array, a: number, b: numb
 }
 
 /**
- * Element indices `0..count` sorted by label. Keys pack the label's leading bits above the index in
- * a float64, so the bulk of the work is one native numeric sort; labels whose leading bits tie are
- * then ordered by a full comparison.
+ * Element indices `0..count` sorted by label: a stable LSD radix sort (three passes of 11 bits) on
+ * the first 32 bits of each label, then the runs that tie on those bits (rare for random labels)
+ * ordered by a full comparison.
  */
 export function sortLabels(words: Uint32Array, lens: Uint16Array, count: number): Uint32Array {
-  const order = new Uint32Array(count);
+  let order = new Uint32Array(count);
   if (count < 2) {
     if (count === 1) order[0] = 0;
     return order;
   }
-  const idxBits = Math.max(1, Math.ceil(Math.log2(count)));
-  const scale = 2 ** idxBits;
-  const keyBits = 53 - idxBits;
-  const keys = new Float64Array(count);
-  if (keyBits >= 32) {
-    const extra = keyBits - 32;
-    const mul = 2 ** extra;
-    for (let i = 0; i < count; i++) {
-      const hi = bswap32(words[i * 8] as number);
-      const lo = extra === 0 ? 0 : bswap32(words[i * 8 + 1] as number) >>> (32 - extra);
-      keys[i] = (hi * mul + lo) * scale + i;
-    }
-  } else {
-    const div = 2 ** (32 - keyBits);
-    for (let i = 0; i < count; i++) {
-      keys[i] = Math.floor(bswap32(words[i * 8] as number) / div) * scale + i;
-    }
+  let keys = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    keys[i] = bswap32(words[i * 8] as number);
+    order[i] = i;
   }
-  keys.sort();
-  for (let j = 0; j < count; j++) order[j] = (keys[j] as number) % scale;
-  // Runs of equal leading bits: order them by the full label.
+  let nextOrder = new Uint32Array(count);
+  let nextKeys = new Uint32Array(count);
+  const counts = new Uint32Array(2048);
+  for (const shift of [0, 11, 22]) {
+    counts.fill(0);
+    for (let i = 0; i < count; i++) {
+      const d = ((keys[i] as number) >>> shift) & 2047;
+      counts[d] = (counts[d] as number) + 1;
+    }
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = counts[b] as number;
+      counts[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < count; i++) {
+      const k = keys[i] as number;
+      const d = (k >>> shift) & 2047;
+      const at = counts[d] as number;
+      counts[d] = at + 1;
+      nextKeys[at] = k;
+      nextOrder[at] = order[i] as number;
+    }
+    [keys, nextKeys] = [nextKeys, keys];
+    [order, nextOrder] = [nextOrder, order];
+  }
+  // Runs of equal leading 32 bits: order them by the full label.
   let runStart = 0;
-  let runKey = Math.floor((keys[0] as number) / scale);
   for (let j = 1; j <= count; j++) {
-    const k = j < count ? Math.floor((keys[j] as number) / scale) : -1;
-    if (k !== runKey) {
+    if (j === count || keys[j] !== keys[runStart]) {
       if (j - runStart > 1) {
         const run = Array.from(order.subarray(runStart, j));
         run.sort((a, b) => compareLabels(words, lens, a, b));
         order.set(run, runStart);
       }
       runStart = j;
-      runKey = k;
     }
   }
   return order;

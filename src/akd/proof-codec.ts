@@ -138,17 +138,22 @@ class ElementState {
   private readonly bytes: Uint8Array;
   private readonly base: number;
   private readonly r: WireReader;
+  private readonly view: DataView;
   private readonly labels: Uint8Array;
+  private readonly labelWords: Uint32Array;
   private readonly lens: Uint16Array;
-  private readonly values: Uint8Array;
+  private readonly valueWords: Uint32Array;
 
   constructor(bytes: Uint8Array, base: number, out: ProofElements) {
     this.bytes = bytes;
     this.base = base;
     this.r = new WireReader(bytes, base);
+    // Copies go 4 bytes at a time (unaligned little-endian reads), into word views of the output.
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.labels = out.labels;
+    this.labelWords = new Uint32Array(out.labels.buffer, out.labels.byteOffset, out.count * 8);
     this.lens = out.lens;
-    this.values = out.values;
+    this.valueWords = new Uint32Array(out.values.buffer, out.values.byteOffset, out.count * 8);
   }
 
   /**
@@ -222,11 +227,15 @@ class ElementState {
       };
     }
     // label_val: minimal form zero-padded (the arrays start zeroed).
-    const o = index * 32;
+    const view = this.view;
+    const w = index * 8;
+    const valueWords = this.valueWords;
+    for (let k = 0; k < 8; k++) valueWords[w + k] = view.getUint32(valueStart + k * 4, true);
+    const fullWords = valLen >>> 2;
+    const labelWords = this.labelWords;
+    for (let k = 0; k < fullWords; k++) labelWords[w + k] = view.getUint32(valStart + k * 4, true);
     const labels = this.labels;
-    const values = this.values;
-    for (let i = 0; i < valLen; i++) labels[o + i] = bytes[valStart + i] as number;
-    for (let i = 0; i < 32; i++) values[o + i] = bytes[valueStart + i] as number;
+    for (let i = fullWords * 4; i < valLen; i++) labels[index * 32 + i] = bytes[valStart + i] as number;
     this.lens[index] = labelLen;
     return null;
   }
