@@ -15,6 +15,8 @@ import { hasherFor, serialHashStage, type HashStage, type TreeShape } from './ve
 
 /** Below this many elements a second thread costs more than it saves. */
 export const PARALLEL_MIN_ELEMENTS = 20_000;
+/** The same threshold on the blob's size (an akd element takes about 75 bytes). */
+export const PARALLEL_MIN_BYTES = PARALLEL_MIN_ELEMENTS * 70;
 const WAIT_MS = 120_000;
 
 function workerUrl(): URL {

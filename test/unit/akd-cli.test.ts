@@ -60,6 +60,7 @@ describe('chorus akd verify', () => {
     expect(out).toMatchObject({ valid: true, inserted: 2000, unchanged: expect.any(Number) });
     expect(out['peak_rss_mb']).toEqual(expect.any(Number));
     expect(Object.keys(out['timings_ms'] as object).sort()).toEqual(['buildMs', 'decodeMs', 'hashMs']);
+    expect(out['hash_threads']).toBe(1); // small proofs stay on one thread
   });
 
   it('exits 2 for bad input: unreadable file, malformed blob name, bad or missing options', () => {
@@ -106,6 +107,26 @@ describe('chorus akd generate', () => {
       const v = chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', blob, join(out, ...blob.split('/')));
       expect(v.code, v.stderr).toBe(0);
     }
+  });
+
+  it('verifies large proofs (the two-thread path) with the same verdicts', () => {
+    const out = join(dir, 'large');
+    const r = chorus('akd', 'generate', '--out', out, '--epochs', '1', '--inserts', '8000', '--base', '60000', '--seed', 'large');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { epochs: Array<{ blob_name: string; bytes: number; unchanged: number }> };
+    const last = summary.epochs[1];
+    expect(last?.bytes).toBeGreaterThan(1_400_000);
+    for (const e of summary.epochs) {
+      const file = join(out, ...e.blob_name.split('/'));
+      const v = chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', e.blob_name, file, '--json');
+      expect(v.code, v.stderr).toBe(0);
+      expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, unchanged: e.unchanged, hash_threads: 2 });
+    }
+    const blob = last?.blob_name ?? '';
+    const bumped = blob.replace(/^2\//, '3/'); // wrong end epoch: the end root differs
+    const bad = chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', bumped, join(out, ...blob.split('/')));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('end root (current hash) does not match');
   });
 
   it('writes experimental logs with a domain label', () => {

@@ -1,4 +1,5 @@
 import { Option, type Command, type CommanderError } from 'commander';
+import type { ParallelHashStage } from '../../akd/parallel-verify.js';
 import { EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK, fail } from '../output.js';
 
 // `chorus akd verify` and `chorus akd generate`. Heavy modules load inside the actions.
@@ -58,8 +59,13 @@ export function register(program: Command): void {
     .action(async (file: string, opts: VerifyOptions) => {
       // A second thread for the hashing of large whatsapp_v1 proofs, started first so its
       // start-up overlaps reading and decoding the blob.
-      const parallel = opts.configuration === 'whatsapp_v1' ? (await import('../../akd/parallel-verify.js')).ParallelHashStage.start() : null;
-      const { readFile } = await import('node:fs/promises');
+      const { readFile, stat } = await import('node:fs/promises');
+      let parallel: ParallelHashStage | null = null;
+      if (opts.configuration === 'whatsapp_v1') {
+        const size = await stat(file).then((s) => s.size, () => 0); // unreadable: reported below
+        const { ParallelHashStage: Stage, PARALLEL_MIN_BYTES } = await import('../../akd/parallel-verify.js');
+        if (size >= PARALLEL_MIN_BYTES) parallel = Stage.start();
+      }
       const { parseBlobName } = await import('../../akd/blob-name.js');
       if (opts.domainLabel !== undefined && opts.configuration !== 'experimental') {
         fail(EXIT_BAD_INPUT, 'bad input: --domain-label only applies to --configuration experimental');
@@ -96,6 +102,7 @@ export function register(program: Command): void {
           unchanged: result.unchanged,
           ...(result.ok ? {} : { reason: result.error.message }),
           timings_ms: result.timings,
+          hash_threads: parallel !== null && parallel.parallelRuns > 0 ? 2 : 1,
           peak_rss_mb: peakRssMb(),
         };
         process.stdout.write(`${JSON.stringify(summary)}\n`);
