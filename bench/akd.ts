@@ -111,10 +111,16 @@ export async function run(flags: string[]): Promise<void> {
     const walls: number[] = [];
     const rss: number[] = [];
     const phases: Array<{ decodeMs: number; buildMs: number; hashMs: number }> = [];
+    let threads = 1;
     for (let i = 0; i < runs; i++) {
       const c = await exec(process.execPath, [CLI, 'akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', p.blobName, p.file, '--json']);
       if (c.code !== 0) throw new Error(`chorus akd verify exited ${c.code}: ${c.stderr}`);
-      const out = JSON.parse(c.stdout) as { peak_rss_mb: number; timings_ms: { decodeMs: number; buildMs: number; hashMs: number } };
+      const out = JSON.parse(c.stdout) as {
+        peak_rss_mb: number;
+        hash_threads: number;
+        timings_ms: { decodeMs: number; buildMs: number; hashMs: number };
+      };
+      threads = out.hash_threads;
       walls.push(c.ms);
       rss.push(out.peak_rss_mb);
       phases.push(out.timings_ms);
@@ -130,6 +136,7 @@ export async function run(flags: string[]): Promise<void> {
         decode_ms: round(median(phases.map((x) => x.decodeMs))),
         build_ms: round(median(phases.map((x) => x.buildMs))),
         hash_ms: round(median(phases.map((x) => x.hashMs))),
+        hash_threads: threads,
         runs,
         ...akd,
       })}\n`,
