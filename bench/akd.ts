@@ -1,13 +1,18 @@
-// `npm run bench -- akd [--sizes=BASE/INSERTS,…] [--runs=N] [--no-process]`: verification speed
+// `npm run bench -- akd [--sizes=BASE/INSERTS,…] [--runs=N] [--no-process] [--blake3]`: verification speed
 // and memory on generated WhatsApp-shaped proofs (whatsapp_v1, 256-bit random labels), at the sizes
 // of the akd reference table (docs/akd.md). For each size, one JSON line for the in-process call
 // (median of N runs in a fresh process, with the decode/build/hash breakdown) and one for the whole
 // `chorus akd verify` process (median wall time of N spawns, peak RSS reported by the child).
-// Generated proofs are cached in bench/.cache/akd/ (git-ignored) so reruns are quick.
+// Generated proofs are cached in bench/.cache/akd/ (git-ignored) so reruns are quick. `--blake3`
+// first compares the BLAKE3 candidates on the tree's 64-byte messages (why blake3.ts exists).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { blake3 as nobleBlake3 } from '@noble/hashes/blake3.js';
+import { hashInto as jitHashInto } from 'blake3-jit';
+import { createBLAKE3 } from 'hash-wasm';
+import { BLAKE3_IV, ONE_BLOCK, compress } from '../src/akd/blake3.js';
 import { SyntheticLog } from '../src/akd/generator.js';
 
 // dist/bench/akd.js → the checkout's root.
@@ -74,7 +79,47 @@ function exec(cmd: string, args: string[]): Promise<{ code: number | null; stdou
 const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 const round = (x: number): number => Math.round(x * 10) / 10;
 
+/** Microseconds per BLAKE3 of a 64-byte message, best of 3 rounds of 500k, for each candidate. */
+async function blake3Candidates(): Promise<void> {
+  const msg = new Uint8Array(64).map((_, i) => i * 7);
+  const words = new Uint32Array(msg.buffer);
+  const out = new Uint32Array(8);
+  const out8 = new Uint8Array(32);
+  const wasm = await createBLAKE3();
+  const candidates: Record<string, (i: number) => void> = {
+    'chorus blake3.ts (words, no allocation)': (i) => {
+      words[0] = i;
+      compress(BLAKE3_IV, 0, words, 0, 64, ONE_BLOCK, out, 0);
+    },
+    'blake3-jit hashInto': (i) => {
+      msg[0] = i;
+      jitHashInto(msg, out8);
+    },
+    'hash-wasm (reused hasher)': (i) => {
+      msg[0] = i;
+      wasm.init();
+      wasm.update(msg);
+      wasm.digest('binary');
+    },
+    '@noble/hashes': (i) => {
+      msg[0] = i;
+      nobleBlake3(msg);
+    },
+  };
+  const n = 500_000;
+  for (const [impl, fn] of Object.entries(candidates)) {
+    let best = Infinity;
+    for (let round = 0; round < 3; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) fn(i);
+      best = Math.min(best, ((performance.now() - t0) * 1000) / n);
+    }
+    process.stdout.write(`${JSON.stringify({ primitive: 'blake3 of 64 bytes', impl, us_per_hash: Math.round(best * 1000) / 1000 })}\n`);
+  }
+}
+
 export async function run(flags: string[]): Promise<void> {
+  if (flags.includes('--blake3')) await blake3Candidates();
   const sizes = (flag(flags, 'sizes') ?? Object.keys(AKD_REFERENCE).join(','))
     .split(',')
     .map((s) => s.split('/').map(Number) as [number, number]);
