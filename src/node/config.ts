@@ -26,6 +26,7 @@ const namespaceSchema = z
     configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
     domain_label: z.string().min(1).nullish(),
     source: z.enum(['push']).default('push'),
+    max_epoch_interval_seconds: positiveInt.nullish(),
     log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
     token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
   })
@@ -57,6 +58,14 @@ const configSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 }),
     namespaces: z.array(namespaceSchema).default([]),
+    liveness: z
+      .object({
+        quorum_timeout_seconds: positiveInt.default(300),
+        auditor_silence_seconds: positiveInt.default(3600),
+        check_interval_seconds: positiveInt.default(5),
+      })
+      .strict()
+      .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
     admin: z
       .object({ token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }) })
       .strict()
@@ -92,6 +101,14 @@ export interface NamespaceConfig {
   source: 'push';
   tokenSha256: Uint8Array;
   logKey?: Uint8Array;
+  /** A log-stalled alert is raised after this long without a new epoch. */
+  maxEpochIntervalSeconds?: number;
+}
+
+export interface LivenessConfig {
+  quorumTimeoutSeconds: number;
+  auditorSilenceSeconds: number;
+  checkIntervalSeconds: number;
 }
 
 export interface P2PConfig {
@@ -111,6 +128,7 @@ export interface NodeConfig {
   http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string };
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
+  liveness: LivenessConfig;
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
   adminTokenSha256?: Uint8Array;
 }
@@ -154,8 +172,14 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       if (ns.root) out.root = parseRoot(ns.root);
       if (ns.domain_label) out.domainLabel = ns.domain_label;
       if (ns.log_key) out.logKey = fromHex(ns.log_key, 32);
+      if (ns.max_epoch_interval_seconds) out.maxEpochIntervalSeconds = ns.max_epoch_interval_seconds;
       return out;
     }),
+    liveness: {
+      quorumTimeoutSeconds: c.liveness.quorum_timeout_seconds,
+      auditorSilenceSeconds: c.liveness.auditor_silence_seconds,
+      checkIntervalSeconds: c.liveness.check_interval_seconds,
+    },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p
       ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms } }

@@ -5,7 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost } from '../p2p/index.js';
-import { equivocationsTopic, observationsTopic } from '../p2p/index.js';
+import { alertsTopic, equivocationsTopic, observationsTopic } from '../p2p/index.js';
+import { checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
@@ -29,6 +30,7 @@ import { Batch, Table, type RootDb } from '../store/database.js';
 import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest } from './sync-messages.js';
 
 export interface NetworkEvents {
+  alert: [info: { alert: Alert; raisedBy: string }];
   equivocation: [proof: StoredProof, origin: 'local' | 'gossip' | 'sync'];
   observation: [o: Observation, origin: 'local' | 'gossip' | 'sync'];
   doppelganger: [info: { namespace: string; epoch: bigint; digest: string; reason: string }];
@@ -106,6 +108,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     host.subscribe(equivocationsTopic(this.network), {
       maxBytes: MAX_PROOF_BYTES,
       validate: (data) => this.#onProofMessage(data),
+    });
+    host.subscribe(alertsTopic(this.network), {
+      maxBytes: MAX_ALERT_BYTES,
+      validate: (data) => this.#onAlertMessage(data),
     });
     await host.handleSync((req, peer) => this.#serveSync(req, peer));
     host.onPeerConnected((peer) => {
@@ -239,6 +245,25 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       this.counters.proofsPublished++;
     }
     return { outcome: 'accept', reason: 'valid' };
+  }
+
+  // ---- alerts --------------------------------------------------------------------------------
+
+  async #onAlertMessage(data: Uint8Array): Promise<ValidationResult> {
+    let signed: SignedAlert;
+    try {
+      signed = decodeSignedAlert(data);
+    } catch {
+      return { outcome: 'reject', reason: 'undecodable' };
+    }
+    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync);
+    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    this.emit('alert', { alert: check.alert, raisedBy: check.raisedBy });
+    return { outcome: 'accept', reason: 'valid' };
+  }
+
+  async publishAlert(signed: SignedAlert): Promise<void> {
+    await this.#publish(alertsTopic(this.network), encodeSignedAlert(signed), { alert: 'publish' });
   }
 
   // ---- sync ----------------------------------------------------------------------------------

@@ -26,6 +26,13 @@ import { reportToObservation } from './log-reports.js';
 import { EventLog, type EventType } from './events.js';
 import { QuorumTracker } from './quorum-tracker.js';
 import { registerEventRoutes } from '../api/events-routes.js';
+import { Metrics } from './metrics.js';
+import { AlertStore } from '../store/alert-store.js';
+import { LivenessMonitor } from './liveness-monitor.js';
+import { alertBody, alertSignedBytes, type Alert } from '../consensus/alerts.js';
+import { registerAlertRoutes } from '../api/alert-routes.js';
+
+const ALERT_TYPES = new Set<EventType>(['equivocation', 'validation-failed', 'log-stalled', 'quorum-missed', 'auditor-silent', 'signing-halted']);
 import { bytesEqual } from '../util/bytes.js';
 
 export interface NodeOptions {
@@ -41,6 +48,13 @@ export class ChorusNode {
   host: ChorusHost | undefined;
   network: NetworkService | undefined;
   quorum: QuorumTracker | undefined;
+  metrics!: Metrics;
+  readonly alerts: AlertStore;
+  liveness: LivenessMonitor | undefined;
+  #livenessTimer: NodeJS.Timeout | undefined;
+  /** Set by the AKD validation service when it runs. */
+  lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
+  #ready = false;
 
   private constructor(
     readonly config: NodeConfig,
@@ -53,7 +67,9 @@ export class ChorusNode {
     readonly http: FastifyInstance,
     readonly roster: Roster | undefined,
     readonly events: EventLog,
-  ) {}
+  ) {
+    this.alerts = new AlertStore(db);
+  }
 
   /** Opens everything and prepares namespaces, but does not listen yet. */
   static async create(config: NodeConfig, opts: NodeOptions): Promise<ChorusNode> {
@@ -82,6 +98,21 @@ export class ChorusNode {
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
       registerEventRoutes(http, events);
+      registerAlertRoutes(http, node.alerts);
+      node.metrics = new Metrics({
+        namespaces: () => auditor.namespaceNames(),
+        signing,
+        host: () => node.host,
+        lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
+      });
+      http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
+      http.get('/readyz', async (_req, reply) => {
+        const problems: string[] = [];
+        if (!node.#ready) problems.push('starting');
+        if (db.status !== 'open') problems.push('database not open');
+        if (node.host && !node.host.running) problems.push('libp2p host not running');
+        return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
+      });
       registerPlexiRoutes(http, { auditor, namespaces, submitReport: (ns, report) => node.submitReport(ns, report) });
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
@@ -102,6 +133,7 @@ export class ChorusNode {
       http.get('/healthz', async () => ({ status: 'ok' }));
       auditor.on('signed', (r, info) => {
         logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
+        node.metrics.epochsSigned.inc({ namespace: r.namespace });
         node.#event('epoch-signed', { namespace: r.namespace, epoch: r.epoch, digest: toHex(r.digest), signer_key: toHex(r.publicKey), timestamp: r.timestamp, root: info.becameRoot });
         void node.network?.onSigned(r).catch((err: unknown) => logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'));
       });
@@ -155,11 +187,39 @@ export class ChorusNode {
     this.quorum = quorum;
     network.on('observation', (o) => {
       void quorum.onObservation(o).then(
-        (q) => q && this.#event('quorum-reached', { namespace: q.namespace, epoch: q.epoch, digest: q.digest, signers: q.signers, threshold: q.threshold }),
+        (q) => {
+          if (!q) return;
+          this.liveness?.onQuorum(q.namespace, q.epoch);
+          this.#event('quorum-reached', { namespace: q.namespace, epoch: q.epoch, digest: q.digest, signers: q.signers, threshold: q.threshold });
+        },
         (err: unknown) => this.logger.error({ event: 'quorum-check-failed', err }, 'quorum check failed'),
       );
     });
+    const liveness = new LivenessMonitor(
+      roster,
+      {
+        maxEpochIntervalMs: (ns) => {
+          const s = this.auditor.namespaceConfig(ns).maxEpochIntervalSeconds;
+          return s === undefined ? undefined : BigInt(s) * 1000n;
+        },
+        quorumTimeoutMs: BigInt(this.config.liveness.quorumTimeoutSeconds) * 1000n,
+        auditorSilenceMs: BigInt(this.config.liveness.auditorSilenceSeconds) * 1000n,
+      },
+      now,
+      (alert, key) => void this.raiseAlert(alert, key),
+    );
+    for (const ns of this.auditor.namespaceNames()) liveness.watch(ns);
+    this.liveness = liveness;
+    network.on('observation', (o) => liveness.onObservation(o));
+    network.on('alert', ({ alert, raisedBy }) =>
+      this.logger.warn({ event: 'remote-alert', type: alert.type, namespace: alert.namespace, epoch: alert.epoch?.toString(), raised_by: raisedBy, reason: alert.reason }, `alert from ${raisedBy}: ${alert.reason}`),
+    );
     network.on('equivocation', (p) => {
+      void this.raiseAlert(
+        { type: 'equivocation', namespace: p.namespace, epoch: p.epoch, timestamp: now(), reason: `${p.kind} between ${p.signers.join(' and ')}`, id: p.id, kind: p.kind },
+        `equivocation:${p.fact}`,
+      );
+      this.metrics.equivocations.inc({ namespace: p.namespace, kind: p.kind });
       this.#event('equivocation', {
         namespace: p.namespace,
         epoch: p.epoch,
@@ -173,6 +233,7 @@ export class ChorusNode {
   }
 
   #event(type: EventType, data: Record<string, unknown>): void {
+    if (ALERT_TYPES.has(type)) this.metrics.alerts.inc({ type });
     this.events.append(type, data).catch((err: unknown) => this.logger.error({ event: 'event-log-failed', type, err }, 'could not record an event'));
   }
 
@@ -190,9 +251,35 @@ export class ChorusNode {
     return this.auditor.submit(ns, { epoch: report.epoch, digest: report.digest });
   }
 
+  /**
+   * Raises an alert once per condition: stored (GET /alerts), on the event stream, counted, logged,
+   * and — with a network — signed with the node's key and gossiped so monitors receive it.
+   */
+  async raiseAlert(alert: Alert, dedupKey: string): Promise<void> {
+    try {
+      if (!(await this.alerts.raise(alert, dedupKey))) return;
+      const { type, ...data } = alert;
+      if (type !== 'equivocation') this.#event(type, data);
+      this.logger.warn({ event: 'alert', type, namespace: alert.namespace, epoch: alert.epoch?.toString(), reason: alert.reason }, `alert: ${alert.reason}`);
+      if (this.network && this.host) {
+        const body = alertBody(alert);
+        const key = this.auditor.keyring.active(alert.timestamp);
+        await this.network.publishAlert({ body, signerKey: key.publicKey, signature: key.sign(alertSignedBytes(body)) });
+      }
+    } catch (err) {
+      this.logger.error({ event: 'alert-failed', type: alert.type, err }, 'could not raise an alert');
+    }
+  }
+
   async listen(): Promise<string> {
     if (this.host) await this.host.start();
+    if (this.liveness) {
+      const liveness = this.liveness;
+      this.#livenessTimer = setInterval(() => liveness.check(), this.config.liveness.checkIntervalSeconds * 1000);
+      this.#livenessTimer.unref();
+    }
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
+    this.#ready = true;
     this.logger.info(
       {
         event: 'listening',
@@ -207,6 +294,7 @@ export class ChorusNode {
 
   /** Finishes in-flight requests, leaves the network, then closes the database. */
   async close(): Promise<void> {
+    if (this.#livenessTimer) clearInterval(this.#livenessTimer);
     await this.http.close();
     if (this.host) await this.host.stop();
     await this.db.close();

@@ -3,7 +3,7 @@ export { createHost, tcpMultiaddr } from './host.js';
 export type { ChorusHost, ConnectionInfo, HostOptions, HostStats, PeerCallback, PublishCounts, RosterPeer, TopicStats } from './host.js';
 export { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from './identity.js';
 export type { P2PIdentity } from './identity.js';
-export { equivocationsTopic, observationsTopic, parseTopic } from './topics.js';
+export { alertsTopic, equivocationsTopic, observationsTopic, parseTopic } from './topics.js';
 export type { ParsedTopic } from './topics.js';
 export { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL } from './sync-protocol.js';
 export type { SyncHandler, SyncLimits, SyncRequestOptions, SyncStats } from './sync-protocol.js';

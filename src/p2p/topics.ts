@@ -27,9 +27,16 @@ export function equivocationsTopic(network: string): string {
   return `${TOPIC_PREFIX}/${network}/equivocations`;
 }
 
+/** `/chorus/1/<network>/alerts`: liveness and validation alerts signed by roster nodes. */
+export function alertsTopic(network: string): string {
+  checkSegment('network', network);
+  return `${TOPIC_PREFIX}/${network}/alerts`;
+}
+
 export type ParsedTopic =
   | { kind: 'observations'; network: string; namespace: string }
-  | { kind: 'equivocations'; network: string };
+  | { kind: 'equivocations'; network: string }
+  | { kind: 'alerts'; network: string };
 
 /** Inverse of the builders; undefined for anything that is not a Chorus topic. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -39,6 +46,7 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   const network = parts[3] as string;
   if (!SAFE_SEGMENT.test(network)) return undefined;
   if (parts.length === 5 && parts[4] === 'equivocations') return { kind: 'equivocations', network };
+  if (parts.length === 5 && parts[4] === 'alerts') return { kind: 'alerts', network };
   if (parts.length === 6 && parts[4] === 'observations') {
     const namespace = parts[5] as string;
     if (!SAFE_SEGMENT.test(namespace)) return undefined;

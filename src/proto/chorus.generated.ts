@@ -139,6 +139,22 @@ export const descriptor = {
                   "id": 4
                 }
               }
+            },
+            "SignedAlert": {
+              "fields": {
+                "body": {
+                  "type": "bytes",
+                  "id": 1
+                },
+                "signer_key": {
+                  "type": "bytes",
+                  "id": 2
+                },
+                "signature": {
+                  "type": "bytes",
+                  "id": 3
+                }
+              }
             }
           }
         }

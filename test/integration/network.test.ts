@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStrict } from '../../src/crypto/ed25519.js';
 import { checkEquivocationProof, decodeEquivocationProof, proofId } from '../../src/consensus/equivocation.js';
 import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
-import { Roster } from '../../src/consensus/roster.js';
+import type { Roster } from '../../src/consensus/roster.js';
+import { loadRoster } from '../../src/node/roster-load.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { createHost, observationsTopic, type ChorusHost } from '../../src/p2p/index.js';
@@ -25,7 +26,7 @@ describe('five Chorus node processes', () => {
 
   beforeAll(async () => {
     await net.setup(5, 3);
-    roster = Roster.load(net.roster);
+    roster = loadRoster(net.roster);
     await net.startAll();
     // Epoch 1 (the root) everywhere, and wait until everyone saw everyone's observation.
     for (const n of names) expect((await net.submit(n, 1n, hex32(1))).status).toBe(200);
@@ -123,8 +124,11 @@ describe('five Chorus node processes', () => {
       }
       return true;
     }, 30_000);
-    const all = await Promise.all(names.map(async (n) => (await net.proofs(n)).map((p) => p.id).sort().join()));
-    expect(new Set(all).size).toBe(1);
+    // And the same proofs: a node may briefly hold a larger proof of a fact until the smallest arrives.
+    await waitFor('identical proof sets', async () => {
+      const all = await Promise.all(names.map(async (n) => (await net.proofs(n)).map((p) => p.id).sort().join()));
+      return new Set(all).size === 1;
+    });
   });
 
   it('a hostile peer sending garbage, bad signatures, unknown signers and floods is rejected and penalised', async () => {
