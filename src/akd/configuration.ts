@@ -8,6 +8,9 @@ import { labelToBytes, rootLabel, type NodeLabel } from './node-label.js';
 export type AkdConfigurationName = 'whatsapp_v1' | 'experimental';
 export const AKD_CONFIGURATION_NAMES: readonly AkdConfigurationName[] = ['whatsapp_v1', 'experimental'];
 
+/** Longest experimental domain label this implementation takes (1024 - 136 bytes). */
+export const MAX_DOMAIN_LABEL_BYTES = 888;
+
 /** akd's `ExampleLabel`, the domain label of its fixtures (and of the shared test vectors). */
 export const DEFAULT_DOMAIN_LABEL = 'ExampleLabel';
 
@@ -130,8 +133,14 @@ export function resolveConfiguration(configuration: AkdConfiguration | AkdConfig
   switch (c.name) {
     case 'whatsapp_v1':
       return new WhatsAppV1();
-    case 'experimental':
-      return new Experimental(new TextEncoder().encode(c.domainLabel ?? DEFAULT_DOMAIN_LABEL));
+    case 'experimental': {
+      const label = new TextEncoder().encode(c.domainLabel ?? DEFAULT_DOMAIN_LABEL);
+      // A parent's message (label + 136 bytes) must fit one BLAKE3 chunk in the fast paths.
+      if (label.length > MAX_DOMAIN_LABEL_BYTES) {
+        throw new ConfigError('domain_label', `at most ${MAX_DOMAIN_LABEL_BYTES} bytes, got ${label.length}`);
+      }
+      return new Experimental(label);
+    }
     default:
       throw new ConfigError('configuration', `unknown AKD configuration "${String((c as { name: unknown }).name)}" (whatsapp_v1 or experimental)`);
   }

@@ -105,6 +105,7 @@ export class ParallelHashStage implements HashStage {
       return serialHashStage.roots(proof, shape, endEpoch, hashing, previous);
     } finally {
       this.worker.unref();
+      hasher.release();
     }
   }
 

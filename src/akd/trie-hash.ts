@@ -65,6 +65,15 @@ export abstract class TrieHasher {
   protected abstract rootFromSlot(out: Uint8Array): void;
   abstract emptyRoot(): Uint8Array;
 
+  /** Drop references to the last proof's arrays (a pooled worker may idle for a long time). */
+  release(): void {
+    this.labelWords = new Uint32Array(0);
+    this.lens = new Uint16Array(0);
+    this.releaseArrays();
+  }
+
+  protected abstract releaseArrays(): void;
+
   /**
    * Root digest of the tree over elements `seq[0..m)` (label order), `lcps` between neighbours;
    * `pairs` maps each neighbour pair to the whole tree's pair index (null: seq is the whole order).
@@ -142,6 +151,11 @@ export class WhatsAppTrieHasher extends TrieHasher {
 
   emptyRoot(): Uint8Array {
     return this.emptyRootDigest;
+  }
+
+  protected releaseArrays(): void {
+    this.leafC = new Uint32Array(0);
+    this.interiorLabelHash = new Uint32Array(0);
   }
 
   prepare(input: LeafInput): void {
@@ -276,6 +290,11 @@ export class ExperimentalTrieHasher extends TrieHasher {
 
   emptyRoot(): Uint8Array {
     return this.emptyRootDigest;
+  }
+
+  protected releaseArrays(): void {
+    this.leafV = new Uint32Array(0);
+    this.labelBytes = new Uint8Array(0);
   }
 
   /** Hash msg[0 .. dom + itemLen) after zeroing the padding of its last block. */

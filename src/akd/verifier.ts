@@ -89,10 +89,14 @@ export const serialHashStage: HashStage = {
   roots(proof, shape, endEpoch, hashing, previous) {
     const hasher = hasherFor(hashing);
     const { labelWords, valueWords, order, lcps, start } = shape;
-    hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch, order, lcps });
-    const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps, start.pairs);
-    if (!bytesEqual(startRoot, previous)) return { start: startRoot, end: null };
-    return { start: startRoot, end: hasher.root(order, proof.count, lcps, null) };
+    try {
+      hasher.prepare({ elements: proof, labelWords, valueWords, endEpoch, order, lcps });
+      const startRoot = hasher.root(start.seq, proof.unchangedCount, start.lcps, start.pairs);
+      if (!bytesEqual(startRoot, previous)) return { start: startRoot, end: null };
+      return { start: startRoot, end: hasher.root(order, proof.count, lcps, null) };
+    } finally {
+      hasher.release();
+    }
   },
 };
 

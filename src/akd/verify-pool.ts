@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ChorusError } from '../util/errors.js';
 import { parseBlobName, type AuditBlobName } from './blob-name.js';
 import type { AkdConfiguration } from './configuration.js';
+import { AkdInputError } from './errors.js';
 import type { AkdVerdict, AkdVerifyRequest, AkdVerifyResponse } from './verdict.js';
 
 export interface AkdVerifyJob {
@@ -98,6 +99,9 @@ export class AkdVerifyPool {
    */
   verify(job: AkdVerifyJob, options: { transfer?: boolean } = {}): Promise<AkdVerifyOutcome> {
     if (this.closed) return Promise.reject(new AkdPoolError('the AKD verify pool is closed'));
+    if (job.previous.length !== 32 || job.current.length !== 32) {
+      return Promise.reject(new AkdInputError('root digests must be 32 bytes'));
+    }
     let proof = job.proof;
     const movable =
       options.transfer !== false &&

@@ -76,6 +76,11 @@ describe('AKD verify pool', () => {
     expect(ticks).toBeGreaterThan(0);
   });
 
+  it('rejects digests that are not 32 bytes before queueing', async () => {
+    const job = { proof: new Uint8Array(0), previous: new Uint8Array(31), current: new Uint8Array(32), endEpoch: 1n, configuration: { name: 'whatsapp_v1' as const } };
+    await expect(pool.verify(job)).rejects.toThrow(/32 bytes/);
+  });
+
   it('rejects a malformed blob name, and any job after close', async () => {
     await expect(pool.verifyBlob(new Uint8Array(0), 'not/a-blob', { name: 'whatsapp_v1' })).rejects.toThrow(/blob name/);
     const other = new AkdVerifyPool({ size: 1 });

@@ -315,6 +315,12 @@ describe('akd verifier: edge cases', () => {
     expect(() => verifyConsecutiveAppendOnly(none, new Uint8Array(31), empty, 1n, h)).toThrow(/32 bytes/);
   });
 
+  it('refuses an experimental domain label too long for one BLAKE3 chunk', () => {
+    expect(() => resolveConfiguration({ name: 'experimental', domainLabel: 'x'.repeat(888) })).not.toThrow();
+    expect(() => resolveConfiguration({ name: 'experimental', domainLabel: 'x'.repeat(889) })).toThrow(/at most 888 bytes/);
+    expect(() => resolveConfiguration({ name: 'whatsapp_v2' as 'whatsapp_v1' })).toThrow(/unknown AKD configuration/);
+  });
+
   it('rejects a lone element labelled with the root\'s length 0', () => {
     const p = proofFromObjects({ inserted: [], unchangedNodes: [{ label: { val: new Uint8Array(32), len: 0 }, value: new Uint8Array(32) }] });
     const r = verifyConsecutiveAppendOnly(p, empty, empty, 1n, h);
