@@ -4,7 +4,7 @@
 // gossiped, and checked for equivocation like any other.
 import type { Observation } from '../consensus/observation.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';
-import { verifySignatureResponse } from '../plexi/signature-response.js';
+import { verifySignatureResponse } from '../plexi/verify-response.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { HttpError, UnauthorizedError } from './errors.js';
 

@@ -5,7 +5,7 @@ import { formatBlobName } from '../akd/blob-name.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { PlexiClient, PlexiClientError, type NamespaceInfo } from './client.js';
 import type { SignatureResponse } from './signature-response.js';
-import { verifySignatureResponse } from './signature-response.js';
+import { verifySignatureResponse } from './verify-response.js';
 
 export type ProofVerifier = (
   blob: { epoch: bigint; previousHash: Uint8Array; currentHash: Uint8Array },

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { fromHex, toHex } from '../util/bytes.js';
 import { DecodeError } from '../util/errors.js';
 import { describeZodError, u32, u64, u8 } from '../util/schema.js';
-import { verifyStrict } from '../crypto/ed25519.js';
-import { DIGEST_LENGTH, isKnownCiphersuite, signedBytes, type SignatureMessage } from './signature-message.js';
+import { DIGEST_LENGTH, type SignatureMessage } from './signature-message.js';
 
 export interface SignatureResponse extends SignatureMessage {
   signature: Uint8Array; // 64 bytes
@@ -69,17 +68,4 @@ export function signatureResponseFromJson(value: unknown): SignatureResponse {
     r.serializedMessage = fromHex(v.serialized_message, undefined, 'serialized_message');
   }
   return r;
-}
-
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
-
-/**
- * Verify as plexi does: rebuild the signed message from the fields (ignoring
- * serialized_message) and check it strictly against the key.
- */
-export function verifySignatureResponse(r: SignatureResponse, publicKey: Uint8Array): SignatureCheck {
-  if (!isKnownCiphersuite(r.ciphersuite)) return { ok: false, reason: `unsupported ciphersuite ${r.ciphersuite}` };
-  if (publicKey.length !== 32) return { ok: false, reason: 'verifying key must be 32 bytes' };
-  const ok = verifyStrict(publicKey, signedBytes(r), r.signature);
-  return ok ? { ok: true } : { ok: false, reason: 'signature does not verify for the key' };
 }

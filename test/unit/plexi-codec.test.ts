@@ -14,9 +14,9 @@ import {
 import {
   signatureResponseFromJson,
   signatureResponseToJson,
-  verifySignatureResponse,
   type SignatureResponse,
 } from '../../src/plexi/signature-response.js';
+import { verifySignatureResponse } from '../../src/plexi/verify-response.js';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';

@@ -9,7 +9,8 @@ export function register(program: Command): void {
     .action(async (opts: { key: string }) => {
       const { fromHex } = await import('../../util/bytes.js');
       const { parseJson } = await import('../../util/json.js');
-      const { signatureResponseFromJson, verifySignatureResponse } = await import('../../plexi/signature-response.js');
+      const { signatureResponseFromJson } = await import('../../plexi/signature-response.js');
+      const { verifySignatureResponse } = await import('../../plexi/verify-response.js');
       let key: Uint8Array;
       let response;
       try {
