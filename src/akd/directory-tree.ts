@@ -1,7 +1,7 @@
 // A directory-side AKD tree: akd's `Azks::batch_insert_nodes` in InsertMode::Directory and
 // `get_append_only_proof` (akd/src/append_only_zks.rs, akd/src/tree_node.rs), for the demo log,
 // the benchmarks and the tests. It keeps only the latest version of each node (akd also keeps the
-// previous one, which its proofs never read) in flat typed arrays: about 90 bytes per leaf.
+// previous one, which its proofs never read) in flat typed arrays: about 140 bytes per leaf.
 import { formatBlobName } from './blob-name.js';
 import { resolveConfiguration, type AkdConfiguration, type AkdConfigurationName, type AkdHashing } from './configuration.js';
 import { ChorusError } from '../util/errors.js';

@@ -41,6 +41,37 @@ function compareLabels(words: Uint32Array, lens: Uint16Array, a: number, b: numb
   return (lens[a] as number) - (lens[b] as number);
 }
 
+/** One stable counting pass of the radix sort on bits [shift, shift + 11) of the keys. */
+function radixPass(
+  keys: Uint32Array,
+  order: Uint32Array,
+  outKeys: Uint32Array,
+  outOrder: Uint32Array,
+  counts: Uint32Array,
+  shift: number,
+): void {
+  const count = keys.length;
+  counts.fill(0);
+  for (let i = 0; i < count; i++) {
+    const d = ((keys[i] as number) >>> shift) & 2047;
+    counts[d] = (counts[d] as number) + 1;
+  }
+  let sum = 0;
+  for (let b = 0; b < 2048; b++) {
+    const c = counts[b] as number;
+    counts[b] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < count; i++) {
+    const k = keys[i] as number;
+    const d = (k >>> shift) & 2047;
+    const at = counts[d] as number;
+    counts[d] = at + 1;
+    outKeys[at] = k;
+    outOrder[at] = order[i] as number;
+  }
+}
+
 /**
  * Element indices `0..count` sorted by label: a stable LSD radix sort (three passes of 11 bits) on
  * the first 32 bits of each label, then the runs that tie on those bits (rare for random labels)
@@ -60,26 +91,8 @@ export function sortLabels(words: Uint32Array, lens: Uint16Array, count: number)
   let nextOrder = new Uint32Array(count);
   let nextKeys = new Uint32Array(count);
   const counts = new Uint32Array(2048);
-  for (const shift of [0, 11, 22]) {
-    counts.fill(0);
-    for (let i = 0; i < count; i++) {
-      const d = ((keys[i] as number) >>> shift) & 2047;
-      counts[d] = (counts[d] as number) + 1;
-    }
-    let sum = 0;
-    for (let b = 0; b < 2048; b++) {
-      const c = counts[b] as number;
-      counts[b] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < count; i++) {
-      const k = keys[i] as number;
-      const d = (k >>> shift) & 2047;
-      const at = counts[d] as number;
-      counts[d] = at + 1;
-      nextKeys[at] = k;
-      nextOrder[at] = order[i] as number;
-    }
+  for (let shift = 0; shift < 32; shift += 11) {
+    radixPass(keys, order, nextKeys, nextOrder, counts, shift);
     [keys, nextKeys] = [nextKeys, keys];
     [order, nextOrder] = [nextOrder, order];
   }
