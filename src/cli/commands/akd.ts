@@ -93,6 +93,9 @@ export function register(program: Command): void {
         ...(parallel !== null ? { hashStage: parallel } : {}),
         decode: (b) => decodeSingleAppendOnlyProof(b, { shared: parallel !== null }),
       });
+      if (parallel?.lastFailure) {
+        process.stderr.write(`warning: the second hashing thread failed (${parallel.lastFailure}); verified in one thread\n`);
+      }
       if (opts.json === true) {
         const summary = {
           valid: result.ok,
