@@ -7,8 +7,7 @@ import { encodeEquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
 import type { Auditor } from '../node/auditor.js';
 import { NotFoundError } from '../node/errors.js';
-import { keyId, signedBytes } from '../plexi/signature-message.js';
-import { signatureResponseToJson } from '../plexi/signature-response.js';
+import { observationToJson } from '../consensus/proof-json.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import { compareBytes, fromHex, toHex } from '../util/bytes.js';
 import { cosignedEpochToJson, encodeCosignedEpoch } from '../consensus/cosignature.js';
@@ -23,13 +22,6 @@ export interface NetworkRoutesContext {
 
 export const PROTOBUF = 'application/x-protobuf';
 
-/** An observation as JSON: Plexi's SignatureResponse fields plus the signer's key. */
-export function observationToJson(o: Observation): Record<string, unknown> {
-  return {
-    ...signatureResponseToJson({ ...o, keyId: keyId(o.signerKey), serializedMessage: signedBytes(o) }),
-    signer_key: toHex(o.signerKey),
-  };
-}
 
 export function proofToJson(p: StoredProof): Record<string, unknown> {
   return {

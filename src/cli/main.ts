@@ -5,6 +5,9 @@ import { register as registerInit } from './commands/init.js';
 import { register as registerStart } from './commands/start.js';
 import { register as registerVerifySignature } from './commands/verify-signature.js';
 import { register as registerRoster } from './commands/roster.js';
+import { register as registerVerify } from './commands/verify.js';
+import { register as registerCosignatures } from './commands/cosignatures.js';
+import { register as registerMonitor } from './commands/monitor.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -18,6 +21,9 @@ registerInit(program);
 registerStart(program);
 registerVerifySignature(program);
 registerRoster(program);
+registerCosignatures(program);
+registerMonitor(program);
+registerVerify(program);
 registerAkd(program);
 
 await program.parseAsync(process.argv);

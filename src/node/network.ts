@@ -236,11 +236,16 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       // The proof's observations are valid observations of a namespace we audit: keep them.
       for (const o of [proof.first, proof.second]) await observations.storeObservation(o);
     }
-    logger.error(
-      { event: 'equivocation', id: stored.id, kind: stored.kind, namespace: ns, epoch: stored.epoch.toString(), signers: stored.signers, digests: [toHex(proof.first.digest), toHex(proof.second.digest)], origin },
-      `equivocation in ${ns} at epoch ${stored.epoch}: ${stored.kind}`,
-    );
-    this.emit('equivocation', stored, origin);
+    if (result === 'stored') {
+      logger.error(
+        { event: 'equivocation', id: stored.id, kind: stored.kind, namespace: ns, epoch: stored.epoch.toString(), signers: stored.signers, digests: [toHex(proof.first.digest), toHex(proof.second.digest)], origin },
+        `equivocation in ${ns} at epoch ${stored.epoch}: ${stored.kind}`,
+      );
+      this.emit('equivocation', stored, origin);
+    } else {
+      // The same fact, proven by a smaller proof: kept so every node converges on one proof.
+      logger.debug({ event: 'equivocation-proof-replaced', id: stored.id, namespace: ns, epoch: stored.epoch.toString() }, 'kept the smaller proof of a known equivocation');
+    }
     if (publish && (await this.#publish(equivocationsTopic(this.network), encodeEquivocationProof(proof), { id: stored.id }))) {
       this.counters.proofsPublished++;
     }

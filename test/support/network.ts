@@ -3,6 +3,8 @@
 // chorus start --roster.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { NodeProcess, runCli } from './node-process.js';
 import { http, type JsonResponse } from './http.js';
 
@@ -53,6 +55,14 @@ export class TestNetwork {
       must(runCli(['roster', 'add', this.roster, '--name', name, '--config', out.config]));
       this.nodes.push({ name, dir, config: out.config, token: out.tokens[this.namespace] as string, adminToken: out.admin_token, publicKey: out.public_key, peerId: out.peer_id, p2pPort });
     }
+  }
+
+  /** Rewrites a node's YAML config (comments are lost; fine for tests). */
+  editConfig(name: string, edit: (doc: Record<string, unknown>) => void): void {
+    const file = this.node(name).config;
+    const doc = parseYaml(readFileSync(file, 'utf8'), { intAsBigInt: true }) as Record<string, unknown>;
+    edit(doc);
+    writeFileSync(file, stringifyYaml(doc), { mode: 0o600 });
   }
 
   node(name: string): NodeSetup {

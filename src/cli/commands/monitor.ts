@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { EXIT_BAD_INPUT, fail } from '../output.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function register(program: Command): void {
+  program
+    .command('monitor')
+    .description('join the auditor network as a non-signing peer and report every equivocation (verified here) and alert: one line each, runs until stopped')
+    .requiredOption('--roster <file>', 'the network\'s roster (JSON)')
+    .option('--bootstrap <multiaddr>', 'extra peer to dial, ending in /p2p/<peer id> (repeatable)', collect, [])
+    .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
+    .option('--webhook <url>', 'POST each alert (JSON) to this URL, with retries')
+    .option('--json', 'print one JSON object per line per alert')
+    .option('--data-dir <dir>', 'keep a persistent peer id here')
+    .option('--listen <multiaddr>', 'libp2p listen address', '/ip4/127.0.0.1/tcp/0')
+    .option('--log-level <level>', 'log level (logs go to stderr)', 'warn')
+    .action(async (opts: { roster: string; bootstrap: string[]; namespace: string[]; webhook?: string; json?: boolean; dataDir?: string; listen: string; logLevel: string }) => {
+      const { pino } = await import('pino');
+      const { loadRoster } = await import('../../node/roster-load.js');
+      const { Monitor } = await import('../../monitor/monitor.js');
+      const { Webhook } = await import('../../monitor/webhook.js');
+      const { stringifyJson } = await import('../../util/json.js');
+      const { generateKeyPair } = await import('@libp2p/crypto/keys');
+      const { loadOrCreateIdentity } = await import('../../p2p/index.js');
+      const logger = pino({ level: opts.logLevel, base: { service: 'chorus-monitor' } }, pino.destination(2));
+      let roster;
+      try {
+        roster = loadRoster(opts.roster);
+        if (opts.webhook) new URL(opts.webhook);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus monitor: ${(err as Error).message}`);
+      }
+      const privateKey = opts.dataDir ? (await loadOrCreateIdentity(opts.dataDir)).privateKey : await generateKeyPair('Ed25519');
+      const print = (alert: Record<string, unknown>) => {
+        if (opts.json) {
+          process.stdout.write(`${stringifyJson(alert)}\n`);
+        } else {
+          const epoch = alert.epoch !== undefined ? ` epoch ${String(alert.epoch)}` : '';
+          const what = alert.type === 'equivocation' ? `${String(alert.kind)} between ${(alert.signers as string[]).join(' and ')} (proof ${String(alert.id)}, verified)` : String(alert.reason);
+          process.stdout.write(`${new Date().toISOString()} ${String(alert.type).toUpperCase()} ${String(alert.namespace)}${epoch}: ${what}\n`);
+        }
+      };
+      const monitor = new Monitor({
+        roster,
+        privateKey,
+        bootstrap: opts.bootstrap,
+        namespaces: opts.namespace,
+        listen: [opts.listen],
+        logger,
+        print,
+        ...(opts.webhook ? { webhook: new Webhook({ url: opts.webhook, logger }) } : {}),
+      });
+      try {
+        await monitor.start();
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus monitor: ${(err as Error).message}`);
+      }
+      logger.info({ event: 'monitor-started', peer_id: monitor.host.peerId, network: roster.network }, 'monitoring');
+      const stop = () => {
+        monitor.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,147 @@
+// `chorus monitor`: a non-signing peer of the auditor network. It verifies every equivocation
+// proof itself (gossip and, on every connection, sync of past proofs), accepts alerts only when a
+// roster node signed them, prints one line per alert and posts it to a webhook, each once.
+import type { Logger } from 'pino';
+import type { PrivateKey } from '@libp2p/interface';
+import { verifyStrictAsync } from '../crypto/ed25519-async.js';
+import { checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
+import { checkEquivocationProof, decodeEquivocationProof, MAX_PROOF_BYTES, proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
+import type { Roster } from '../consensus/roster.js';
+import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
+import { observationToJson } from '../consensus/proof-json.js';
+import { decodeSyncResponse, encodeSyncRequest } from '../node/sync-messages.js';
+import { toHex } from '../util/bytes.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { errorMessage } from '../util/errors.js';
+import { U64_MAX } from '../util/u64.js';
+import type { Webhook } from './webhook.js';
+
+export interface MonitorOptions {
+  roster: Roster;
+  privateKey: PrivateKey;
+  bootstrap: string[];
+  namespaces?: string[];
+  listen?: string[];
+  logger: Logger;
+  print: (alert: Record<string, unknown>) => void;
+  webhook?: Webhook;
+  now?: () => bigint;
+}
+
+export class Monitor {
+  readonly #o: MonitorOptions;
+  readonly #seen = new Set<string>();
+  host!: ChorusHost;
+  alertsPrinted = 0;
+
+  constructor(o: MonitorOptions) {
+    this.#o = o;
+  }
+
+  #wanted(ns: string): boolean {
+    return !this.#o.namespaces?.length || this.#o.namespaces.includes(ns);
+  }
+
+  async start(): Promise<void> {
+    const { roster } = this.#o;
+    const peers = roster.auditors.filter((a) => a.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
+    for (const addr of this.#o.bootstrap) {
+      const m = /\/p2p\/([^/]+)$/.exec(addr);
+      if (!m) throw new Error(`--bootstrap ${addr} must end with /p2p/<peer id>`);
+      peers.push({ peerId: m[1] as string, addrs: [addr] });
+    }
+    this.host = await createHost({
+      privateKey: this.#o.privateKey,
+      ...(this.#o.listen ? { listenAddrs: this.#o.listen } : {}),
+      roster: peers,
+      logger: this.#o.logger,
+    });
+    this.host.subscribe(equivocationsTopic(roster.network), { maxBytes: MAX_PROOF_BYTES, validate: (d) => this.#onProof(d, 'gossip') });
+    this.host.subscribe(alertsTopic(roster.network), { maxBytes: MAX_ALERT_BYTES, validate: (d) => this.#onAlert(d) });
+    this.host.onPeerConnected((peer) => {
+      void this.#syncProofs(peer);
+    });
+    await this.host.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.host.stop();
+    await this.#o.webhook?.drain();
+  }
+
+  #emit(key: string, alert: Record<string, unknown>): void {
+    if (this.#seen.has(key)) return;
+    this.#seen.add(key);
+    this.alertsPrinted++;
+    this.#o.print(alert);
+    // The dedup key holds separators that are not valid in a header: send its hash as the id.
+    this.#o.webhook?.send(toHex(sha256(new TextEncoder().encode(key))), alert);
+  }
+
+  async #onProof(data: Uint8Array, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
+    let proof: EquivocationProof;
+    try {
+      proof = decodeEquivocationProof(data);
+    } catch {
+      return { outcome: 'reject', reason: 'undecodable' };
+    }
+    return this.#handleProof(proof, origin);
+  }
+
+  async #handleProof(proof: EquivocationProof, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
+    const check = await checkEquivocationProof(proof, this.#o.roster, verifyStrictAsync);
+    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const ns = proof.first.namespace;
+    if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
+    const fact = proofFact(proof, check.kind);
+    const key = `equivocation\x00${fact}`;
+    if (this.#seen.has(key)) return { outcome: 'ignore', reason: 'duplicate' };
+    this.#emit(key, {
+      type: 'equivocation',
+      namespace: ns,
+      epoch: proof.first.epoch,
+      kind: check.kind,
+      signers: check.signers,
+      digests: [toHex(proof.first.digest), toHex(proof.second.digest)],
+      id: proofId(proof),
+      origin,
+      verified: true,
+      proof: { first: observationToJson(proof.first), second: observationToJson(proof.second) },
+    });
+    return { outcome: 'accept', reason: 'valid' };
+  }
+
+  async #onAlert(data: Uint8Array): Promise<ValidationResult> {
+    let check;
+    try {
+      check = await checkSignedAlert(decodeSignedAlert(data), this.#o.roster, verifyStrictAsync);
+    } catch {
+      return { outcome: 'reject', reason: 'undecodable' };
+    }
+    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const a: Alert = check.alert;
+    // Proofs are checked by the monitor itself; a node's word about an equivocation adds nothing.
+    if (a.type === 'equivocation' || !this.#wanted(a.namespace)) return { outcome: 'accept', reason: 'valid' };
+    const key = `${a.type}\x00${a.namespace}\x00${a.epoch ?? ''}\x00${typeof a.auditor === 'string' ? a.auditor : ''}`;
+    this.#emit(key, { ...a, raised_by: check.raisedBy });
+    return { outcome: 'accept', reason: 'valid' };
+  }
+
+  async #syncProofs(peer: string): Promise<void> {
+    for (const ns of this.#o.roster.namespaces.map((n) => n.name).filter((n) => this.#wanted(n))) {
+      let cursor: Uint8Array = new Uint8Array();
+      try {
+        for (let page = 0; page < 10_000; page++) {
+          const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: 256, proofs: true });
+          const res = decodeSyncResponse(await this.host.requestSync(peer, req));
+          if (res.error) break;
+          for (const p of res.proofs) await this.#handleProof(p, 'sync');
+          if (res.nextCursor.length === 0) break;
+          cursor = res.nextCursor;
+        }
+      } catch (err) {
+        this.#o.logger.warn({ event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) }, 'could not sync past proofs from a peer');
+      }
+    }
+  }
+}
