@@ -1,0 +1,105 @@
+// The node's HTTP API as the page reads it. Every JSON body is parsed with util/json.ts (u64 stay
+// bigint) and shape-checked with zod: what passes is only well-formed, not trusted — signatures
+// and proofs are checked separately (verify.ts).
+import { z } from 'zod';
+import { parseJson } from '../../util/json.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function get(path: string, accept = 'application/json'): Promise<Response> {
+  const res = await fetch(path, { headers: { accept }, cache: 'no-store' });
+  if (!res.ok) {
+    let message = `${res.status} ${res.statusText}`;
+    const text = await res.text();
+    try {
+      const body = parseJson(text) as { message?: unknown };
+      if (typeof body.message === 'string') message = `${res.status}: ${body.message}`;
+    } catch (err) {
+      // A non-JSON error page: keep the status line, but say what the body was not.
+      console.warn(`GET ${path}: error body is not JSON`, err);
+    }
+    throw new ApiError(res.status, `GET ${path} failed (${message})`);
+  }
+  return res;
+}
+
+export async function getJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  const text = await (await get(path)).text();
+  const parsed = schema.safeParse(parseJson(text));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`GET ${path}: unexpected response (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
+  }
+  return parsed.data;
+}
+
+/** The raw JSON value (for code that has its own decoder, like Roster.fromJson). */
+export async function getRawJson(path: string): Promise<unknown> {
+  return parseJson(await (await get(path)).text());
+}
+
+export async function getBytes(path: string, accept: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await get(path, accept)).arrayBuffer());
+}
+
+const u64 = z.bigint().min(0n);
+
+export const namespaceInfoSchema = z.looseObject({
+  name: z.string(),
+  root: z.string().nullable().optional(),
+  last_verified_epoch: u64.optional(),
+  status: z.string(),
+  last_signed: z.object({ epoch: u64, digest: z.string(), timestamp: u64 }).nullable().optional(),
+  network_status: z.string().optional(),
+  equivocated_epochs: u64.optional(),
+  signing_halted: z.string().nullable().optional(),
+});
+export type NamespaceInfo = z.infer<typeof namespaceInfoSchema>;
+
+export const namespacesSchema = z.looseObject({ namespaces: z.array(namespaceInfoSchema) });
+
+export const lastVerifiedSchema = z.looseObject({ epoch: u64, end_hash: z.string().optional(), timestamp: u64.optional() });
+export type LastVerified = z.infer<typeof lastVerifiedSchema>;
+
+/** The co-signature contract; the flags and names are the server's claims, recomputed by the page. */
+export const cosignaturesSchema = z.looseObject({
+  namespace: z.string(),
+  epoch: u64,
+  digest: z.string(),
+  threshold: u64.optional(),
+  quorum: z.boolean().optional(),
+  equivocated: z.boolean().optional(),
+  cosignatures: z.array(z.looseObject({ signer_key: z.string(), timestamp: u64, name: z.string().nullable().optional() })),
+});
+export type CosignaturesJson = z.infer<typeof cosignaturesSchema>;
+
+const observationJson = z.looseObject({ digest: z.string(), signer_key: z.string(), timestamp: u64.optional() });
+export const equivocationsSchema = z.looseObject({
+  equivocations: z.array(
+    z.looseObject({
+      id: z.string().regex(/^[0-9a-f]{64}$/),
+      namespace: z.string(),
+      epoch: u64,
+      kind: z.string(),
+      signers: z.array(z.string()),
+      first: observationJson,
+      second: observationJson,
+      received_at: u64.optional(),
+    }),
+  ),
+});
+export type EquivocationJson = z.infer<typeof equivocationsSchema>['equivocations'][number];
+
+export const alertsSchema = z.looseObject({
+  alerts: z.array(z.looseObject({ type: z.string(), namespace: z.string(), epoch: u64.optional(), timestamp: u64, reason: z.string() })),
+});
+export type AlertJson = z.infer<typeof alertsSchema>['alerts'][number];
+
+export const enc = encodeURIComponent;
