@@ -8,6 +8,7 @@ import { register as registerRoster } from './commands/roster.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerCosignatures } from './commands/cosignatures.js';
 import { register as registerMonitor } from './commands/monitor.js';
+import { register as registerAudit } from './commands/audit.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -20,6 +21,7 @@ program
 registerInit(program);
 registerStart(program);
 registerVerifySignature(program);
+registerAudit(program);
 registerRoster(program);
 registerCosignatures(program);
 registerMonitor(program);
