@@ -66,6 +66,10 @@ const configSchema = z
       })
       .strict()
       .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
+    plexi_follow: z
+      .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
+      .strict()
+      .default({ poll_interval_seconds: 30, max_epochs_per_poll: 100 }),
     admin: z
       .object({ token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }) })
       .strict()
@@ -129,6 +133,8 @@ export interface NodeConfig {
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
+  /** Following external Plexi auditors listed in the roster. */
+  plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
   adminTokenSha256?: Uint8Array;
 }
@@ -180,6 +186,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       auditorSilenceSeconds: c.liveness.auditor_silence_seconds,
       checkIntervalSeconds: c.liveness.check_interval_seconds,
     },
+    plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p
       ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms } }

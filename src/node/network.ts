@@ -32,7 +32,7 @@ import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncRes
 export interface NetworkEvents {
   alert: [info: { alert: Alert; raisedBy: string }];
   equivocation: [proof: StoredProof, origin: 'local' | 'gossip' | 'sync'];
-  observation: [o: Observation, origin: 'local' | 'gossip' | 'sync'];
+  observation: [o: Observation, origin: 'local' | 'gossip' | 'sync' | 'import'];
   doppelganger: [info: { namespace: string; epoch: bigint; digest: string; reason: string }];
 }
 
@@ -162,7 +162,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   }
 
   /** Validates, stores and checks one observation from gossip or sync. */
-  async ingestObservation(o: Observation, origin: 'gossip' | 'sync', topicNamespace?: string): Promise<Verdict> {
+  async ingestObservation(o: Observation, origin: 'gossip' | 'sync' | 'import', topicNamespace?: string): Promise<Verdict> {
     const { observations, roster } = this.#o;
     const facts = {
       audited: (ns: string) => this.#audited.has(ns),
@@ -179,7 +179,16 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { stored, known } = await observations.storeObservation(o);
     if (!stored) return { outcome: 'ignore', reason: 'duplicate' };
     this.emit('observation', o, origin);
-    await this.#detect(o, known, origin);
+    await this.#detect(o, known, origin === 'import' ? 'local' : origin);
+    return verdict;
+  }
+
+  /** An observation imported from an external Plexi auditor: checked like gossip, then published. */
+  async importObservation(o: Observation): Promise<Verdict> {
+    const verdict = await this.ingestObservation(o, 'import');
+    if (verdict.outcome === 'accept') {
+      await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+    }
     return verdict;
   }
 

@@ -29,6 +29,7 @@ import { registerEventRoutes } from '../api/events-routes.js';
 import { Metrics } from './metrics.js';
 import { AlertStore } from '../store/alert-store.js';
 import { LivenessMonitor } from './liveness-monitor.js';
+import { PlexiFollower } from './plexi-follower.js';
 import { alertBody, alertSignedBytes, type Alert } from '../consensus/alerts.js';
 import { registerAlertRoutes } from '../api/alert-routes.js';
 
@@ -51,6 +52,7 @@ export class ChorusNode {
   metrics!: Metrics;
   readonly alerts: AlertStore;
   liveness: LivenessMonitor | undefined;
+  follower: PlexiFollower | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
   /** Set by the AKD validation service when it runs. */
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
@@ -209,6 +211,21 @@ export class ChorusNode {
       (alert, key) => void this.raiseAlert(alert, key),
     );
     for (const ns of this.auditor.namespaceNames()) liveness.watch(ns);
+    if (gossip && roster.auditors.some((a) => a.plexiUrl)) {
+      this.follower = new PlexiFollower({
+        roster,
+        namespaces: this.auditor.namespaceNames(),
+        db: this.db,
+        signing: this.signing,
+        importObservation: async (o) => {
+          const v = await network.importObservation(o);
+          if (v.outcome === 'reject') this.logger.warn({ event: 'plexi-import-rejected', reason: v.reason, namespace: o.namespace, epoch: o.epoch.toString() }, 'an imported signature was rejected');
+        },
+        logger: this.logger,
+        pollIntervalMs: this.config.plexiFollow.pollIntervalSeconds * 1000,
+        maxEpochsPerPoll: this.config.plexiFollow.maxEpochsPerPoll,
+      });
+    }
     this.liveness = liveness;
     network.on('observation', (o) => liveness.onObservation(o));
     network.on('alert', ({ alert, raisedBy }) =>
@@ -278,6 +295,7 @@ export class ChorusNode {
       this.#livenessTimer = setInterval(() => liveness.check(), this.config.liveness.checkIntervalSeconds * 1000);
       this.#livenessTimer.unref();
     }
+    this.follower?.start();
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
     this.#ready = true;
     this.logger.info(
@@ -295,6 +313,7 @@ export class ChorusNode {
   /** Finishes in-flight requests, leaves the network, then closes the database. */
   async close(): Promise<void> {
     if (this.#livenessTimer) clearInterval(this.#livenessTimer);
+    this.follower?.stop();
     await this.http.close();
     if (this.host) await this.host.stop();
     await this.db.close();
