@@ -4,6 +4,7 @@
 // threads share the decoded arrays (SharedArrayBuffer) and meet twice through Atomics; this
 // thread blocks meanwhile, which suits a one-shot command (the node uses the pool instead).
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -13,10 +14,22 @@ import type { ProofElements } from './proof-codec.js';
 import { WhatsAppTrieHasher } from './trie-hash.js';
 import { hasherFor, serialHashStage, type HashStage, type TreeShape } from './verifier.js';
 
-/** Below this many elements a second thread costs more than it saves. */
-export const PARALLEL_MIN_ELEMENTS = 20_000;
+/**
+ * Below this many elements a second thread costs more than it saves: it compiles its own copy of
+ * the hashing code (cold JIT) and its start-up competes with decoding.
+ */
+export const PARALLEL_MIN_ELEMENTS = 100_000;
 /** The same threshold on the blob's size (an akd element takes about 75 bytes). */
 export const PARALLEL_MIN_BYTES = PARALLEL_MIN_ELEMENTS * 70;
+
+/**
+ * Whether a helper thread can pay off for a blob of `sizeBytes`: it must be large, and a core
+ * must be idle (1-minute load average below cores − 1); on a busy machine two threads of one
+ * proof only compete with each other.
+ */
+export function helperWorthIt(sizeBytes: number): boolean {
+  return sizeBytes >= PARALLEL_MIN_BYTES && loadavg()[0]! < availableParallelism() - 1;
+}
 const WAIT_MS = 120_000;
 
 function workerUrl(): URL {

@@ -63,8 +63,8 @@ export function register(program: Command): void {
       let parallel: ParallelHashStage | null = null;
       if (opts.configuration === 'whatsapp_v1') {
         const size = await stat(file).then((s) => s.size, () => 0); // unreadable: reported below
-        const { ParallelHashStage: Stage, PARALLEL_MIN_BYTES } = await import('../../akd/parallel-verify.js');
-        if (size >= PARALLEL_MIN_BYTES) parallel = Stage.start();
+        const { ParallelHashStage: Stage, helperWorthIt } = await import('../../akd/parallel-verify.js');
+        if (helperWorthIt(size)) parallel = Stage.start();
       }
       const { parseBlobName } = await import('../../akd/blob-name.js');
       if (opts.domainLabel !== undefined && opts.configuration !== 'experimental') {
