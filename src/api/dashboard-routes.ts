@@ -15,8 +15,10 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-// The page loads only its own files and talks only to this node.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+// The page loads only its own files and talks only to this node. 'unsafe-eval' because protobufjs
+// (reflection, src/proto/index.ts) compiles its encoders with new Function from the bundled schema;
+// no server data reaches it. Static generated code there would let this go.
+const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.map)?$/;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 

@@ -154,7 +154,7 @@ class Dashboard {
       if (!HEX32.test(ls.digest)) throw new Error('the node reports a malformed digest');
       const json = await getJson(`/namespaces/${enc(ns)}/epochs/${ls.epoch}/cosignatures?digest=${ls.digest}`, cosignaturesSchema);
       const result = await checkCosignatures(verifier, json, { namespace: ns, epoch: ls.epoch, digest: ls.digest });
-      return { epoch: ls.epoch, digest: ls.digest, serverQuorum: json.quorum, result };
+      return { epoch: ls.epoch, digest: ls.digest, serverQuorum: json.quorum, serverEquivocated: json.equivocated, result };
     } catch (err) {
       console.error(`co-signatures of ${ns} epoch ${ls.epoch}`, err);
       return { error: `co-signatures of epoch ${ls.epoch}: ${errorText(err)}` };
@@ -192,7 +192,9 @@ class Dashboard {
     const ns = typeof data.namespace === 'string' ? data.namespace : undefined;
     const epoch = typeof data.epoch === 'bigint' ? ` epoch ${data.epoch}` : '';
     const feed = byId('feed');
-    feed.prepend(h('li', { 'data-event': type, class: ALERTS.has(type) ? 'alert' : undefined }, h('time', {}, formatTime(BigInt(Date.now()))), ` ${ALERTS.has(type) ? '⚠' : '•'} ${type}`, ns ? ` · ${ns}` : '', epoch));
+    const now = new Date();
+    byId('feed-empty').hidden = true;
+    feed.prepend(h('li', { 'data-event': type, class: ALERTS.has(type) ? 'alert' : undefined }, h('time', { datetime: now.toISOString() }, now.toISOString().slice(11, 19)), ` ${ALERTS.has(type) ? '⚠' : '•'} ${type}`, ns ? ` · ${ns}` : '', epoch));
     while (feed.childElementCount > FEED_LENGTH) feed.lastElementChild?.remove();
     if (ns && this.#cards.has(ns)) {
       void this.refresh(ns);

@@ -8,7 +8,7 @@ import type { Check, CosignatureResult, ProofResult } from './verify.js';
 export interface CardModel {
   info: NamespaceInfo;
   lastVerified: LastVerified | null;
-  cosig: { epoch: bigint; digest: string; serverQuorum: boolean | undefined; result: CosignatureResult } | { error: string } | null;
+  cosig: { epoch: bigint; digest: string; serverQuorum: boolean | undefined; serverEquivocated: boolean | undefined; result: CosignatureResult } | { error: string } | null;
   proofs: { json: EquivocationJson; result: ProofResult }[];
   alerts: AlertJson[];
   errors: string[];
@@ -38,7 +38,7 @@ function row(label: string, field: string, ...value: Child[]): Child[] {
 function cardState(m: CardModel): { state: string; label: string } {
   if (m.info.network_status === 'Equivocated' || m.proofs.length > 0) return { state: 'equivocated', label: '⚠ Equivocated' };
   if (m.info.signing_halted) return { state: 'halted', label: '⏹ Signing halted' };
-  const failing = (m.cosig && 'result' in m.cosig && m.cosig.result.rows.some((r) => r.check.state === 'failing')) || m.errors.length > 0;
+  const failing = (m.cosig && ('error' in m.cosig || m.cosig.result.rows.some((r) => r.check.state === 'failing'))) || m.errors.length > 0;
   if (failing) return { state: 'suspect', label: '⚠ Check failures' };
   if (m.info.status !== 'Online') return { state: 'idle', label: m.info.status === 'Disabled' ? '⏸ Disabled' : `… ${m.info.status}` };
   return { state: 'ok', label: '✓ Consistent' };
@@ -59,7 +59,11 @@ function cosigners(m: CardModel): HTMLElement {
   else {
     const q = c.result.quorum;
     const claimed = c.serverQuorum === undefined ? '' : ` (node claims: ${c.serverQuorum ? 'reached' : 'not reached'})`;
-    if (!q) body.push(h('p', { class: 'quorum unchecked', 'data-quorum': 'unchecked' }, `? Quorum unchecked${claimed}`));
+    // Design §4.5: no digest of an equivocated epoch counts as co-signed, whatever its signatures.
+    const equivocated = c.serverEquivocated === true || m.proofs.some((p) => p.json.epoch === c.epoch);
+    const valid = q ? `${q.signers} valid signature${q.signers === 1 ? '' : 's'} on this digest, ${q.threshold} required` : 'signatures unchecked';
+    if (equivocated) body.push(h('p', { class: 'quorum bad', 'data-quorum': 'equivocated' }, `⚠ Epoch ${c.epoch} is equivocated: not co-signed (${valid})`));
+    else if (!q) body.push(h('p', { class: 'quorum unchecked', 'data-quorum': 'unchecked' }, `? Quorum unchecked${claimed}`));
     else if (q.reached) body.push(h('p', { class: 'quorum ok', 'data-quorum': 'verified' }, `✓ Quorum verified: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required`));
     else body.push(h('p', { class: 'quorum bad', 'data-quorum': 'missing' }, `✗ No quorum: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required${claimed}`));
     if (c.result.bundleProblem) body.push(h('p', { class: 'error', role: 'alert' }, `✗ ${c.result.bundleProblem}`));
