@@ -4,15 +4,11 @@
 // failing. Screenshots go to test/artifacts/.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { registerDashboardRoutes, defaultDashboardDir } from '../../src/api/dashboard-routes.js';
-import { loadConfig } from '../../src/node/config.js';
-import { ChorusNode } from '../../src/node/node.js';
-import { loadRoster } from '../../src/node/roster-load.js';
+import { defaultDashboardDir } from '../../src/api/dashboard-routes.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
-import { launchChromium, MultiNamespaceNetwork } from '../support/browser.js';
+import { CHROMIUM, launchChromium, MultiNamespaceNetwork } from '../support/browser.js';
 import { hex32, http } from '../support/http.js';
 import { waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
@@ -25,15 +21,17 @@ const B = hex32(0x0b);
 const X = hex32(0x21);
 const Y = hex32(0x22);
 
+// Its own test, so a machine without Chromium shows a failed test with the fix, not skipped ones.
+it('finds Chromium', () => {
+  expect(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`).toBe(true);
+});
+
 describe('dashboard in headless Chromium', () => {
   const tmp = tempDir();
   const net = new MultiNamespaceNetwork(tmp.dir, NS, [IDLE]);
   const names = ['org1', 'org2', 'org3'];
-  // TEMPORARY: in-process nodes with the dashboard route, until node.ts registers it.
-  const nodes = new Map<string, { node: ChorusNode; url: string }>();
-  const url = (name: string): string => nodes.get(name)?.url ?? '';
-  const submit = (name: string, epoch: bigint, digest: string, previous?: string) =>
-    http(`${url(name)}/namespaces/${NS}/audits`, { body: previous ? { epoch, digest, previous } : { epoch, digest }, token: net.tokens.get(name)?.[NS] as string });
+  const url = (name: string): string => net.url(name);
+  const submit = (name: string, epoch: bigint, digest: string, previous?: string) => net.submitTo(NS, name, epoch, digest, previous);
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -45,13 +43,11 @@ describe('dashboard in headless Chromium', () => {
     if (!existsSync(join(defaultDashboardDir(), 'index.html'))) throw new Error('dist/dashboard is not built: run npm run build (npm test does it)');
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium();
+    // Three node processes (separate OS processes started from dist/, real TCP, gossip).
     await net.setup(3, 2);
-    const roster = loadRoster(net.roster);
-    for (const n of net.nodes) {
-      const node = await ChorusNode.create(loadConfig(n.config), { logger: pino({ level: 'silent' }), roster });
-      registerDashboardRoutes(node.http);
-      nodes.set(n.name, { node, url: await node.listen() });
-    }
+    await net.startAll();
+    const root = await fetch(url('org1'));
+    if (root.status !== 200) throw new Error(`GET / on a node answered ${root.status}: is registerDashboardRoutes(http) wired in src/node/node.ts, and dist/ built?`);
     for (const n of names) expect((await submit(n, 1n, A)).status).toBe(200);
     await waitFor('every co-signature of epoch 1 on org1', async () => {
       const r = await http(`${url('org1')}/namespaces/${NS}/epochs/1/cosignatures`);
@@ -67,7 +63,7 @@ describe('dashboard in headless Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    for (const { node } of nodes.values()) await node.close();
+    await net.stopAll();
     tmp.cleanup();
   });
 
@@ -87,6 +83,26 @@ describe('dashboard in headless Chromium', () => {
     expect(await card(page).getAttribute('data-state')).toBe('ok');
     expect(await card(page, IDLE).locator('.cosigners').textContent()).toContain('No epoch signed yet');
     await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
+  });
+
+  it('serves the bundle with content types and caching; unknown assets are 404 JSON', async () => {
+    const index = await fetch(url('org1'));
+    expect(index.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    const script = /src="\/dashboard\/(app-[A-Z0-9]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const js = await fetch(`${url('org1')}/dashboard/${script}`, { headers: { 'accept-encoding': 'br' } });
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect(js.headers.get('content-encoding')).toBe('br');
+    const again = await fetch(`${url('org1')}/dashboard/${script}`, { headers: { 'if-none-match': js.headers.get('etag') ?? '' } });
+    expect(again.status).toBe(304);
+    for (const path of ['/dashboard/nope.js', '/dashboard/index.html', '/dashboard/..%2Fpackage.json']) {
+      const r = await http(`${url('org1')}${path}`);
+      expect(r.status).toBe(404);
+      expect(r.body.error).toBe('not-found');
+    }
   });
 
   it('shows a new epoch without reloading', async () => {
