@@ -2,7 +2,7 @@
 // run alone (npx vitest run test/unit/akd), rebuild the AKD part of dist/ if it is older than its
 // sources.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,8 +20,36 @@ function stale(): boolean {
   return sources.some(([src, out]) => !existsSync(out as string) || statSync(out as string).mtimeMs < statSync(src as string).mtimeMs);
 }
 
+/** Test files run in parallel processes: one builds, the others wait for it. */
+function withLock(fn: () => void): void {
+  const lock = join(ROOT, 'dist', '.akd-build-lock');
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (Date.now() > deadline) throw new Error(`${lock} held for two minutes (remove it if no build runs)`, { cause: err });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export function ensureAkdBuild(): void {
   if (!stale()) return;
+  withLock(build);
+  if (stale()) throw new Error('could not build the AKD modules into dist/ (run `npm run build`)');
+}
+
+function build(): void {
+  if (!stale()) return; // another test process built it meanwhile
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
   if (!existsSync(CLI)) {
     // No build at all: the whole project (other commands are imported by the CLI entry).
@@ -43,5 +71,4 @@ export function ensureAkdBuild(): void {
     spawnSync(process.execPath, [tsc, '-p', config], { stdio: 'inherit' });
     rmSync(dir, { recursive: true, force: true });
   }
-  if (stale()) throw new Error('could not build the AKD modules into dist/ (run `npm run build`)');
 }
