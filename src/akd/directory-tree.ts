@@ -40,6 +40,12 @@ export class DirectoryTreeError extends ChorusError {
   }
 }
 
+/** 32-bit words over bytes, without a copy when they are aligned (a batch can be 64 MB). */
+function wordView(bytes: Uint8Array): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  return new Uint32Array(bytes.slice().buffer);
+}
+
 function grow<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, size: number): T {
   const out = new (a.constructor as new (n: number) => T)(size);
   out.set(a);
@@ -177,7 +183,7 @@ export class AkdDirectoryTree {
     // New leaf slots, sorted by label.
     const first = this.leafCount;
     while (this.leafLabels.length < (first + k) * 8) this.leafLabels = grow(this.leafLabels, this.leafLabels.length * 2);
-    this.leafLabels.set(new Uint32Array(batch.labels.slice().buffer), first * 8);
+    this.leafLabels.set(wordView(batch.labels), first * 8);
     this.leafCount += k;
     const batchWords = this.leafLabels.subarray(first * 8, (first + k) * 8);
     const order = sortLabels(batchWords, new Uint16Array(k).fill(256), k);
@@ -194,7 +200,7 @@ export class AkdDirectoryTree {
         throw new DirectoryTreeError('a label of the batch is already in the tree');
       }
     }
-    const values = new Uint32Array(batch.values.slice().buffer);
+    const values = wordView(batch.values);
     this.order = order;
     this.epoch = this.latest + 1;
     this.insertAt(ROOT, 0, k, values, first);
