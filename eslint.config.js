@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/proto/*.generated.ts', 'src/api/dashboard/bundle/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/proto/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -8,6 +8,9 @@ export interface TemplateNamespace {
   domainLabel?: string;
   /** The log's Ed25519 public key (hex): enables log-signed reports. */
   logKey?: string;
+  source?: 'push' | 'directory';
+  proofDirectory?: string;
+  pollIntervalSeconds?: number;
 }
 
 export interface TemplateOptions {
@@ -34,7 +37,15 @@ function namespaceBlock(ns: TemplateNamespace): string {
   lines.push(`    configuration: ${ns.configuration ?? 'whatsapp_v1'}   # AKD configuration: whatsapp_v1 | experimental`);
   if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
   lines.push(
-    `    source: push   # the log POSTs each epoch to /namespaces/{name}/audits`,
+    ns.source === 'directory'
+      ? `    source: directory   # poll the proof directory; validate each epoch, then sign it`
+      : `    source: push   # the log POSTs each epoch to /namespaces/{name}/audits`,
+    `    # Where the log publishes its append-only proofs: an S3 ListObjectsV2 endpoint (WhatsApp's`,
+    `    # form), a plain HTTP base URL (proof_directory_format: http) or a file:// folder. With it,`,
+    `    # every signed epoch is validated and the proofs are mirrored on this node.`,
+    ns.proofDirectory ? `    proof_directory: ${JSON.stringify(ns.proofDirectory)}` : `    # proof_directory: "https://…"`,
+    `    poll_interval_seconds: ${ns.pollIntervalSeconds ?? 30}   # directory source: how often to look for new blobs`,
+    `    # max_epoch_interval_seconds: 600   # raise log-stalled after this long without an epoch`,
     `    # log_key: HEX   # the log's Ed25519 public key: accept log-signed reports at /namespaces/{name}/reports`,
     ...(ns.logKey ? [`    log_key: ${ns.logKey}`] : []),
     `    # SHA-256 of the bearer token the log presents (the token itself is never stored).`,

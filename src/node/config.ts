@@ -25,7 +25,13 @@ const namespaceSchema = z
     root: rootSchema.nullish(),
     configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
     domain_label: z.string().min(1).nullish(),
-    source: z.enum(['push']).default('push'),
+    source: z.enum(['push', 'directory']).default('push'),
+    proof_directory: z
+      .string()
+      .refine((u) => /^(https?|file):\/\//.test(u), { error: 'must be an http(s):// or file:// URL' })
+      .nullish(),
+    proof_directory_format: z.enum(['s3', 'http']).nullish(),
+    poll_interval_seconds: positiveInt.default(30),
     max_epoch_interval_seconds: positiveInt.nullish(),
     log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
     token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
@@ -34,6 +40,12 @@ const namespaceSchema = z
   .superRefine((ns, ctx) => {
     if (ns.status === 'Online' && !ns.root) {
       ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
+    }
+    if (ns.source === 'directory' && !ns.proof_directory) {
+      ctx.addIssue({ code: 'custom', path: ['proof_directory'], message: 'a directory source needs the proof directory to poll' });
+    }
+    if (ns.source === 'directory' && ns.proof_directory_format === 'http') {
+      ctx.addIssue({ code: 'custom', path: ['proof_directory_format'], message: 'a plain HTTP directory cannot be listed: use s3 or a file:// folder' });
     }
     if (ns.configuration === 'experimental' && !ns.domain_label) {
       ctx.addIssue({ code: 'custom', path: ['domain_label'], message: 'the experimental configuration needs a domain label' });
@@ -66,6 +78,10 @@ const configSchema = z
       })
       .strict()
       .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
+    validation: z
+      .object({ workers: positiveInt.nullish(), proof_retention_epochs: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(1000) })
+      .strict()
+      .default({ proof_retention_epochs: 1000 }),
     plexi_follow: z
       .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
       .strict()
@@ -102,7 +118,10 @@ export interface NamespaceConfig {
   root?: { epoch: bigint; digest: Uint8Array };
   configuration: 'whatsapp_v1' | 'experimental';
   domainLabel?: string;
-  source: 'push';
+  source: 'push' | 'directory';
+  proofDirectory?: string;
+  proofDirectoryFormat?: 's3' | 'http';
+  pollIntervalSeconds: number;
   tokenSha256: Uint8Array;
   logKey?: Uint8Array;
   /** A log-stalled alert is raised after this long without a new epoch. */
@@ -133,6 +152,8 @@ export interface NodeConfig {
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
+  /** AKD validation: worker threads (default: cores) and how many verified proofs to keep. */
+  validation: { workers?: number; proofRetentionEpochs: number };
   /** Following external Plexi auditors listed in the roster. */
   plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
@@ -173,12 +194,15 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
         status: ns.status,
         configuration: ns.configuration,
         source: ns.source,
+        pollIntervalSeconds: ns.poll_interval_seconds,
         tokenSha256: fromHex(ns.token_sha256, 32),
       };
       if (ns.root) out.root = parseRoot(ns.root);
       if (ns.domain_label) out.domainLabel = ns.domain_label;
       if (ns.log_key) out.logKey = fromHex(ns.log_key, 32);
       if (ns.max_epoch_interval_seconds) out.maxEpochIntervalSeconds = ns.max_epoch_interval_seconds;
+      if (ns.proof_directory) out.proofDirectory = ns.proof_directory;
+      if (ns.proof_directory_format) out.proofDirectoryFormat = ns.proof_directory_format;
       return out;
     }),
     liveness: {
@@ -186,6 +210,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       auditorSilenceSeconds: c.liveness.auditor_silence_seconds,
       checkIntervalSeconds: c.liveness.check_interval_seconds,
     },
+    validation: { ...(c.validation.workers ? { workers: c.validation.workers } : {}), proofRetentionEpochs: c.validation.proof_retention_epochs },
     plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p

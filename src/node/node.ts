@@ -30,11 +30,20 @@ import { Metrics } from './metrics.js';
 import { AlertStore } from '../store/alert-store.js';
 import { LivenessMonitor } from './liveness-monitor.js';
 import { PlexiFollower } from './plexi-follower.js';
+import { VerificationStore } from '../store/verification-store.js';
+import { ValidationService } from './validation.js';
+import { DirectorySource } from './directory-source.js';
+import { openProofDirectory, type ProofDirectory } from './proof-directory.js';
+import { AkdVerifyPool } from '../akd/verify-pool.js';
+import type { LastVerifiedEpoch } from '../api/plexi-routes.js';
+import { registerProofMirrorRoutes } from '../api/proof-mirror-routes.js';
+import { registerDashboardRoutes } from '../api/dashboard-routes.js';
+import type { NamespaceConfig } from './config.js';
 import { alertBody, alertSignedBytes, type Alert } from '../consensus/alerts.js';
 import { registerAlertRoutes } from '../api/alert-routes.js';
 
 const ALERT_TYPES = new Set<EventType>(['equivocation', 'validation-failed', 'log-stalled', 'quorum-missed', 'auditor-silent', 'signing-halted']);
-import { bytesEqual } from '../util/bytes.js';
+import { bytesEqual, fromHex } from '../util/bytes.js';
 
 export interface NodeOptions {
   logger: Logger;
@@ -53,6 +62,11 @@ export class ChorusNode {
   readonly alerts: AlertStore;
   liveness: LivenessMonitor | undefined;
   follower: PlexiFollower | undefined;
+  readonly verifications: VerificationStore;
+  validation: ValidationService | undefined;
+  pool: AkdVerifyPool | undefined;
+  readonly directorySources: DirectorySource[] = [];
+  #url = '';
   #livenessTimer: NodeJS.Timeout | undefined;
   /** Set by the AKD validation service when it runs. */
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
@@ -71,6 +85,8 @@ export class ChorusNode {
     readonly events: EventLog,
   ) {
     this.alerts = new AlertStore(db);
+    this.verifications = new VerificationStore(db);
+    this.lastVerifiedEpoch = (ns) => this.verifications.lastVerifiedEpoch(ns);
   }
 
   /** Opens everything and prepares namespaces, but does not listen yet. */
@@ -115,7 +131,18 @@ export class ChorusNode {
         if (node.host && !node.host.running) problems.push('libp2p host not running');
         return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
       });
-      registerPlexiRoutes(http, { auditor, namespaces, submitReport: (ns, report) => node.submitReport(ns, report) });
+      registerPlexiRoutes(http, {
+        auditor,
+        namespaces,
+        submitReport: (ns, report) => node.submitReport(ns, report),
+        lastVerifiedEpoch: (ns) => node.lastVerifiedInfo(ns),
+      });
+      registerProofMirrorRoutes(http, node.verifications);
+      namespaces.extend({
+        logDirectory: (ns) => (auditor.namespaceConfig(ns).proofDirectory ? node.publicUrl : undefined),
+        lastVerifiedEpoch: (ns) => node.verifications.lastVerifiedEpoch(ns),
+      });
+      node.#createValidation(now);
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, { adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
@@ -133,9 +160,11 @@ export class ChorusNode {
         },
       });
       http.get('/healthz', async () => ({ status: 'ok' }));
+      registerDashboardRoutes(http);
       auditor.on('signed', (r, info) => {
         logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
         node.metrics.epochsSigned.inc({ namespace: r.namespace });
+        node.validation?.enqueue(r.namespace, r.epoch);
         node.#event('epoch-signed', { namespace: r.namespace, epoch: r.epoch, digest: toHex(r.digest), signer_key: toHex(r.publicKey), timestamp: r.timestamp, root: info.becameRoot });
         void node.network?.onSigned(r).catch((err: unknown) => logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'));
       });
@@ -254,6 +283,60 @@ export class ChorusNode {
     this.events.append(type, data).catch((err: unknown) => this.logger.error({ event: 'event-log-failed', type, err }, 'could not record an event'));
   }
 
+  /** How clients reach this node (log_directory of namespaces whose proofs it mirrors). */
+  get publicUrl(): string {
+    return this.config.http.publicUrl ?? this.#url;
+  }
+
+  async lastVerifiedInfo(ns: string): Promise<LastVerifiedEpoch | undefined> {
+    const e = await this.verifications.lastVerifiedEpoch(ns);
+    if (e === undefined) return undefined;
+    const r = await this.verifications.result(ns, e);
+    if (!r) return undefined;
+    return { jobId: r.jobId, epoch: r.epoch, startHash: fromHex(r.startHash, 32), endHash: fromHex(r.endHash, 32), timestamp: r.timestamp };
+  }
+
+  #createValidation(now: () => bigint): void {
+    const directories = new Map<string, { dir: ProofDirectory; config: NamespaceConfig }>();
+    for (const ns of this.config.namespaces) {
+      if (ns.proofDirectory) directories.set(ns.name, { dir: openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat), config: ns });
+    }
+    if (directories.size === 0) return;
+    this.pool = new AkdVerifyPool(this.config.validation.workers ? { size: this.config.validation.workers } : {});
+    const validation = new ValidationService({
+      signing: this.signing,
+      store: this.verifications,
+      pool: this.pool,
+      directories,
+      logger: this.logger,
+      now,
+      raiseAlert: (alert, key) => this.raiseAlert(alert, key),
+      retention: this.config.validation.proofRetentionEpochs,
+      onVerified: (r) => {
+        this.metrics.validationDuration.observe({ namespace: r.namespace }, r.ms / 1000);
+        if (!r.ok) this.metrics.validationFailures.inc({ namespace: r.namespace });
+        else this.#event('validation-succeeded', { namespace: r.namespace, epoch: r.epoch, blob_name: r.blobName, ms: r.ms });
+      },
+    });
+    this.validation = validation;
+    for (const [ns, { dir, config }] of directories) {
+      if (config.source !== 'directory') continue;
+      this.directorySources.push(
+        new DirectorySource({
+          namespace: ns,
+          dir,
+          pollIntervalMs: config.pollIntervalSeconds * 1000,
+          auditor: this.auditor,
+          signing: this.signing,
+          validation,
+          logger: this.logger,
+          now,
+          raiseAlert: (alert, key) => this.raiseAlert(alert, key),
+        }),
+      );
+    }
+  }
+
   /** The log's key for a namespace: from the config or the roster (they must agree). */
   logKey(ns: string): Uint8Array | undefined {
     return this.auditor.namespaceConfig(ns).logKey ?? this.roster?.namespace(ns)?.logKey;
@@ -297,6 +380,12 @@ export class ChorusNode {
     }
     this.follower?.start();
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
+    this.#url = address;
+    if (this.validation) {
+      const queued = await this.validation.resume();
+      if (queued) this.logger.info({ event: 'validation-resumed', epochs: queued }, 'resuming validation of signed epochs');
+    }
+    for (const d of this.directorySources) d.start();
     this.#ready = true;
     this.logger.info(
       {
@@ -314,8 +403,11 @@ export class ChorusNode {
   async close(): Promise<void> {
     if (this.#livenessTimer) clearInterval(this.#livenessTimer);
     this.follower?.stop();
+    for (const d of this.directorySources) d.stop();
+    this.validation?.stop();
     await this.http.close();
     if (this.host) await this.host.stop();
+    await this.pool?.close();
     await this.db.close();
   }
 }

@@ -1,0 +1,23 @@
+// The proofs this node verified, at `/{epoch}/{previous}/{current}` on its own host: a namespace
+// names this node as its log_directory, so `plexi audit` (which fetches the blob at the root of the
+// log_directory's host) checks the proof through any Chorus node.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { NotFoundError } from '../node/errors.js';
+import type { VerificationStore } from '../store/verification-store.js';
+
+const params = z.object({
+  epoch: z.string().regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' }),
+  previous: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex' }),
+  current: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex' }),
+});
+
+export function registerProofMirrorRoutes(app: FastifyInstance, store: VerificationStore): void {
+  app.get('/:epoch/:previous/:current', { schema: { params } }, async (req, reply) => {
+    const p = req.params as z.infer<typeof params>;
+    const name = `${BigInt(p.epoch)}/${p.previous.toLowerCase()}/${p.current.toLowerCase()}`;
+    const blob = await store.proofBlob(name);
+    if (!blob) throw new NotFoundError(`no verified proof ${name} here`);
+    return reply.type('application/octet-stream').header('cache-control', 'public, max-age=31536000, immutable').send(Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength));
+  });
+}

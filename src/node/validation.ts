@@ -1,0 +1,176 @@
+// AKD append-only validation in the node (design §4.6): every epoch a namespace signs is checked
+// against the log's proof, in worker threads, without ever delaying a signature. Results are
+// stored and served (last-verified-epoch), verified proofs are mirrored for plexi users, failures
+// are alerts. Fetch errors retry with backoff; after a restart, validation resumes where it was.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { formatBlobName } from '../akd/blob-name.js';
+import type { AkdVerifyPool } from '../akd/verify-pool.js';
+import type { Alert } from '../consensus/alerts.js';
+import type { SigningStore } from '../store/signing-store.js';
+import type { VerificationRecord, VerificationStore } from '../store/verification-store.js';
+import { toHex } from '../util/bytes.js';
+import { errorMessage } from '../util/errors.js';
+import type { NamespaceConfig } from './config.js';
+import { ProofDirectoryError, type ProofDirectory } from './proof-directory.js';
+
+export interface ValidationOptions {
+  signing: SigningStore;
+  store: VerificationStore;
+  pool: AkdVerifyPool;
+  directories: Map<string, { dir: ProofDirectory; config: NamespaceConfig }>;
+  logger: Logger;
+  now: () => bigint;
+  raiseAlert: (alert: Alert, dedupKey: string) => Promise<void>;
+  onVerified?: (r: VerificationRecord) => void;
+  /** Verified proofs kept per namespace (0: all). */
+  retention: number;
+  /** Backoff for fetch retries. */
+  retry?: { initialMs: number; maxMs: number };
+}
+
+export interface Transition {
+  namespace: string;
+  epoch: bigint;
+  previous: Uint8Array;
+  current: Uint8Array;
+}
+
+export type VerifyOutcome = { kind: 'verified'; record: VerificationRecord } | { kind: 'failed'; record: VerificationRecord } | { kind: 'missing' };
+
+export class ValidationService {
+  readonly #o: ValidationOptions;
+  readonly #queued = new Set<string>();
+  #stopped = false;
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(o: ValidationOptions) {
+    this.#o = o;
+  }
+
+  configFor(ns: string): NamespaceConfig | undefined {
+    return this.#o.directories.get(ns)?.config;
+  }
+
+  directoryFor(ns: string): ProofDirectory | undefined {
+    return this.#o.directories.get(ns)?.dir;
+  }
+
+  /** Fetches and verifies one transition's proof (no retries); records the result. */
+  async verifyTransition(t: Transition, prefetched?: Uint8Array): Promise<VerifyOutcome> {
+    const entry = this.#o.directories.get(t.namespace);
+    if (!entry) throw new Error(`namespace ${t.namespace} has no proof directory`);
+    const blobName = formatBlobName({ epoch: t.epoch, previousHash: t.previous, currentHash: t.current });
+    // A blob is judged once: its verdict does not change.
+    const prior = await this.#o.store.result(t.namespace, t.epoch);
+    if (prior && prior.blobName === blobName) return prior.ok ? { kind: 'verified', record: prior } : { kind: 'failed', record: prior };
+    const proof = prefetched ?? (await entry.dir.fetch(blobName));
+    if (!proof) return { kind: 'missing' };
+    const configuration = entry.config.configuration === 'experimental'
+      ? { name: 'experimental' as const, ...(entry.config.domainLabel ? { domainLabel: entry.config.domainLabel } : {}) }
+      : { name: 'whatsapp_v1' as const };
+    const outcome = await this.#o.pool.verify({ proof, previous: t.previous, current: t.current, endEpoch: t.epoch, configuration }, { transfer: false });
+    const record: VerificationRecord = {
+      namespace: t.namespace,
+      epoch: t.epoch,
+      blobName,
+      ok: outcome.ok,
+      ...(outcome.failure ? { failure: outcome.failure } : {}),
+      jobId: randomUUID(),
+      timestamp: this.#o.now(),
+      startHash: toHex(t.previous),
+      endHash: toHex(t.current),
+      inserted: outcome.inserted,
+      unchanged: outcome.unchanged,
+      ms: Math.round(outcome.totalMs),
+    };
+    const root = (await this.#o.signing.namespaceState(t.namespace))?.root?.epoch ?? t.epoch - 1n;
+    await this.#o.store.record(record, outcome.ok ? proof : undefined, root, this.#o.retention);
+    this.#o.onVerified?.(record);
+    if (!outcome.ok) {
+      this.#o.logger.error({ event: 'validation-failed', namespace: t.namespace, epoch: t.epoch.toString(), blob_name: blobName, reason: outcome.failure?.message }, 'AKD proof did not verify');
+      await this.#o.raiseAlert(
+        {
+          type: 'validation-failed',
+          namespace: t.namespace,
+          epoch: t.epoch,
+          timestamp: record.timestamp,
+          blob_name: blobName,
+          reason: outcome.failure?.message ?? 'the proof did not verify',
+          ...(outcome.failure ? { failure: outcome.failure } : {}),
+        },
+        `validation-failed:${t.namespace}:${blobName}`,
+      );
+      return { kind: 'failed', record };
+    }
+    this.#o.logger.info({ event: 'epoch-verified', namespace: t.namespace, epoch: t.epoch.toString(), ms: record.ms, inserted: record.inserted, unchanged: record.unchanged }, 'append-only proof verified');
+    return { kind: 'verified', record };
+  }
+
+  /** Queues validation of an epoch this node signed (push source); never blocks the caller. */
+  enqueue(ns: string, epoch: bigint, attempt = 0): void {
+    if (this.#stopped || !this.#o.directories.has(ns) || this.configFor(ns)?.source === 'directory') return;
+    const key = `${ns}\x00${epoch}`;
+    if (this.#queued.has(key) && attempt === 0) return;
+    this.#queued.add(key);
+    void this.#run(ns, epoch, attempt);
+  }
+
+  async #run(ns: string, epoch: bigint, attempt: number): Promise<void> {
+    const key = `${ns}\x00${epoch}`;
+    try {
+      if (await this.#o.store.result(ns, epoch)) return this.#done(key);
+      const cur = await this.#o.signing.signedEpoch(ns, epoch);
+      const prev = await this.#o.signing.signedEpoch(ns, epoch - 1n);
+      if (!cur || !prev) return this.#done(key); // the root, or nothing signed: nothing to check
+      const out = await this.verifyTransition({ namespace: ns, epoch, previous: prev.digest, current: cur.digest });
+      if (out.kind !== 'missing') return this.#done(key);
+      this.#retry(ns, epoch, attempt, 'the proof is not in the proof directory yet');
+    } catch (err) {
+      const transient = !(err instanceof ProofDirectoryError) || err.transient;
+      if (!transient) {
+        this.#o.logger.error({ event: 'validation-error', namespace: ns, epoch: epoch.toString(), err: errorMessage(err) }, 'cannot validate this epoch');
+      }
+      this.#retry(ns, epoch, attempt, errorMessage(err));
+    }
+  }
+
+  #retry(ns: string, epoch: bigint, attempt: number, why: string): void {
+    const { initialMs, maxMs } = this.#o.retry ?? { initialMs: 1000, maxMs: 60_000 };
+    const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 16));
+    this.#o.logger.debug({ event: 'validation-retry', namespace: ns, epoch: epoch.toString(), attempt, delay, why }, 'will retry');
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      this.enqueue(ns, epoch, attempt + 1);
+    }, delay);
+    t.unref();
+    this.#timers.add(t);
+  }
+
+  #done(key: string): void {
+    this.#queued.delete(key);
+  }
+
+  /** After a restart: queue every signed epoch above the last verified one that has no result. */
+  async resume(): Promise<number> {
+    let n = 0;
+    for (const [ns, { config }] of this.#o.directories) {
+      if (config.source === 'directory') continue;
+      const state = await this.#o.signing.namespaceState(ns);
+      if (!state?.root || !state.head) continue;
+      const from = ((await this.#o.store.lastVerifiedEpoch(ns)) ?? state.root.epoch) + 1n;
+      for await (const s of this.#o.signing.signedEpochs(ns, { from })) {
+        if (!(await this.#o.store.result(ns, s.epoch))) {
+          this.enqueue(ns, s.epoch);
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearTimeout(t);
+  }
+}

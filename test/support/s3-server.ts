@@ -1,0 +1,64 @@
+// A local HTTP server that answers like S3 for one bucket backed by a folder: ListObjectsV2
+// (`list-type=2`, `prefix`, `start-after`, pages of at most 1,000 keys in byte order,
+// `IsTruncated`) and GetObject (`GET /{key}`), as WhatsApp's proof bucket does.
+import { createServer, type Server } from 'node:http';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface S3StandIn {
+  url: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+async function allKeys(root: string, rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(root, rel))) {
+    const key = rel ? `${rel}/${e}` : e;
+    if ((await stat(join(root, key))).isDirectory()) out.push(...(await allKeys(root, key)));
+    else out.push(key);
+  }
+  return out;
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+export async function startS3StandIn(root: string, opts: { pageSize?: number } = {}): Promise<S3StandIn> {
+  const requests: string[] = [];
+  const pageSize = opts.pageSize ?? 1000;
+  const server: Server = createServer((req, res) => {
+    void (async () => {
+      requests.push(req.url ?? '');
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/' && u.searchParams.get('list-type') === '2') {
+        const prefix = u.searchParams.get('prefix') ?? '';
+        const after = u.searchParams.get('start-after') ?? '';
+        const keys = (await allKeys(root)).filter((k) => k.startsWith(prefix) && k > after).sort();
+        const page = keys.slice(0, pageSize);
+        const body =
+          '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+          `<Name>proofs</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${pageSize}</MaxKeys>` +
+          `<IsTruncated>${keys.length > pageSize}</IsTruncated>` +
+          page.map((k) => `<Contents><Key>${esc(k)}</Key><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>`).join('') +
+          '</ListBucketResult>';
+        res.writeHead(200, { 'content-type': 'application/xml' }).end(body);
+        return;
+      }
+      const key = decodeURIComponent(u.pathname.slice(1));
+      if (key.split('/').includes('..')) return void res.writeHead(400).end();
+      try {
+        const data = await readFile(join(root, key));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+      } catch {
+        res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+      }
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    requests,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
