@@ -13,12 +13,12 @@ export function register(program: Command): void {
       const { createLogger } = await import('../logger.js');
       const { ChorusNode } = await import('../../node/node.js');
       const { ChorusError } = await import('../../util/errors.js');
-      const { Roster } = await import('../../consensus/roster.js');
+      const { loadRoster } = await import('../../node/roster-load.js');
       let config;
       let roster;
       try {
         config = loadConfig(opts.config);
-        if (opts.roster) roster = Roster.load(opts.roster);
+        if (opts.roster) roster = loadRoster(opts.roster);
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus start: invalid ${opts.roster && config ? 'roster' : 'config'}: ${(err as Error).message}`);
       }
