@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { NAMESPACE_NAME_RE } from '../../node/config.js';
 import { EXIT_BAD_INPUT, fail } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -39,6 +38,7 @@ export function register(program: Command): void {
       json?: boolean;
     }) => {
       const { initDataDir } = await import('../../node/init.js');
+      const { NAMESPACE_NAME_RE } = await import('../../node/config.js');
       const port = Number(opts.httpPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(EXIT_BAD_INPUT, `--http-port must be 0-65535, got ${opts.httpPort}`);
       for (const ns of opts.namespace) {
