@@ -15,6 +15,8 @@ export interface TemplateNamespace {
 
 export interface TemplateOptions {
   httpPort: number;
+  httpHost?: string;
+  publicUrl?: string;
   /** libp2p listen port; the p2p section is written only when given. */
   p2pPort?: number;
   p2pHost?: string;
@@ -72,10 +74,10 @@ export function renderConfig(o: TemplateOptions): string {
     'log_level: info',
     '',
     'http:',
-    '  host: 127.0.0.1        # listen address; 0.0.0.0 to serve other hosts',
+    `  host: ${o.httpHost ?? '127.0.0.1'}        # listen address; 0.0.0.0 to serve other hosts`,
     `  port: ${o.httpPort}`,
     '  body_limit_bytes: 16384',
-    '  # public_url: https://auditor.example.org   # how clients reach this node',
+    o.publicUrl ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node` : '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
     ...(o.p2pPort !== undefined
       ? [

@@ -15,6 +15,8 @@ export interface InitOptions {
   dataDir: string;
   namespaces: string[];
   httpPort: number;
+  httpHost?: string;
+  publicUrl?: string;
   p2pPort?: number;
   p2pHost?: string;
   p2pAnnounce?: string[];
@@ -53,7 +55,7 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     return { name, tokenSha256: t.sha256, ...(o.namespaceSettings ?? {}) };
   });
   const admin = newToken();
-  const template = { httpPort: o.httpPort, keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces, adminTokenSha256: admin.sha256 } as Parameters<typeof renderConfig>[0];
+  const template = { httpPort: o.httpPort, ...(o.httpHost ? { httpHost: o.httpHost } : {}), ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces, adminTokenSha256: admin.sha256 } as Parameters<typeof renderConfig>[0];
   let peerId: string | undefined;
   if (o.p2pPort !== undefined) {
     template.p2pPort = o.p2pPort;

@@ -12,6 +12,8 @@ export function register(program: Command): void {
     .requiredOption('--data-dir <dir>', 'the node\'s data directory (created if absent)')
     .option('--namespace <name>', 'a namespace to audit (repeatable); it starts in Initialization', collect, [])
     .option('--http-port <port>', 'HTTP port', '8080')
+    .option('--http-host <address>', 'HTTP listen address (loopback unless you open it up)', '127.0.0.1')
+    .option('--public-url <url>', 'how clients reach this node (named as log_directory for mirrored proofs)')
     .option('--p2p-port <port>', 'libp2p listen port (adds the p2p section and a persistent peer id)')
     .option('--p2p-host <address>', 'libp2p listen address', '127.0.0.1')
     .option('--p2p-announce <multiaddr>', 'public multiaddr to announce (repeatable)', collect, [])
@@ -26,6 +28,8 @@ export function register(program: Command): void {
       dataDir: string;
       namespace: string[];
       httpPort: string;
+      httpHost: string;
+      publicUrl?: string;
       p2pPort?: string;
       p2pHost: string;
       p2pAnnounce: string[];
@@ -56,6 +60,7 @@ export function register(program: Command): void {
       if (opts.configuration === 'experimental' && !opts.domainLabel) fail(EXIT_BAD_INPUT, '--configuration experimental needs --domain-label');
       const poll = Number(opts.pollInterval);
       if (!Number.isInteger(poll) || poll < 1) fail(EXIT_BAD_INPUT, '--poll-interval must be a positive number of seconds');
+      if (opts.publicUrl && !/^https?:\/\/[^/]+/.test(opts.publicUrl)) fail(EXIT_BAD_INPUT, '--public-url must be an http(s) URL');
       if (opts.root && !/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/.test(opts.root)) fail(EXIT_BAD_INPUT, '--root must be EPOCH/HEX_DIGEST (32-byte digest)');
       const namespaceSettings = {
         source: opts.source as 'push' | 'directory',
@@ -71,6 +76,8 @@ export function register(program: Command): void {
           dataDir: opts.dataDir,
           namespaces: opts.namespace,
           httpPort: port,
+          httpHost: opts.httpHost,
+          ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
           namespaceSettings,
           ...(p2pPort !== undefined ? { p2pPort, p2pHost: opts.p2pHost, p2pAnnounce: opts.p2pAnnounce } : {}),
         });
