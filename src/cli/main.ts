@@ -9,6 +9,7 @@ import { register as registerVerify } from './commands/verify.js';
 import { register as registerCosignatures } from './commands/cosignatures.js';
 import { register as registerMonitor } from './commands/monitor.js';
 import { register as registerAudit } from './commands/audit.js';
+import { register as registerDemo } from './commands/demo.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -18,6 +19,7 @@ program
   .description('Chorus: audit Key Transparency logs together with other organisations')
   .showHelpAfterError();
 
+registerDemo(program);
 registerInit(program);
 registerStart(program);
 registerVerifySignature(program);

@@ -12,7 +12,7 @@ import { auditReport } from '../../src/plexi/audit-report.js';
 import { plexiProofVerifier } from '../../src/plexi/akd-proof-check.js';
 import { NodeProcess, runCli } from '../support/node-process.js';
 import { http } from '../support/http.js';
-import { startS3StandIn, type S3StandIn } from '../support/s3-server.js';
+import { startS3StandIn, type S3StandIn } from '../../src/demo/s3-server.js';
 import { waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -1,6 +1,7 @@
-// A local HTTP server that answers like S3 for one bucket backed by a folder: ListObjectsV2
+// A read-only HTTP server that answers like S3 for one bucket backed by a folder: ListObjectsV2
 // (`list-type=2`, `prefix`, `start-after`, pages of at most 1,000 keys in byte order,
-// `IsTruncated`) and GetObject (`GET /{key}`), as WhatsApp's proof bucket does.
+// `IsTruncated`) and GetObject (`GET /{key}`), as WhatsApp's proof bucket does. The demo log
+// publishes its proofs through it; tests use it as the S3 stand-in.
 import { createServer, type Server } from 'node:http';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,14 @@ export interface S3StandIn {
 
 async function allKeys(root: string, rel = ''): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await readdir(join(root, rel))) {
+  let entries: string[];
+  try {
+    entries = await readdir(join(root, rel));
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return out;
+    throw err;
+  }
+  for (const e of entries) {
     const key = rel ? `${rel}/${e}` : e;
     if ((await stat(join(root, key))).isDirectory()) out.push(...(await allKeys(root, key)));
     else out.push(key);
@@ -23,7 +31,7 @@ async function allKeys(root: string, rel = ''): Promise<string[]> {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-export async function startS3StandIn(root: string, opts: { pageSize?: number } = {}): Promise<S3StandIn> {
+export async function startS3StandIn(root: string, opts: { pageSize?: number; host?: string; port?: number } = {}): Promise<S3StandIn> {
   const requests: string[] = [];
   const pageSize = opts.pageSize ?? 1000;
   const server: Server = createServer((req, res) => {
@@ -46,18 +54,29 @@ export async function startS3StandIn(root: string, opts: { pageSize?: number } =
       }
       const key = decodeURIComponent(u.pathname.slice(1));
       if (key.split('/').includes('..')) return void res.writeHead(400).end();
+      let data: Buffer;
       try {
-        const data = await readFile(join(root, key));
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
-      } catch {
+        data = await readFile(join(root, key));
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
         res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
+        return;
       }
-    })();
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': data.length }).end(data);
+    })().catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
+      res.end(`<Error><Code>InternalError</Code><Message>${esc((err as Error).message)}</Message></Error>`);
+    });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
   const a = server.address();
   return {
-    url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${typeof a === 'object' && a ? a.port : 0}`,
     requests,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
