@@ -2,6 +2,7 @@
 // unblock a libp2p peer, and a public view of the node's network state.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
 import type { ChorusHost } from '../p2p/index.js';
 import type { NetworkService } from '../node/network.js';
@@ -9,6 +10,7 @@ import type { SigningStore } from '../store/signing-store.js';
 import { HttpError, UnauthorizedError } from '../node/errors.js';
 
 export interface AdminContext {
+  limitWrites?: RateLimitHook;
   adminTokenSha256: Uint8Array | undefined;
   signing: SigningStore;
   host: () => ChorusHost | undefined;
@@ -18,13 +20,14 @@ export interface AdminContext {
 const peerParams = z.object({ peer: z.string().min(1).max(128) });
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): void {
-  const authorize = async (req: { headers: { authorization?: string | undefined } }) => {
+  const check = async (req: { headers: { authorization?: string | undefined } }) => {
     if (!ctx.adminTokenSha256) throw new HttpError(403, 'admin-disabled', 'no admin token is configured on this node');
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(req.headers.authorization ?? '');
     if (!m) throw new UnauthorizedError('the admin token is required');
     const presented = createHash('sha256').update(m[1] as string).digest();
     if (!timingSafeEqual(presented, ctx.adminTokenSha256)) throw new UnauthorizedError('the admin token is not valid');
   };
+  const authorize = [...(ctx.limitWrites ? [ctx.limitWrites] : []), check];
   const needHost = (): ChorusHost => {
     const h = ctx.host();
     if (!h) throw new HttpError(409, 'no-network', 'this node runs without a roster: there is no libp2p host');

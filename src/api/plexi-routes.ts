@@ -1,6 +1,7 @@
 // The Plexi-compatible API (design §7, shared/PLEXI-CLIENT.md): what the `plexi` CLI requests,
 // with plexi_core's field names, types and status codes, at the root of the host.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
 import type { Auditor } from '../node/auditor.js';
 import { BadRequestError, NotFoundError } from '../node/errors.js';
@@ -20,6 +21,8 @@ export interface LastVerifiedEpoch {
 }
 
 export interface PlexiRoutesContext {
+  /** Per-client rate limit for write endpoints. */
+  limitWrites?: RateLimitHook;
   auditor: Auditor;
   namespaces: NamespaceView;
   lastVerifiedEpoch?: (ns: string) => Promise<LastVerifiedEpoch | undefined>;
@@ -83,10 +86,13 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
       schema: { params: nsParams, body: submissionBody },
       // Authentication happens before the body is read: an unauthenticated client learns nothing
       // and costs no parsing.
-      onRequest: async (req) => {
-        const { ns } = req.params as { ns: string };
-        ctx.auditor.authorize(ns, req.headers.authorization);
-      },
+      onRequest: [
+        ...(ctx.limitWrites ? [ctx.limitWrites] : []),
+        async (req: FastifyRequest) => {
+          const { ns } = req.params as { ns: string };
+          ctx.auditor.authorize(ns, req.headers.authorization);
+        },
+      ],
     },
     async (req) => {
       const { ns } = req.params as z.infer<typeof nsParams>;
@@ -103,7 +109,7 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
 
   // Plexi's reports_uri: the log submits its own signed head instead of presenting a token; the
   // signature is the authentication, and the signed head is itself an observation.
-  app.post('/namespaces/:ns/reports', { schema: { params: nsParams } }, async (req) => {
+  app.post('/namespaces/:ns/reports', { schema: { params: nsParams }, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) }, async (req) => {
     const { ns } = req.params as z.infer<typeof nsParams>;
     ctx.auditor.namespaceConfig(ns);
     if (!ctx.submitReport) throw new NotFoundError('this node does not accept log-signed reports');

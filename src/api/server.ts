@@ -1,5 +1,6 @@
 // The HTTP server: Fastify with lossless JSON (u64 stay exact both ways), zod validation, and one
 // error shape for every failure: {"error": code, "message": …}.
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -11,7 +12,12 @@ import { describeZodError } from '../util/schema.js';
 export interface ServerOptions {
   logger: Logger;
   bodyLimitBytes: number;
+  /** Per-client limit on write endpoints (requests per window). */
+  rateLimit: { max: number; windowMs: number };
 }
+
+/** A hook that limits a route per client address (attach it to write endpoints). */
+export type RateLimitHook = ReturnType<FastifyInstance['rateLimit']>;
 
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): Record<string, unknown> {
   return { error: code, message, ...details };
@@ -24,7 +30,7 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request'],
 };
 
-export function createServer(opts: ServerOptions): FastifyInstance {
+export async function createServer(opts: ServerOptions): Promise<{ app: FastifyInstance; limitWrites: RateLimitHook }> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
@@ -73,5 +79,16 @@ export function createServer(opts: ServerOptions): FastifyInstance {
     reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`));
   });
 
-  return app;
+  // Rate limits apply where a client can make the node work or write: submissions, reports,
+  // admin. Reads are cheap and cacheable; they stay unlimited.
+  await app.register(rateLimit, {
+    global: false,
+    max: opts.rateLimit.max,
+    timeWindow: opts.rateLimit.windowMs,
+    errorResponseBuilder: (_req, ctx) =>
+      new HttpError(429, 'rate-limited', `too many requests: at most ${ctx.max} per ${Math.round(ctx.ttl / 1000)} s from one client; retry later`),
+  });
+  const limitWrites = app.rateLimit();
+
+  return { app, limitWrites };
 }

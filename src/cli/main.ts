@@ -10,6 +10,7 @@ import { register as registerCosignatures } from './commands/cosignatures.js';
 import { register as registerMonitor } from './commands/monitor.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerDemo } from './commands/demo.js';
+import { register as registerHistory } from './commands/history.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -28,6 +29,7 @@ registerRoster(program);
 registerCosignatures(program);
 registerMonitor(program);
 registerVerify(program);
+registerHistory(program);
 registerAkd(program);
 
 await program.parseAsync(process.argv);

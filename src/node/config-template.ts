@@ -77,6 +77,7 @@ export function renderConfig(o: TemplateOptions): string {
     `  host: ${o.httpHost ?? '127.0.0.1'}        # listen address; 0.0.0.0 to serve other hosts`,
     `  port: ${o.httpPort}`,
     '  body_limit_bytes: 16384',
+    '  rate_limit: { max: 6000, window_seconds: 60 }   # per client, on submissions, reports and /admin',
     o.publicUrl ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node` : '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
     ...(o.p2pPort !== undefined

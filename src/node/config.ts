@@ -66,9 +66,13 @@ const configSchema = z
         port: port.default(8080),
         body_limit_bytes: positiveInt.default(16 * 1024),
         public_url: z.url().nullish(),
+        rate_limit: z
+          .object({ max: positiveInt.default(6000), window_seconds: positiveInt.default(60) })
+          .strict()
+          .default({ max: 6000, window_seconds: 60 }),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024 }),
+      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024, rate_limit: { max: 6000, window_seconds: 60 } }),
     namespaces: z.array(namespaceSchema).default([]),
     liveness: z
       .object({
@@ -148,7 +152,7 @@ export interface NodeConfig {
   /** Signing keys; the one with the latest `notBefore` not in the future signs. */
   keys: { file: string; notBefore: bigint }[];
   logLevel: RawConfig['log_level'];
-  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string };
+  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string; rateLimit: { max: number; windowSeconds: number } };
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
@@ -180,7 +184,12 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
   const c = parsed.data;
   const base = dirname(resolve(file));
   const dataDir = resolvePath(base, c.data_dir);
-  const http: NodeConfig['http'] = { host: c.http.host, port: c.http.port, bodyLimitBytes: c.http.body_limit_bytes };
+  const http: NodeConfig['http'] = {
+    host: c.http.host,
+    port: c.http.port,
+    bodyLimitBytes: c.http.body_limit_bytes,
+    rateLimit: { max: c.http.rate_limit.max, windowSeconds: c.http.rate_limit.window_seconds },
+  };
   if (c.http.public_url) http.publicUrl = c.http.public_url.replace(/\/+$/, '');
   return {
     file: resolve(file),

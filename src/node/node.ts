@@ -111,7 +111,11 @@ export class ChorusNode {
       const auditor = new Auditor(signing, keyring, config.namespaces, now);
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);
-      const http = createServer({ logger, bodyLimitBytes: config.http.bodyLimitBytes });
+      const { app: http, limitWrites } = await createServer({
+        logger,
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        rateLimit: { max: config.http.rateLimit.max, windowMs: config.http.rateLimit.windowSeconds * 1000 },
+      });
       const events = new EventLog(db, now);
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
@@ -132,6 +136,7 @@ export class ChorusNode {
         return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
       });
       registerPlexiRoutes(http, {
+        limitWrites,
         auditor,
         namespaces,
         submitReport: (ns, report) => node.submitReport(ns, report),
@@ -145,7 +150,8 @@ export class ChorusNode {
       node.#createValidation(now);
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
-      registerAdminRoutes(http, { adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
+      registerAdminRoutes(http, {
+        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);

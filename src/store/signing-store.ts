@@ -172,6 +172,39 @@ export class SigningStore {
     });
   }
 
+  /**
+   * Writes verified signatures from another host's history (chorus import) in one synced batch,
+   * with their digests and observations, and moves the chain head up to the history's low-water
+   * mark so nothing at or below it can be signed here. The caller checked for conflicts.
+   */
+  async importSigned(
+    ns: string,
+    records: SignedEpoch[],
+    root: { epoch: bigint; digest: Uint8Array } | undefined,
+    mark: { epoch: bigint; digest: Uint8Array } | undefined,
+  ): Promise<{ epoch: bigint; digest: Uint8Array } | undefined> {
+    return this.#mutex.run(ns, async () => {
+      const state = (await this.states.get(ns)) ?? { name: ns, status: 'Initialization' as const, signedCount: 0n };
+      const batch = new Batch(this.db);
+      for (const r of records) {
+        if (await this.signatures.get(nsEpochKey(ns, r.epoch))) continue;
+        batch.put(this.signatures, nsEpochKey(ns, r.epoch), r).put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
+        for (const add of this.#extraWrites) add(batch, r);
+      }
+      const next: NamespaceState = { ...state, signedCount: state.signedCount + BigInt(records.length) };
+      if (!next.root && root) next.root = root;
+      if (mark && (!next.head || mark.epoch > next.head.epoch)) {
+        next.head = mark;
+        next.status = 'Online';
+        next.root ??= mark;
+      }
+      batch.put(this.states, ns, next);
+      await batch.write(true);
+      for (const r of records) for (const after of this.#afterWrites) after(r);
+      return next.head;
+    });
+  }
+
   async #recordConflict(ns: string, s: Submission, signedDigest: Uint8Array): Promise<void> {
     const key = `${nsEpochKey(ns, s.epoch)}${SEP}${toHex(s.digest)}`;
     const now = this.options.now();

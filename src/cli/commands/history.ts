@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { EXIT_BAD_INPUT, fail } from '../output.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Opens the node's store (the node must be stopped: LevelDB allows one process). */
+async function openSigning(configFile: string) {
+  const { loadConfig } = await import('../../node/config.js');
+  const { openDatabase } = await import('../../store/database.js');
+  const { SigningStore } = await import('../../store/signing-store.js');
+  const { ObservationStore } = await import('../../store/observation-store.js');
+  const { observationFromSigned } = await import('../../node/network.js');
+  const { join } = await import('node:path');
+  const config = loadConfig(configFile);
+  const db = await openDatabase(join(config.dataDir, 'db'));
+  const signing = new SigningStore(db, { now: () => BigInt(Date.now()) });
+  const observations = new ObservationStore(db);
+  signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
+  await signing.load();
+  return { config, db, signing };
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('write the node\'s signing history (chorus-signing-history/1 JSON) to move it to another host; the node must be stopped')
+    .requiredOption('--config <file>', 'the node\'s config')
+    .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
+    .option('--out <file>', 'write here instead of stdout')
+    .action(async (opts: { config: string; namespace: string[]; out?: string }) => {
+      const { exportHistory } = await import('../../node/history.js');
+      const { loadKeyFile } = await import('../../node/keys.js');
+      const { stringifyJson } = await import('../../util/json.js');
+      const { writeFileSync } = await import('node:fs');
+      let store;
+      try {
+        store = await openSigning(opts.config);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus export: ${(err as Error).message}`);
+      }
+      try {
+        const names = opts.namespace.length ? opts.namespace : store.config.namespaces.map((n) => n.name);
+        const keys = store.config.keys.map((k) => loadKeyFile(k.file).publicKey);
+        const text = `${stringifyJson(await exportHistory(store.signing, names, keys, BigInt(Date.now())), 2)}\n`;
+        if (opts.out) writeFileSync(opts.out, text, { mode: 0o600 });
+        else process.stdout.write(text);
+      } finally {
+        await store.db.close();
+      }
+    });
+
+  program
+    .command('import')
+    .description('merge a signing history exported from another host; refuses the whole file if it conflicts with what this node signed; the node must be stopped')
+    .requiredOption('--config <file>', 'the node\'s config')
+    .argument('<history>', 'file written by chorus export')
+    .action(async (file: string, opts: { config: string }) => {
+      const { importHistory, parseHistory } = await import('../../node/history.js');
+      const { parseJson, stringifyJson } = await import('../../util/json.js');
+      const { readFileSync } = await import('node:fs');
+      let history;
+      let store;
+      try {
+        history = parseHistory(parseJson(readFileSync(file, 'utf8')));
+        store = await openSigning(opts.config);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus import: ${(err as Error).message}`);
+      }
+      try {
+        const names = new Set(store.config.namespaces.map((n) => n.name));
+        const summary = await importHistory(store.signing, history, (ns) => names.has(ns));
+        process.stdout.write(`${stringifyJson(summary)}\n`);
+      } catch (err) {
+        await store.db.close();
+        fail(1, `chorus import: ${(err as Error).message}`);
+      }
+      await store.db.close();
+    });
+
+  const key = program.command('key').description('signing keys');
+  key
+    .command('rotate')
+    .description('create a new signing key and add it to the config with not_before; /info lists old and new keys; restart the node to use it')
+    .requiredOption('--config <file>', 'the node\'s config')
+    .option('--not-before <ms>', 'when the new key starts signing (ms since the Unix epoch; default: now)')
+    .action(async (opts: { config: string; notBefore?: string }) => {
+      const { rotateKey } = await import('../../node/key-rotation.js');
+      try {
+        const r = await rotateKey(opts.config, opts.notBefore !== undefined ? BigInt(opts.notBefore) : BigInt(Date.now()));
+        process.stdout.write(`${JSON.stringify(r)}\n`);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus key rotate: ${(err as Error).message}`);
+      }
+    });
+}
