@@ -59,6 +59,10 @@ async function detection(nodes: number, trials: number): Promise<void> {
       if (r.status !== 200) throw new Error(`submit failed: ${r.text}`);
       const stored = await waitProofEverywhere(net, names, epoch);
       samples.push(Math.max(...stored) - t0);
+      if (process.env.CHORUS_BENCH_DEBUG) {
+        const signedAt = net.proc(last as string).logs.find((l) => l.event === 'epoch-signed' && l.epoch === epoch.toString());
+        console.error(JSON.stringify({ epoch: epoch.toString(), signed: signedAt ? Date.parse(String(signedAt.time)) - t0 : null, stored: stored.map((x) => x - t0).sort((a, b) => a - b) }));
+      }
     }
     samples.sort((a, b) => a - b);
     console.log(JSON.stringify({ bench: 'gossip-detection', nodes, trials, p50_ms: percentile(samples, 50), p99_ms: percentile(samples, 99), max_ms: samples.at(-1) }));

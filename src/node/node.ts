@@ -367,7 +367,9 @@ export class ChorusNode {
       const { type, ...data } = alert;
       if (type !== 'equivocation') this.#event(type, data);
       this.logger.warn({ event: 'alert', type, namespace: alert.namespace, epoch: alert.epoch?.toString(), reason: alert.reason }, `alert: ${alert.reason}`);
-      if (this.network && this.host) {
+      // Equivocations travel as proofs that monitors verify themselves; gossiping every node's
+      // word about the same proof would only multiply traffic at the worst moment.
+      if (this.network && this.host && type !== 'equivocation') {
         const body = alertBody(alert);
         const key = this.auditor.keyring.active(alert.timestamp);
         await this.network.publishAlert({ body, signerKey: key.publicKey, signature: key.sign(alertSignedBytes(body)) });

@@ -1,0 +1,49 @@
+// Global setup of the reliability suite: clears the per-part results before the run and, after it,
+// prints the summary line and writes test/artifacts/reliability-summary.json. A part that did not
+// write its results (it crashed or was filtered out) is listed as missing.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { ARTIFACTS, PARTS_DIR, readPart, SUMMARY_FILE, type PartResult } from './support.js';
+
+const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load'] as const;
+
+let startedAt = 0;
+
+export function setup(): void {
+  startedAt = Date.now();
+  rmSync(PARTS_DIR, { recursive: true, force: true });
+  rmSync(SUMMARY_FILE, { force: true });
+  mkdirSync(PARTS_DIR, { recursive: true });
+}
+
+const num = (p: PartResult | undefined, key: string): number => (typeof p?.[key] === 'number' ? (p[key] as number) : 0);
+
+export function teardown(): void {
+  const parts = Object.fromEntries(PARTS.map((name) => [name, readPart(name)])) as Record<(typeof PARTS)[number], PartResult | undefined>;
+  const missing = PARTS.filter((name) => parts[name] === undefined);
+  const violations = PARTS.reduce((s, name) => s + (parts[name]?.violations ?? 0), 0);
+  const load = parts.load;
+  const growth = typeof load?.maxGrowthPercent === 'number' ? load.maxGrowthPercent : undefined;
+  const wallMs = Date.now() - startedAt;
+  const summary = {
+    killsSurvived: num(parts.crash, 'kills'),
+    partitionsHealed: num(parts.partitions, 'healed'),
+    inputsTried: num(parts['fuzz-decoders'], 'inputs') + num(parts['fuzz-http'], 'requests'),
+    decoderInputs: num(parts['fuzz-decoders'], 'inputs'),
+    httpRequests: num(parts['fuzz-http'], 'requests'),
+    loadSeconds: Math.round(num(load, 'durationMs') / 1000),
+    loadSubmissions: num(load, 'submissions'),
+    loadRssGrowthPercent: growth ?? null,
+    violations,
+    missingParts: missing,
+    wallSeconds: Math.round(wallMs / 1000),
+    parts,
+  };
+  mkdirSync(ARTIFACTS, { recursive: true });
+  writeFileSync(SUMMARY_FILE, `${JSON.stringify(summary, null, 2)}\n`);
+  const line =
+    `reliability: kills survived ${summary.killsSurvived}, partitions healed ${summary.partitionsHealed}, ` +
+    `inputs tried ${summary.inputsTried} (${summary.decoderInputs} decoder, ${summary.httpRequests} HTTP), ` +
+    `load ${summary.loadSeconds} s / ${summary.loadSubmissions} submissions, RSS growth ${growth === undefined ? 'n/a' : `${growth.toFixed(1)} %`}, ` +
+    `violations: ${violations}${missing.length ? `, missing parts: ${missing.join(' ')}` : ''} (${summary.wallSeconds} s)`;
+  process.stdout.write(`\n${line}\n`);
+}

@@ -1,0 +1,129 @@
+// Shared pieces of the reliability suite (issue 7 item 4): invariant bookkeeping, the per-part
+// result files the summary is built from, partitions between arbitrary groups of node processes,
+// and process memory readings.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestNetwork } from '../support/network.js';
+import type { LogLine } from '../support/node-process.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
+/** Each part writes `<part>.json` here; the global teardown turns them into the summary. */
+export const PARTS_DIR = join(ARTIFACTS, 'reliability-parts');
+export const SUMMARY_FILE = join(ARTIFACTS, 'reliability-summary.json');
+
+/**
+ * Collects invariant violations instead of stopping at the first one, so a run reports how many
+ * there were; each test ends with `expect(inv.list).toEqual([])`.
+ */
+export class Invariants {
+  count = 0;
+  readonly list: string[] = [];
+  /** Records a violation when `ok` is false; returns `ok`. */
+  check(ok: boolean, message: string | (() => string)): boolean {
+    if (!ok) this.fail(typeof message === 'string' ? message : message());
+    return ok;
+  }
+  fail(message: string): void {
+    this.count++;
+    if (this.list.length < 40) this.list.push(message);
+  }
+}
+
+export interface PartResult {
+  part: string;
+  violations: number;
+  /** First violations, for the report. */
+  examples: string[];
+  wallMs: number;
+  [count: string]: unknown;
+}
+
+export function writePart(result: PartResult): void {
+  mkdirSync(PARTS_DIR, { recursive: true });
+  writeFileSync(join(PARTS_DIR, `${result.part}.json`), `${JSON.stringify(result, null, 2)}\n`);
+}
+
+export function readPart(part: string): PartResult | undefined {
+  try {
+    return JSON.parse(readFileSync(join(PARTS_DIR, `${part}.json`), 'utf8')) as PartResult;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cuts every node of `a` off from every node of `b`, both directions (admin block endpoint). */
+export async function partition(net: TestNetwork, a: string[], b: string[]): Promise<void> {
+  await blockPairs(net, a, b, 'block');
+}
+
+/** Undoes `partition`. */
+export async function heal(net: TestNetwork, a: string[], b: string[]): Promise<void> {
+  await blockPairs(net, a, b, 'unblock');
+}
+
+async function blockPairs(net: TestNetwork, a: string[], b: string[], action: 'block' | 'unblock'): Promise<void> {
+  const calls: Promise<void>[] = [];
+  for (const x of a) {
+    for (const y of b) {
+      for (const [from, to] of [
+        [x, y],
+        [y, x],
+      ] as const) {
+        calls.push(
+          net.admin(from, `/admin/peers/${net.node(to).peerId}/${action}`).then((r) => {
+            if (r.status !== 200) throw new Error(`${action} ${to} on ${from}: ${r.status} ${r.text}`);
+          }),
+        );
+      }
+    }
+  }
+  await Promise.all(calls);
+}
+
+/** Resident set size of a process in bytes (VmRSS), or undefined once it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value of an unlabelled Prometheus sample in a /metrics text. */
+export function metricValue(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Log lines that show a node broke, whatever the test was doing: a 500, a fatal error, a failure
+ * in evidence handling, a doppelgänger halt (an honest node never sees its own key elsewhere).
+ */
+export function alarmingLogs(logs: LogLine[]): LogLine[] {
+  const alarming = new Set(['doppelganger', 'evidence-failed', 'quorum-check-failed', 'alert-failed', 'event-log-failed']);
+  return logs.filter(
+    (l) =>
+      l.level >= 60 ||
+      (typeof l.event === 'string' && alarming.has(l.event)) ||
+      l.msg === 'request failed' ||
+      (l.level >= 50 && l.event !== 'equivocation'),
+  );
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+export function randomInt(min: number, max: number): number {
+  return min + Math.floor(Math.random() * (max - min + 1));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
