@@ -141,7 +141,7 @@ export interface LivenessConfig {
 export interface P2PConfig {
   listen: string[];
   announce: string[];
-  /** File name of the libp2p identity inside the data directory. */
+  /** The libp2p identity file: absolute, or relative to the data directory. */
   identityFile: string;
   maxFutureSkewMs: number;
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { PrivateKey } from '@libp2p/interface';
@@ -23,13 +23,18 @@ export interface P2PIdentity {
   created: boolean;
 }
 
+/** The key file: `fileName` as is when absolute (a mounted secret), else inside the data directory. */
+export function identityPath(dataDir: string, fileName = IDENTITY_FILE): string {
+  return isAbsolute(fileName) ? fileName : join(dataDir, fileName);
+}
+
 function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
 /** Read an existing identity; throws IdentityError if missing, unsafe or malformed. */
 export async function loadIdentity(dataDir: string, fileName = IDENTITY_FILE): Promise<P2PIdentity> {
-  const path = join(dataDir, fileName);
+  const path = identityPath(dataDir, fileName);
   let mode: number;
   try {
     const st = await stat(path);
@@ -68,15 +73,16 @@ export async function loadIdentity(dataDir: string, fileName = IDENTITY_FILE): P
  * (link fails if another process won the race, and we load the winner's key).
  */
 export async function loadOrCreateIdentity(dataDir: string, fileName = IDENTITY_FILE): Promise<P2PIdentity> {
-  const path = join(dataDir, fileName);
+  const path = identityPath(dataDir, fileName);
+  const dir = dirname(path);
   try {
     return await loadIdentity(dataDir, fileName);
   } catch (err) {
     if (!(err instanceof IdentityError && isErrno(err.cause, 'ENOENT'))) throw err;
   }
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const privateKey = await generateKeyPair('Ed25519');
-  const tmp = join(dataDir, `.${fileName}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   const fh = await open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
   try {
     await fh.chmod(0o600); // the umask cannot widen it, but be explicit
@@ -96,7 +102,7 @@ export async function loadOrCreateIdentity(dataDir: string, fileName = IDENTITY_
     created = false; // another process created it first: use theirs
   }
   await unlink(tmp);
-  await syncDir(dataDir);
+  await syncDir(dir);
   if (!created) return loadIdentity(dataDir, fileName);
   return { privateKey, peerId: peerIdFromPrivateKey(privateKey).toString(), path, created: true };
 }

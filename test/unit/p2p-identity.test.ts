@@ -32,6 +32,15 @@ describe('p2p identity', () => {
     expect((await loadIdentity(nested)).peerId).toBe(id.peerId);
   });
 
+  test('an absolute file name is used as is (a key mounted outside the data directory)', async () => {
+    const elsewhere = join(dir, 'secrets', 'p2p-identity.key');
+    const a = await loadOrCreateIdentity(join(dir, 'data'), elsewhere);
+    expect(a.path).toBe(elsewhere);
+    expect((await stat(elsewhere)).mode & 0o777).toBe(0o600);
+    expect((await loadIdentity(join(dir, 'other-data'), elsewhere)).peerId).toBe(a.peerId);
+    await expect(stat(join(dir, 'data', elsewhere))).rejects.toThrow(/ENOENT/);
+  });
+
   test('concurrent creators agree on one key', async () => {
     const ids = await Promise.all([1, 2, 3, 4, 5].map(() => loadOrCreateIdentity(dir)));
     expect(new Set(ids.map((i) => i.peerId)).size).toBe(1);
