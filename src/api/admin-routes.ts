@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { ChorusHost } from '../p2p/index.js';
 import type { NetworkService } from '../node/network.js';
 import type { SigningStore } from '../store/signing-store.js';
-import { HttpError, UnauthorizedError } from '../node/errors.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { BadRequestError, HttpError, UnauthorizedError } from '../node/errors.js';
+import { errorMessage } from '../util/errors.js';
 
 export interface AdminContext {
   limitWrites?: RateLimitHook;
@@ -18,6 +20,15 @@ export interface AdminContext {
 }
 
 const peerParams = z.object({ peer: z.string().min(1).max(128) });
+
+/** The path's peer id, checked: a malformed one is the client's mistake (400), not ours. */
+function peerParam(peer: string): string {
+  try {
+    return peerIdFromString(peer).toString();
+  } catch (err) {
+    throw new BadRequestError(`${JSON.stringify(peer)} is not a libp2p peer id: ${errorMessage(err)}`, 'bad-peer-id');
+  }
+}
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): void {
   const check = async (req: { headers: { authorization?: string | undefined } }) => {
@@ -42,13 +53,13 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
   });
 
   app.post('/admin/peers/:peer/block', { onRequest: authorize, schema: { params: peerParams } }, async (req) => {
-    const { peer } = req.params as z.infer<typeof peerParams>;
+    const peer = peerParam((req.params as z.infer<typeof peerParams>).peer);
     await needHost().blockPeer(peer);
     return { blocked: peer };
   });
 
   app.post('/admin/peers/:peer/unblock', { onRequest: authorize, schema: { params: peerParams } }, async (req) => {
-    const { peer } = req.params as z.infer<typeof peerParams>;
+    const peer = peerParam((req.params as z.infer<typeof peerParams>).peer);
     needHost().unblockPeer(peer);
     return { unblocked: peer };
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { EventLog, NodeEvent } from '../node/events.js';
 import { stringifyJson } from '../util/json.js';
 import { BadRequestError } from '../node/errors.js';
+import { errorMessage } from '../util/errors.js';
 
 const HEARTBEAT_MS = 15_000;
 
@@ -17,7 +18,12 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog): voi
   });
 
   app.get('/events', async (req, reply) => {
-    const q = req.query as Record<string, string | undefined>;
+    const raw = req.query as Record<string, string | string[] | undefined>;
+    for (const [k, v] of Object.entries(raw)) {
+      // A repeated parameter arrives as an array: refuse it rather than guess.
+      if (Array.isArray(v)) throw new BadRequestError(`query parameter "${k}" may be given only once`, 'bad-query');
+    }
+    const q = raw as Record<string, string | undefined>;
     const last = (req.headers['last-event-id'] as string | undefined) ?? q.since;
     let after = events.lastId;
     if (last !== undefined) {
@@ -28,15 +34,25 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog): voi
     const namespace = q.namespace;
     const wanted = (e: NodeEvent) => (!types || types.has(e.type)) && (!namespace || e.data.namespace === namespace);
 
+    if (req.method === 'HEAD') {
+      // The stream's head only: a HEAD request must not hold the connection open like a stream.
+      return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
+    }
     reply.hijack();
     const res = reply.raw;
+    let closed = false;
+    // Nothing is written once the client is gone: a write after the end would be an unhandled
+    // 'error' on the response, which takes the whole process down.
+    const write = (chunk: string): void => {
+      if (!closed && !res.writableEnded && !res.destroyed) res.write(chunk);
+    };
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.write(': chorus events\nretry: 2000\n\n');
+    write(': chorus events\nretry: 2000\n\n');
 
     // Replay what the client missed, then stream; events arriving during the replay are queued.
     const queue: NodeEvent[] = [];
@@ -45,12 +61,14 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog): voi
     const send = (e: NodeEvent) => {
       if (e.id <= sent) return;
       sent = e.id;
-      if (wanted(e)) res.write(frame(e));
+      if (wanted(e)) write(frame(e));
     };
     const onEvent = (e: NodeEvent) => (replaying ? queue.push(e) : send(e));
     events.on('event', onEvent);
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    const heartbeat = setInterval(() => write(': keep-alive\n\n'), HEARTBEAT_MS);
     const close = () => {
+      if (closed) return;
+      closed = true;
       clearInterval(heartbeat);
       events.off('event', onEvent);
       open.delete(close);
@@ -58,8 +76,14 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog): voi
     };
     open.add(close);
     req.raw.on('close', close);
+    res.on('close', close);
+    res.on('error', (err) => {
+      req.log.debug({ err: errorMessage(err) }, 'event stream ended by a write error');
+      close();
+    });
+    if (req.raw.destroyed || res.destroyed) close(); // gone before the listeners were attached
     try {
-      for (;;) {
+      while (!closed) {
         const batch = await events.since(sent, 500);
         for (const e of batch) send(e);
         if (batch.length < 500) break;

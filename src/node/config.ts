@@ -13,7 +13,8 @@ export const NAMESPACE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const rootSchema = z
   .string()
   .regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/, { error: 'must be "EPOCH/DIGEST" with a decimal epoch and a 32-byte hex digest' })
-  .refine((s) => BigInt(s.split('/')[0] as string) <= U64_MAX, { error: 'epoch must be at most 2^64-1' });
+  // zod runs this refinement even when the regex failed: only a decimal epoch goes to BigInt.
+  .refine((s) => !/^[0-9]+\//.test(s) || BigInt(s.split('/')[0] as string) <= U64_MAX, { error: 'epoch must be at most 2^64-1' });
 
 const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
 const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());

@@ -35,14 +35,20 @@ export interface ProofDirectory {
 
 const MAX_BLOB_BYTES = 1 << 30;
 
+/** A numeric character reference's character; a listing naming no Unicode code point is refused. */
+function charRef(code: number, ref: string): string {
+  if (!(code <= 0x10ffff)) throw new ProofDirectoryError(`not a valid ListObjectsV2 answer: character reference ${ref} is not a Unicode code point`, false);
+  return String.fromCodePoint(code);
+}
+
 function decodeXmlText(s: string): string {
   return s
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
     .replace(/&apos;/g, "'")
-    .replace(/&#(\d+);/g, (_, d: string) => String.fromCodePoint(Number(d)))
-    .replace(/&#x([0-9a-fA-F]+);/g, (_, h: string) => String.fromCodePoint(parseInt(h, 16)))
+    .replace(/&#(\d+);/g, (ref, d: string) => charRef(Number(d), ref))
+    .replace(/&#x([0-9a-fA-F]+);/g, (ref, h: string) => charRef(parseInt(h, 16), ref))
     .replace(/&amp;/g, '&');
 }
 
