@@ -56,8 +56,13 @@ export interface NetworkOptions {
 }
 
 const SYNC_PAGE_MAX = 256;
-/** Re-request this many epochs below a peer's watermark: late observations still arrive. */
-const SYNC_OVERLAP = 64n;
+/** Arrivals scanned per sync page at most (a node's arrival log interleaves its namespaces). */
+const ARRIVAL_SCAN_MAX = SYNC_PAGE_MAX * 16;
+/**
+ * Re-request this many arrivals below a peer's mark: a write numbered earlier may have become
+ * visible after a later one (concurrent batches); duplicates are ignored cheaply.
+ */
+const ARRIVAL_OVERLAP = 1024n;
 
 export function observationFromSigned(r: SignedEpoch): Observation {
   return {
@@ -74,7 +79,8 @@ export function observationFromSigned(r: SignedEpoch): Observation {
 export class NetworkService extends EventEmitter<NetworkEvents> {
   readonly #o: NetworkOptions;
   readonly #audited: Set<string>;
-  readonly #syncMarks: Table<string, string>;
+  /** (peer, namespace) -> the peer's arrival number our last sync reached. */
+  readonly #arrivalMarks: Table<string, string>;
   readonly #syncing = new Set<string>();
   readonly counters = {
     syncRuns: 0,
@@ -88,7 +94,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     super();
     this.#o = o;
     this.#audited = new Set(o.audited);
-    this.#syncMarks = new Table(o.db, 'sync-marks', (v: string) => v, (v: string) => v);
+    this.#arrivalMarks = new Table(o.db, 'sync-arrival-marks', (v: string) => v, (v: string) => v);
   }
 
   get network(): string {
@@ -301,6 +307,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         nextCursor: page.items.length === limit && page.last ? new TextEncoder().encode(page.last) : new Uint8Array(),
       });
     }
+    if (req.arrival) {
+      if (after !== undefined && !/^[0-9]{1,20}$/.test(after)) return encodeSyncResponse({ error: 'an arrival cursor is a decimal arrival number' });
+      const from = after === undefined ? 0n : BigInt(after);
+      if (from > U64_MAX) return encodeSyncResponse({ error: 'an arrival cursor is a u64' });
+      const page = await observations.arrivalPage(req.namespace, from, limit, ARRIVAL_SCAN_MAX);
+      return encodeSyncResponse({
+        observations: page.items,
+        nextCursor: page.done ? new Uint8Array() : new TextEncoder().encode(page.last.toString()),
+        position: page.last,
+      });
+    }
     const page = await observations.observationPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
     return encodeSyncResponse({
       observations: page.items,
@@ -309,8 +326,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   }
 
   /**
-   * Pulls, from one peer, every proof of the namespaces we audit and every observation since our
-   * watermark for that peer; each goes through the same checks as gossip. Runs on every
+   * Pulls, from one peer, every proof of the namespaces we audit and every observation the peer
+   * stored since our last sync with it (its arrival log, whatever the epoch: an auditor catching
+   * up signs old epochs late); each goes through the same checks as gossip. Runs on every
    * (re)connection, so a node that was down or partitioned learns what it missed.
    */
   async syncWithPeer(peer: string): Promise<void> {
@@ -322,12 +340,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       for (const ns of this.#audited) {
         await this.#pull(peer, ns, 0n, true);
         const markKey = `${peer}\x00${ns}`;
-        const mark = await this.#syncMarks.get(markKey);
-        const from = mark !== undefined && BigInt(mark) > SYNC_OVERLAP ? BigInt(mark) - SYNC_OVERLAP : 0n;
-        const highest = await this.#pull(peer, ns, from, false);
-        if (highest !== undefined && (mark === undefined || highest > BigInt(mark))) {
-          await new Batch(this.#o.db).put(this.#syncMarks, markKey, highest.toString()).write(false);
-        }
+        const mark = await this.#arrivalMarks.get(markKey);
+        const after = mark !== undefined && BigInt(mark) > ARRIVAL_OVERLAP ? BigInt(mark) - ARRIVAL_OVERLAP : 0n;
+        const reached = await this.#pullArrivals(peer, ns, after);
+        if (reached.toString() !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, reached.toString()).write(false);
       }
       logger.debug({ event: 'sync-done', peer }, 'synced with peer');
     } catch (err) {
@@ -338,7 +354,30 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
-  /** Pages through one namespace's observations or proofs from a peer; returns the highest epoch seen. */
+  /** Pages through a peer's arrival log for one namespace after `after`; returns the arrival number reached. */
+  async #pullArrivals(peer: string, ns: string, after: bigint): Promise<bigint> {
+    let cursor: Uint8Array = after > 0n ? new TextEncoder().encode(after.toString()) : new Uint8Array();
+    let reached = after;
+    for (let page = 0; page < 1_000_000; page++) {
+      const host = this.#o.host;
+      if (!host) return reached;
+      const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: false, arrival: true });
+      const res = decodeSyncResponse(await host.requestSync(peer, req));
+      if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
+      for (const o of res.observations) {
+        if (o.namespace !== ns) continue;
+        const v = await this.ingestObservation(o, 'sync');
+        if (v.outcome === 'accept') this.counters.syncObservations++;
+      }
+      if (res.position !== undefined) reached = res.position;
+      if (res.nextCursor.length === 0) break;
+      cursor = res.nextCursor;
+      await new Promise((r) => setImmediate(r));
+    }
+    return reached;
+  }
+
+  /** Pages through one namespace's proofs from a peer (by epoch). */
   async #pull(peer: string, ns: string, from: bigint, proofs: boolean): Promise<bigint | undefined> {
     let cursor: Uint8Array = new Uint8Array();
     let highest: bigint | undefined;

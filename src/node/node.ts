@@ -105,6 +105,7 @@ export class ChorusNode {
         await signing.resume();
       }
       const observations = new ObservationStore(db);
+      await observations.ready();
       // Our own signature is an observation too, written in the same atomic batch.
       signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
       signing.onSigned((record) => observations.noteWritten(observationFromSigned(record)));

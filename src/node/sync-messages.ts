@@ -11,6 +11,8 @@ export interface SyncRequest {
   cursor: Uint8Array;
   limit: number;
   proofs: boolean;
+  /** Observations in the server's arrival order; `cursor` is then the decimal arrival number to start after. */
+  arrival?: boolean;
 }
 
 export interface SyncResponse {
@@ -18,6 +20,8 @@ export interface SyncResponse {
   proofs: EquivocationProof[];
   nextCursor: Uint8Array;
   error: string;
+  /** Arrival requests: the arrival number this answer reaches (the next sync resumes after it). */
+  position?: bigint;
 }
 
 export class SyncDecodeError extends DecodeError {}
@@ -30,11 +34,12 @@ export function encodeSyncRequest(r: SyncRequest): Uint8Array {
     cursor: r.cursor,
     limit: r.limit,
     proofs: r.proofs,
+    arrival: r.arrival ?? false,
   }).finish();
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  let raw: { namespace?: string; from_epoch?: unknown; to_epoch?: unknown; cursor?: Uint8Array; limit?: number; proofs?: boolean };
+  let raw: { namespace?: string; from_epoch?: unknown; to_epoch?: unknown; cursor?: Uint8Array; limit?: number; proofs?: boolean; arrival?: boolean };
   try {
     raw = SyncRequestType.decode(bytes) as unknown as typeof raw;
   } catch (err) {
@@ -48,6 +53,7 @@ export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
     limit: raw.limit ?? 0,
     proofs: raw.proofs ?? false,
   };
+  if (raw.arrival) r.arrival = true;
   if (!r.namespace) throw new SyncDecodeError('sync request without a namespace');
   if (r.cursor.length > 512) throw new SyncDecodeError('sync cursor too long');
   if (r.fromEpoch > r.toEpoch) throw new SyncDecodeError('from_epoch is above to_epoch');
@@ -60,11 +66,12 @@ export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
     proofs: (r.proofs ?? []).map((p) => ({ first: observationToProto(p.first), second: observationToProto(p.second) })),
     next_cursor: r.nextCursor ?? new Uint8Array(),
     error: r.error ?? '',
+    ...(r.position !== undefined ? { position: toLong(r.position) } : {}),
   }).finish();
 }
 
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string };
+  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string; position?: unknown };
   try {
     raw = SyncResponseType.decode(bytes) as unknown as typeof raw;
   } catch (err) {
@@ -79,6 +86,7 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
       }),
       nextCursor: new Uint8Array(raw.next_cursor ?? []),
       error: raw.error ?? '',
+      position: fromLong(raw.position, 'position'),
     };
   } catch (err) {
     if (err instanceof SyncDecodeError) throw err;

@@ -115,6 +115,10 @@ export const descriptor = {
                 "proofs": {
                   "type": "bool",
                   "id": 6
+                },
+                "arrival": {
+                  "type": "bool",
+                  "id": 7
                 }
               }
             },
@@ -137,6 +141,10 @@ export const descriptor = {
                 "error": {
                   "type": "string",
                   "id": 4
+                },
+                "position": {
+                  "type": "uint64",
+                  "id": 5
                 }
               }
             },

@@ -1,5 +1,7 @@
 // Observations and equivocation proofs (design §3-§5). Observations are indexed by
-// (namespace, epoch, digest, signer); proofs by id, by the fact they prove (one kept per fact:
+// (namespace, epoch, digest, signer) and numbered in the order they were stored (the arrival log
+// that sync pages through, so a peer gets exactly what arrived since it last synced, even for an
+// old epoch); proofs by id, by the fact they prove (one kept per fact:
 // the smallest id, so every node converges on the same proof), by namespace and epoch, and by
 // arrival time for newest-first listings.
 import { decodeObservation, encodeObservation, type Observation } from '../consensus/observation.js';
@@ -74,6 +76,10 @@ export class ObservationStore {
   readonly proofByFact: Table<string, string>;
   readonly proofByTime: Table<string, string>;
   readonly proofByNsEpoch: Table<string, string>;
+  /** Arrival number (20 digits) -> observation key, written in the same batch as the observation. */
+  readonly arrivals: Table<string, string>;
+  #nextArrival: bigint | undefined;
+  #ready: Promise<void> | undefined;
   readonly #mutex = new KeyedMutex();
   /**
    * What is stored at recent (namespace, epoch)s: gossip hits the same few epochs thousands of
@@ -89,11 +95,71 @@ export class ObservationStore {
     this.proofByFact = new Table(db, 'proof-fact', id, id);
     this.proofByTime = new Table(db, 'proof-time', id, id);
     this.proofByNsEpoch = new Table(db, 'proof-ns', id, id);
+    this.arrivals = new Table(db, 'obs-arrival', id, id);
   }
 
-  /** Adds an observation to a batch (used inside the signing batch for our own observations). */
+  /**
+   * Loads the arrival counter; a store written before the arrival log existed gets every
+   * observation it holds numbered first (in key order). Must resolve before `addObservation`;
+   * the async methods wait for it themselves.
+   */
+  ready(): Promise<void> {
+    return (this.#ready ??= this.#loadArrivals());
+  }
+
+  async #loadArrivals(): Promise<void> {
+    let last: bigint | undefined;
+    for await (const k of this.arrivals.sub.keys({ reverse: true, limit: 1 })) last = BigInt(k);
+    if (last === undefined) {
+      last = 0n;
+      let batch = new Batch(this.db);
+      for await (const k of this.observations.sub.keys()) {
+        batch.put(this.arrivals, epochKey(++last), k);
+        if (batch.size >= 1000) {
+          await batch.write(false);
+          batch = new Batch(this.db);
+        }
+      }
+      if (batch.size > 0) await batch.write(false);
+    }
+    this.#nextArrival = last + 1n;
+  }
+
+  /** Adds an observation, and its arrival number, to a batch (also inside the signing batch for our own observations). */
   addObservation(batch: Batch, o: Observation): void {
-    batch.put(this.observations, observationKey(o), o);
+    if (this.#nextArrival === undefined) throw new Error('ObservationStore: ready() must resolve before observations are written');
+    const key = observationKey(o);
+    batch.put(this.observations, key, o);
+    batch.put(this.arrivals, epochKey(this.#nextArrival++), key);
+  }
+
+  /**
+   * Observations of `ns` stored after arrival number `after` (exclusive), in arrival order: at most
+   * `limit` of them, scanning at most `maxScan` arrivals (other namespaces share the log). `last`
+   * is the arrival number the scan reached; `done` when nothing after it was stored yet. An
+   * `after` beyond this log (the peer's mark is from a log that was wiped) starts from the start.
+   */
+  async arrivalPage(ns: string, after: bigint, limit: number, maxScan: number): Promise<{ items: Observation[]; last: bigint; done: boolean }> {
+    await this.ready();
+    const head = (this.#nextArrival as bigint) - 1n;
+    const from = after > head ? 0n : after;
+    const prefix = `${ns}${SEP}`;
+    const items: Observation[] = [];
+    let last = from;
+    let scanned = 0;
+    let full = false;
+    for await (const [k, key] of this.arrivals.entries({ gt: epochKey(from), lt: epochKey(head + 1n), limit: maxScan })) {
+      scanned++;
+      last = BigInt(k);
+      if (!key.startsWith(prefix)) continue;
+      const o = await this.observations.get(key);
+      if (o) items.push(o);
+      if (items.length >= limit) {
+        full = true;
+        break;
+      }
+    }
+    return { items, last, done: last >= head || (!full && scanned < maxScan) };
   }
 
   async hasObservation(o: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<boolean> {
@@ -145,6 +211,7 @@ export class ObservationStore {
    * always see each other.
    */
   async storeObservation(o: Observation): Promise<{ stored: boolean; known: Observation[] }> {
+    await this.ready();
     return this.#mutex.run(nsEpochKey(o.namespace, o.epoch), async () => {
       const list = await this.#known(o.namespace, o.epoch);
       const key = observationKey(o);

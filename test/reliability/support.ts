@@ -127,3 +127,74 @@ export function randomInt(min: number, max: number): number {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** A random permutation (Fisher-Yates). */
+export function shuffle<T>(xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(0, i);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+/** One signer of an epoch view (`GET /namespaces/{ns}/epochs/{e}`). */
+export interface ViewSigner {
+  signer_key: string;
+  name: string;
+  timestamp: bigint;
+  signature: string;
+  ciphersuite: bigint;
+}
+
+export interface EpochView {
+  status: number;
+  equivocated: boolean;
+  digests: { digest: string; signers: ViewSigner[] }[];
+  proofs: string[];
+}
+
+/** A node's epoch view; `status` 404 (nothing observed) gives empty lists. */
+export async function epochView(net: TestNetwork, name: string, epoch: bigint): Promise<EpochView> {
+  const r = await net.get(name, `/namespaces/${net.namespace}/epochs/${epoch}`);
+  return {
+    status: r.status,
+    equivocated: r.body.equivocated === true,
+    digests: (r.body.digests ?? []) as EpochView['digests'],
+    proofs: (r.body.proofs ?? []) as string[],
+  };
+}
+
+/** signer name -> digest, and the names found under more than one digest. */
+export function signersByDigest(view: EpochView): { byName: Map<string, string>; twice: string[] } {
+  const byName = new Map<string, string>();
+  const twice: string[] = [];
+  for (const d of view.digests) {
+    for (const s of d.signers) {
+      if (byName.has(s.name) && byName.get(s.name) !== d.digest) twice.push(s.name);
+      byName.set(s.name, d.digest);
+    }
+  }
+  return { byName, twice };
+}
+
+/** The peers a node is connected to (`/network/status`). */
+export async function connectedPeers(net: TestNetwork, name: string): Promise<string[]> {
+  const r = await net.get(name, '/network/status');
+  return (r.body.connectedPeers ?? []) as string[];
+}
+
+/** Linear-regression slope of ys over xs (per unit of x). */
+export function slope(xs: number[], ys: number[]): number {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return NaN;
+  const mx = xs.slice(0, n).reduce((s, x) => s + x, 0) / n;
+  const my = ys.slice(0, n).reduce((s, y) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
+  return den === 0 ? NaN : num / den;
+}

@@ -17,6 +17,7 @@ async function openSigning(configFile: string) {
   const db = await openDatabase(join(config.dataDir, 'db'));
   const signing = new SigningStore(db, { now: () => BigInt(Date.now()) });
   const observations = new ObservationStore(db);
+  await observations.ready();
   signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
   await signing.load();
   return { config, db, signing };
