@@ -14,6 +14,8 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** Per-client limit on write endpoints (requests per window). */
   rateLimit: { max: number; windowMs: number };
+  /** Proxies whose X-Forwarded-For is believed (the rate limit then keys on the real client). */
+  trustedProxies?: string[];
 }
 
 /** A hook that limits a route per client address (attach it to write endpoints). */
@@ -35,6 +37,7 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
     return503OnClosing: true,
+    ...(opts.trustedProxies?.length ? { trustProxy: opts.trustedProxies } : {}),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
 

@@ -78,6 +78,7 @@ export function renderConfig(o: TemplateOptions): string {
     `  port: ${o.httpPort}`,
     '  body_limit_bytes: 16384',
     '  rate_limit: { max: 6000, window_seconds: 60 }   # per client, on submissions, reports and /admin',
+    '  trusted_proxies: []   # reverse proxies (IPs/CIDRs) whose X-Forwarded-For names the client',
     o.publicUrl ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node` : '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
     ...(o.p2pPort !== undefined

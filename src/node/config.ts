@@ -71,9 +71,14 @@ const configSchema = z
           .object({ max: positiveInt.default(6000), window_seconds: positiveInt.default(60) })
           .strict()
           .default({ max: 6000, window_seconds: 60 }),
+        // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client. Only these:
+        // trusting any sender would let every client pick its own rate-limit key.
+        trusted_proxies: z
+          .array(z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, { error: 'must be an IP address or CIDR (e.g. 10.0.0.0/8)' }))
+          .default([]),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024, rate_limit: { max: 6000, window_seconds: 60 } }),
+      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024, rate_limit: { max: 6000, window_seconds: 60 }, trusted_proxies: [] }),
     namespaces: z.array(namespaceSchema).default([]),
     liveness: z
       .object({
@@ -153,7 +158,7 @@ export interface NodeConfig {
   /** Signing keys; the one with the latest `notBefore` not in the future signs. */
   keys: { file: string; notBefore: bigint }[];
   logLevel: RawConfig['log_level'];
-  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string; rateLimit: { max: number; windowSeconds: number } };
+  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string; rateLimit: { max: number; windowSeconds: number }; trustedProxies: string[] };
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
@@ -190,6 +195,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
     port: c.http.port,
     bodyLimitBytes: c.http.body_limit_bytes,
     rateLimit: { max: c.http.rate_limit.max, windowSeconds: c.http.rate_limit.window_seconds },
+    trustedProxies: c.http.trusted_proxies,
   };
   if (c.http.public_url) http.publicUrl = c.http.public_url.replace(/\/+$/, '');
   return {

@@ -2,6 +2,7 @@
 // auditor network. Later layers attach to the seams exposed here: `auditor` events,
 // `signing.onSign`, `namespaces.extend`, and the Fastify instance.
 import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -116,6 +117,7 @@ export class ChorusNode {
         logger,
         bodyLimitBytes: config.http.bodyLimitBytes,
         rateLimit: { max: config.http.rateLimit.max, windowMs: config.http.rateLimit.windowSeconds * 1000 },
+        trustedProxies: config.http.trustedProxies,
       });
       const events = new EventLog(db, now);
       await events.load();
@@ -197,6 +199,20 @@ export class ChorusNode {
     if (gossip && p2p) {
       const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
       const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
+      // The roster names our peer id: a lost identity file would otherwise come back as a new
+      // peer that every other node refuses, silently cutting this node off.
+      const self = this.auditor.keyring
+        .infos()
+        .map((k) => roster.auditorByKey(k.publicKey))
+        .find((a) => a !== undefined);
+      if (self?.peerId && self.peerId !== identity.peerId) {
+        if (identity.created) await rm(identity.path, { force: true });
+        throw new ConfigError(
+          'p2p.identity_file',
+          `the roster lists peer id ${self.peerId} for "${self.name}", but ${identity.path} holds ${identity.peerId}` +
+            `${identity.created ? ' (just created: the identity file was missing)' : ''}; restore the node's identity file or update its roster entry`,
+        );
+      }
       const peers = roster.auditors.filter((a) => a.peerId && a.peerId !== identity.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
       host = await createHost({
         privateKey: identity.privateKey,

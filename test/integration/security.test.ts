@@ -1,12 +1,13 @@
 // Security features (issue 7 item 3) with real processes: write rate limits, key files others
 // can read, key rotation, and moving a node to another host with export/import.
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { NodeProcess, runCli } from '../support/node-process.js';
 import { hex32, http } from '../support/http.js';
 import { tempDir } from '../support/tmp.js';
+import { TestNetwork } from '../support/network.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
 
 const NS = 'sec.example';
@@ -43,6 +44,31 @@ describe('security', () => {
     } finally {
       await node.kill('SIGTERM');
     }
+  });
+
+  it('behind a trusted proxy limits each forwarded client, and believes no other sender', async () => {
+    const limited = async (trusted: string[]) => {
+      const c = init(join(tmp.dir, `proxy-${trusted.length}`));
+      const doc = parseYaml(readFileSync(c.config, 'utf8'), { intAsBigInt: true }) as { http: Record<string, unknown> };
+      doc.http.rate_limit = { max: 3n, window_seconds: 60n };
+      doc.http.trusted_proxies = trusted;
+      writeFileSync(c.config, stringifyYaml(doc), { mode: 0o600 });
+      const node = await NodeProcess.start(['start', '--config', c.config]);
+      try {
+        const from = (client: string, e: bigint) =>
+          http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch: e, digest: hex32(Number(e)) }, token: c.token, headers: { 'x-forwarded-for': client } });
+        const a: number[] = [];
+        for (let e = 1n; e <= 4n; e++) a.push((await from('198.51.100.1', e)).status);
+        const b = (await from('198.51.100.2', 4n)).status;
+        return { a, b };
+      } finally {
+        await node.kill('SIGTERM');
+      }
+    };
+    // The node's proxy (127.0.0.1 here) is trusted: the two clients have their own budgets.
+    expect(await limited(['127.0.0.1'])).toEqual({ a: [200, 200, 200, 429], b: 200 });
+    // Not trusted: X-Forwarded-For is ignored and both share the sender's budget.
+    expect(await limited([])).toEqual({ a: [200, 200, 200, 429], b: 429 });
   });
 
   it('refuses to start with a key file that others can read', async () => {
@@ -127,5 +153,20 @@ describe('security', () => {
     const refused = runCli(['import', '--config', c.config, historyFile]);
     expect(refused.status).toBe(1);
     expect(refused.stderr).toMatch(/epoch 3: this node signed/);
+  });
+
+  it('refuses to start when its libp2p identity is not the peer id the roster lists', async () => {
+    mkdirSync(join(tmp.dir, 'ident'));
+    const net = new TestNetwork(join(tmp.dir, 'ident'), NS);
+    await net.setup(2);
+    const identity = join(net.node('org1').dir, 'p2p-identity.key');
+    const saved = readFileSync(identity);
+    rmSync(identity);
+    // A lost identity file is not silently replaced by a new peer nobody will talk to.
+    await expect(net.start('org1')).rejects.toThrow(/roster lists peer id .* for "org1".*identity file was missing/s);
+    expect(existsSync(identity)).toBe(false);
+    writeFileSync(identity, saved, { mode: 0o600 });
+    await net.start('org1');
+    await net.stopAll();
   });
 });
