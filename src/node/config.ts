@@ -106,6 +106,7 @@ const configSchema = z
         announce: z.array(z.string().min(1)).default([]),
         identity_file: z.string().default('p2p-identity.key'),
         max_future_skew_ms: positiveInt.default(600_000),
+        sync_interval_seconds: positiveInt.default(60),
       })
       .strict()
       .nullish(),
@@ -150,6 +151,8 @@ export interface P2PConfig {
   /** The libp2p identity file: absolute, or relative to the data directory. */
   identityFile: string;
   maxFutureSkewMs: number;
+  /** Anti-entropy: every connected peer is synced this often, not only on (re)connection. */
+  syncIntervalSeconds: number;
 }
 
 export interface NodeConfig {
@@ -230,7 +233,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
     plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p
-      ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms } }
+      ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms, syncIntervalSeconds: c.p2p.sync_interval_seconds } }
       : {}),
   };
 }

@@ -53,6 +53,13 @@ export interface NetworkOptions {
   maxFutureMs?: bigint;
   /** Observations per sync page (the server caps it). */
   syncPageSize?: number;
+  /**
+   * Re-sync every connected peer this often (ms), besides on each (re)connection. Gossip is not
+   * forwarded back to the peer id it came from, so a second host running under our own peer id
+   * (a restored copy of the data directory) is only seen through a peer's store; periodic sync
+   * also repairs anything else gossip dropped. Off when absent.
+   */
+  syncIntervalMs?: number;
 }
 
 const SYNC_PAGE_MAX = 256;
@@ -82,6 +89,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   /** (peer, namespace) -> the peer's arrival number our last sync reached. */
   readonly #arrivalMarks: Table<string, string>;
   readonly #syncing = new Set<string>();
+  #syncTimer: NodeJS.Timeout | undefined;
   readonly counters = {
     syncRuns: 0,
     syncObservations: 0,
@@ -123,6 +131,19 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     host.onPeerConnected((peer) => {
       void this.syncWithPeer(peer);
     });
+    const every = this.#o.syncIntervalMs;
+    if (every) {
+      this.#syncTimer = setInterval(() => {
+        for (const peer of host.connectedPeers()) void this.syncWithPeer(peer);
+      }, every);
+      this.#syncTimer.unref();
+    }
+  }
+
+  /** Stops the periodic sync (the host itself is stopped by its owner). */
+  detach(): void {
+    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    this.#syncTimer = undefined;
   }
 
   async #publish(topic: string, data: Uint8Array, what: Record<string, unknown>): Promise<boolean> {
@@ -247,9 +268,13 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     const { result, stored } = await observations.storeProof(proof, check.kind, check.signers, this.#o.now());
     if (result === 'known') return { outcome: 'ignore', reason: 'duplicate' };
-    if (this.#audited.has(ns)) {
+    for (const o of [proof.first, proof.second]) {
+      // A proof may be the first we hear of an observation under our own key (a proof convicting
+      // it is the clearest sign that it signs elsewhere too): check before the observation is
+      // stored, since a stored one is later ignored as a duplicate.
+      if (this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) await this.#checkDoppelganger(o);
       // The proof's observations are valid observations of a namespace we audit: keep them.
-      for (const o of [proof.first, proof.second]) await observations.storeObservation(o);
+      if (this.#audited.has(ns) && (await observations.storeObservation(o)).stored) this.emit('observation', o, origin);
     }
     if (result === 'stored') {
       logger.error(

@@ -233,6 +233,7 @@ export class ChorusNode {
       logger: this.logger,
       now,
       maxFutureMs: BigInt(p2p?.maxFutureSkewMs ?? 600_000),
+      ...(p2p ? { syncIntervalMs: p2p.syncIntervalSeconds * 1000 } : {}),
     });
     await network.attach();
     this.host = host;
@@ -427,6 +428,7 @@ export class ChorusNode {
   /** Finishes in-flight requests, leaves the network, then closes the database. */
   async close(): Promise<void> {
     if (this.#livenessTimer) clearInterval(this.#livenessTimer);
+    this.network?.detach();
     this.follower?.stop();
     for (const d of this.directorySources) d.stop();
     this.validation?.stop();
