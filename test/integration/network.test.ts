@@ -26,6 +26,9 @@ describe('five Chorus node processes', () => {
 
   beforeAll(async () => {
     await net.setup(5, 3);
+    // Periodic re-sync every 2 s (60 s by default): the doppelgänger test's full copy of a node is
+    // only revealed by it.
+    for (const n of names) net.editConfig(n, (doc) => ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 2n));
     roster = loadRoster(net.roster);
     await net.startAll();
     // Epoch 1 (the root) everywhere, and wait until everyone saw everyone's observation.
@@ -188,6 +191,10 @@ describe('five Chorus node processes', () => {
     expect(r.status).toBe(0);
     const clone = JSON.parse(r.stdout) as { config: string; tokens: Record<string, string> };
     copyFileSync(join(net.node('org1').dir, 'node.key'), join(cloneDir, 'node.key'));
+    // With only the key copied, the roster gives it away at once: it names another peer id.
+    await expect(NodeProcess.start(['start', '--config', clone.config, '--roster', net.roster])).rejects.toThrow(/roster lists peer id/);
+    // A full copy (key and libp2p identity) starts, and signs.
+    copyFileSync(join(net.node('org1').dir, 'p2p-identity.key'), join(cloneDir, 'p2p-identity.key'));
     const proc = await NodeProcess.start(['start', '--config', clone.config, '--roster', net.roster]);
     try {
       const { http } = await import('../support/http.js');
