@@ -34,6 +34,8 @@ export class TestNetwork {
   readonly nodes: NodeSetup[] = [];
   readonly procs = new Map<string, NodeProcess>();
   roster = '';
+  /** Extra environment for every node process (e.g. NODE_OPTIONS). */
+  env: NodeJS.ProcessEnv = {};
 
   constructor(
     readonly dir: string,
@@ -79,7 +81,7 @@ export class TestNetwork {
 
   async start(name: string, extra: string[] = []): Promise<NodeProcess> {
     const n = this.node(name);
-    const p = await NodeProcess.start(['start', '--config', n.config, '--roster', this.roster, ...extra]);
+    const p = await NodeProcess.start(['start', '--config', n.config, '--roster', this.roster, ...extra], { env: this.env });
     this.procs.set(name, p);
     return p;
   }
