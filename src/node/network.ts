@@ -12,6 +12,7 @@ import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
 import {
   checkEquivocationProof,
+  proofId,
   decodeEquivocationProof,
   detectEquivocation,
   encodeEquivocationProof,
@@ -23,7 +24,7 @@ import type { Roster } from '../consensus/roster.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { SignedEpoch } from '../store/records.js';
-import { bytesEqual, toHex } from '../util/bytes.js';
+import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
 import { Batch, Table, type RootDb } from '../store/database.js';
@@ -65,11 +66,6 @@ export interface NetworkOptions {
 const SYNC_PAGE_MAX = 256;
 /** Arrivals scanned per sync page at most (a node's arrival log interleaves its namespaces). */
 const ARRIVAL_SCAN_MAX = SYNC_PAGE_MAX * 16;
-/**
- * Re-request this many arrivals below a peer's mark: a write numbered earlier may have become
- * visible after a later one (concurrent batches); duplicates are ignored cheaply.
- */
-const ARRIVAL_OVERLAP = 1024n;
 
 export function observationFromSigned(r: SignedEpoch): Observation {
   return {
@@ -90,6 +86,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   readonly #arrivalMarks: Table<string, string>;
   readonly #syncing = new Set<string>();
   #syncTimer: NodeJS.Timeout | undefined;
+  readonly #syncSoon = new Set<NodeJS.Timeout>();
   readonly counters = {
     syncRuns: 0,
     syncObservations: 0,
@@ -133,8 +130,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     });
     const every = this.#o.syncIntervalMs;
     if (every) {
+      // Each peer at a random moment of the interval: syncing all of them at once every interval
+      // would be a burst of work (and of latency for gossip) on this node and on theirs.
       this.#syncTimer = setInterval(() => {
-        for (const peer of host.connectedPeers()) void this.syncWithPeer(peer);
+        for (const peer of host.connectedPeers()) {
+          const t = setTimeout(() => {
+            this.#syncSoon.delete(t);
+            void this.syncWithPeer(peer);
+          }, Math.random() * every);
+          t.unref();
+          this.#syncSoon.add(t);
+        }
       }, every);
       this.#syncTimer.unref();
     }
@@ -144,6 +150,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   detach(): void {
     if (this.#syncTimer) clearInterval(this.#syncTimer);
     this.#syncTimer = undefined;
+    for (const t of this.#syncSoon) clearTimeout(t);
+    this.#syncSoon.clear();
   }
 
   async #publish(topic: string, data: Uint8Array, what: Record<string, unknown>): Promise<boolean> {
@@ -264,6 +272,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { roster, observations, logger } = this.#o;
     const ns = proof.first.namespace;
     if (!this.#audited.has(ns) && !roster.namespace(ns)) return { outcome: 'ignore', reason: 'unknown-namespace' };
+    // The same bytes were verified when they were stored: every sync offers every proof again.
+    if (await observations.proof(proofId(proof))) return { outcome: 'ignore', reason: 'duplicate' };
     const check = await checkEquivocationProof(proof, roster, verifyStrictAsync);
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     const { result, stored } = await observations.storeProof(proof, check.kind, check.signers, this.#o.now());
@@ -333,14 +343,20 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       });
     }
     if (req.arrival) {
-      if (after !== undefined && !/^[0-9]{1,20}$/.test(after)) return encodeSyncResponse({ error: 'an arrival cursor is a decimal arrival number' });
-      const from = after === undefined ? 0n : BigInt(after);
+      const m = after === undefined ? undefined : /^(?:([0-9a-f]{32}):)?([0-9]{1,20})$/.exec(after);
+      if (after !== undefined && !m) return encodeSyncResponse({ error: 'an arrival cursor is "<log id>:<arrival number>"' });
+      await observations.ready();
+      const logId = observations.arrivalLogId;
+      // A mark from another log (this store was wiped, or another host answered under our peer
+      // id) says nothing about this one: start from the start.
+      const from = m && (m[1] === undefined || m[1] === logId) ? BigInt(m[2] as string) : 0n;
       if (from > U64_MAX) return encodeSyncResponse({ error: 'an arrival cursor is a u64' });
       const page = await observations.arrivalPage(req.namespace, from, limit, ARRIVAL_SCAN_MAX);
       return encodeSyncResponse({
         observations: page.items,
-        nextCursor: page.done ? new Uint8Array() : new TextEncoder().encode(page.last.toString()),
+        nextCursor: page.done ? new Uint8Array() : new TextEncoder().encode(`${logId}:${page.last}`),
         position: page.last,
+        logId: fromHex(logId),
       });
     }
     const page = await observations.observationPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
@@ -366,9 +382,11 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         await this.#pull(peer, ns, 0n, true);
         const markKey = `${peer}\x00${ns}`;
         const mark = await this.#arrivalMarks.get(markKey);
-        const after = mark !== undefined && BigInt(mark) > ARRIVAL_OVERLAP ? BigInt(mark) - ARRIVAL_OVERLAP : 0n;
-        const reached = await this.#pullArrivals(peer, ns, after);
-        if (reached.toString() !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, reached.toString()).write(false);
+        // The mark is "<log id>:<arrival number>". The peer's answers stop where its log is
+        // complete (no batch still in flight below), so the next sync resumes exactly after it:
+        // nothing is skipped or fetched twice; a mark from another log starts over.
+        const reached = await this.#pullArrivals(peer, ns, mark);
+        if (reached !== undefined && reached !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, reached).write(false);
       }
       logger.debug({ event: 'sync-done', peer }, 'synced with peer');
     } catch (err) {
@@ -379,10 +397,14 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
-  /** Pages through a peer's arrival log for one namespace after `after`; returns the arrival number reached. */
-  async #pullArrivals(peer: string, ns: string, after: bigint): Promise<bigint> {
-    let cursor: Uint8Array = after > 0n ? new TextEncoder().encode(after.toString()) : new Uint8Array();
-    let reached = after;
+  /**
+   * Pages through a peer's arrival log for one namespace after `mark` ("<log id>:<n>"); returns
+   * the mark reached (undefined when the peer named no log).
+   */
+  async #pullArrivals(peer: string, ns: string, mark: string | undefined): Promise<string | undefined> {
+    let cursor: Uint8Array = mark !== undefined ? new TextEncoder().encode(mark) : new Uint8Array();
+    let reached = mark;
+    let logId: string | undefined;
     for (let page = 0; page < 1_000_000; page++) {
       const host = this.#o.host;
       if (!host) return reached;
@@ -394,7 +416,13 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         const v = await this.ingestObservation(o, 'sync');
         if (v.outcome === 'accept') this.counters.syncObservations++;
       }
-      if (res.position !== undefined) reached = res.position;
+      if (!res.logId || res.position === undefined) return reached;
+      const id = toHex(res.logId);
+      // Two logs in one sync: two hosts answer under one peer id. What they sent is checked and
+      // kept (doppelgänger protection sees it); the mark is left for the next sync.
+      if (logId !== undefined && id !== logId) throw new Error(`peer ${peer} answered from two arrival logs in one sync (two hosts under one peer id?)`);
+      logId = id;
+      reached = `${id}:${res.position}`;
       if (res.nextCursor.length === 0) break;
       cursor = res.nextCursor;
       await new Promise((r) => setImmediate(r));

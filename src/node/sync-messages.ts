@@ -22,6 +22,8 @@ export interface SyncResponse {
   error: string;
   /** Arrival requests: the arrival number this answer reaches (the next sync resumes after it). */
   position?: bigint;
+  /** Arrival requests: the server's arrival log id (a wiped store gets a new one). */
+  logId?: Uint8Array;
 }
 
 export class SyncDecodeError extends DecodeError {}
@@ -67,11 +69,12 @@ export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
     next_cursor: r.nextCursor ?? new Uint8Array(),
     error: r.error ?? '',
     ...(r.position !== undefined ? { position: toLong(r.position) } : {}),
+    ...(r.logId !== undefined ? { log_id: r.logId } : {}),
   }).finish();
 }
 
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string; position?: unknown };
+  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string; position?: unknown; log_id?: Uint8Array };
   try {
     raw = SyncResponseType.decode(bytes) as unknown as typeof raw;
   } catch (err) {
@@ -87,6 +90,7 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
       nextCursor: new Uint8Array(raw.next_cursor ?? []),
       error: raw.error ?? '',
       position: fromLong(raw.position, 'position'),
+      ...(raw.log_id && raw.log_id.length ? { logId: new Uint8Array(raw.log_id) } : {}),
     };
   } catch (err) {
     if (err instanceof SyncDecodeError) throw err;

@@ -145,6 +145,10 @@ export const descriptor = {
                 "position": {
                   "type": "uint64",
                   "id": 5
+                },
+                "log_id": {
+                  "type": "bytes",
+                  "id": 6
                 }
               }
             },

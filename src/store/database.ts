@@ -69,6 +69,7 @@ export class Table<T, J> {
 export class Batch {
   readonly #batch: ReturnType<RootDb['batch']>;
   #size = 0;
+  readonly #settled: (() => void)[] = [];
   constructor(db: RootDb) {
     this.#batch = db.batch();
   }
@@ -90,8 +91,17 @@ export class Batch {
   get size(): number {
     return this.#size;
   }
+  /** Runs `fn` once the write has finished, whether it succeeded or not. */
+  onSettled(fn: () => void): this {
+    this.#settled.push(fn);
+    return this;
+  }
   /** Writes atomically; `sync` waits for the OS to persist it (used for every signature). */
   async write(sync: boolean): Promise<void> {
-    await this.#batch.write({ sync });
+    try {
+      await this.#batch.write({ sync });
+    } finally {
+      for (const fn of this.#settled.splice(0)) fn();
+    }
   }
 }

@@ -4,6 +4,7 @@
 // old epoch); proofs by id, by the fact they prove (one kept per fact:
 // the smallest id, so every node converges on the same proof), by namespace and epoch, and by
 // arrival time for newest-first listings.
+import { randomBytes } from 'node:crypto';
 import { decodeObservation, encodeObservation, type Observation } from '../consensus/observation.js';
 import {
   decodeEquivocationProof,
@@ -79,6 +80,10 @@ export class ObservationStore {
   /** Arrival number (20 digits) -> observation key, written in the same batch as the observation. */
   readonly arrivals: Table<string, string>;
   #nextArrival: bigint | undefined;
+  #logId: string | undefined;
+  readonly #arrivalMeta: Table<string, string>;
+  /** Arrival numbers handed out whose batch is not written yet -> when (ms). */
+  readonly #inFlight = new Map<bigint, number>();
   #ready: Promise<void> | undefined;
   readonly #mutex = new KeyedMutex();
   /**
@@ -96,6 +101,13 @@ export class ObservationStore {
     this.proofByTime = new Table(db, 'proof-time', id, id);
     this.proofByNsEpoch = new Table(db, 'proof-ns', id, id);
     this.arrivals = new Table(db, 'obs-arrival', id, id);
+    this.#arrivalMeta = new Table(db, 'obs-arrival-meta', id, id);
+  }
+
+  /** The arrival log's id (hex): peers resume a sync only in the log their mark came from. */
+  get arrivalLogId(): string {
+    if (this.#logId === undefined) throw new Error('ObservationStore: ready() must resolve first');
+    return this.#logId;
   }
 
   /**
@@ -108,6 +120,12 @@ export class ObservationStore {
   }
 
   async #loadArrivals(): Promise<void> {
+    let logId = await this.#arrivalMeta.get('log-id');
+    if (logId === undefined) {
+      logId = randomBytes(16).toString('hex');
+      await new Batch(this.db).put(this.#arrivalMeta, 'log-id', logId).write(true);
+    }
+    this.#logId = logId;
     let last: bigint | undefined;
     for await (const k of this.arrivals.sub.keys({ reverse: true, limit: 1 })) last = BigInt(k);
     if (last === undefined) {
@@ -129,8 +147,27 @@ export class ObservationStore {
   addObservation(batch: Batch, o: Observation): void {
     if (this.#nextArrival === undefined) throw new Error('ObservationStore: ready() must resolve before observations are written');
     const key = observationKey(o);
+    const n = this.#nextArrival++;
     batch.put(this.observations, key, o);
-    batch.put(this.arrivals, epochKey(this.#nextArrival++), key);
+    batch.put(this.arrivals, epochKey(n), key);
+    this.#inFlight.set(n, Date.now());
+    batch.onSettled(() => this.#inFlight.delete(n));
+  }
+
+  /**
+   * The arrival number up to which every entry is written: batches commit out of order, so the
+   * log is only complete below the oldest batch still in flight. A sync that stops here never
+   * skips an entry that becomes visible later, so the next sync resumes exactly after it. A
+   * batch built but never written would hold this back for good: after 10 s it no longer counts.
+   */
+  #completeHead(): bigint {
+    let head = (this.#nextArrival as bigint) - 1n;
+    const now = Date.now();
+    for (const [n, since] of this.#inFlight) {
+      if (now - since > 10_000) this.#inFlight.delete(n);
+      else if (n - 1n < head) head = n - 1n;
+    }
+    return head;
   }
 
   /**
@@ -141,8 +178,9 @@ export class ObservationStore {
    */
   async arrivalPage(ns: string, after: bigint, limit: number, maxScan: number): Promise<{ items: Observation[]; last: bigint; done: boolean }> {
     await this.ready();
-    const head = (this.#nextArrival as bigint) - 1n;
-    const from = after > head ? 0n : after;
+    const head = this.#completeHead();
+    // A mark beyond everything ever numbered here is from a log that was wiped: start over.
+    const from = after >= (this.#nextArrival as bigint) ? 0n : after > head ? head : after;
     const prefix = `${ns}${SEP}`;
     const items: Observation[] = [];
     let last = from;

@@ -84,4 +84,37 @@ describe('ObservationStore arrival log', () => {
     await store.storeObservation(obs('a', 2n, 2));
     expect(epochs((await store.arrivalPage('a', 0n, 100, 1000)).items)).toEqual([7n, 8n, 2n]);
   });
+
+  it('pages stop below a batch still in flight, so a mark never skips an entry', async () => {
+    const store = new ObservationStore(db);
+    await store.storeObservation(obs('a', 1n, 1));
+    // Arrival 2 is handed out to a batch that is not written yet; arrival 3 commits first.
+    const slow = new Batch(db);
+    store.addObservation(slow, obs('a', 2n, 9));
+    await store.storeObservation(obs('a', 3n, 1));
+    const before = await store.arrivalPage('a', 0n, 100, 1000);
+    expect(epochs(before.items)).toEqual([1n]);
+    expect(before).toMatchObject({ last: 1n, done: true });
+    await slow.write(false);
+    // Resuming at the mark brings both, in arrival order.
+    expect(epochs((await store.arrivalPage('a', before.last, 100, 1000)).items)).toEqual([2n, 3n]);
+  });
+
+  it('keeps one log id across restarts; a wiped store gets a new one', async () => {
+    const store = new ObservationStore(db);
+    await store.ready();
+    const id = store.arrivalLogId;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const again = new ObservationStore(db);
+    await again.ready();
+    expect(again.arrivalLogId).toBe(id);
+    const other = await openDatabase(join(tmp.dir, 'db2'));
+    try {
+      const fresh = new ObservationStore(other);
+      await fresh.ready();
+      expect(fresh.arrivalLogId).not.toBe(id);
+    } finally {
+      await other.close();
+    }
+  });
 });
