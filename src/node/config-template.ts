@@ -89,7 +89,7 @@ export function renderConfig(o: TemplateOptions): string {
           `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. "/dns4/node.example.org/tcp/4001"`,
           '  identity_file: p2p-identity.key   # the persistent peer id (in data_dir)',
           '  max_future_skew_ms: 600000         # observations timestamped further ahead are rejected',
-          '  sync_interval_seconds: 60          # every connected peer is re-synced this often (besides on connection)',
+          '  sync_interval_seconds: 60          # anti-entropy: a sync with one random peer about this often',
           '',
         ]
       : []),

@@ -151,7 +151,7 @@ export interface P2PConfig {
   /** The libp2p identity file: absolute, or relative to the data directory. */
   identityFile: string;
   maxFutureSkewMs: number;
-  /** Anti-entropy: every connected peer is synced this often, not only on (re)connection. */
+  /** Anti-entropy: about this often, a sync with one random connected peer (besides on every (re)connection). */
   syncIntervalSeconds: number;
 }
 

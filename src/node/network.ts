@@ -55,10 +55,10 @@ export interface NetworkOptions {
   /** Observations per sync page (the server caps it). */
   syncPageSize?: number;
   /**
-   * Re-sync every connected peer this often (ms), besides on each (re)connection. Gossip is not
-   * forwarded back to the peer id it came from, so a second host running under our own peer id
-   * (a restored copy of the data directory) is only seen through a peer's store; periodic sync
-   * also repairs anything else gossip dropped. Off when absent.
+   * About this often (ms), sync with one random connected peer, besides on each (re)connection.
+   * Gossip is not forwarded back to the peer id it came from, so a second host running under our
+   * own peer id (a restored copy of the data directory) is only seen through a peer's store;
+   * periodic sync also repairs anything else gossip dropped. Off when absent.
    */
   syncIntervalMs?: number;
 }
@@ -86,7 +86,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   readonly #arrivalMarks: Table<string, string>;
   readonly #syncing = new Set<string>();
   #syncTimer: NodeJS.Timeout | undefined;
-  readonly #syncSoon = new Set<NodeJS.Timeout>();
+  #detached = false;
   readonly counters = {
     syncRuns: 0,
     syncObservations: 0,
@@ -130,28 +130,29 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     });
     const every = this.#o.syncIntervalMs;
     if (every) {
-      // Each peer at a random moment of the interval: syncing all of them at once every interval
-      // would be a burst of work (and of latency for gossip) on this node and on theirs.
-      this.#syncTimer = setInterval(() => {
-        for (const peer of host.connectedPeers()) {
-          const t = setTimeout(() => {
-            this.#syncSoon.delete(t);
-            void this.syncWithPeer(peer);
-          }, Math.random() * every);
-          t.unref();
-          this.#syncSoon.add(t);
-        }
-      }, every);
-      this.#syncTimer.unref();
+      // Anti-entropy as epidemic protocols do it: one random peer per round (0.5-1.5 intervals
+      // apart), not all of them. Syncing every peer every round costs each node a full copy of
+      // each peer's new observations per round, n² across the network; one peer per round still
+      // spreads whatever one node holds to all of them in a few rounds.
+      const round = (): void => {
+        this.#syncTimer = setTimeout(() => {
+          if (this.#detached) return;
+          const peers = host.connectedPeers();
+          const peer = peers[Math.floor(Math.random() * peers.length)];
+          if (peer !== undefined) void this.syncWithPeer(peer);
+          round();
+        }, every * (0.5 + Math.random()));
+        this.#syncTimer.unref();
+      };
+      round();
     }
   }
 
   /** Stops the periodic sync (the host itself is stopped by its owner). */
   detach(): void {
-    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
     this.#syncTimer = undefined;
-    for (const t of this.#syncSoon) clearTimeout(t);
-    this.#syncSoon.clear();
+    this.#detached = true;
   }
 
   async #publish(topic: string, data: Uint8Array, what: Record<string, unknown>): Promise<boolean> {
