@@ -125,8 +125,11 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       validate: (data) => this.#onAlertMessage(data),
     });
     await host.handleSync((req, peer) => this.#serveSync(req, peer));
+    // Only roster members keep and serve observations; a monitor or a stranger has nothing to
+    // sync from (and would only answer with a reset stream).
+    const members = new Set(this.#o.roster.auditors.flatMap((a) => (a.peerId ? [a.peerId] : [])));
     host.onPeerConnected((peer) => {
-      void this.syncWithPeer(peer);
+      if (members.has(peer)) void this.syncWithPeer(peer);
     });
     const every = this.#o.syncIntervalMs;
     if (every) {
@@ -137,7 +140,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       const round = (): void => {
         this.#syncTimer = setTimeout(() => {
           if (this.#detached) return;
-          const peers = host.connectedPeers();
+          const peers = host.connectedPeers().filter((p) => members.has(p));
           const peer = peers[Math.floor(Math.random() * peers.length)];
           if (peer !== undefined) void this.syncWithPeer(peer);
           round();

@@ -25,6 +25,7 @@ describe('co-signatures, monitors and alerts', () => {
   const received: { body: Record<string, unknown>; key: string }[] = [];
   let monitor: ChildProcess;
   const monitorLines: Record<string, unknown>[] = [];
+  const monitorStderr: string[] = [];
 
   beforeAll(async () => {
     await net.setup(3, 2);
@@ -48,6 +49,7 @@ describe('co-signatures, monitors and alerts', () => {
     await net.startAll();
     monitor = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--webhook', webhookUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: monitor.stdout! }).on('line', (l) => monitorLines.push(parseJson(l) as Record<string, unknown>));
+    createInterface({ input: monitor.stderr! }).on('line', (l) => monitorStderr.push(l));
     for (const n of net.nodes) expect((await net.submit(n.name, 1n, hex32(1))).status).toBe(200);
     await waitFor('epoch 1 co-signed by all three', async () => {
       const r = await net.get('org1', `/namespaces/${NS}/epochs/1/cosignatures`);
@@ -163,6 +165,11 @@ describe('co-signatures, monitors and alerts', () => {
     expect(runCli(['verify-proof', '--roster', net.roster, join(tmp.dir, 'flip.bin')]).status).not.toBe(0);
     writeFileSync(join(tmp.dir, 'junk.bin'), new Uint8Array([0xff, 0xff, 0xff]));
     expect(runCli(['verify-proof', '--roster', net.roster, join(tmp.dir, 'junk.bin')]).status).toBe(2);
+  });
+
+  it('nodes do not try to sync from the monitor (it is no roster member and keeps no store)', () => {
+    expect(monitorLines.length).toBeGreaterThan(0);
+    expect(monitorStderr.filter((l) => l.includes('no sync handler'))).toEqual([]);
   });
 
   it('a stalled log raises log-stalled on the nodes, on their event stream and at the monitor', async () => {

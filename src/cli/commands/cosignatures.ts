@@ -61,7 +61,7 @@ export function register(program: Command): void {
         process.stdout.write(`${bundle.namespace} epoch ${bundle.epoch} digest ${toHex(bundle.digest)}\n`);
         for (const s of check.signers) process.stdout.write(`  ✓ ${s.name} (${s.signerKey})\n`);
         for (const r of check.rejected) process.stdout.write(`  ✗ ${r.signerKey}: ${r.reason}\n`);
-        process.stdout.write(`  ${check.signers.length} of ${check.threshold} required${equivocated ? ' — the epoch is EQUIVOCATED' : ''}: ${ok ? 'co-signed' : 'NOT co-signed'}\n`);
+        process.stdout.write(`  ${check.signers.length} valid roster signature(s), ${check.threshold} required${equivocated ? ' — the epoch is EQUIVOCATED' : ''}: ${ok ? 'co-signed' : 'NOT co-signed'}\n`);
       }
       process.exit(ok ? EXIT_OK : EXIT_INVALID);
     });

@@ -29,7 +29,7 @@ export function register(program: Command): void {
       }
       const check = await checkCosignedEpoch(bundle, roster, verifyStrict, threshold ?? roster.threshold);
       for (const r of check.rejected) process.stderr.write(`not counted: ${r.signerKey} (${r.reason})\n`);
-      const summary = `${check.signers.length} of ${check.threshold} required: ${check.signers.map((s) => s.name).join(', ') || 'none'}`;
+      const summary = `${check.signers.length} valid roster signature(s), ${check.threshold} required: ${check.signers.map((s) => s.name).join(', ') || 'none'}`;
       if (!check.quorum) fail(EXIT_INVALID, `invalid: ${summary}`);
       process.stderr.write(`valid: ${bundle.namespace} epoch ${bundle.epoch}: ${summary}\n`);
       process.exit(EXIT_OK);
