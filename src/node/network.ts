@@ -214,7 +214,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     };
     const verdict = await judgeObservation(o, facts);
     if (verdict.outcome !== 'accept') return verdict;
-    if (this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) await this.#checkDoppelganger(o);
+    await this.#checkDoppelganger(o);
     const { stored, known } = await observations.storeObservation(o);
     if (!stored) return { outcome: 'ignore', reason: 'duplicate' };
     this.emit('observation', o, origin);
@@ -237,6 +237,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
    * protection); the observation itself is kept: it is evidence.
    */
   async #checkDoppelganger(o: Observation): Promise<void> {
+    if (!this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) return;
     const mine = await this.#o.signing.signedEpoch(o.namespace, o.epoch);
     if (mine && bytesEqual(mine.digest, o.digest) && bytesEqual(mine.signature, o.signature)) return;
     const reason =
@@ -286,7 +287,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       // A proof may be the first we hear of an observation under our own key (a proof convicting
       // it is the clearest sign that it signs elsewhere too): check before the observation is
       // stored, since a stored one is later ignored as a duplicate.
-      if (this.#o.ownKeys.some((k) => bytesEqual(k, o.signerKey))) await this.#checkDoppelganger(o);
+      await this.#checkDoppelganger(o);
       // The proof's observations are valid observations of a namespace we audit: keep them.
       if (this.#audited.has(ns) && (await observations.storeObservation(o)).stored) this.emit('observation', o, origin);
     }
@@ -383,7 +384,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { logger } = this.#o;
     try {
       for (const ns of this.#audited) {
-        await this.#pull(peer, ns, 0n, true);
+        await this.#pullProofs(peer, ns);
         const markKey = `${peer}\x00${ns}`;
         const mark = await this.#arrivalMarks.get(markKey);
         // The mark is "<log id>:<arrival number>". The peer's answers stop where its log is
@@ -434,31 +435,23 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     return reached;
   }
 
-  /** Pages through one namespace's proofs from a peer (by epoch). */
-  async #pull(peer: string, ns: string, from: bigint, proofs: boolean): Promise<bigint | undefined> {
+  /** Pages through every proof of one namespace a peer holds (by epoch, from 0: they are few). */
+  async #pullProofs(peer: string, ns: string): Promise<void> {
     let cursor: Uint8Array = new Uint8Array();
-    let highest: bigint | undefined;
     for (let page = 0; page < 100_000; page++) {
-      const req = encodeSyncRequest({ namespace: ns, fromEpoch: from, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs });
+      const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: true });
       const host = this.#o.host;
-      if (!host) return highest;
+      if (!host) return;
       const res = decodeSyncResponse(await host.requestSync(peer, req));
       if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
       for (const p of res.proofs) {
         const v = await this.#acceptProof(p, 'sync', false);
         if (v.outcome === 'accept') this.counters.syncProofs++;
       }
-      for (const o of res.observations) {
-        if (o.namespace !== ns) continue;
-        const v = await this.ingestObservation(o, 'sync');
-        if (v.outcome === 'accept') this.counters.syncObservations++;
-        if (highest === undefined || o.epoch > highest) highest = o.epoch;
-      }
       if (res.nextCursor.length === 0) break;
       cursor = res.nextCursor;
       // Let the event loop breathe between pages (signature checks are synchronous).
       await new Promise((r) => setImmediate(r));
     }
-    return highest;
   }
 }

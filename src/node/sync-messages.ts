@@ -11,7 +11,7 @@ export interface SyncRequest {
   cursor: Uint8Array;
   limit: number;
   proofs: boolean;
-  /** Observations in the server's arrival order; `cursor` is then the decimal arrival number to start after. */
+  /** Observations in the server's arrival order; `cursor` is then `<log id hex>:<arrival number>` to start after. */
   arrival?: boolean;
 }
 
