@@ -6,7 +6,7 @@ import type { SigningKey } from '../crypto/ed25519.js';
 import type { NamespaceStatus, Submission } from '../consensus/chain-rules.js';
 import { CIPHERSUITE_PROTOBUF_ED25519, keyId, signedBytes } from '../plexi/signature-message.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';
-import type { SigningStore } from '../store/signing-store.js';
+import { SigningHaltedError, type SigningStore } from '../store/signing-store.js';
 import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
@@ -85,6 +85,9 @@ export class Auditor extends EventEmitter<AuditorEvents> {
         continue;
       }
       if (cfg.status === 'Disabled') continue;
+      // A namespace refused at start (store behind its journal) signs nothing, its root neither;
+      // the node still starts, to serve what it has and say why (readyz, namespace info).
+      if (this.store.haltReasonFor(cfg.name) !== undefined) continue;
       await this.submit(cfg.name, { epoch: cfg.root.epoch, digest: cfg.root.digest });
     }
   }
@@ -106,12 +109,19 @@ export class Auditor extends EventEmitter<AuditorEvents> {
   async submit(ns: string, submission: Submission): Promise<SignatureResponse> {
     const cfg = this.namespaceConfig(ns);
     const status = cfg.status === 'Disabled' ? 'Disabled' : undefined;
-    const result = await this.store.checkAndSign(ns, status, submission, (namespace, epoch, digest) => {
-      const timestamp = this.now();
-      const key = this.keyring.active(timestamp);
-      const message = { ciphersuite: CIPHERSUITE_PROTOBUF_ED25519, namespace, timestamp, epoch, digest };
-      return { ...message, signature: key.sign(signedBytes(message)), publicKey: key.publicKey };
-    });
+    let result;
+    try {
+      result = await this.store.checkAndSign(ns, status, submission, (namespace, epoch, digest) => {
+        const timestamp = this.now();
+        const key = this.keyring.active(timestamp);
+        const message = { ciphersuite: CIPHERSUITE_PROTOBUF_ED25519, namespace, timestamp, epoch, digest };
+        return { ...message, signature: key.sign(signedBytes(message)), publicKey: key.publicKey };
+      });
+    } catch (err) {
+      // The write of this very signature failed: it is not returned, and signing is halted.
+      if (err instanceof SigningHaltedError) throw new HttpError(503, err.code, err.message);
+      throw err;
+    }
     switch (result.kind) {
       case 'signed':
         this.emit('signed', result.record, { becameRoot: result.becameRoot });

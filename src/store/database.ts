@@ -36,6 +36,42 @@ export async function openDatabase(path: string): Promise<RootDb> {
   return db;
 }
 
+/** The kinds of write every LevelDB write goes through (sublevels forward to the root's). */
+export type WriteKind = 'put' | 'del' | 'batch' | 'clear';
+/** Runs one write; a wrapper may observe its failure or (in tests) make it fail. */
+export type WriteWrapper = (kind: WriteKind, run: () => Promise<void>) => Promise<void>;
+
+type WriteMethods = {
+  _put: (...a: unknown[]) => Promise<void>;
+  _del: (...a: unknown[]) => Promise<void>;
+  _batch: (...a: unknown[]) => Promise<void>;
+  _clear: (...a: unknown[]) => Promise<void>;
+  _chainedBatch: () => { _write: (...a: unknown[]) => Promise<void> };
+};
+
+/**
+ * Routes every write to the database (any table, any module, chained batches included) through
+ * `wrap`. After a failed write LevelDB may keep a torn record in its log and still accept later
+ * writes, which a restart then drops ("checksum mismatch"): the node must see every failure, not
+ * only the signing store's (docs/design-decisions.md, "Signing journal").
+ */
+export function wrapWrites(db: RootDb, wrap: WriteWrapper): void {
+  // abstract-level sends every public write (put, del, batch, clear, chained batch write) of the
+  // root and of every sublevel to these private methods of the root.
+  const m = db as unknown as WriteMethods;
+  for (const [name, kind] of [['_put', 'put'], ['_del', 'del'], ['_batch', 'batch'], ['_clear', 'clear']] as const) {
+    const original = m[name].bind(db);
+    m[name] = (...a: unknown[]) => wrap(kind, () => original(...a));
+  }
+  const chained = m._chainedBatch.bind(db);
+  m._chainedBatch = () => {
+    const batch = chained();
+    const write = batch._write.bind(batch);
+    batch._write = (...a: unknown[]) => wrap('batch', () => write(...a));
+    return batch;
+  };
+}
+
 /** A sublevel holding JSON values of type J, exposed as domain values of type T. */
 export class Table<T, J> {
   readonly sub: Sub;

@@ -1,13 +1,18 @@
 // What this node signed, per namespace: the chain state, every signature, the digest index that
 // enforces uniqueness, and refused conflicting submissions. `checkAndSign` is the one place a
 // signature is created: serialised per namespace, decided by the pure chain rules, and written in
-// one synced LevelDB batch before anyone sees it (design §4.1, §4.7).
+// one synced LevelDB batch before anyone sees it (design §4.1, §4.7). With a signing journal,
+// every signature is appended (fsync'ed) to the journal first, and any failed write halts signing
+// until a restart checks the store against the journal (docs/design-decisions.md, "Signing journal").
 import { decideSubmission, type ChainFacts, type Decision, type NamespaceStatus, type Submission } from '../consensus/chain-rules.js';
 import { toHex } from '../util/bytes.js';
+import { ChorusError, errorMessage } from '../util/errors.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { parseU64 } from '../util/u64.js';
 import { Batch, Table, type RootDb } from './database.js';
+import { judgeNamespace, type JournalVerdict } from './journal-rules.js';
 import { nsEpochKey, nsRange, SEP } from './keys.js';
+import type { SigningJournal } from './signing-journal.js';
 import {
   conflictFromJson,
   conflictToJson,
@@ -32,9 +37,31 @@ export type CheckAndSignResult =
   | { kind: 'rejected'; decision: Extract<Decision, { kind: 'reject' }> };
 
 export interface SigningStoreOptions {
-  /** Called after every batch that signed, inside the lock, to add more writes (e.g. observations). */
   now: () => bigint;
+  /** The independent record of every signature, appended before the LevelDB batch. */
+  journal?: SigningJournal;
 }
+
+/** Why signing is off: the doppelgänger halt, a failed write, or a store behind its journal. */
+export type HaltKind = 'doppelganger' | 'store-failed' | 'store-behind-journal';
+
+/** A write of a signature failed: nothing was answered and signing is halted. */
+export class SigningHaltedError extends ChorusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('signing-halted', message, options);
+  }
+}
+
+/** What the start-up comparison of journal and store found, per namespace. */
+export interface JournalCheckResult {
+  verdicts: Map<string, JournalVerdict>;
+  /** Namespaces whose newest signed epoch was added to the journal (journal behind the store). */
+  extended: string[];
+  compacted: boolean;
+}
+
+/** The journal is rewritten to one record per namespace at start once it holds more than this. */
+const COMPACT_AFTER_RECORDS = 4096;
 
 export class SigningStore {
   readonly states: Table<NamespaceState, NamespaceStateJson>;
@@ -43,6 +70,10 @@ export class SigningStore {
   readonly conflicts: Table<ConflictRecord, ConflictRecordJson>;
   readonly meta: Table<string, string>;
   #halt: string | undefined;
+  /** In memory only: after a failed write the disk may not take a persisted halt. */
+  #storeFailure: string | undefined;
+  readonly #refused = new Map<string, string>();
+  readonly #haltListeners: Array<(kind: HaltKind, reason: string, ns?: string) => void> = [];
   readonly #mutex = new KeyedMutex();
   readonly #extraWrites: Array<(batch: Batch, record: SignedEpoch) => void> = [];
   readonly #afterWrites: Array<(record: SignedEpoch) => void> = [];
@@ -66,6 +97,36 @@ export class SigningStore {
   /** Why signing is halted, if it is (survives restarts until `resume`). */
   get haltReason(): string | undefined {
     return this.#halt;
+  }
+
+  /** Why signing is off after a failed write (until the node restarts), if it is. */
+  get storeFailure(): string | undefined {
+    return this.#storeFailure;
+  }
+
+  /** Namespaces refused at start because the store is behind (or contradicts) the journal. */
+  get refusedNamespaces(): ReadonlyMap<string, string> {
+    return this.#refused;
+  }
+
+  /** Why signing is off for this namespace, if it is (any of the three halts). */
+  haltReasonFor(ns: string): string | undefined {
+    return this.#halt ?? this.#storeFailure ?? this.#refused.get(ns);
+  }
+
+  /** Called once per halt as it begins (alerts, logs). */
+  onHalt(listener: (kind: HaltKind, reason: string, ns?: string) => void): void {
+    this.#haltListeners.push(listener);
+  }
+
+  /**
+   * A write to the store or the journal failed: stop signing at once. Only a restart clears this,
+   * because only the start-up check proves what the disk really holds.
+   */
+  storeFailed(reason: string): void {
+    if (this.#storeFailure !== undefined) return;
+    this.#storeFailure = `a write to the store failed (${reason}); signing stays off until the node restarts and checks its store against the signing journal`;
+    for (const l of this.#haltListeners) l('store-failed', this.#storeFailure);
   }
 
   async halt(reason: string): Promise<void> {
@@ -139,7 +200,8 @@ export class SigningStore {
       if (signedAt) facts.signedAtEpoch = signedAt.digest;
       if (signedPrev) facts.signedAtPreviousEpoch = signedPrev.digest;
       if (digestAt !== undefined) facts.digestSignedAt = digestAt;
-      if (this.#halt !== undefined) facts.halted = this.#halt;
+      const halted = this.haltReasonFor(ns);
+      if (halted !== undefined) facts.halted = halted;
 
       const decision = decideSubmission(facts, submission);
       switch (decision.kind) {
@@ -164,7 +226,10 @@ export class SigningStore {
             .put(this.digests, `${ns}${SEP}${toHex(record.digest)}`, record.epoch)
             .put(this.states, ns, next);
           for (const add of this.#extraWrites) add(batch, record);
-          await batch.write(true);
+          // Journal first: whatever fails after this, the journal holds at least what LevelDB
+          // holds, so a restart can tell a store that lost signatures (docs/design-decisions.md).
+          await this.#durably('signing journal', () => this.options.journal?.append([record]));
+          await this.#durably('store', () => batch.write(true));
           for (const after of this.#afterWrites) after(record);
           return { kind: 'signed', record, becameRoot: decision.becomesRoot };
         }
@@ -199,10 +264,107 @@ export class SigningStore {
         next.root ??= mark;
       }
       batch.put(this.states, ns, next);
-      await batch.write(true);
+      await this.#durably('signing journal', () => this.options.journal?.append(records));
+      await this.#durably('store', () => batch.write(true));
       for (const r of records) for (const after of this.#afterWrites) after(r);
       return next.head;
     });
+  }
+
+  /**
+   * Writes back signed epochs the store lost, exactly as the journal holds them (chorus repair).
+   * The caller checked that none conflicts with the store and that each signature verifies.
+   */
+  async restoreSigned(ns: string, records: SignedEpoch[]): Promise<void> {
+    if (records.length === 0) return;
+    records = [...records].sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0));
+    await this.#mutex.run(ns, async () => {
+      const state = (await this.states.get(ns)) ?? { name: ns, status: 'Initialization' as const, signedCount: 0n };
+      const batch = new Batch(this.db);
+      let restored = 0n;
+      const next: NamespaceState = { ...state };
+      for (const r of records) {
+        if (await this.signatures.get(nsEpochKey(ns, r.epoch))) continue;
+        batch.put(this.signatures, nsEpochKey(ns, r.epoch), r).put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
+        for (const add of this.#extraWrites) add(batch, r);
+        restored++;
+        if (!next.head || r.epoch > next.head.epoch) next.head = { epoch: r.epoch, digest: r.digest };
+        // Only a store that lost even its root lacks one; the oldest restored epoch stands in.
+        next.root ??= { epoch: r.epoch, digest: r.digest };
+      }
+      if (next.head) next.status = 'Online';
+      next.signedCount = state.signedCount + restored;
+      batch.put(this.states, ns, next);
+      await batch.write(true);
+    });
+  }
+
+  /**
+   * The start-up check (docs/design-decisions.md, "Signing journal"): every epoch the journal
+   * says was signed must be in the store with the same digest, or the namespace refuses to sign
+   * until `chorus repair`. A journal behind the store (first start with a journal, a journal
+   * moved aside) gets each namespace's newest signature appended; a long journal is compacted.
+   */
+  async checkJournal(): Promise<JournalCheckResult> {
+    const journal = this.options.journal;
+    const result: JournalCheckResult = { verdicts: new Map(), extended: [], compacted: false };
+    if (!journal) return result;
+    const byNs = new Map<string, SignedEpoch[]>();
+    for (const r of journal.loaded) {
+      const list = byNs.get(r.namespace) ?? [];
+      list.push(r);
+      byNs.set(r.namespace, list);
+    }
+    for (const [ns, records] of byNs) {
+      const stored = new Map<bigint, Uint8Array>();
+      for (const r of records) {
+        if (stored.has(r.epoch)) continue;
+        const s = await this.signatures.get(nsEpochKey(ns, r.epoch));
+        if (s) stored.set(r.epoch, s.digest);
+      }
+      const verdict = judgeNamespace(ns, records, stored);
+      result.verdicts.set(ns, verdict);
+      if (verdict.kind !== 'consistent') {
+        this.#refused.set(ns, verdict.reason);
+        for (const l of this.#haltListeners) l('store-behind-journal', verdict.reason, ns);
+      }
+    }
+    const newest = new Map<string, SignedEpoch>();
+    for (const [ns, records] of byNs) {
+      for (const r of records) {
+        const n = newest.get(ns);
+        if (!n || r.epoch > n.epoch) newest.set(ns, r);
+      }
+    }
+    const append: SignedEpoch[] = [];
+    for await (const [ns] of this.states.entries({})) {
+      if (this.#refused.has(ns)) continue;
+      for await (const top of this.signedEpochs(ns, { reverse: true, limit: 1 })) {
+        const n = newest.get(ns);
+        if (!n || top.epoch > n.epoch) {
+          append.push(top);
+          newest.set(ns, top);
+          result.extended.push(ns);
+        }
+      }
+    }
+    if (this.#refused.size === 0 && journal.loaded.length + append.length > COMPACT_AFTER_RECORDS) {
+      await journal.compact([...newest.values()]);
+      result.compacted = true;
+    } else {
+      await journal.append(append);
+    }
+    return result;
+  }
+
+  /** Runs a write of a signature; a failure halts signing and reaches the caller as 503. */
+  async #durably(what: string, write: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.storeFailed(`${what}: ${errorMessage(err)}`);
+      throw new SigningHaltedError(`the signature was not stored (${what}: ${errorMessage(err)}), so it is not returned; ${this.#storeFailure ?? ''}`, { cause: err });
+    }
   }
 
   async #recordConflict(ns: string, s: Submission, signedDigest: Uint8Array): Promise<void> {
