@@ -11,6 +11,7 @@ import { register as registerMonitor } from './commands/monitor.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerHistory } from './commands/history.js';
+import { register as registerRepair } from './commands/repair.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -30,6 +31,7 @@ registerCosignatures(program);
 registerMonitor(program);
 registerVerify(program);
 registerHistory(program);
+registerRepair(program);
 registerAkd(program);
 
 await program.parseAsync(process.argv);

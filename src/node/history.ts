@@ -63,6 +63,13 @@ const schema = z
 export type History = z.output<typeof schema>;
 
 export async function exportHistory(signing: SigningStore, namespaces: string[], publicKeys: Uint8Array[], now: bigint): Promise<Record<string, unknown>> {
+  // A store behind its signing journal would export less than was signed, and the new host could
+  // sign another digest for what is missing: refuse until `chorus repair` restored it.
+  const check = await signing.checkJournal();
+  for (const ns of namespaces) {
+    const v = check.verdicts.get(ns);
+    if (v && v.kind !== 'consistent') throw new HistoryError(`cannot export "${ns}": ${v.reason}`);
+  }
   const out: Record<string, unknown>[] = [];
   for (const ns of namespaces) {
     const state = await signing.namespaceState(ns);

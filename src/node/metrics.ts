@@ -63,10 +63,22 @@ export class Metrics {
     });
     new Gauge({
       name: 'chorus_signing_halted',
-      help: '1 while signing is halted (doppelgänger protection)',
+      help: '1 while signing is halted, by reason: doppelganger (persisted), store-failed (a failed write, until restart), store-behind-journal (namespaces refused at start)',
+      labelNames: ['reason'],
       registers: [r],
       collect() {
-        this.set(src.signing.haltReason === undefined ? 0 : 1);
+        this.set({ reason: 'doppelganger' }, src.signing.haltReason === undefined ? 0 : 1);
+        this.set({ reason: 'store-failed' }, src.signing.storeFailure === undefined ? 0 : 1);
+        this.set({ reason: 'store-behind-journal' }, src.signing.refusedNamespaces.size > 0 ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: 'chorus_store_write_failures_total',
+      help: 'Writes to the store or the signing journal that failed (each one halts signing)',
+      registers: [r],
+      collect() {
+        this.reset();
+        if (src.signing.writeFailures > 0) this.inc(src.signing.writeFailures);
       },
     });
     new Gauge({

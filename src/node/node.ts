@@ -11,7 +11,9 @@ import { registerNetworkRoutes } from '../api/network-routes.js';
 import { registerAdminRoutes } from '../api/admin-routes.js';
 import { createServer } from '../api/server.js';
 import { Roster } from '../consensus/roster.js';
-import { openDatabase, type RootDb } from '../store/database.js';
+import { openDatabase, wrapWrites, type RootDb } from '../store/database.js';
+import { SIGNING_JOURNAL_FILE, SigningJournal } from '../store/signing-journal.js';
+import { errorMessage } from '../util/errors.js';
 import { ObservationStore } from '../store/observation-store.js';
 import { SigningStore } from '../store/signing-store.js';
 import { toHex } from '../util/bytes.js';
@@ -72,6 +74,7 @@ export class ChorusNode {
   /** Set by the AKD validation service when it runs. */
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
   #ready = false;
+  #journal: SigningJournal | undefined;
 
   private constructor(
     readonly config: NodeConfig,
@@ -98,9 +101,24 @@ export class ChorusNode {
     if (opts.roster) checkRosterMembership(opts.roster, keyring, config);
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     const db = await openDatabase(join(config.dataDir, 'db'));
+    let journal: SigningJournal | undefined;
     try {
-      const signing = new SigningStore(db, { now });
+      journal = await SigningJournal.open(join(config.dataDir, SIGNING_JOURNAL_FILE));
+      if (journal.tornBytes > 0) logger.warn({ event: 'journal-torn-tail', bytes: journal.tornBytes }, 'cut an unfinished append off the signing journal');
+      const signing = new SigningStore(db, { now, journal });
+      // Any failed write, by any module, halts signing (docs/design-decisions.md, "Signing journal").
+      wrapWrites(db, async (kind, run) => {
+        try {
+          await run();
+        } catch (err) {
+          signing.storeFailed(`LevelDB ${kind}: ${errorMessage(err)}`, err);
+          throw err;
+        }
+      });
       await signing.load();
+      const check = await signing.checkJournal();
+      for (const [ns, v] of check.verdicts) if (v.kind !== 'consistent') logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
+      if (check.extended.length) logger.info({ event: 'journal-extended', namespaces: check.extended }, 'added the newest signed epochs to the signing journal');
       if (opts.resumeSigning && signing.haltReason !== undefined) {
         logger.warn({ event: 'signing-resumed', was: signing.haltReason }, 'signing resumed by the operator');
         await signing.resume();
@@ -122,6 +140,12 @@ export class ChorusNode {
       const events = new EventLog(db, now);
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
+      node.#journal = journal;
+      signing.onHalt((kind, reason, ns) => {
+        logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
+        node.#event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
+      });
+      for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       registerEventRoutes(http, events);
       registerAlertRoutes(http, node.alerts);
       node.metrics = new Metrics({
@@ -136,6 +160,8 @@ export class ChorusNode {
         if (!node.#ready) problems.push('starting');
         if (db.status !== 'open') problems.push('database not open');
         if (node.host && !node.host.running) problems.push('libp2p host not running');
+        if (signing.storeFailure !== undefined) problems.push(`signing halted: ${signing.storeFailure}`);
+        for (const [ns, reason] of signing.refusedNamespaces) problems.push(`signing halted for ${ns}: ${reason}`);
         return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });
       });
       registerPlexiRoutes(http, {
@@ -164,7 +190,7 @@ export class ChorusNode {
             last_signed: last ? { epoch: last.epoch, digest: toHex(last.digest), timestamp: last.timestamp } : null,
             network_status: equivocatedEpochs > 0 ? 'Equivocated' : 'Consistent',
             equivocated_epochs: equivocatedEpochs,
-            signing_halted: signing.haltReason ?? null,
+            signing_halted: signing.haltReasonFor(ns) ?? null,
           };
         },
       });
@@ -185,6 +211,7 @@ export class ChorusNode {
       return node;
     } catch (err) {
       await db.close();
+      await journal?.close();
       throw err;
     }
   }
@@ -436,6 +463,7 @@ export class ChorusNode {
     if (this.host) await this.host.stop();
     await this.pool?.close();
     await this.db.close();
+    await this.#journal?.close();
   }
 }
 

@@ -14,6 +14,8 @@ import { crc32 } from 'node:zlib';
 import { ChorusError, errorMessage } from '../util/errors.js';
 import { signedEpochFromJson, signedEpochToJson, type SignedEpoch, type SignedEpochJson } from './records.js';
 
+/** The journal's file name in a node's data directory. */
+export const SIGNING_JOURNAL_FILE = 'signing-journal.log';
 export const JOURNAL_HEADER = 'chorus-signing-journal/1\n';
 const HEADER = new TextEncoder().encode(JOURNAL_HEADER);
 /** No record comes near this; a larger length field is damage, not data. */

@@ -72,6 +72,8 @@ export class SigningStore {
   #halt: string | undefined;
   /** In memory only: after a failed write the disk may not take a persisted halt. */
   #storeFailure: string | undefined;
+  #writeFailures = 0;
+  readonly #seenFailures = new WeakSet<object>();
   readonly #refused = new Map<string, string>();
   readonly #haltListeners: Array<(kind: HaltKind, reason: string, ns?: string) => void> = [];
   readonly #mutex = new KeyedMutex();
@@ -104,6 +106,11 @@ export class SigningStore {
     return this.#storeFailure;
   }
 
+  /** Failed writes seen since start (store or journal). */
+  get writeFailures(): number {
+    return this.#writeFailures;
+  }
+
   /** Namespaces refused at start because the store is behind (or contradicts) the journal. */
   get refusedNamespaces(): ReadonlyMap<string, string> {
     return this.#refused;
@@ -123,7 +130,13 @@ export class SigningStore {
    * A write to the store or the journal failed: stop signing at once. Only a restart clears this,
    * because only the start-up check proves what the disk really holds.
    */
-  storeFailed(reason: string): void {
+  storeFailed(reason: string, cause?: unknown): void {
+    // The same failure can arrive twice (the database's write watch, then this store's caller).
+    if (typeof cause === 'object' && cause !== null) {
+      if (this.#seenFailures.has(cause)) return;
+      this.#seenFailures.add(cause);
+    }
+    this.#writeFailures++;
     if (this.#storeFailure !== undefined) return;
     this.#storeFailure = `a write to the store failed (${reason}); signing stays off until the node restarts and checks its store against the signing journal`;
     for (const l of this.#haltListeners) l('store-failed', this.#storeFailure);
@@ -362,7 +375,7 @@ export class SigningStore {
     try {
       await write();
     } catch (err) {
-      this.storeFailed(`${what}: ${errorMessage(err)}`);
+      this.storeFailed(`${what}: ${errorMessage(err)}`, err);
       throw new SigningHaltedError(`the signature was not stored (${what}: ${errorMessage(err)}), so it is not returned; ${this.#storeFailure ?? ''}`, { cause: err });
     }
   }

@@ -5,22 +5,38 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/** Opens the node's store (the node must be stopped: LevelDB allows one process). */
-async function openSigning(configFile: string) {
+/**
+ * Opens the node's store and signing journal (the node must be stopped: LevelDB allows one
+ * process, and its lock also guards the journal). `close` closes both.
+ */
+export async function openSigning(configFile: string) {
   const { loadConfig } = await import('../../node/config.js');
   const { openDatabase } = await import('../../store/database.js');
   const { SigningStore } = await import('../../store/signing-store.js');
   const { ObservationStore } = await import('../../store/observation-store.js');
   const { observationFromSigned } = await import('../../node/network.js');
+  const { SIGNING_JOURNAL_FILE, SigningJournal } = await import('../../store/signing-journal.js');
   const { join } = await import('node:path');
   const config = loadConfig(configFile);
   const db = await openDatabase(join(config.dataDir, 'db'));
-  const signing = new SigningStore(db, { now: () => BigInt(Date.now()) });
+  let journal;
+  try {
+    journal = await SigningJournal.open(join(config.dataDir, SIGNING_JOURNAL_FILE));
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  // Imported signatures go to the journal too, before the store (same order as signing).
+  const signing = new SigningStore(db, { now: () => BigInt(Date.now()), journal });
   const observations = new ObservationStore(db);
   await observations.ready();
   signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
   await signing.load();
-  return { config, db, signing };
+  const close = async (): Promise<void> => {
+    await db.close();
+    await journal.close();
+  };
+  return { config, db, signing, close };
 }
 
 export function register(program: Command): void {
@@ -48,7 +64,7 @@ export function register(program: Command): void {
         if (opts.out) writeFileSync(opts.out, text, { mode: 0o600 });
         else process.stdout.write(text);
       } finally {
-        await store.db.close();
+        await store.close();
       }
     });
 
@@ -74,10 +90,10 @@ export function register(program: Command): void {
         const summary = await importHistory(store.signing, history, (ns) => names.has(ns));
         process.stdout.write(`${stringifyJson(summary)}\n`);
       } catch (err) {
-        await store.db.close();
+        await store.close();
         fail(1, `chorus import: ${(err as Error).message}`);
       }
-      await store.db.close();
+      await store.close();
     });
 
   const key = program.command('key').description('signing keys');
