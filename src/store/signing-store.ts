@@ -40,6 +40,8 @@ export interface SigningStoreOptions {
   now: () => bigint;
   /** The independent record of every signature, appended before the LevelDB batch. */
   journal?: SigningJournal;
+  /** Compact the journal at start once it holds more records than this (default 4096). */
+  journalCompactAfter?: number;
 }
 
 /** Why signing is off: the doppelgänger halt, a failed write, or a store behind its journal. */
@@ -361,7 +363,7 @@ export class SigningStore {
         }
       }
     }
-    if (this.#refused.size === 0 && journal.loaded.length + append.length > COMPACT_AFTER_RECORDS) {
+    if (this.#refused.size === 0 && journal.loaded.length + append.length > (this.options.journalCompactAfter ?? COMPACT_AFTER_RECORDS)) {
       await journal.compact([...newest.values()]);
       result.compacted = true;
     } else {
