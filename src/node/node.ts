@@ -145,7 +145,6 @@ export class ChorusNode {
         logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
         node.#event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
       });
-      for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       registerEventRoutes(http, events);
       registerAlertRoutes(http, node.alerts);
       node.metrics = new Metrics({
@@ -154,6 +153,7 @@ export class ChorusNode {
         host: () => node.host,
         lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
       });
+      for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
       http.get('/readyz', async (_req, reply) => {
         const problems: string[] = [];

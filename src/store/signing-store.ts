@@ -223,7 +223,15 @@ export class SigningStore {
         case 'replay':
           return { kind: 'replayed', record: signedAt as SignedEpoch };
         case 'reject':
-          if (decision.conflict && signedAt) await this.#recordConflict(ns, submission, signedAt.digest);
+          if (decision.conflict && signedAt) {
+            // The refusal stands even when its evidence cannot be written (a full disk); the
+            // failed write halts signing like any other.
+            try {
+              await this.#recordConflict(ns, submission, signedAt.digest);
+            } catch (err) {
+              this.storeFailed(`conflict record: ${errorMessage(err)}`, err);
+            }
+          }
           return { kind: 'rejected', decision };
         case 'sign': {
           const record: SignedEpoch = { ...sign(ns, submission.epoch, submission.digest) };

@@ -54,7 +54,7 @@ describe('journal encoding (pure)', () => {
   it('treats a zero-filled tail and a flipped byte in the last record as torn', () => {
     expect(decodeJournal(Buffer.concat([whole, Buffer.alloc(4096)])).records).toHaveLength(3);
     const flipped = Buffer.from(whole);
-    flipped[whole.length - 3] ^= 0x01;
+    flipped.writeUInt8((flipped.readUInt8(whole.length - 3) ^ 1) & 0xff, whole.length - 3);
     const out = decodeJournal(flipped);
     expect(out.records).toHaveLength(2);
     expect(out.tornBytes).toBeGreaterThan(0);
