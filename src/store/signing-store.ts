@@ -386,7 +386,7 @@ export class SigningStore {
       await write();
     } catch (err) {
       this.storeFailed(`${what}: ${errorMessage(err)}`, err);
-      throw new SigningHaltedError(`the signature was not stored (${what}: ${errorMessage(err)}), so it is not returned; ${this.#storeFailure ?? ''}`, { cause: err });
+      throw new SigningHaltedError(`the signature could not be stored (${what}), so it is not returned; ${this.#storeFailure ?? errorMessage(err)}`, { cause: err });
     }
   }
 

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ARTIFACTS, PARTS_DIR, readPart, SUMMARY_FILE, type PartResult } from './support.js';
 
-const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load'] as const;
+const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load', 'disk-full'] as const;
 
 let startedAt = 0;
 
@@ -33,6 +33,7 @@ export function teardown(): void {
     loadSeconds: Math.round(num(load, 'durationMs') / 1000),
     loadSubmissions: num(load, 'submissions'),
     loadRssGrowthPercent: growth ?? null,
+    diskFullCycles: num(parts['disk-full'], 'cycles'),
     violations,
     missingParts: missing,
     wallSeconds: Math.round(wallMs / 1000),
@@ -44,6 +45,7 @@ export function teardown(): void {
     `reliability: kills survived ${summary.killsSurvived}, partitions healed ${summary.partitionsHealed}, ` +
     `inputs tried ${summary.inputsTried} (${summary.decoderInputs} decoder, ${summary.httpRequests} HTTP), ` +
     `load ${summary.loadSeconds} s / ${summary.loadSubmissions} submissions, RSS growth ${growth === undefined ? 'n/a' : `${growth.toFixed(1)} %`}, ` +
+    `disk-full cycles ${summary.diskFullCycles}, ` +
     `violations: ${violations}${missing.length ? `, missing parts: ${missing.join(' ')}` : ''} (${summary.wallSeconds} s)`;
   process.stdout.write(`\n${line}\n`);
 }

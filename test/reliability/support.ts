@@ -12,6 +12,8 @@ export const ARTIFACTS = join(ROOT, 'test', 'artifacts');
 /** Each part writes `<part>.json` here; the global teardown turns them into the summary. */
 export const PARTS_DIR = join(ARTIFACTS, 'reliability-parts');
 export const SUMMARY_FILE = join(ARTIFACTS, 'reliability-summary.json');
+/** `RELIABILITY_MODE=full` runs the longer variant of the parts that have one. */
+export const FULL_MODE = process.env.RELIABILITY_MODE === 'full';
 
 /**
  * Collects invariant violations instead of stopping at the first one, so a run reports how many

@@ -105,8 +105,11 @@ export async function pushUntilHalt(t: Target, ledger: Ledger, race: number, max
   while (signed < max) {
     const epoch = ledger.next;
     const submit = (digest: string) => http(`${t.url}/namespaces/${t.ns}/audits`, { body: { epoch, digest }, token: t.token });
-    const [main, racer] = await Promise.all([submit(ledger.pending), Math.random() < race ? submit(randomBytes(32).toString('hex')) : undefined]);
+    // allSettled: a response that arrived counts even if the other request died with the node.
+    const settled = await Promise.allSettled([submit(ledger.pending), Math.random() < race ? submit(randomBytes(32).toString('hex')) : undefined]);
+    const [main, racer] = settled.map((x) => (x.status === 'fulfilled' ? x.value : undefined));
     for (const r of [main, racer]) if (r?.status === 200) ledger.record(epoch, r.text, String(r.body.digest));
+    if (!main) throw (settled[0] as PromiseRejectedResult).reason;
     if (racer && racer.status !== 200 && racer.status !== 409 && !(racer.status === 503 && racer.body.error === 'signing-halted')) {
       ledger.violations.push(`epoch ${epoch}: racer answered ${racer.status} ${racer.text}`);
     }
