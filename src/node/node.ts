@@ -13,6 +13,8 @@ import { createServer } from '../api/server.js';
 import { Roster } from '../consensus/roster.js';
 import { openDatabase, wrapWrites, type RootDb } from '../store/database.js';
 import { SIGNING_JOURNAL_FILE, SigningJournal } from '../store/signing-journal.js';
+import { verifyStrict } from '../crypto/ed25519.js';
+import { signedBytes } from '../plexi/signature-message.js';
 import { errorMessage } from '../util/errors.js';
 import { ObservationStore } from '../store/observation-store.js';
 import { SigningStore } from '../store/signing-store.js';
@@ -116,7 +118,12 @@ export class ChorusNode {
         }
       });
       await signing.load();
-      const check = await signing.checkJournal();
+      // A signature in flight at a crash (journal written, store not) is written back at start.
+      const ownKeys = keyring.infos().map((k) => k.publicKey);
+      const check = await signing.checkJournal({
+        verify: (r) => ownKeys.some((k) => bytesEqual(k, r.publicKey)) && verifyStrict(r.publicKey, signedBytes(r), r.signature),
+      });
+      for (const r of check.restored) logger.warn({ event: 'journal-restored-in-flight', namespace: r.namespace, epoch: r.epoch.toString() }, 'wrote back the signature in flight when the node stopped (it was never answered)');
       for (const [ns, v] of check.verdicts) if (v.kind !== 'consistent') logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
       if (check.extended.length) logger.info({ event: 'journal-extended', namespaces: check.extended }, 'added the newest signed epochs to the signing journal');
       if (opts.resumeSigning && signing.haltReason !== undefined) {

@@ -48,3 +48,19 @@ function conflict(ns: string, epoch: bigint, a: Uint8Array, b: Uint8Array, what:
     reason: `${what} for "${ns}" at epoch ${epoch}: ${toHex(a)} vs ${toHex(b)}; this node may have signed two digests, signing stays off (chorus repair refuses this)`,
   };
 }
+
+/**
+ * Whether what the store lacks is only the one signature that was in flight when the process
+ * stopped: the namespace's lock lets one signature at a time sit between its journal append and
+ * its LevelDB batch, so a SIGKILL there leaves exactly the journal's newest record of the
+ * namespace missing, one epoch above the store's head. That signature was never answered; writing
+ * it back is what `chorus repair` would do, so a start does it itself. Anything more is a store
+ * that lost data, which an operator must see.
+ */
+export function isInFlightGap(verdict: JournalVerdict, journal: SignedEpoch[], storeHead: { epoch: bigint } | undefined): boolean {
+  if (verdict.kind !== 'store-behind' || verdict.missing.length !== 1) return false;
+  const missing = verdict.missing[0] as SignedEpoch;
+  const newest = journal.reduce<SignedEpoch | undefined>((n, r) => (!n || r.epoch > n.epoch ? r : n), undefined);
+  if (!newest || newest.epoch !== missing.epoch) return false;
+  return storeHead === undefined || missing.epoch === storeHead.epoch + 1n;
+}

@@ -10,7 +10,7 @@ import { ChorusError, errorMessage } from '../util/errors.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { parseU64 } from '../util/u64.js';
 import { Batch, Table, type RootDb } from './database.js';
-import { judgeNamespace, type JournalVerdict } from './journal-rules.js';
+import { isInFlightGap, judgeNamespace, type JournalVerdict } from './journal-rules.js';
 import { nsEpochKey, nsRange, SEP } from './keys.js';
 import type { SigningJournal } from './signing-journal.js';
 import {
@@ -59,6 +59,8 @@ export interface JournalCheckResult {
   verdicts: Map<string, JournalVerdict>;
   /** Namespaces whose newest signed epoch was added to the journal (journal behind the store). */
   extended: string[];
+  /** Namespaces whose one in-flight signature (a crash between journal and store) was written back. */
+  restored: { namespace: string; epoch: bigint }[];
   compacted: boolean;
 }
 
@@ -328,9 +330,9 @@ export class SigningStore {
    * until `chorus repair`. A journal behind the store (first start with a journal, a journal
    * moved aside) gets each namespace's newest signature appended; a long journal is compacted.
    */
-  async checkJournal(): Promise<JournalCheckResult> {
+  async checkJournal(opts: { verify?: (r: SignedEpoch) => boolean } = {}): Promise<JournalCheckResult> {
     const journal = this.options.journal;
-    const result: JournalCheckResult = { verdicts: new Map(), extended: [], compacted: false };
+    const result: JournalCheckResult = { verdicts: new Map(), extended: [], restored: [], compacted: false };
     if (!journal) return result;
     const byNs = new Map<string, SignedEpoch[]>();
     for (const r of journal.loaded) {
@@ -345,7 +347,13 @@ export class SigningStore {
         const s = await this.signatures.get(nsEpochKey(ns, r.epoch));
         if (s) stored.set(r.epoch, s.digest);
       }
-      const verdict = judgeNamespace(ns, records, stored);
+      let verdict = judgeNamespace(ns, records, stored);
+      const head = (await this.states.get(ns))?.head;
+      if (opts.verify && isInFlightGap(verdict, records, head) && verdict.kind === 'store-behind' && verdict.missing.every(opts.verify)) {
+        await this.restoreSigned(ns, verdict.missing);
+        result.restored.push({ namespace: ns, epoch: (verdict.missing[0] as SignedEpoch).epoch });
+        verdict = { kind: 'consistent' };
+      }
       result.verdicts.set(ns, verdict);
       if (verdict.kind !== 'consistent') {
         this.#refused.set(ns, verdict.reason);

@@ -17,6 +17,7 @@ import {
   SigningJournal,
   type JournalFile,
 } from '../../src/store/signing-journal.js';
+import { isInFlightGap, judgeNamespace } from '../../src/store/journal-rules.js';
 import { toHex } from '../../src/util/bytes.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -180,5 +181,26 @@ describe('SigningJournal on a real file', () => {
     expect(again.loaded.map((r) => r.epoch)).toEqual([19n, 20n]);
     same(again.loaded[0] as SignedEpoch, record(19n));
     await again.close();
+  });
+});
+
+describe('journal rules (pure)', () => {
+  const stored = (...epochs: bigint[]) => new Map(epochs.map((e) => [e, record(e).digest]));
+  it('judges consistent, store-behind and conflicts', () => {
+    const j = [record(1n), record(2n), record(3n)];
+    expect(judgeNamespace('ns', j, stored(1n, 2n, 3n))).toEqual({ kind: 'consistent' });
+    const behind = judgeNamespace('ns', j, stored(1n));
+    expect(behind.kind === 'store-behind' && behind.missing.map((r) => r.epoch)).toEqual([2n, 3n]);
+    const other = new Map([[2n, new Uint8Array(32).fill(0xee)]]);
+    expect(judgeNamespace('ns', j, other)).toMatchObject({ kind: 'conflict', epoch: 2n });
+    expect(judgeNamespace('ns', [record(1n), record(1n, 77)], stored(1n))).toMatchObject({ kind: 'conflict', epoch: 1n, reason: /journal itself holds two digests/ });
+  });
+  it('an in-flight gap is exactly the newest journal record, one above the store head', () => {
+    const j = [record(1n), record(2n), record(3n)];
+    expect(isInFlightGap(judgeNamespace('ns', j, stored(1n, 2n)), j, { epoch: 2n })).toBe(true);
+    expect(isInFlightGap(judgeNamespace('ns', j, stored(1n)), j, { epoch: 1n })).toBe(false);
+    expect(isInFlightGap(judgeNamespace('ns', j, stored(1n, 2n)), j, { epoch: 1n })).toBe(false);
+    expect(isInFlightGap(judgeNamespace('ns', [record(0n)], stored()), [record(0n)], undefined)).toBe(true);
+    expect(isInFlightGap(judgeNamespace('ns', j, stored(1n, 2n, 3n)), j, { epoch: 3n })).toBe(false);
   });
 });

@@ -6,7 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
+import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
+import type { SignedEpoch } from '../../src/store/records.js';
 import { repairFromJournal, RepairError } from '../../src/node/journal-repair.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { Batch, openDatabase, wrapWrites, type RootDb, type WriteKind } from '../../src/store/database.js';
@@ -39,7 +40,10 @@ interface Proc {
   failJournal: 'none' | 'write' | 'sync';
 }
 
-async function openProc(dir: string, compactAfter?: number): Promise<Proc> {
+/** What the node passes to the start-up check: is this one of our signatures? */
+const verifyOwn = (r: SignedEpoch): boolean => toHex(r.publicKey) === toHex(key.publicKey) && verifyStrict(r.publicKey, signedBytes(r), r.signature);
+
+async function openProc(dir: string, compactAfter?: number, verify?: (r: SignedEpoch) => boolean): Promise<Proc> {
   const p = { failDb: new Set<WriteKind>(), failJournal: 'none' } as Proc;
   p.db = await openDatabase(join(dir, 'db'));
   const wrapFile = (f: JournalFile): JournalFile => ({
@@ -59,7 +63,7 @@ async function openProc(dir: string, compactAfter?: number): Promise<Proc> {
     }
   });
   await p.store.load();
-  await p.store.checkJournal();
+  await p.store.checkJournal(verify ? { verify } : {});
   return p;
 }
 
@@ -129,6 +133,34 @@ describe('signing store with failed writes', () => {
     expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
     expect((await p.store.checkAndSign('ns', undefined, { epoch: 5n, digest: d(5) }, signer)).kind).toBe('signed');
     expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(5n);
+  });
+
+  it('a start writes back the one signature in flight at a crash (journal written, store not), and only that', async () => {
+    await signRange(p, 0n, 3n);
+    p.failDb.add('batch');
+    await expect(p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(4) }, signer)).rejects.toBeInstanceOf(SigningHaltedError);
+    expect(await p.store.signedEpoch('ns', 4n)).toBeUndefined();
+    await closeProc(p);
+    p = await openProc(tmp.dir, undefined, verifyOwn);
+    expect(p.store.refusedNamespaces.size).toBe(0);
+    expect(toHex((await p.store.signedEpoch('ns', 4n))!.digest)).toBe(toHex(d(4)));
+    expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(4n);
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
+
+    // Two epochs missing is a store that lost data: refused even with a verifier.
+    const state = await p.store.namespaceState('ns');
+    await new Batch(p.db)
+      .del(p.store.signatures, nsEpochKey('ns', 3n))
+      .del(p.store.signatures, nsEpochKey('ns', 4n))
+      .put(p.store.states, 'ns', { ...(state as NonNullable<typeof state>), head: { epoch: 2n, digest: d(2) } })
+      .write(true);
+    await closeProc(p);
+    p = await openProc(tmp.dir, undefined, verifyOwn);
+    expect(p.store.refusedNamespaces.get('ns')).toMatch(/lacks 2 signed epoch/);
+    // A record that is not the node's own is never written back by a start.
+    await closeProc(p);
+    p = await openProc(tmp.dir, undefined, () => false);
+    expect(p.store.refusedNamespaces.get('ns')).toMatch(/lacks 2 signed epoch/);
   });
 
   it('a failed journal write returns no signature, writes nothing to the store and halts', async () => {
