@@ -118,14 +118,6 @@ export class ChorusNode {
         }
       });
       await signing.load();
-      // A signature in flight at a crash (journal written, store not) is written back at start.
-      const ownKeys = keyring.infos().map((k) => k.publicKey);
-      const check = await signing.checkJournal({
-        verify: (r) => ownKeys.some((k) => bytesEqual(k, r.publicKey)) && verifyStrict(r.publicKey, signedBytes(r), r.signature),
-      });
-      for (const r of check.restored) logger.warn({ event: 'journal-restored-in-flight', namespace: r.namespace, epoch: r.epoch.toString() }, 'wrote back the signature in flight when the node stopped (it was never answered)');
-      for (const [ns, v] of check.verdicts) if (v.kind !== 'consistent') logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
-      if (check.extended.length) logger.info({ event: 'journal-extended', namespaces: check.extended }, 'added the newest signed epochs to the signing journal');
       if (opts.resumeSigning && signing.haltReason !== undefined) {
         logger.warn({ event: 'signing-resumed', was: signing.haltReason }, 'signing resumed by the operator');
         await signing.resume();
@@ -135,6 +127,15 @@ export class ChorusNode {
       // Our own signature is an observation too, written in the same atomic batch.
       signing.onSign((batch, record) => observations.addObservation(batch, observationFromSigned(record)));
       signing.onSigned((record) => observations.noteWritten(observationFromSigned(record)));
+      // A signature in flight at a crash (journal written, store not) is written back at start,
+      // after the observation hooks so that it gets its observation too.
+      const ownKeys = keyring.infos().map((k) => k.publicKey);
+      const check = await signing.checkJournal({
+        verify: (r) => ownKeys.some((k) => bytesEqual(k, r.publicKey)) && verifyStrict(r.publicKey, signedBytes(r), r.signature),
+      });
+      for (const r of check.restored) logger.warn({ event: 'journal-restored-in-flight', namespace: r.namespace, epoch: r.epoch.toString() }, 'wrote back the signature in flight when the node stopped (it was never answered)');
+      for (const [ns, v] of check.verdicts) if (v.kind !== 'consistent') logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
+      if (check.extended.length) logger.info({ event: 'journal-extended', namespaces: check.extended }, 'added the newest signed epochs to the signing journal');
       const auditor = new Auditor(signing, keyring, config.namespaces, now);
       await auditor.start();
       const namespaces = new NamespaceView(auditor, signing);

@@ -306,21 +306,22 @@ export class SigningStore {
     await this.#mutex.run(ns, async () => {
       const state = (await this.states.get(ns)) ?? { name: ns, status: 'Initialization' as const, signedCount: 0n };
       const batch = new Batch(this.db);
-      let restored = 0n;
+      const written: SignedEpoch[] = [];
       const next: NamespaceState = { ...state };
       for (const r of records) {
         if (await this.signatures.get(nsEpochKey(ns, r.epoch))) continue;
         batch.put(this.signatures, nsEpochKey(ns, r.epoch), r).put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
         for (const add of this.#extraWrites) add(batch, r);
-        restored++;
+        written.push(r);
         if (!next.head || r.epoch > next.head.epoch) next.head = { epoch: r.epoch, digest: r.digest };
         // Only a store that lost even its root lacks one; the oldest restored epoch stands in.
         next.root ??= { epoch: r.epoch, digest: r.digest };
       }
       if (next.head) next.status = 'Online';
-      next.signedCount = state.signedCount + restored;
+      next.signedCount = state.signedCount + BigInt(written.length);
       batch.put(this.states, ns, next);
       await batch.write(true);
+      for (const r of written) for (const after of this.#afterWrites) after(r);
     });
   }
 
