@@ -110,6 +110,13 @@ export interface ImportSummary {
  * `known` limits the import to namespaces this node audits.
  */
 export async function importHistory(signing: SigningStore, h: History, known: (ns: string) => boolean): Promise<ImportSummary> {
+  // Compared with a store behind its journal, the file could fill the gap with other digests than
+  // the journal holds: restore first (`chorus repair`).
+  const check = await signing.checkJournal();
+  for (const ns of h.namespaces) {
+    const v = check.verdicts.get(ns.name);
+    if (v && v.kind !== 'consistent') throw new HistoryError(`cannot import into "${ns.name}": ${v.reason}`);
+  }
   const plan: { name: string; records: SignedEpoch[]; root?: { epoch: bigint; digest: Uint8Array }; mark?: { epoch: bigint; digest: Uint8Array }; known: number }[] = [];
   for (const ns of h.namespaces) {
     if (!known(ns.name)) throw new HistoryError(`namespace "${ns.name}" is not in this node's configuration`);
