@@ -84,7 +84,14 @@ describe('a full disk never makes the node sign twice', () => {
     let node = await NodeProcess.start(['start', '--config', init.config]);
     nodes.push(node);
     const target = () => ({ url: node.url, ns, token });
-    expect(await pushUntilHalt(target(), ledger, 0.3, 40)).toMatchObject({ halted: false, signed: 40 });
+    expect(await pushUntilHalt(target(), ledger, 0.3, 20)).toMatchObject({ halted: false, signed: 20 });
+    // A history exported on the way, for the import below (opening LevelDB starts a new log).
+    await node.kill('SIGTERM');
+    const history = join(tmp.dir, 'history.json');
+    expect(runCli(['export', '--config', init.config, '--out', history]).status).toBe(0);
+    node = await NodeProcess.start(['start', '--config', init.config]);
+    nodes.push(node);
+    expect(await pushUntilHalt(target(), ledger, 0.3, 20)).toMatchObject({ halted: false, signed: 20 });
     await node.kill('SIGKILL');
     // Cut the newest LevelDB log file to 60 %: its last records (the newest epochs) are gone.
     const db = join(tmp.dir, 'tail', 'db');
@@ -107,6 +114,9 @@ describe('a full disk never makes the node sign twice', () => {
     const exported = runCli(['export', '--config', init.config]);
     expect(exported.status).not.toBe(0);
     expect(exported.stderr).toMatch(/behind the signing journal/);
+    const imported = runCli(['import', '--config', init.config, history]);
+    expect(imported.status).not.toBe(0);
+    expect(imported.stderr).toMatch(/cannot import .*behind the signing journal/);
 
     const repaired = runCli(['repair', '--config', init.config]);
     expect(repaired.stderr).toBe('');
