@@ -149,10 +149,6 @@ export class ChorusNode {
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
       node.#journal = journal;
-      signing.onHalt((kind, reason, ns) => {
-        logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
-        node.#event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
-      });
       registerEventRoutes(http, events);
       registerAlertRoutes(http, node.alerts);
       node.metrics = new Metrics({
@@ -162,6 +158,10 @@ export class ChorusNode {
         lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
       });
       for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
+      signing.onHalt((kind, reason, ns) => {
+        logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
+        node.#event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
+      });
       http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
       http.get('/readyz', async (_req, reply) => {
         const problems: string[] = [];
