@@ -34,7 +34,7 @@ describe('full disks', () => {
   it(`never loses or changes a returned signature, never signs two digests, across ${CYCLES} full disks`, async () => {
     const started = Date.now();
     const ledger = new Ledger();
-    const counts = { tailsCut: 0, cycles: 0, halts: 0, repairs: 0, kills: 0, cleanStops: 0, haltedAfterFree: 0, submissionsWhileFull: 0 };
+    const counts = { journalFailedFirst: 0, storeFailedFirst: 0, tailsCut: 0, cycles: 0, halts: 0, repairs: 0, kills: 0, cleanStops: 0, haltedAfterFree: 0, submissionsWhileFull: 0 };
     try {
       fs.mount();
       const init = await initDataDir({ dataDir: join(fs.dir, 'data'), namespaces: [NS], httpPort: 0 });
@@ -66,6 +66,10 @@ describe('full disks', () => {
           const r = await pushUntilHalt(target(), ledger, 0.3, 100_000);
           counts.submissionsWhileFull += ledger.returned.size - before;
           halted = r.halted;
+          // Which write hit the full disk first: the journal's append or a LevelDB write.
+          const why = String(r.body?.message ?? '');
+          if (/failed \(signing journal/.test(why)) counts.journalFailedFirst++;
+          else if (/failed \((LevelDB|store|conflict record)/.test(why)) counts.storeFailedFirst++;
           if (!halted) ledger.violations.push(`cycle ${c}: the node never halted on a full disk`);
         } catch {
           // The node died under a request (SIGKILL): nothing of that request counts as returned.
@@ -118,7 +122,7 @@ describe('full disks', () => {
       const wallMs = Date.now() - started;
       writePart({ part: 'disk-full', violations: ledger.violations.length, examples: ledger.violations.slice(0, 40), wallMs, ...counts, signaturesTracked: ledger.returned.size, epochs: Number(ledger.next - 1n) });
       process.stdout.write(
-        `disk-full: ${counts.cycles} full disks, ${counts.halts} halts, ${counts.kills} SIGKILLs, ${counts.repairs} repairs, ` +
+        `disk-full: ${counts.cycles} full disks, ${counts.halts} halts (first failure: ${counts.journalFailedFirst} journal, ${counts.storeFailedFirst} LevelDB), ${counts.kills} SIGKILLs, ${counts.repairs} repairs, ` +
           `${counts.tailsCut} log tails cut, ${ledger.returned.size} signatures tracked, lost/changed or double-signed: ${ledger.violations.length} (${Math.round(wallMs / 1000)} s)\n`,
       );
     }
