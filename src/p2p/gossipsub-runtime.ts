@@ -15,7 +15,16 @@ export interface GossipSubRuntime extends GossipSub {
    * The live PeerScore. Its `params.topics` is the map the score function reads on every call;
    * topics subscribed after construction get their parameters added there (see host.ts).
    */
-  readonly score: { readonly params: PeerScoreParams };
+  readonly score: {
+    readonly params: PeerScoreParams;
+    /** Counts one invalid message (P4) on `topic` against `from`, as a rejected delivery does. */
+    rejectInvalidMessage(from: string, topic: string): void;
+  };
+  /**
+   * The live allow-list built from the `allowedTopics` option (a copy of it): gossipsub drops
+   * subscriptions and messages of any other topic unread. The host adds topics as it subscribes.
+   */
+  readonly allowedTopics: Set<string> | null;
 }
 
 export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
@@ -26,6 +35,12 @@ export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
   }
   if (typeof rt.score?.params?.topics !== 'object') {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.params.topics; check the version');
+  }
+  if (typeof rt.score.rejectInvalidMessage !== 'function') {
+    throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.rejectInvalidMessage(); check the version');
+  }
+  if (!(rt.allowedTopics instanceof Set)) {
+    throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub keeps no allowedTopics set; check the version');
   }
   return rt;
 }

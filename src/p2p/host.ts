@@ -27,7 +27,8 @@ import {
   peerScoreParams,
   topicScoreParams,
 } from './scoring.js';
-import { SyncService, type SyncHandler, type SyncLimits, type SyncRequestOptions, type SyncStats } from './sync-protocol.js';
+import { PeerRateLimiter, type RateLimit } from './rate-limit.js';
+import { SyncService, type SyncHandler, type SyncLimits, type SyncRequestOptions, type SyncSession, type SyncStats } from './sync-protocol.js';
 import {
   QueueReason,
   TopicValidationQueue,
@@ -61,6 +62,11 @@ export interface HostOptions {
   /** Re-dial backoff (default 250 ms doubling to 30 s, ±20% jitter). */
   redial?: Partial<BackoffPolicy>;
   sync?: Partial<SyncLimits>;
+  /**
+   * Gossip messages one propagating peer may send us, over all topics (default 200/s, burst
+   * 2000); the excess is ignored before validation (reason `rate-limited`, no penalty).
+   */
+  peerRateLimit?: Partial<RateLimit>;
   /** IPs exempt from gossipsub's IP-colocation penalty besides loopback. */
   ipColocationWhitelist?: string[];
   /** Gossipsub heartbeat; only tests should change it. Default 1000 ms. */
@@ -134,6 +140,17 @@ export interface ChorusHost {
   /** Serve `/chorus/1/sync/1.0.0`; call before start (requests before that get a stream reset). */
   handleSync(handler: SyncHandler): void;
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array>;
+  /**
+   * A bounded run of sync requests to one peer: after `maxPages` (default `sync.maxPagesPerSession`)
+   * requests, the next one throws `SyncPageLimitError`. A caller paging through a peer's data
+   * uses one session per run, so an endless answer cannot keep it busy.
+   */
+  syncSession(peerId: string, maxPages?: number): SyncSession;
+  /**
+   * Counts `count` invalid messages on `topic` against the peer (gossipsub's P4 penalty), as a
+   * rejected gossip message does: for invalid data the peer sent by another way (sync).
+   */
+  penalizePeer(peerId: string, topic: string, count?: number): void;
 
   /** Drop connections to the peer and refuse to dial or accept it until unblocked. */
   blockPeer(peerId: string): Promise<void>;
@@ -226,6 +243,7 @@ class Host implements ChorusHost {
   private readonly redialer: Redialer;
   private readonly sync: SyncService;
   private readonly counters = new ValidationCounters();
+  private readonly rateLimiter: PeerRateLimiter;
   private readonly queues = new Map<string, TopicValidationQueue>();
   private readonly publishCounts = new Map<string, PublishCounts>();
   private readonly connectedCbs = new Set<PeerCallback>();
@@ -241,6 +259,7 @@ class Host implements ChorusHost {
       blocked: Set<string>;
       redial: Partial<BackoffPolicy> | undefined;
       sync: Partial<SyncLimits> | undefined;
+      peerRateLimit: Partial<RateLimit> | undefined;
     },
   ) {
     this.node = node;
@@ -251,6 +270,7 @@ class Host implements ChorusHost {
     this.maxMessageBytes = init.maxMessageBytes;
     this.blocked = init.blocked;
     this.sync = new SyncService(node, init.sync ?? {}, init.log.child({ part: 'sync' }));
+    this.rateLimiter = new PeerRateLimiter(init.peerRateLimit);
     this.redialer = new Redialer({
       dial: async (peerId) => {
         await this.node.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) });
@@ -311,6 +331,9 @@ class Host implements ChorusHost {
       logger: this.log.child({ topic }),
     });
     this.scoreTopic(topic);
+    // Only topics we validate are let in: gossipsub would otherwise cache messages of any topic
+    // a peer names, unvalidated, for the whole message-cache window (docs/p2p.md).
+    this.gs.allowedTopics?.add(topic);
     this.queues.set(topic, queue);
     if (this.isRunning) this.gs.subscribe(topic);
   }
@@ -319,6 +342,7 @@ class Host implements ChorusHost {
     const queue = this.queues.get(topic);
     if (queue === undefined) return;
     this.queues.delete(topic);
+    this.gs.allowedTopics?.delete(topic);
     if (this.isRunning) this.gs.unsubscribe(topic);
     queue.close();
   }
@@ -359,6 +383,16 @@ class Host implements ChorusHost {
 
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array> {
     return this.sync.request(peerId, request, options);
+  }
+
+  syncSession(peerId: string, maxPages?: number): SyncSession {
+    return this.sync.session(peerId, maxPages);
+  }
+
+  penalizePeer(peerId: string, topic: string, count = 1): void {
+    if (this.queues.get(topic) === undefined) throw new ConfigError('topic', `${topic} is not subscribed: a penalty there would not count`);
+    for (let i = 0; i < count; i++) this.gs.score.rejectInvalidMessage(peerId, topic);
+    this.log.debug({ peer: peerId, topic, count }, 'peer penalised for invalid data');
   }
 
   async blockPeer(peerId: string): Promise<void> {
@@ -461,6 +495,12 @@ class Host implements ChorusHost {
       this.gs.reportMessageValidationResult(msg.msgId, msg.from, TopicValidatorResult.Ignore);
       return;
     }
+    if (!this.rateLimiter.take(msg.from)) {
+      // Over its rate: dropped before it costs a validation. Not a penalty: a burst proves nothing.
+      this.counters.record(topic, 'ignore', QueueReason.rateLimited);
+      this.gs.reportMessageValidationResult(msg.msgId, msg.from, TopicValidatorResult.Ignore);
+      return;
+    }
     queue.push(msg);
   }
 
@@ -522,6 +562,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         ignoreDuplicatePublishError: false,
         emitSelf: false,
         fallbackToFloodsub: false,
+        // Filled in by subscribe(): nothing is allowed until a topic has a validator.
+        allowedTopics: new Set<string>(),
         floodPublish: true,
         doPX: false,
         directPeers,
@@ -547,5 +589,6 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     blocked,
     redial: options.redial,
     sync: options.sync,
+    peerRateLimit: options.peerRateLimit,
   });
 }
