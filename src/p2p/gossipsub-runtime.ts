@@ -25,6 +25,10 @@ export interface GossipSubRuntime extends GossipSub {
    * subscriptions and messages of any other topic unread. The host adds topics as it subscribes.
    */
   readonly allowedTopics: Set<string> | null;
+  /** Message ids remembered for de-duplication (seenTTL). */
+  readonly seenCache: { readonly size: number };
+  /** Messages kept for forwarding and IWANT answers (mcacheLength heartbeats). */
+  readonly mcache: { readonly size: number };
 }
 
 export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
@@ -38,6 +42,9 @@ export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
   }
   if (typeof rt.score.rejectInvalidMessage !== 'function') {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.rejectInvalidMessage(); check the version');
+  }
+  if (typeof rt.seenCache?.size !== 'number' || typeof rt.mcache?.size !== 'number') {
+    throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no seenCache/mcache sizes; check the version');
   }
   if (!(rt.allowedTopics instanceof Set)) {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub keeps no allowedTopics set; check the version');

@@ -112,6 +112,10 @@ export interface HostStats {
   blockedPeers: string[];
   topics: Record<string, TopicStats>;
   peerScores: Record<string, number>;
+  /** Gossipsub's caches: message ids remembered (de-duplication) and messages held (forwarding). */
+  gossipCache: { seenIds: number; messages: number };
+  /** Peers with a rate-limit bucket (recently active senders). */
+  rateBuckets: number;
   sync: SyncStats;
   redial: RedialStatus[];
 }
@@ -462,6 +466,8 @@ class Host implements ChorusHost {
       blockedPeers: [...this.blocked],
       topics,
       peerScores,
+      gossipCache: { seenIds: this.gs.seenCache.size, messages: this.gs.mcache.size },
+      rateBuckets: this.rateLimiter.size,
       sync: this.sync.stats(),
       redial: this.redialer.status(),
     };

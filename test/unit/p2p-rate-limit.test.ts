@@ -1,0 +1,35 @@
+import { describe, expect, test } from 'vitest';
+import { PeerRateLimiter } from '../../src/p2p/rate-limit.js';
+
+describe('PeerRateLimiter (per-peer token buckets)', () => {
+  test('a peer may send its burst at once, then its rate; other peers have their own bucket', () => {
+    let t = 0;
+    const rl = new PeerRateLimiter({ perSecond: 10, burst: 5 }, () => t);
+    const taken = (peer: string, n: number): number => Array.from({ length: n }, () => rl.take(peer)).filter(Boolean).length;
+    expect(taken('a', 20)).toBe(5);
+    // Another peer is not affected by a's flood.
+    expect(taken('b', 5)).toBe(5);
+    t += 500; // 0.5 s at 10/s: 5 more tokens
+    expect(taken('a', 20)).toBe(5);
+    t += 100;
+    expect(taken('a', 20)).toBe(1);
+    // Refill never exceeds the burst.
+    t += 60_000;
+    expect(taken('a', 20)).toBe(5);
+  });
+
+  test('buckets of idle peers are forgotten, so the map stays bounded by recently active senders', () => {
+    let t = 0;
+    const rl = new PeerRateLimiter({ perSecond: 1, burst: 1 }, () => t);
+    for (let i = 0; i < 100; i++) rl.take(`peer-${i}`);
+    expect(rl.size).toBe(100);
+    t += 61_000;
+    rl.take('fresh');
+    expect(rl.size).toBe(1);
+  });
+
+  test('limits must be positive', () => {
+    expect(() => new PeerRateLimiter({ perSecond: 0 })).toThrow(/perSecond/);
+    expect(() => new PeerRateLimiter({ burst: 0.5 })).toThrow(/burst/);
+  });
+});
