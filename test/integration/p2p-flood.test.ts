@@ -1,0 +1,102 @@
+// Flood protection on real hosts (docs/p2p.md, "Flood protection"): a Chorus node (libp2p host,
+// NetworkService, real LevelDB) and a hostile peer that writes gossipsub RPCs by hand, over TCP on
+// 127.0.0.1. A re-encoded copy of a valid observation is rejected and gossipsub's score of the
+// sender drops (the same P4 path as any invalid message); messages on a topic the node does not
+// use are neither validated nor cached.
+import { join } from 'node:path';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
+import { Roster } from '../../src/consensus/roster.js';
+import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
+import { NetworkService } from '../../src/node/network.js';
+import { createHost, type ChorusHost } from '../../src/p2p/index.js';
+import { observationsTopic } from '../../src/p2p/topics.js';
+import { signedBytes } from '../../src/plexi/signature-message.js';
+import { openDatabase, type RootDb } from '../../src/store/database.js';
+import { ObservationStore } from '../../src/store/observation-store.js';
+import { SigningStore } from '../../src/store/signing-store.js';
+import { toHex } from '../../src/util/bytes.js';
+import { Flooder } from '../support/flood-attacker.js';
+import { waitFor } from '../support/network.js';
+import { tempDir } from '../support/tmp.js';
+
+const NS = 'flood.example';
+const own = signingKeyFromSeed(new Uint8Array(32).fill(1));
+const other = signingKeyFromSeed(new Uint8Array(32).fill(2));
+const roster = Roster.fromJson({
+  network: 'fl',
+  threshold: 2n,
+  auditors: [
+    { name: 'us', public_key: toHex(own.publicKey) },
+    { name: 'them', public_key: toHex(other.publicKey) },
+  ],
+  namespaces: [{ name: NS }],
+});
+const TOPIC = observationsTopic('fl', NS);
+const observe = (epoch: bigint): Observation => {
+  const m = { ciphersuite: 1, namespace: NS, timestamp: BigInt(Date.now()), epoch, digest: new Uint8Array(32).fill(Number(epoch)) };
+  return { ...m, signature: other.sign(signedBytes(m)), signerKey: other.publicKey };
+};
+const withJunkField = (bytes: Uint8Array, n: number): Uint8Array => new Uint8Array([...bytes, 0x78, n & 0x7f]);
+
+describe('a hostile peer against a real node', () => {
+  const tmp = tempDir();
+  let db: RootDb;
+  let host: ChorusHost;
+  let network: NetworkService;
+  let attacker: Flooder;
+
+  beforeAll(async () => {
+    db = await openDatabase(join(tmp.dir, 'db'));
+    const signing = new SigningStore(db, { now: () => BigInt(Date.now()) });
+    await signing.load();
+    const observations = new ObservationStore(db);
+    await observations.ready();
+    host = await createHost({ privateKey: await generateKeyPair('Ed25519'), heartbeatIntervalMs: 200 });
+    network = new NetworkService({ host, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => BigInt(Date.now()) });
+    await network.attach();
+    await host.start();
+    attacker = await Flooder.create(await generateKeyPair('Ed25519'), ['/ip4/127.0.0.1/tcp/0']);
+    await attacker.dial(host.multiaddrs()[0] as string);
+    await waitFor('a gossipsub stream to the node', async () => attacker.gossipPeers().includes(host.peerId), 10_000);
+  });
+  afterAll(async () => {
+    network.detach();
+    await attacker.stop();
+    await host.stop();
+    await db.close();
+    tmp.cleanup();
+  });
+
+  const rejected = (reason: string): number => host.stats().topics[TOPIC]?.validation.reject[reason] ?? 0;
+
+  it('a valid observation re-encoded with an unknown field is rejected and its sender penalised', async () => {
+    const bytes = encodeObservation(observe(3n));
+    expect(attacker.send(host.peerId, [{ topic: TOPIC, data: bytes }])).toBe(true);
+    await waitFor('the canonical copy accepted', async () => (host.stats().topics[TOPIC]?.validation.accept.valid ?? 0) === 1, 10_000);
+    expect(host.getPeerScore(attacker.peerId)).toBeGreaterThanOrEqual(0);
+    // Three re-encodings of an observation the node already holds: each a new message id.
+    expect(attacker.send(host.peerId, [1, 2, 3].map((n) => ({ topic: TOPIC, data: withJunkField(bytes, n) })))).toBe(true);
+    await waitFor('three non-canonical rejections', async () => rejected('non-canonical') === 3, 10_000);
+    // P4: -10 × 3² (minus whatever P1/P2 credit the peer has, capped at +20).
+    await waitFor('a negative score', async () => host.getPeerScore(attacker.peerId) < -40, 5_000);
+    expect(host.stats().topics[TOPIC]?.validation.ignore.duplicate ?? 0).toBe(0);
+  });
+
+  it('a big message on a topic the node does not use is neither validated nor cached', async () => {
+    const before = host.stats();
+    const junkTopic = '/chorus/1/fl/junk-1';
+    // The junk comes first in the RPC; the second message shows when the RPC has been handled.
+    const marker = withJunkField(encodeObservation(observe(4n)), 9);
+    expect(attacker.send(host.peerId, [{ topic: junkTopic, data: new Uint8Array(512 * 1024).fill(1) }, { topic: TOPIC, data: marker }])).toBe(true);
+    const marked = rejected('non-canonical') + 1;
+    await waitFor('the marker message handled', async () => rejected('non-canonical') === marked, 10_000);
+    const after = host.stats();
+    expect(after.topics[junkTopic]).toBeUndefined();
+    // Only the marker's id was remembered; the rejected marker left no message in the cache.
+    expect(after.gossipCache.seenIds).toBe(before.gossipCache.seenIds + 1);
+    expect(after.gossipCache.messages).toBe(before.gossipCache.messages);
+  });
+});
