@@ -15,6 +15,7 @@
 //   - No alarming log line; one split-view proof per split epoch.
 // Short by default (RELIABILITY_FLOOD_SECONDS, 30 s); RELIABILITY_MODE=full floods for 180 s.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,12 +36,26 @@ const HONEST = ['org1', 'org2', 'org3'];
 const STOLEN = 'org4';
 const ATTACKER = join(ROOT, 'dist', 'test', 'support', 'flood-attacker-main.js');
 const MB = 1024 * 1024;
+/** RELIABILITY_FLOOD_OFF=1: the same run with an attacker that only syncs (a baseline for the figures). */
+const OFF = process.env.RELIABILITY_FLOOD_OFF === '1';
 const ATTACK: Omit<AttackConfig, 'identityDir' | 'listenPort' | 'victims' | 'network' | 'namespace'> = {
-  nonCanonicalPerSecond: Number(process.env.RELIABILITY_FLOOD_RATE ?? 2_000),
-  junkTopicPerSecond: 5,
+  nonCanonicalPerSecond: OFF ? 0 : Number(process.env.RELIABILITY_FLOOD_RATE ?? 2_000),
+  junkTopicPerSecond: OFF ? 0 : 5,
   junkBytes: 900 * 1024,
-  oversizePerSecond: 5,
+  oversizePerSecond: OFF ? 0 : 5,
 };
+
+/** CPU seconds a process has used (user + system, /proc/<pid>/stat), or undefined once it is gone. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+const log = (msg: string): void => void process.stdout.write(`flood: ${msg}\n`);
 
 const randomDigest = (): string => randomBytes(32).toString('hex');
 
@@ -72,6 +87,7 @@ describe('a flood from one peer', () => {
     const detectMs: number[] = [];
     const rounds: { epoch: string; ms: Record<string, number> }[] = [];
     const rss: Record<string, { beforeMB: number; maxMB: number; afterMB: number }> = {};
+    const cpu: Record<string, number> = {};
     const chain = new Map(HONEST.map((n) => [n, new Map<bigint, string>()]));
     let attackerStats: AttackerStats = {};
     let attackerId = '';
@@ -113,6 +129,7 @@ describe('a flood from one peer', () => {
         if (m.event === 'stats') attackerStats = m;
       });
       await waitFor('the attacker up, under the stolen peer id', async () => attackerId === net.node(STOLEN).peerId, 30_000);
+      log(`nodes and attacker started after ${((Date.now() - started) / 1000).toFixed(0)} s`);
       await waitFor('the attacker holds a gossip stream to every honest node', async () => attackerStats.peers === HONEST.length, 60_000);
 
       // Warm-up: an epoch everyone signs, which also hands the attacker an observation to re-encode.
@@ -121,9 +138,11 @@ describe('a flood from one peer', () => {
         for (const n of HONEST) if ((await epochView(net, n, first)).digests[0]?.signers.length !== HONEST.length) return false;
         return templates > 0 && (attackerStats.nonCanonical ?? 0) > 0;
       }, 60_000);
+      log(`set up in ${((Date.now() - started) / 1000).toFixed(0)} s; flooding for ${FLOOD_MS / 1000} s${OFF ? ' (attack off: baseline)' : ''}`);
       for (const n of HONEST) {
         const mb = (rssBytes(pid(n)) ?? 0) / MB;
         rss[n] = { beforeMB: mb, maxMB: mb, afterMB: 0 };
+        cpu[n] = cpuSeconds(pid(n)) ?? 0;
       }
       const sampler = setInterval(() => {
         for (const n of HONEST) {
@@ -134,6 +153,7 @@ describe('a flood from one peer', () => {
       }, 500);
 
       const floodStart = Date.now();
+      const cpuAttackerStart = cpuSeconds(attacker.pid as number) ?? 0;
       try {
         while (Date.now() - floodStart < FLOOD_MS) {
           await sleep(SPLIT_EVERY_MS);
@@ -167,6 +187,9 @@ describe('a flood from one peer', () => {
       } finally {
         clearInterval(sampler);
       }
+      const floodSeconds = (Date.now() - floodStart) / 1000;
+      for (const n of HONEST) cpu[n] = ((cpuSeconds(pid(n)) ?? 0) - (cpu[n] ?? 0)) / floodSeconds;
+      cpu.attacker = ((cpuSeconds(attacker.pid as number) ?? 0) - cpuAttackerStart) / floodSeconds;
 
       for (const n of HONEST) {
         const r = rss[n];
@@ -180,8 +203,9 @@ describe('a flood from one peer', () => {
           sync_counters?: { syncPenalties: number; syncCutOffs: number };
           gossipCache?: { seenIds: number; messages: number };
         };
-        const score = s.peerScores?.[attackerId];
-        const nonCanonical = Object.values(s.topics ?? {}).reduce((sum, t) => sum + (t.validation.reject['non-canonical'] ?? 0), 0);
+        const raw = s.peerScores?.[attackerId];
+        const score = raw === undefined ? undefined : Number(raw);
+        const nonCanonical = Object.values(s.topics ?? {}).reduce((sum, t) => sum + Number(t.validation.reject['non-canonical'] ?? 0), 0);
         const cutOffs = Number(s.sync_counters?.syncCutOffs ?? 0);
         const penalties = Number(s.sync_counters?.syncPenalties ?? 0);
         inv.check(score !== undefined && score < 0, () => `${n}: the attacker's score is ${score}`);
@@ -207,7 +231,7 @@ describe('a flood from one peer', () => {
       process.stdout.write(
         `flood: ${rounds.length} split views under flood, detection p50 ${figures.p50} ms, max ${figures.max} ms; RSS ${rssLine}; ` +
           `attacker sent ${attackerStats.sent ?? 0} messages (${attackerStats.nonCanonical ?? 0} re-encoded, ${attackerStats.junkTopic ?? 0} junk-topic, ${attackerStats.oversize ?? 0} oversize), ` +
-          `served ${attackerStats.syncRequests ?? 0} sync requests\n`,
+          `served ${attackerStats.syncRequests ?? 0} sync requests; CPU (cores) ${Object.entries(cpu).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}\n`,
       );
       writePart({
         part: 'flood',
@@ -220,6 +244,8 @@ describe('a flood from one peer', () => {
         rounds,
         rssMB: rss,
         rssLimitMB: RSS_LIMIT_MB,
+        cpuCoresDuringFlood: cpu,
+        attackOff: OFF,
         attack: { ...ATTACK, ...attackerStats },
         victims: status,
       });
