@@ -25,8 +25,11 @@ export interface GossipSubRuntime extends GossipSub {
    * subscriptions and messages of any other topic unread. The host adds topics as it subscribes.
    */
   readonly allowedTopics: Set<string> | null;
-  /** Message ids remembered for de-duplication (seenTTL). */
-  readonly seenCache: { readonly size: number };
+  /**
+   * Message ids remembered for de-duplication (seenTTL). `entries` is its backing map, keyed by
+   * message id: the host deletes an id it dropped unvalidated (see host.ts, forgetDropped).
+   */
+  readonly seenCache: { readonly size: number; readonly entries: Map<string, unknown> };
   /** Messages kept for forwarding and IWANT answers (mcacheLength heartbeats). */
   readonly mcache: { readonly size: number };
 }
@@ -43,7 +46,7 @@ export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
   if (typeof rt.score.rejectInvalidMessage !== 'function') {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.rejectInvalidMessage(); check the version');
   }
-  if (typeof rt.seenCache?.size !== 'number' || typeof rt.mcache?.size !== 'number') {
+  if (typeof rt.seenCache?.size !== 'number' || !(rt.seenCache.entries instanceof Map) || typeof rt.mcache?.size !== 'number') {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no seenCache/mcache sizes; check the version');
   }
   if (!(rt.allowedTopics instanceof Set)) {

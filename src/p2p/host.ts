@@ -236,6 +236,9 @@ const TO_GOSSIP: Record<ValidationOutcome, TopicValidatorResult> = {
 
 type Services = { identify: Identify; pubsub: GossipSub };
 
+/** Drops for our own capacity, before any check: the message may be valid (see forgetDropped). */
+const UNCHECKED_DROPS: ReadonlySet<string> = new Set([QueueReason.rateLimited, QueueReason.peerQueueFull, QueueReason.queueFull]);
+
 class Host implements ChorusHost {
   readonly peerId: string;
   private readonly node: Libp2p<Services>;
@@ -331,7 +334,10 @@ class Host implements ChorusHost {
       handler,
       maxBytes: this.maxMessageBytes,
       counters: this.counters,
-      report: (msg, result) => this.gs.reportMessageValidationResult(msg.msgId, msg.from, TO_GOSSIP[result.outcome]),
+      report: (msg, result) => {
+        this.gs.reportMessageValidationResult(msg.msgId, msg.from, TO_GOSSIP[result.outcome]);
+        if (UNCHECKED_DROPS.has(result.reason)) this.forgetDropped(msg.msgId);
+      },
       logger: this.log.child({ topic }),
     });
     this.scoreTopic(topic);
@@ -505,9 +511,20 @@ class Host implements ChorusHost {
       // Over its rate: dropped before it costs a validation. Not a penalty: a burst proves nothing.
       this.counters.record(topic, 'ignore', QueueReason.rateLimited);
       this.gs.reportMessageValidationResult(msg.msgId, msg.from, TopicValidatorResult.Ignore);
+      this.forgetDropped(msg.msgId);
       return;
     }
     queue.push(msg);
+  }
+
+  /**
+   * A message dropped unchecked (over its sender's rate or queue share) may be valid. Gossipsub
+   * has already remembered its id, so every later copy, from honest peers too, would be dropped
+   * as a duplicate: a flooder relaying a real proof first would suppress it. Forget the id, so the
+   * next copy is validated (docs/p2p.md, "Flood protection").
+   */
+  private forgetDropped(msgId: string): void {
+    this.gs.seenCache.entries.delete(msgId);
   }
 
   private peerEvent(peerId: string, connected: boolean): void {

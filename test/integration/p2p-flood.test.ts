@@ -100,3 +100,46 @@ describe('a hostile peer against a real node', () => {
     expect(after.gossipCache.messages).toBe(before.gossipCache.messages);
   });
 });
+
+describe('a message dropped unchecked for its sender\'s rate', () => {
+  const T = '/chorus/1/fl/observations/rate';
+  let host: ChorusHost;
+  let flooder: Flooder;
+  let honest: Flooder;
+  const seen: { text: string; from: string }[] = [];
+
+  beforeAll(async () => {
+    // One message, then nothing for a long while: the flooder's second message is over its rate.
+    host = await createHost({ privateKey: await generateKeyPair('Ed25519'), peerRateLimit: { perSecond: 0.001, burst: 1 } });
+    host.subscribe(T, {
+      validate: async (data, from) => {
+        seen.push({ text: new TextDecoder().decode(data), from });
+        return { outcome: 'accept', reason: 'new' };
+      },
+    });
+    await host.start();
+    flooder = await Flooder.create(await generateKeyPair('Ed25519'), ['/ip4/127.0.0.1/tcp/0']);
+    honest = await Flooder.create(await generateKeyPair('Ed25519'), ['/ip4/127.0.0.1/tcp/0']);
+    for (const f of [flooder, honest]) {
+      await f.dial(host.multiaddrs()[0] as string);
+      await waitFor('a gossipsub stream to the node', async () => f.gossipPeers().includes(host.peerId), 10_000);
+    }
+  });
+  afterAll(async () => {
+    await flooder.stop();
+    await honest.stop();
+    await host.stop();
+  });
+
+  it('is forgotten, so an honest copy that comes later is still validated', async () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    expect(flooder.send(host.peerId, [{ topic: T, data: enc('junk') }])).toBe(true);
+    await waitFor('the first message validated', async () => seen.length === 1, 10_000);
+    // The flooder relays a real message first: over its rate, dropped before validation.
+    expect(flooder.send(host.peerId, [{ topic: T, data: enc('real proof') }])).toBe(true);
+    await waitFor('the relayed copy dropped', async () => (host.stats().topics[T]?.validation.ignore['rate-limited'] ?? 0) === 1, 10_000);
+    expect(honest.send(host.peerId, [{ topic: T, data: enc('real proof') }])).toBe(true);
+    await waitFor('the honest copy validated', async () => seen.length === 2, 10_000);
+    expect(seen[1]).toEqual({ text: 'real proof', from: honest.peerId });
+  });
+});

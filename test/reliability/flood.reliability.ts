@@ -211,7 +211,16 @@ describe('a flood from one peer', () => {
         inv.check(score !== undefined && score < 0, () => `${n}: the attacker's score is ${score}`);
         inv.check(nonCanonical > 0, () => `${n}: no non-canonical rejection`);
         inv.check(cutOffs > 0 && penalties > 0, () => `${n}: sync with the attacker cut off ${cutOffs} times, penalised ${penalties} items`);
-        status[n] = { attackerScore: score, nonCanonicalRejected: nonCanonical, syncCutOffs: cutOffs, syncPenalties: penalties, gossipCache: s.gossipCache, topics: s.topics };
+        const ignored: Record<string, number> = {};
+        for (const t of Object.values(s.topics ?? {})) for (const [k, v] of Object.entries(t.validation.ignore)) ignored[k] = (ignored[k] ?? 0) + Number(v);
+        status[n] = {
+          attackerScore: score,
+          nonCanonicalRejected: nonCanonical,
+          ignored,
+          syncCutOffs: cutOffs,
+          syncPenalties: penalties,
+          gossipCache: { seenIds: Number(s.gossipCache?.seenIds ?? 0), messages: Number(s.gossipCache?.messages ?? 0) },
+        };
       }
       // One split-view proof per split epoch, the same everywhere.
       for (const n of HONEST) {

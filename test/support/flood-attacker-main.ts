@@ -105,7 +105,7 @@ let counter = 0;
 const every = (perSecond: number): boolean => perSecond > 0 && tick % Math.max(1, Math.round(TICKS_PER_SECOND / perSecond)) === 0;
 const timer = setInterval(() => {
   tick++;
-  const perTick = Math.max(1, Math.round(cfg.nonCanonicalPerSecond / TICKS_PER_SECOND));
+  const perTick = cfg.nonCanonicalPerSecond > 0 ? Math.max(1, Math.round(cfg.nonCanonicalPerSecond / TICKS_PER_SECOND)) : 0;
   for (const peer of flooder.gossipPeers()) {
     const batch: RawMessage[] = [];
     for (const [topic, t] of templates) {
