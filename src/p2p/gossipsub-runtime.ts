@@ -9,6 +9,11 @@ export interface GossipSubRuntime extends GossipSub {
   /** Required with `asyncValidation: true`: forwards on accept, applies P4 on reject. */
   reportMessageValidationResult(msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void;
   getScore(peerId: string): number;
+  /**
+   * Asked once per incoming RPC, before any of it is handled: false drops the whole RPC unread
+   * (gossipsub's graylist check). The host wraps it to refuse peers over their rate.
+   */
+  acceptFrom(peerId: string): boolean;
   getMeshPeers(topic: string): string[];
   dumpPeerScoreStats(): PeerScoreStatsDump;
   /**
@@ -37,7 +42,7 @@ export interface GossipSubRuntime extends GossipSub {
 export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
   const rt = pubsub as GossipSubRuntime;
   // Fail at start-up, not at the first message, if a gossipsub upgrade renamed these.
-  for (const m of ['reportMessageValidationResult', 'getScore', 'getMeshPeers', 'dumpPeerScoreStats'] as const) {
+  for (const m of ['reportMessageValidationResult', 'getScore', 'getMeshPeers', 'dumpPeerScoreStats', 'acceptFrom'] as const) {
     if (typeof rt[m] !== 'function') throw new ChorusError('p2p-incompatible', `@libp2p/gossipsub has no ${m}(); check the version`);
   }
   if (typeof rt.score?.params?.topics !== 'object') {

@@ -278,6 +278,11 @@ class Host implements ChorusHost {
     this.blocked = init.blocked;
     this.sync = new SyncService(node, init.sync ?? {}, init.log.child({ part: 'sync' }));
     this.rateLimiter = new PeerRateLimiter(init.peerRateLimit);
+    // Over its rate, a peer's RPCs are dropped unread: its flood then costs us the decryption and
+    // decoding of each RPC, not the per-message work (hashing, caches, scoring, validation). This
+    // applies to direct (roster) peers too, which gossipsub's own graylist exempts.
+    const graylist = this.gs.acceptFrom.bind(this.gs);
+    this.gs.acceptFrom = (id: string): boolean => this.rateLimiter.admits(id) && graylist(id);
     this.redialer = new Redialer({
       dial: async (peerId) => {
         await this.node.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) });

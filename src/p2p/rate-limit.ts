@@ -1,7 +1,9 @@
 // Per-peer token buckets for incoming gossip (docs/p2p.md, "Flood protection"). One bucket per
 // propagating peer, over all topics: a peer may send `burst` messages at once and `perSecond`
-// on average; the rest is dropped before it costs a validation. Pure bookkeeping with an injected
-// clock, so it is testable without sockets or timers.
+// on average; the rest is dropped before it costs a validation. A message over the rate still
+// counts, as debt down to -burst, and while a peer's bucket holds less than one token its whole
+// RPCs are refused unread (`admits`): the harder a peer floods, the less of it we even decode.
+// Pure bookkeeping with an injected clock, so it is testable without sockets or timers.
 import { ConfigError } from '../util/errors.js';
 
 export interface RateLimit {
@@ -38,21 +40,35 @@ export class PeerRateLimiter {
     this.lastSweep = now();
   }
 
-  /** Takes one token from the peer's bucket; false when it is empty (drop the message). */
+  /** Takes one token from the peer's bucket; false when it is empty (drop the message, count the debt). */
   take(peer: string): boolean {
+    const b = this.bucket(peer);
+    const ok = b.tokens >= 1;
+    b.tokens = Math.max(-this.limit.burst, b.tokens - 1);
+    return ok;
+  }
+
+  /** Whether the peer has a token left: false while it is over its rate (refuse its RPCs unread). */
+  admits(peer: string): boolean {
+    const b = this.buckets.get(peer);
+    if (b === undefined) return true;
+    return this.refill(b, this.now()).tokens >= 1;
+  }
+
+  private bucket(peer: string): Bucket {
     const t = this.now();
     this.sweep(t);
-    let b = this.buckets.get(peer);
-    if (b === undefined) {
-      b = { tokens: this.limit.burst, at: t };
-      this.buckets.set(peer, b);
-    } else {
-      b.tokens = Math.min(this.limit.burst, b.tokens + ((t - b.at) / 1000) * this.limit.perSecond);
-      b.at = t;
-    }
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+    const b = this.buckets.get(peer);
+    if (b !== undefined) return this.refill(b, t);
+    const fresh = { tokens: this.limit.burst, at: t };
+    this.buckets.set(peer, fresh);
+    return fresh;
+  }
+
+  private refill(b: Bucket, t: number): Bucket {
+    b.tokens = Math.min(this.limit.burst, b.tokens + ((t - b.at) / 1000) * this.limit.perSecond);
+    b.at = t;
+    return b;
   }
 
   /** Peers with a bucket (tests, stats). */

@@ -109,8 +109,8 @@ describe('a message dropped unchecked for its sender\'s rate', () => {
   const seen: { text: string; from: string }[] = [];
 
   beforeAll(async () => {
-    // One message, then nothing for a long while: the flooder's second message is over its rate.
-    host = await createHost({ privateKey: await generateKeyPair('Ed25519'), peerRateLimit: { perSecond: 0.001, burst: 1 } });
+    // Two messages per peer, then nothing for a long while.
+    host = await createHost({ privateKey: await generateKeyPair('Ed25519'), peerRateLimit: { perSecond: 0.001, burst: 2 } });
     host.subscribe(T, {
       validate: async (data, from) => {
         seen.push({ text: new TextDecoder().decode(data), from });
@@ -131,15 +131,23 @@ describe('a message dropped unchecked for its sender\'s rate', () => {
     await host.stop();
   });
 
-  it('is forgotten, so an honest copy that comes later is still validated', async () => {
+  it('is forgotten, so an honest copy that comes later is still validated; a peer over its rate is then refused unread', async () => {
     const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
-    expect(flooder.send(host.peerId, [{ topic: T, data: enc('junk') }])).toBe(true);
-    await waitFor('the first message validated', async () => seen.length === 1, 10_000);
-    // The flooder relays a real message first: over its rate, dropped before validation.
-    expect(flooder.send(host.peerId, [{ topic: T, data: enc('real proof') }])).toBe(true);
+    // The flooder's two tokens go on junk; the real message it relays in the same RPC is over its rate.
+    expect(flooder.send(host.peerId, ['junk 1', 'junk 2', 'real proof'].map((t) => ({ topic: T, data: enc(t) })))).toBe(true);
     await waitFor('the relayed copy dropped', async () => (host.stats().topics[T]?.validation.ignore['rate-limited'] ?? 0) === 1, 10_000);
+    await waitFor('the junk validated', async () => seen.length === 2, 10_000);
     expect(honest.send(host.peerId, [{ topic: T, data: enc('real proof') }])).toBe(true);
-    await waitFor('the honest copy validated', async () => seen.length === 2, 10_000);
-    expect(seen[1]).toEqual({ text: 'real proof', from: honest.peerId });
+    await waitFor('the honest copy validated', async () => seen.length === 3, 10_000);
+    expect(seen[2]).toEqual({ text: 'real proof', from: honest.peerId });
+    // In debt now: the flooder's next RPC is dropped before any message in it is looked at.
+    const seenIds = host.stats().gossipCache.seenIds;
+    expect(flooder.send(host.peerId, [{ topic: T, data: enc('more junk') }])).toBe(true);
+    expect(honest.send(host.peerId, [{ topic: T, data: enc('honest again') }])).toBe(true);
+    await waitFor('the honest message validated', async () => seen.length === 4, 10_000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seen.map((m) => m.text)).toEqual(['junk 1', 'junk 2', 'real proof', 'honest again']);
+    expect(host.stats().gossipCache.seenIds).toBe(seenIds + 1);
+    expect(host.stats().topics[T]?.validation.ignore['rate-limited']).toBe(1);
   });
 });

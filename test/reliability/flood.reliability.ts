@@ -97,7 +97,7 @@ describe('a flood from one peer', () => {
     try {
       await net.setup(4, 2);
       // Frequent anti-entropy, so the attacker's sync answers are met many times in a short run.
-      for (const n of HONEST) net.editConfig(n, (doc) => void ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 2n));
+      for (const n of HONEST) net.editConfig(n, (doc) => void ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 1n));
       await Promise.all(HONEST.map((n) => net.start(n)));
       const pid = (n: string): number => net.proc(n).proc.pid as number;
 

@@ -77,8 +77,9 @@ await flooder.serveSync(async (bytes, peer) => {
   const req = decodeSyncRequest(bytes);
   const o = observation;
   if (req.proofs) {
-    // A new sync run starts with the proofs: odd runs get junk, even runs endless pages.
-    if (req.cursor.length === 0) sessions.set(peer, (sessions.get(peer) ?? 0) + 1);
+    // A new sync run starts with the proofs: once there is something to forge, every other run
+    // gets a forged proof, the others endless pages.
+    if (req.cursor.length === 0 && o) sessions.set(peer, (sessions.get(peer) ?? 0) + 1);
     const junk = (sessions.get(peer) ?? 0) % 2 === 1;
     if (junk && o) {
       stats.junkPages++;

@@ -6,16 +6,39 @@ describe('PeerRateLimiter (per-peer token buckets)', () => {
     let t = 0;
     const rl = new PeerRateLimiter({ perSecond: 10, burst: 5 }, () => t);
     const taken = (peer: string, n: number): number => Array.from({ length: n }, () => rl.take(peer)).filter(Boolean).length;
-    expect(taken('a', 20)).toBe(5);
-    // Another peer is not affected by a's flood.
+    expect(taken('a', 5)).toBe(5);
+    // Another peer is not affected by a's burst.
     expect(taken('b', 5)).toBe(5);
     t += 500; // 0.5 s at 10/s: 5 more tokens
-    expect(taken('a', 20)).toBe(5);
+    expect(taken('a', 5)).toBe(5);
     t += 100;
-    expect(taken('a', 20)).toBe(1);
+    expect(taken('a', 1)).toBe(1);
+    expect(taken('a', 1)).toBe(0);
     // Refill never exceeds the burst.
     t += 60_000;
-    expect(taken('a', 20)).toBe(5);
+    expect(taken('a', 6)).toBe(5);
+  });
+
+  test('messages over the rate count as debt (down to -burst); a peer in debt is not admitted until it has paid it off', () => {
+    let t = 0;
+    const rl = new PeerRateLimiter({ perSecond: 10, burst: 5 }, () => t);
+    expect(rl.admits('a')).toBe(true);
+    for (let i = 0; i < 5; i++) expect(rl.take('a')).toBe(true);
+    expect(rl.admits('a')).toBe(false);
+    for (let i = 0; i < 100; i++) expect(rl.take('a')).toBe(false); // debt floors at -5
+    t += 1000; // +10 tokens: -5 -> 5
+    expect(rl.admits('a')).toBe(true);
+    expect(rl.take('a')).toBe(true);
+    rl.take('a');
+    rl.take('a');
+    rl.take('a');
+    rl.take('a'); // 0 left
+    expect(rl.take('a')).toBe(false); // -1
+    t += 150; // +1.5 -> 0.5: still not a whole token
+    expect(rl.admits('a')).toBe(false);
+    t += 50; // 1.0
+    expect(rl.admits('a')).toBe(true);
+    expect(rl.admits('never-seen')).toBe(true);
   });
 
   test('buckets of idle peers are forgotten, so the map stays bounded by recently active senders', () => {
