@@ -67,6 +67,12 @@ export interface HostOptions {
    * 2000); the excess is ignored before validation (reason `rate-limited`, no penalty).
    */
   peerRateLimit?: Partial<RateLimit>;
+  /**
+   * Topics we publish to without subscribing. Gossipsub only hears of topics the host uses
+   * (`allowedTopics`: subscribed ones and these); peers' subscriptions to any other topic, and
+   * messages on it, are dropped unread.
+   */
+  publishOnlyTopics?: string[];
   /** IPs exempt from gossipsub's IP-colocation penalty besides loopback. */
   ipColocationWhitelist?: string[];
   /** Gossipsub heartbeat; only tests should change it. Default 1000 ms. */
@@ -251,6 +257,7 @@ class Host implements ChorusHost {
   private readonly sync: SyncService;
   private readonly counters = new ValidationCounters();
   private readonly rateLimiter: PeerRateLimiter;
+  private readonly publishOnly: ReadonlySet<string>;
   private readonly queues = new Map<string, TopicValidationQueue>();
   private readonly publishCounts = new Map<string, PublishCounts>();
   private readonly connectedCbs = new Set<PeerCallback>();
@@ -267,6 +274,7 @@ class Host implements ChorusHost {
       redial: Partial<BackoffPolicy> | undefined;
       sync: Partial<SyncLimits> | undefined;
       peerRateLimit: Partial<RateLimit> | undefined;
+      publishOnlyTopics: string[] | undefined;
     },
   ) {
     this.node = node;
@@ -278,6 +286,7 @@ class Host implements ChorusHost {
     this.blocked = init.blocked;
     this.sync = new SyncService(node, init.sync ?? {}, init.log.child({ part: 'sync' }));
     this.rateLimiter = new PeerRateLimiter(init.peerRateLimit);
+    this.publishOnly = new Set(init.publishOnlyTopics ?? []);
     // Over its rate, a peer's RPCs are dropped unread: its flood then costs us the decryption and
     // decoding of each RPC, not the per-message work (hashing, caches, scoring, validation). This
     // applies to direct (roster) peers too, which gossipsub's own graylist exempts.
@@ -357,7 +366,7 @@ class Host implements ChorusHost {
     const queue = this.queues.get(topic);
     if (queue === undefined) return;
     this.queues.delete(topic);
-    this.gs.allowedTopics?.delete(topic);
+    if (!this.publishOnly.has(topic)) this.gs.allowedTopics?.delete(topic);
     if (this.isRunning) this.gs.unsubscribe(topic);
     queue.close();
   }
@@ -590,8 +599,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         ignoreDuplicatePublishError: false,
         emitSelf: false,
         fallbackToFloodsub: false,
-        // Filled in by subscribe(): nothing is allowed until a topic has a validator.
-        allowedTopics: new Set<string>(),
+        // subscribe() adds the topics it validates; nothing else gets into gossipsub's caches.
+        allowedTopics: new Set<string>(options.publishOnlyTopics ?? []),
         floodPublish: true,
         doPX: false,
         directPeers,
@@ -618,5 +627,6 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     redial: options.redial,
     sync: options.sync,
     peerRateLimit: options.peerRateLimit,
+    publishOnlyTopics: options.publishOnlyTopics,
   });
 }
