@@ -73,6 +73,11 @@ export interface HostOptions {
    * messages on it, are dropped unread.
    */
   publishOnlyTopics?: string[];
+  /**
+   * A peer that keeps sending while over its rate (`peerRateLimit.maxRefusals` refused RPCs) is
+   * disconnected and refused for this long, roster peers included (default 60 s; 0: never).
+   */
+  floodCoolDownMs?: number;
   /** IPs exempt from gossipsub's IP-colocation penalty besides loopback. */
   ipColocationWhitelist?: string[];
   /** Gossipsub heartbeat; only tests should change it. Default 1000 ms. */
@@ -116,6 +121,8 @@ export interface HostStats {
   running: boolean;
   connectedPeers: string[];
   blockedPeers: string[];
+  /** Peers disconnected for flooding, until their cool-down ends. */
+  coolingDown: string[];
   topics: Record<string, TopicStats>;
   peerScores: Record<string, number>;
   /** Gossipsub's caches: message ids remembered (de-duplication) and messages held (forwarding). */
@@ -253,6 +260,8 @@ class Host implements ChorusHost {
   private readonly roster: { id: PeerId; peerId: string; addrs: Multiaddr[] }[];
   private readonly maxMessageBytes: number;
   private readonly blocked: Set<string>;
+  private readonly cooling: Map<string, NodeJS.Timeout>;
+  private readonly floodCoolDownMs: number;
   private readonly redialer: Redialer;
   private readonly sync: SyncService;
   private readonly counters = new ValidationCounters();
@@ -271,6 +280,8 @@ class Host implements ChorusHost {
       roster: { id: PeerId; peerId: string; addrs: Multiaddr[] }[];
       maxMessageBytes: number;
       blocked: Set<string>;
+      cooling: Map<string, NodeJS.Timeout>;
+      floodCoolDownMs: number;
       redial: Partial<BackoffPolicy> | undefined;
       sync: Partial<SyncLimits> | undefined;
       peerRateLimit: Partial<RateLimit> | undefined;
@@ -284,6 +295,8 @@ class Host implements ChorusHost {
     this.roster = init.roster;
     this.maxMessageBytes = init.maxMessageBytes;
     this.blocked = init.blocked;
+    this.cooling = init.cooling;
+    this.floodCoolDownMs = init.floodCoolDownMs;
     this.sync = new SyncService(node, init.sync ?? {}, init.log.child({ part: 'sync' }));
     this.rateLimiter = new PeerRateLimiter(init.peerRateLimit);
     this.publishOnly = new Set(init.publishOnlyTopics ?? []);
@@ -291,13 +304,17 @@ class Host implements ChorusHost {
     // decoding of each RPC, not the per-message work (hashing, caches, scoring, validation). This
     // applies to direct (roster) peers too, which gossipsub's own graylist exempts.
     const graylist = this.gs.acceptFrom.bind(this.gs);
-    this.gs.acceptFrom = (id: string): boolean => this.rateLimiter.admits(id) && graylist(id);
+    this.gs.acceptFrom = (id: string): boolean => {
+      if (this.rateLimiter.admits(id)) return graylist(id);
+      if (this.rateLimiter.flooding(id)) this.coolDown(id);
+      return false;
+    };
     this.redialer = new Redialer({
       dial: async (peerId) => {
         await this.node.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) });
       },
       isConnected: (peerId) => this.node.getConnections(peerIdFromString(peerId)).length > 0,
-      isBlocked: (peerId) => this.blocked.has(peerId),
+      isBlocked: (peerId) => this.blocked.has(peerId) || this.cooling.has(peerId),
       policy: init.redial,
       logger: init.log.child({ part: 'redial' }),
     });
@@ -330,6 +347,8 @@ class Host implements ChorusHost {
     if (!this.isRunning) return;
     this.isRunning = false;
     this.redialer.stop();
+    for (const t of this.cooling.values()) clearTimeout(t);
+    this.cooling.clear();
     await this.sync.stop();
     await this.node.stop();
     // Nothing new arrives now; let running validations finish before the node closes its store.
@@ -484,6 +503,7 @@ class Host implements ChorusHost {
       running: this.isRunning,
       connectedPeers: this.connectedPeers(),
       blockedPeers: [...this.blocked],
+      coolingDown: [...this.cooling.keys()],
       topics,
       peerScores,
       gossipCache: { seenIds: this.gs.seenCache.size, messages: this.gs.mcache.size },
@@ -532,6 +552,27 @@ class Host implements ChorusHost {
   }
 
   /**
+   * The peer kept sending while over its rate (more than `maxRefusals` RPCs refused, net of
+   * forgiveness). Refusing its RPCs still costs us decrypting and decoding them, and a flooder's
+   * junk can be megabytes a second; so hang up and refuse it for a while (docs/p2p.md, "Flood
+   * protection"). A roster peer is re-dialled when the cool-down ends; sync then repairs
+   * whatever it had to say meanwhile.
+   */
+  private coolDown(peerId: string): void {
+    if (this.floodCoolDownMs <= 0 || this.cooling.has(peerId) || !this.isRunning) return;
+    const timer = setTimeout(() => {
+      this.cooling.delete(peerId);
+      this.rateLimiter.reset(peerId);
+      this.log.warn({ peer: peerId }, 'flood cool-down over');
+      if (this.isRunning) this.redialer.kick(peerId);
+    }, this.floodCoolDownMs);
+    timer.unref();
+    this.cooling.set(peerId, timer);
+    this.log.warn({ event: 'flood-cool-down', peer: peerId, ms: this.floodCoolDownMs }, 'peer kept flooding over its rate: disconnected for a while');
+    this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => this.log.warn({ peer: peerId, err: errorMessage(err) }, 'hang-up after a flood failed'));
+  }
+
+  /**
    * A message dropped unchecked (over its sender's rate or queue share) may be valid. Gossipsub
    * has already remembered its id, so every later copy, from honest peers too, would be dropped
    * as a duplicate: a flooder relaying a real proof first would suppress it. Forget the id, so the
@@ -543,7 +584,7 @@ class Host implements ChorusHost {
 
   private peerEvent(peerId: string, connected: boolean): void {
     if (connected) this.redialer.onConnected(peerId);
-    else if (this.isRunning && !this.blocked.has(peerId)) this.redialer.onDisconnected(peerId);
+    else if (this.isRunning && !this.blocked.has(peerId) && !this.cooling.has(peerId)) this.redialer.onDisconnected(peerId);
     this.log.debug({ peer: peerId }, connected ? 'peer connected' : 'peer disconnected');
     for (const cb of connected ? this.connectedCbs : this.disconnectedCbs) {
       try {
@@ -569,7 +610,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     throw new ConfigError('maxMessageBytes', `must be between 1 and ${MAX_RPC_FRAME_BYTES / 2}`);
   }
   const blocked = new Set<string>();
-  const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString());
+  const cooling = new Map<string, NodeJS.Timeout>();
+  const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString()) || cooling.has(peer.toString());
   const directPeers: AddrInfo[] = direct ? roster.map((p) => ({ id: p.id, addrs: p.addrs })) : [];
 
   const node = await createLibp2p<Services>({
@@ -624,6 +666,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     roster,
     maxMessageBytes,
     blocked,
+    cooling,
+    floodCoolDownMs: options.floodCoolDownMs ?? 60_000,
     redial: options.redial,
     sync: options.sync,
     peerRateLimit: options.peerRateLimit,

@@ -11,13 +11,21 @@ export interface RateLimit {
   perSecond: number;
   /** Messages a peer may send at once (bucket size). */
   burst: number;
+  /**
+   * Refused RPCs (net of a forgiveness of REFUSALS_FORGIVEN_PER_SECOND) after which the peer
+   * counts as flooding (`flooding()`): it kept sending while over its rate.
+   */
+  maxRefusals: number;
 }
 
-export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2_000 };
+export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2_000, maxRefusals: 100 };
+/** Refusals forgiven per second: an honest peer briefly over its rate never adds up to a flood. */
+const REFUSALS_FORGIVEN_PER_SECOND = 10;
 
 interface Bucket {
   tokens: number;
   at: number;
+  refusals: number;
 }
 
 /** Buckets of peers idle this long are forgotten (they would be full again anyway). */
@@ -35,6 +43,7 @@ export class PeerRateLimiter {
     const l = { ...DEFAULT_PEER_RATE_LIMIT, ...limit };
     if (!(Number.isFinite(l.perSecond) && l.perSecond > 0)) throw new ConfigError('rateLimit.perSecond', `must be a positive number, got ${l.perSecond}`);
     if (!Number.isSafeInteger(l.burst) || l.burst < 1) throw new ConfigError('rateLimit.burst', `must be a positive integer, got ${l.burst}`);
+    if (!Number.isSafeInteger(l.maxRefusals) || l.maxRefusals < 1) throw new ConfigError('rateLimit.maxRefusals', `must be a positive integer, got ${l.maxRefusals}`);
     this.limit = l;
     this.now = now;
     this.lastSweep = now();
@@ -48,11 +57,22 @@ export class PeerRateLimiter {
     return ok;
   }
 
-  /** Whether the peer has a token left: false while it is over its rate (refuse its RPCs unread). */
+  /**
+   * Whether the peer has a token left: false while it is over its rate (refuse its RPCs unread).
+   * Each refusal counts towards `flooding()`.
+   */
   admits(peer: string): boolean {
     const b = this.buckets.get(peer);
     if (b === undefined) return true;
-    return this.refill(b, this.now()).tokens >= 1;
+    if (this.refill(b, this.now()).tokens >= 1) return true;
+    b.refusals++;
+    return false;
+  }
+
+  /** The peer kept sending while over its rate: more than `maxRefusals` refused RPCs, net of forgiveness. */
+  flooding(peer: string): boolean {
+    const b = this.buckets.get(peer);
+    return b !== undefined && b.refusals > this.limit.maxRefusals;
   }
 
   private bucket(peer: string): Bucket {
@@ -60,15 +80,22 @@ export class PeerRateLimiter {
     this.sweep(t);
     const b = this.buckets.get(peer);
     if (b !== undefined) return this.refill(b, t);
-    const fresh = { tokens: this.limit.burst, at: t };
+    const fresh = { tokens: this.limit.burst, at: t, refusals: 0 };
     this.buckets.set(peer, fresh);
     return fresh;
   }
 
   private refill(b: Bucket, t: number): Bucket {
-    b.tokens = Math.min(this.limit.burst, b.tokens + ((t - b.at) / 1000) * this.limit.perSecond);
+    const seconds = (t - b.at) / 1000;
+    b.tokens = Math.min(this.limit.burst, b.tokens + seconds * this.limit.perSecond);
+    b.refusals = Math.max(0, b.refusals - seconds * REFUSALS_FORGIVEN_PER_SECOND);
     b.at = t;
     return b;
+  }
+
+  /** Forget a peer's bucket (it was disconnected for flooding; it starts afresh). */
+  reset(peer: string): void {
+    this.buckets.delete(peer);
   }
 
   /** Peers with a bucket (tests, stats). */

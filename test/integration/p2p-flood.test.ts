@@ -150,4 +150,17 @@ describe('a message dropped unchecked for its sender\'s rate', () => {
     expect(host.stats().gossipCache.seenIds).toBe(seenIds + 1);
     expect(host.stats().topics[T]?.validation.ignore['rate-limited']).toBe(1);
   });
+
+  it('a peer that keeps sending while refused is disconnected and refused for a cool-down; others stay', async () => {
+    const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+    for (let i = 0; i < 150; i++) flooder.send(host.peerId, [{ topic: T, data: enc(`flood ${i}`) }]);
+    await waitFor('the flooder cooling down', async () => host.stats().coolingDown.includes(flooder.peerId), 10_000);
+    await waitFor('the flooder disconnected', async () => !host.connectedPeers().includes(flooder.peerId), 10_000);
+    expect(host.connectedPeers()).toContain(honest.peerId);
+    // It cannot come straight back: the connection gater refuses it until the cool-down ends.
+    await flooder.dial(host.multiaddrs()[0] as string).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(host.connectedPeers()).not.toContain(flooder.peerId);
+    expect(seen.map((m) => m.text)).not.toContain('flood 0');
+  });
 });

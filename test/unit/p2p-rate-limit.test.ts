@@ -41,6 +41,27 @@ describe('PeerRateLimiter (per-peer token buckets)', () => {
     expect(rl.admits('never-seen')).toBe(true);
   });
 
+  test('a peer that keeps sending while refused is flooding; an honest peer briefly over its rate is forgiven', () => {
+    let t = 0;
+    const rl = new PeerRateLimiter({ perSecond: 10, burst: 5, maxRefusals: 20 }, () => t);
+    for (const peer of ['flooder', 'bursty']) for (let i = 0; i < 10; i++) rl.take(peer);
+    // bursty: a few refused RPCs, then quiet for a while.
+    for (let i = 0; i < 15; i++) expect(rl.admits('bursty')).toBe(false);
+    expect(rl.flooding('bursty')).toBe(false);
+    // flooder: an RPC every 10 ms, each admitted one carrying 10 messages.
+    for (let step = 0; step < 300 && !rl.flooding('flooder'); step++) {
+      t += 10;
+      if (rl.admits('flooder')) for (let i = 0; i < 10; i++) rl.take('flooder');
+    }
+    expect(rl.flooding('flooder')).toBe(true);
+    expect(t).toBeLessThan(3000);
+    t += 2000;
+    expect(rl.admits('bursty')).toBe(true);
+    expect(rl.flooding('bursty')).toBe(false);
+    rl.reset('flooder');
+    expect(rl.flooding('flooder')).toBe(false);
+  });
+
   test('buckets of idle peers are forgotten, so the map stays bounded by recently active senders', () => {
     let t = 0;
     const rl = new PeerRateLimiter({ perSecond: 1, burst: 1 }, () => t);
@@ -54,5 +75,6 @@ describe('PeerRateLimiter (per-peer token buckets)', () => {
   test('limits must be positive', () => {
     expect(() => new PeerRateLimiter({ perSecond: 0 })).toThrow(/perSecond/);
     expect(() => new PeerRateLimiter({ burst: 0.5 })).toThrow(/burst/);
+    expect(() => new PeerRateLimiter({ maxRefusals: 0 })).toThrow(/maxRefusals/);
   });
 });
