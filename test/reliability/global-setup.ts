@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ARTIFACTS, PARTS_DIR, readPart, SUMMARY_FILE, type PartResult } from './support.js';
 
-const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load'] as const;
+const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load', 'flood'] as const;
 
 let startedAt = 0;
 
@@ -33,6 +33,8 @@ export function teardown(): void {
     loadSeconds: Math.round(num(load, 'durationMs') / 1000),
     loadSubmissions: num(load, 'submissions'),
     loadRssGrowthPercent: growth ?? null,
+    floodSplitViews: num(parts.flood, 'splitViews'),
+    floodDetectionMaxMs: (parts.flood?.detectionMs as { max?: number } | undefined)?.max ?? null,
     violations,
     missingParts: missing,
     wallSeconds: Math.round(wallMs / 1000),
