@@ -18,9 +18,9 @@ export interface RateLimit {
   maxRefusals: number;
 }
 
-export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2_000, maxRefusals: 100 };
+export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2_000, maxRefusals: 50 };
 /** Refusals forgiven per second: an honest peer briefly over its rate never adds up to a flood. */
-const REFUSALS_FORGIVEN_PER_SECOND = 10;
+const REFUSALS_FORGIVEN_PER_SECOND = 1;
 
 interface Bucket {
   tokens: number;
