@@ -28,6 +28,12 @@ export interface AttackConfig {
   junkBytes: number;
   /** Oversize messages per second per victim on the observations topic. */
   oversizePerSecond: number;
+  /**
+   * Gossip flooding starts this long after the first valid message is heard; the sync answers are
+   * hostile from the start. A flood gets the attacker disconnected for a while within seconds, so
+   * this leaves the nodes time to meet its sync answers first.
+   */
+  gossipDelayMs: number;
 }
 
 const TICK_MS = 20;
@@ -44,9 +50,11 @@ const proofTopic = equivocationsTopic(cfg.network);
 /** The newest valid message heard on each topic: what gets re-encoded. */
 const templates = new Map<string, Uint8Array>();
 let observation: Observation | undefined;
+let floodFrom = Infinity;
 for (const topic of [obsTopic, proofTopic]) {
   flooder.subscribe(topic, (data) => {
     if (!templates.has(topic)) print({ event: 'template', topic });
+    if (floodFrom === Infinity) floodFrom = Date.now() + cfg.gossipDelayMs;
     templates.set(topic, data);
     if (topic === obsTopic) observation = decodeObservation(data);
   });
@@ -106,6 +114,8 @@ let counter = 0;
 const every = (perSecond: number): boolean => perSecond > 0 && tick % Math.max(1, Math.round(TICKS_PER_SECOND / perSecond)) === 0;
 const timer = setInterval(() => {
   tick++;
+  if (tick % TICKS_PER_SECOND === 0) print({ event: 'stats', peers: flooder.gossipPeers().length, flooding: Date.now() >= floodFrom, ...stats });
+  if (Date.now() < floodFrom) return;
   const perTick = cfg.nonCanonicalPerSecond > 0 ? Math.max(1, Math.round(cfg.nonCanonicalPerSecond / TICKS_PER_SECOND)) : 0;
   for (const peer of flooder.gossipPeers()) {
     const batch: RawMessage[] = [];
@@ -125,7 +135,6 @@ const timer = setInterval(() => {
     if (flooder.send(peer, batch)) stats.sent += batch.length;
     else stats.sendFailed += batch.length;
   }
-  if (tick % TICKS_PER_SECOND === 0) print({ event: 'stats', peers: flooder.gossipPeers().length, ...stats });
 }, TICK_MS);
 
 process.on('SIGTERM', () => {
