@@ -63,8 +63,8 @@ export interface HostOptions {
   redial?: Partial<BackoffPolicy>;
   sync?: Partial<SyncLimits>;
   /**
-   * Gossip messages one propagating peer may send us, over all topics (default 200/s, burst
-   * 2000); the excess is ignored before validation (reason `rate-limited`, no penalty).
+   * Gossip messages one propagating peer may send us, over all topics (default 100/s, burst
+   * 500); the excess is ignored before validation (reason `rate-limited`, no penalty).
    */
   peerRateLimit?: Partial<RateLimit>;
   /**

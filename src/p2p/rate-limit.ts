@@ -18,7 +18,7 @@ export interface RateLimit {
   maxRefusals: number;
 }
 
-export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 200, burst: 2_000, maxRefusals: 50 };
+export const DEFAULT_PEER_RATE_LIMIT: RateLimit = { perSecond: 100, burst: 500, maxRefusals: 50 };
 /** Refusals forgiven per second: an honest peer briefly over its rate never adds up to a flood. */
 const REFUSALS_FORGIVEN_PER_SECOND = 1;
 
