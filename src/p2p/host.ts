@@ -609,6 +609,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0 || maxMessageBytes > MAX_RPC_FRAME_BYTES / 2) {
     throw new ConfigError('maxMessageBytes', `must be between 1 and ${MAX_RPC_FRAME_BYTES / 2}`);
   }
+  const floodCoolDownMs = options.floodCoolDownMs ?? 60_000;
+  if (!Number.isSafeInteger(floodCoolDownMs) || floodCoolDownMs < 0) throw new ConfigError('floodCoolDownMs', `must be a non-negative integer, got ${floodCoolDownMs}`);
   const blocked = new Set<string>();
   const cooling = new Map<string, NodeJS.Timeout>();
   const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString()) || cooling.has(peer.toString());
@@ -667,7 +669,7 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     maxMessageBytes,
     blocked,
     cooling,
-    floodCoolDownMs: options.floodCoolDownMs ?? 60_000,
+    floodCoolDownMs,
     redial: options.redial,
     sync: options.sync,
     peerRateLimit: options.peerRateLimit,
