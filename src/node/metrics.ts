@@ -102,6 +102,27 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'chorus_gossip_cache',
+      help: 'Entries in gossipsub caches: seen_ids (de-duplication) and messages (forwarding); a flood that gets through grows them (docs/p2p.md)',
+      labelNames: ['cache'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const c = src.host()?.stats().gossipCache;
+        if (!c) return;
+        this.set({ cache: 'seen_ids' }, c.seenIds);
+        this.set({ cache: 'messages' }, c.messages);
+      },
+    });
+    new Gauge({
+      name: 'chorus_peers_cooling_down',
+      help: 'Peers disconnected for flooding (over their rate), until their cool-down ends',
+      registers: [r],
+      collect() {
+        this.set(src.host()?.stats().coolingDown.length ?? 0);
+      },
+    });
+    new Gauge({
       name: 'chorus_gossip_messages',
       help: 'Gossip messages validated, by topic, outcome (accept/ignore/reject) and reason (a counter exposed as a gauge: it is read from the host)',
       labelNames: ['topic', 'outcome', 'reason'],

@@ -4,8 +4,8 @@
 // protection, and sync with every (re)connected peer.
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ChorusHost } from '../p2p/index.js';
-import { alertsTopic, equivocationsTopic, observationsTopic } from '../p2p/index.js';
+import type { ChorusHost, SyncSession } from '../p2p/index.js';
+import { alertsTopic, equivocationsTopic, observationsTopic, SyncPageLimitError } from '../p2p/index.js';
 import { checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
@@ -25,10 +25,11 @@ import type { ObservationStore, StoredProof } from '../store/observation-store.j
 import type { SigningStore } from '../store/signing-store.js';
 import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
-import { errorMessage } from '../util/errors.js';
+import { ChorusError, errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
 import { Batch, Table, type RootDb } from '../store/database.js';
-import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest } from './sync-messages.js';
+import { decodeCanonical, NonCanonicalError } from './canonical.js';
+import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from './sync-messages.js';
 
 export interface NetworkEvents {
   alert: [info: { alert: Alert; raisedBy: string }];
@@ -61,6 +62,28 @@ export interface NetworkOptions {
    * periodic sync also repairs anything else gossip dropped. Off when absent.
    */
   syncIntervalMs?: number;
+  /**
+   * Sync requests (pages) per namespace in one sync with one peer; the host's
+   * `sync.maxPagesPerSession` (64) when absent. A node further behind resumes from its mark on the
+   * next sync (docs/p2p.md, "Flood protection").
+   */
+  syncMaxPages?: number;
+}
+
+/** A peer sent invalid data through sync: it was penalised and the sync with it stopped. */
+export class SyncJunkError extends ChorusError {
+  constructor(message: string) {
+    super('sync-junk', message);
+  }
+}
+
+/** Gossip bytes must be canonical: a re-encoding would be a new message id that dodges de-duplication. */
+function decodeGossip<T>(data: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array, what: string): { value: T } | { verdict: ValidationResult } {
+  try {
+    return { value: decodeCanonical(data, decode, encode, what) };
+  } catch (err) {
+    return { verdict: { outcome: 'reject', reason: err instanceof NonCanonicalError ? 'non-canonical' : 'undecodable' } };
+  }
 }
 
 const SYNC_PAGE_MAX = 256;
@@ -92,6 +115,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     syncObservations: 0,
     syncProofs: 0,
     syncFailures: 0,
+    /** Syncs (per namespace) stopped at the page bound; they resume from the mark next time. */
+    syncCutOffs: 0,
+    /** Invalid items (or undecodable pages) received through sync, each penalised like invalid gossip. */
+    syncPenalties: 0,
     proofsPublished: 0,
   };
 
@@ -189,13 +216,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   // ---- observations ------------------------------------------------------------------------
 
   async #onObservationMessage(topicNs: string, data: Uint8Array, from: string): Promise<ValidationResult> {
-    let o: Observation;
-    try {
-      o = decodeObservation(data);
-    } catch {
-      return { outcome: 'reject', reason: 'undecodable' };
-    }
-    const verdict = await this.ingestObservation(o, 'gossip', topicNs);
+    const decoded = decodeGossip(data, decodeObservation, encodeObservation, 'observation');
+    if ('verdict' in decoded) return decoded.verdict;
+    const verdict = await this.ingestObservation(decoded.value, 'gossip', topicNs);
     if (verdict.outcome === 'reject') this.#o.logger.debug({ event: 'observation-rejected', from, reason: verdict.reason }, 'rejected an observation');
     return verdict;
   }
@@ -259,13 +282,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   // ---- equivocation proofs -------------------------------------------------------------------
 
   async #onProofMessage(data: Uint8Array): Promise<ValidationResult> {
-    let proof: EquivocationProof;
-    try {
-      proof = decodeEquivocationProof(data);
-    } catch {
-      return { outcome: 'reject', reason: 'undecodable' };
-    }
-    return this.#acceptProof(proof, 'gossip', false);
+    const decoded = decodeGossip(data, decodeEquivocationProof, encodeEquivocationProof, 'equivocation proof');
+    if ('verdict' in decoded) return decoded.verdict;
+    return this.#acceptProof(decoded.value, 'gossip', false);
   }
 
   /**
@@ -310,12 +329,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   // ---- alerts --------------------------------------------------------------------------------
 
   async #onAlertMessage(data: Uint8Array): Promise<ValidationResult> {
-    let signed: SignedAlert;
-    try {
-      signed = decodeSignedAlert(data);
-    } catch {
-      return { outcome: 'reject', reason: 'undecodable' };
-    }
+    const decoded = decodeGossip(data, decodeSignedAlert, encodeSignedAlert, 'alert');
+    if ('verdict' in decoded) return decoded.verdict;
+    const signed: SignedAlert = decoded.value;
     const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync);
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     this.emit('alert', { alert: check.alert, raisedBy: check.raisedBy });
@@ -376,6 +392,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
    * stored since our last sync with it (its arrival log, whatever the epoch: an auditor catching
    * up signs old epochs late); each goes through the same checks as gossip. Runs on every
    * (re)connection, so a node that was down or partitioned learns what it missed.
+   * Bounded (docs/p2p.md, "Flood protection"): at most `syncMaxPages` requests per namespace; a
+   * cut-off sync keeps what validated and resumes from its mark next time. Invalid data (an
+   * undecodable page, an observation or proof our checks reject, an observation of another
+   * namespace) penalises the peer like invalid gossip and ends the sync with it.
    */
   async syncWithPeer(peer: string): Promise<void> {
     if (this.#syncing.has(peer)) return;
@@ -384,14 +404,26 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { logger } = this.#o;
     try {
       for (const ns of this.#audited) {
-        await this.#pullProofs(peer, ns);
+        const host = this.#o.host;
+        if (!host) return;
+        const session = host.syncSession(peer, this.#o.syncMaxPages);
         const markKey = `${peer}\x00${ns}`;
         const mark = await this.#arrivalMarks.get(markKey);
         // The mark is "<log id>:<arrival number>". The peer's answers stop where its log is
         // complete (no batch still in flight below), so the next sync resumes exactly after it:
-        // nothing is skipped or fetched twice; a mark from another log starts over.
-        const reached = await this.#pullArrivals(peer, ns, mark);
-        if (reached !== undefined && reached !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, reached).write(false);
+        // nothing is skipped or fetched twice; a mark from another log starts over. It moves
+        // after every checked page, so what a cut-off or failed sync validated is not asked again.
+        const progress: { reached: string | undefined } = { reached: mark };
+        try {
+          await this.#pullProofs(session, ns);
+          await this.#pullArrivals(session, ns, progress);
+        } catch (err) {
+          if (!(err instanceof SyncPageLimitError)) throw err;
+          this.counters.syncCutOffs++;
+          logger.info({ event: 'sync-cut-off', peer, namespace: ns, pages: session.pages }, 'sync page bound reached; the next sync resumes from here');
+        } finally {
+          if (progress.reached !== undefined && progress.reached !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, progress.reached).write(false);
+        }
       }
       logger.debug({ event: 'sync-done', peer }, 'synced with peer');
     } catch (err) {
@@ -402,53 +434,85 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
+  /** One page from the peer; an undecodable one is invalid data (penalised, sync ended). */
+  async #page(session: SyncSession, ns: string, request: SyncRequest): Promise<SyncResponse> {
+    const bytes = await session.request(encodeSyncRequest(request));
+    let res: SyncResponse;
+    try {
+      res = decodeSyncResponse(bytes);
+    } catch (err) {
+      this.#penalize(session.peerId, observationsTopic(this.network, ns), 1, 'undecodable-sync-page');
+      throw new SyncJunkError(`peer ${session.peerId} sent an undecodable sync page for ${ns}: ${errorMessage(err)}`);
+    }
+    if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
+    return res;
+  }
+
+  #penalize(peer: string, topic: string, count: number, reason: string): void {
+    this.counters.syncPenalties += count;
+    this.#o.logger.warn({ event: 'sync-penalty', peer, topic, count, reason }, 'invalid data through sync: peer penalised');
+    try {
+      this.#o.host?.penalizePeer(peer, topic, count);
+    } catch (err) {
+      this.#o.logger.error({ event: 'sync-penalty-failed', peer, topic, err: errorMessage(err) }, 'could not penalise a peer');
+    }
+  }
+
   /**
-   * Pages through a peer's arrival log for one namespace after `mark` ("<log id>:<n>"); returns
-   * the mark reached (undefined when the peer named no log).
+   * Pages through a peer's arrival log for one namespace after `progress.reached`
+   * ("<log id>:<n>"), moving it after each checked page (left alone when the peer names no log).
    */
-  async #pullArrivals(peer: string, ns: string, mark: string | undefined): Promise<string | undefined> {
-    let cursor: Uint8Array = mark !== undefined ? new TextEncoder().encode(mark) : new Uint8Array();
-    let reached = mark;
+  async #pullArrivals(session: SyncSession, ns: string, progress: { reached: string | undefined }): Promise<void> {
+    const peer = session.peerId;
+    let cursor: Uint8Array = progress.reached !== undefined ? new TextEncoder().encode(progress.reached) : new Uint8Array();
     let logId: string | undefined;
-    for (let page = 0; page < 1_000_000; page++) {
-      const host = this.#o.host;
-      if (!host) return reached;
-      const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: false, arrival: true });
-      const res = decodeSyncResponse(await host.requestSync(peer, req));
-      if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
+    for (;;) {
+      const res = await this.#page(session, ns, { namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: false, arrival: true });
+      let invalid = 0;
       for (const o of res.observations) {
-        if (o.namespace !== ns) continue;
+        if (o.namespace !== ns) {
+          invalid++;
+          continue;
+        }
         const v = await this.ingestObservation(o, 'sync');
         if (v.outcome === 'accept') this.counters.syncObservations++;
+        else if (v.outcome === 'reject') invalid++;
       }
-      if (!res.logId || res.position === undefined) return reached;
-      const id = toHex(res.logId);
-      // Two logs in one sync: two hosts answer under one peer id. What they sent is checked and
-      // kept (doppelgänger protection sees it); the mark is left for the next sync.
-      if (logId !== undefined && id !== logId) throw new Error(`peer ${peer} answered from two arrival logs in one sync (two hosts under one peer id?)`);
-      logId = id;
-      reached = `${id}:${res.position}`;
-      if (res.nextCursor.length === 0) break;
+      if (res.logId && res.position !== undefined) {
+        const id = toHex(res.logId);
+        // Two logs in one sync: two hosts answer under one peer id. What they sent is checked and
+        // kept (doppelgänger protection sees it); the mark is left for the next sync.
+        if (logId !== undefined && id !== logId) throw new Error(`peer ${peer} answered from two arrival logs in one sync (two hosts under one peer id?)`);
+        logId = id;
+        // The page was checked item by item: even with junk in it, nothing in it needs asking again.
+        progress.reached = `${id}:${res.position}`;
+      }
+      if (invalid > 0) {
+        this.#penalize(peer, observationsTopic(this.network, ns), invalid, 'invalid-sync-observation');
+        throw new SyncJunkError(`peer ${peer} sent ${invalid} invalid observation(s) of ${ns} through sync`);
+      }
+      if (!res.logId || res.position === undefined || res.nextCursor.length === 0) return;
       cursor = res.nextCursor;
       await new Promise((r) => setImmediate(r));
     }
-    return reached;
   }
 
   /** Pages through every proof of one namespace a peer holds (by epoch, from 0: they are few). */
-  async #pullProofs(peer: string, ns: string): Promise<void> {
+  async #pullProofs(session: SyncSession, ns: string): Promise<void> {
     let cursor: Uint8Array = new Uint8Array();
-    for (let page = 0; page < 100_000; page++) {
-      const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: true });
-      const host = this.#o.host;
-      if (!host) return;
-      const res = decodeSyncResponse(await host.requestSync(peer, req));
-      if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
+    for (;;) {
+      const res = await this.#page(session, ns, { namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: true });
+      let invalid = 0;
       for (const p of res.proofs) {
         const v = await this.#acceptProof(p, 'sync', false);
         if (v.outcome === 'accept') this.counters.syncProofs++;
+        else if (v.outcome === 'reject') invalid++;
       }
-      if (res.nextCursor.length === 0) break;
+      if (invalid > 0) {
+        this.#penalize(session.peerId, equivocationsTopic(this.network), invalid, 'invalid-sync-proof');
+        throw new SyncJunkError(`peer ${session.peerId} sent ${invalid} invalid equivocation proof(s) of ${ns} through sync`);
+      }
+      if (res.nextCursor.length === 0) return;
       cursor = res.nextCursor;
       // Let the event loop breathe between pages (signature checks are synchronous).
       await new Promise((r) => setImmediate(r));

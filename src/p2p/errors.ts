@@ -56,3 +56,12 @@ export class PublishOversizeError extends ChorusError {
     this.limit = limit;
   }
 }
+
+/** A sync session used up its pages (`sync.maxPagesPerSession`): the caller keeps what it got and resumes next time. */
+export class SyncPageLimitError extends ChorusError {
+  readonly maxPages: number;
+  constructor(peerId: string, maxPages: number) {
+    super('sync-page-limit', `sync session with ${peerId} reached its limit of ${maxPages} pages`);
+    this.maxPages = maxPages;
+  }
+}

@@ -27,7 +27,8 @@ import {
   peerScoreParams,
   topicScoreParams,
 } from './scoring.js';
-import { SyncService, type SyncHandler, type SyncLimits, type SyncRequestOptions, type SyncStats } from './sync-protocol.js';
+import { PeerRateLimiter, type RateLimit } from './rate-limit.js';
+import { SyncService, type SyncHandler, type SyncLimits, type SyncRequestOptions, type SyncSession, type SyncStats } from './sync-protocol.js';
 import {
   QueueReason,
   TopicValidationQueue,
@@ -61,6 +62,22 @@ export interface HostOptions {
   /** Re-dial backoff (default 250 ms doubling to 30 s, ±20% jitter). */
   redial?: Partial<BackoffPolicy>;
   sync?: Partial<SyncLimits>;
+  /**
+   * Gossip messages one propagating peer may send us, over all topics (default 100/s, burst
+   * 500); the excess is ignored before validation (reason `rate-limited`, no penalty).
+   */
+  peerRateLimit?: Partial<RateLimit>;
+  /**
+   * Topics we publish to without subscribing. Gossipsub only hears of topics the host uses
+   * (`allowedTopics`: subscribed ones and these); peers' subscriptions to any other topic, and
+   * messages on it, are dropped unread.
+   */
+  publishOnlyTopics?: string[];
+  /**
+   * A peer that keeps sending while over its rate (`peerRateLimit.maxRefusals` refused RPCs) is
+   * disconnected and refused for this long, roster peers included (default 60 s; 0: never).
+   */
+  floodCoolDownMs?: number;
   /** IPs exempt from gossipsub's IP-colocation penalty besides loopback. */
   ipColocationWhitelist?: string[];
   /** Gossipsub heartbeat; only tests should change it. Default 1000 ms. */
@@ -104,8 +121,14 @@ export interface HostStats {
   running: boolean;
   connectedPeers: string[];
   blockedPeers: string[];
+  /** Peers disconnected for flooding, until their cool-down ends. */
+  coolingDown: string[];
   topics: Record<string, TopicStats>;
   peerScores: Record<string, number>;
+  /** Gossipsub's caches: message ids remembered (de-duplication) and messages held (forwarding). */
+  gossipCache: { seenIds: number; messages: number };
+  /** Peers with a rate-limit bucket (recently active senders). */
+  rateBuckets: number;
   sync: SyncStats;
   redial: RedialStatus[];
 }
@@ -134,6 +157,17 @@ export interface ChorusHost {
   /** Serve `/chorus/1/sync/1.0.0`; call before start (requests before that get a stream reset). */
   handleSync(handler: SyncHandler): void;
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array>;
+  /**
+   * A bounded run of sync requests to one peer: after `maxPages` (default `sync.maxPagesPerSession`)
+   * requests, the next one throws `SyncPageLimitError`. A caller paging through a peer's data
+   * uses one session per run, so an endless answer cannot keep it busy.
+   */
+  syncSession(peerId: string, maxPages?: number): SyncSession;
+  /**
+   * Counts `count` invalid messages on `topic` against the peer (gossipsub's P4 penalty), as a
+   * rejected gossip message does: for invalid data the peer sent by another way (sync).
+   */
+  penalizePeer(peerId: string, topic: string, count?: number): void;
 
   /** Drop connections to the peer and refuse to dial or accept it until unblocked. */
   blockPeer(peerId: string): Promise<void>;
@@ -215,6 +249,9 @@ const TO_GOSSIP: Record<ValidationOutcome, TopicValidatorResult> = {
 
 type Services = { identify: Identify; pubsub: GossipSub };
 
+/** Drops for our own capacity, before any check: the message may be valid (see forgetDropped). */
+const UNCHECKED_DROPS: ReadonlySet<string> = new Set([QueueReason.rateLimited, QueueReason.peerQueueFull, QueueReason.queueFull]);
+
 class Host implements ChorusHost {
   readonly peerId: string;
   private readonly node: Libp2p<Services>;
@@ -223,9 +260,13 @@ class Host implements ChorusHost {
   private readonly roster: { id: PeerId; peerId: string; addrs: Multiaddr[] }[];
   private readonly maxMessageBytes: number;
   private readonly blocked: Set<string>;
+  private readonly cooling: Map<string, NodeJS.Timeout>;
+  private readonly floodCoolDownMs: number;
   private readonly redialer: Redialer;
   private readonly sync: SyncService;
   private readonly counters = new ValidationCounters();
+  private readonly rateLimiter: PeerRateLimiter;
+  private readonly publishOnly: ReadonlySet<string>;
   private readonly queues = new Map<string, TopicValidationQueue>();
   private readonly publishCounts = new Map<string, PublishCounts>();
   private readonly connectedCbs = new Set<PeerCallback>();
@@ -239,8 +280,12 @@ class Host implements ChorusHost {
       roster: { id: PeerId; peerId: string; addrs: Multiaddr[] }[];
       maxMessageBytes: number;
       blocked: Set<string>;
+      cooling: Map<string, NodeJS.Timeout>;
+      floodCoolDownMs: number;
       redial: Partial<BackoffPolicy> | undefined;
       sync: Partial<SyncLimits> | undefined;
+      peerRateLimit: Partial<RateLimit> | undefined;
+      publishOnlyTopics: string[] | undefined;
     },
   ) {
     this.node = node;
@@ -250,13 +295,26 @@ class Host implements ChorusHost {
     this.roster = init.roster;
     this.maxMessageBytes = init.maxMessageBytes;
     this.blocked = init.blocked;
+    this.cooling = init.cooling;
+    this.floodCoolDownMs = init.floodCoolDownMs;
     this.sync = new SyncService(node, init.sync ?? {}, init.log.child({ part: 'sync' }));
+    this.rateLimiter = new PeerRateLimiter(init.peerRateLimit);
+    this.publishOnly = new Set(init.publishOnlyTopics ?? []);
+    // Over its rate, a peer's RPCs are dropped unread: its flood then costs us the decryption and
+    // decoding of each RPC, not the per-message work (hashing, caches, scoring, validation). This
+    // applies to direct (roster) peers too, which gossipsub's own graylist exempts.
+    const graylist = this.gs.acceptFrom.bind(this.gs);
+    this.gs.acceptFrom = (id: string): boolean => {
+      if (this.rateLimiter.admits(id)) return graylist(id);
+      if (this.rateLimiter.flooding(id)) this.coolDown(id);
+      return false;
+    };
     this.redialer = new Redialer({
       dial: async (peerId) => {
         await this.node.dial(peerIdFromString(peerId), { signal: AbortSignal.timeout(10_000) });
       },
       isConnected: (peerId) => this.node.getConnections(peerIdFromString(peerId)).length > 0,
-      isBlocked: (peerId) => this.blocked.has(peerId),
+      isBlocked: (peerId) => this.blocked.has(peerId) || this.cooling.has(peerId),
       policy: init.redial,
       logger: init.log.child({ part: 'redial' }),
     });
@@ -289,6 +347,8 @@ class Host implements ChorusHost {
     if (!this.isRunning) return;
     this.isRunning = false;
     this.redialer.stop();
+    for (const t of this.cooling.values()) clearTimeout(t);
+    this.cooling.clear();
     await this.sync.stop();
     await this.node.stop();
     // Nothing new arrives now; let running validations finish before the node closes its store.
@@ -307,10 +367,16 @@ class Host implements ChorusHost {
       handler,
       maxBytes: this.maxMessageBytes,
       counters: this.counters,
-      report: (msg, result) => this.gs.reportMessageValidationResult(msg.msgId, msg.from, TO_GOSSIP[result.outcome]),
+      report: (msg, result) => {
+        this.gs.reportMessageValidationResult(msg.msgId, msg.from, TO_GOSSIP[result.outcome]);
+        if (UNCHECKED_DROPS.has(result.reason)) this.forgetDropped(msg.msgId);
+      },
       logger: this.log.child({ topic }),
     });
     this.scoreTopic(topic);
+    // Only topics we validate are let in: gossipsub would otherwise cache messages of any topic
+    // a peer names, unvalidated, for the whole message-cache window (docs/p2p.md).
+    this.gs.allowedTopics?.add(topic);
     this.queues.set(topic, queue);
     if (this.isRunning) this.gs.subscribe(topic);
   }
@@ -319,6 +385,7 @@ class Host implements ChorusHost {
     const queue = this.queues.get(topic);
     if (queue === undefined) return;
     this.queues.delete(topic);
+    if (!this.publishOnly.has(topic)) this.gs.allowedTopics?.delete(topic);
     if (this.isRunning) this.gs.unsubscribe(topic);
     queue.close();
   }
@@ -359,6 +426,16 @@ class Host implements ChorusHost {
 
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array> {
     return this.sync.request(peerId, request, options);
+  }
+
+  syncSession(peerId: string, maxPages?: number): SyncSession {
+    return this.sync.session(peerId, maxPages);
+  }
+
+  penalizePeer(peerId: string, topic: string, count = 1): void {
+    if (this.queues.get(topic) === undefined) throw new ConfigError('topic', `${topic} is not subscribed: a penalty there would not count`);
+    for (let i = 0; i < count; i++) this.gs.score.rejectInvalidMessage(peerId, topic);
+    this.log.debug({ peer: peerId, topic, count }, 'peer penalised for invalid data');
   }
 
   async blockPeer(peerId: string): Promise<void> {
@@ -426,8 +503,11 @@ class Host implements ChorusHost {
       running: this.isRunning,
       connectedPeers: this.connectedPeers(),
       blockedPeers: [...this.blocked],
+      coolingDown: [...this.cooling.keys()],
       topics,
       peerScores,
+      gossipCache: { seenIds: this.gs.seenCache.size, messages: this.gs.mcache.size },
+      rateBuckets: this.rateLimiter.size,
       sync: this.sync.stats(),
       redial: this.redialer.status(),
     };
@@ -461,12 +541,50 @@ class Host implements ChorusHost {
       this.gs.reportMessageValidationResult(msg.msgId, msg.from, TopicValidatorResult.Ignore);
       return;
     }
+    if (!this.rateLimiter.take(msg.from)) {
+      // Over its rate: dropped before it costs a validation. Not a penalty: a burst proves nothing.
+      this.counters.record(topic, 'ignore', QueueReason.rateLimited);
+      this.gs.reportMessageValidationResult(msg.msgId, msg.from, TopicValidatorResult.Ignore);
+      this.forgetDropped(msg.msgId);
+      return;
+    }
     queue.push(msg);
+  }
+
+  /**
+   * The peer kept sending while over its rate (more than `maxRefusals` RPCs refused, net of
+   * forgiveness). Refusing its RPCs still costs us decrypting and decoding them, and a flooder's
+   * junk can be megabytes a second; so hang up and refuse it for a while (docs/p2p.md, "Flood
+   * protection"). A roster peer is re-dialled when the cool-down ends; sync then repairs
+   * whatever it had to say meanwhile.
+   */
+  private coolDown(peerId: string): void {
+    if (this.floodCoolDownMs <= 0 || this.cooling.has(peerId) || !this.isRunning) return;
+    const timer = setTimeout(() => {
+      this.cooling.delete(peerId);
+      this.rateLimiter.reset(peerId);
+      this.log.warn({ peer: peerId }, 'flood cool-down over');
+      if (this.isRunning) this.redialer.kick(peerId);
+    }, this.floodCoolDownMs);
+    timer.unref();
+    this.cooling.set(peerId, timer);
+    this.log.warn({ event: 'flood-cool-down', peer: peerId, ms: this.floodCoolDownMs }, 'peer kept flooding over its rate: disconnected for a while');
+    this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => this.log.warn({ peer: peerId, err: errorMessage(err) }, 'hang-up after a flood failed'));
+  }
+
+  /**
+   * A message dropped unchecked (over its sender's rate or queue share) may be valid. Gossipsub
+   * has already remembered its id, so every later copy, from honest peers too, would be dropped
+   * as a duplicate: a flooder relaying a real proof first would suppress it. Forget the id, so the
+   * next copy is validated (docs/p2p.md, "Flood protection").
+   */
+  private forgetDropped(msgId: string): void {
+    this.gs.seenCache.entries.delete(msgId);
   }
 
   private peerEvent(peerId: string, connected: boolean): void {
     if (connected) this.redialer.onConnected(peerId);
-    else if (this.isRunning && !this.blocked.has(peerId)) this.redialer.onDisconnected(peerId);
+    else if (this.isRunning && !this.blocked.has(peerId) && !this.cooling.has(peerId)) this.redialer.onDisconnected(peerId);
     this.log.debug({ peer: peerId }, connected ? 'peer connected' : 'peer disconnected');
     for (const cb of connected ? this.connectedCbs : this.disconnectedCbs) {
       try {
@@ -491,8 +609,11 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
   if (!Number.isSafeInteger(maxMessageBytes) || maxMessageBytes <= 0 || maxMessageBytes > MAX_RPC_FRAME_BYTES / 2) {
     throw new ConfigError('maxMessageBytes', `must be between 1 and ${MAX_RPC_FRAME_BYTES / 2}`);
   }
+  const floodCoolDownMs = options.floodCoolDownMs ?? 60_000;
+  if (!Number.isSafeInteger(floodCoolDownMs) || floodCoolDownMs < 0) throw new ConfigError('floodCoolDownMs', `must be a non-negative integer, got ${floodCoolDownMs}`);
   const blocked = new Set<string>();
-  const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString());
+  const cooling = new Map<string, NodeJS.Timeout>();
+  const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString()) || cooling.has(peer.toString());
   const directPeers: AddrInfo[] = direct ? roster.map((p) => ({ id: p.id, addrs: p.addrs })) : [];
 
   const node = await createLibp2p<Services>({
@@ -522,6 +643,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         ignoreDuplicatePublishError: false,
         emitSelf: false,
         fallbackToFloodsub: false,
+        // subscribe() adds the topics it validates; nothing else gets into gossipsub's caches.
+        allowedTopics: new Set<string>(options.publishOnlyTopics ?? []),
         floodPublish: true,
         doPX: false,
         directPeers,
@@ -545,7 +668,11 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     roster,
     maxMessageBytes,
     blocked,
+    cooling,
+    floodCoolDownMs,
     redial: options.redial,
     sync: options.sync,
+    peerRateLimit: options.peerRateLimit,
+    publishOnlyTopics: options.publishOnlyTopics,
   });
 }

@@ -5,7 +5,9 @@ export { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from './identity.js
 export type { P2PIdentity } from './identity.js';
 export { alertsTopic, equivocationsTopic, observationsTopic, parseTopic } from './topics.js';
 export type { ParsedTopic } from './topics.js';
-export { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL } from './sync-protocol.js';
+export { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, SyncSession } from './sync-protocol.js';
+export { DEFAULT_PEER_RATE_LIMIT, PeerRateLimiter } from './rate-limit.js';
+export type { RateLimit } from './rate-limit.js';
 export type { SyncHandler, SyncLimits, SyncRequestOptions, SyncStats } from './sync-protocol.js';
 export { QueueReason } from './validation-queue.js';
 export type { OutcomeCounts, TopicHandler, ValidationOutcome, ValidationResult } from './validation-queue.js';
@@ -16,6 +18,7 @@ export {
   IdentityError,
   PublishOversizeError,
   SyncOversizeError,
+  SyncPageLimitError,
   SyncProtocolError,
   SyncTimeoutError,
 } from './errors.js';

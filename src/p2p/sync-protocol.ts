@@ -6,7 +6,7 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
 import { ChorusError, ConfigError, errorMessage } from '../util/errors.js';
-import { HostStateError, SyncOversizeError, SyncProtocolError, SyncTimeoutError } from './errors.js';
+import { HostStateError, SyncOversizeError, SyncPageLimitError, SyncProtocolError, SyncTimeoutError } from './errors.js';
 import { readFrame, writeFrame } from './framing.js';
 
 export const SYNC_PROTOCOL = '/chorus/1/sync/1.0.0';
@@ -20,6 +20,8 @@ export interface SyncLimits {
   timeoutMs: number;
   /** Inbound sync streams served at once for one peer, over all its connections. */
   maxInboundStreamsPerPeer: number;
+  /** Requests one sync session may make (see `session()`); the next one throws `SyncPageLimitError`. */
+  maxPagesPerSession: number;
 }
 
 export const DEFAULT_SYNC_LIMITS: SyncLimits = {
@@ -27,6 +29,7 @@ export const DEFAULT_SYNC_LIMITS: SyncLimits = {
   maxResponseBytes: 4 * 1024 * 1024,
   timeoutMs: 10_000,
   maxInboundStreamsPerPeer: 4,
+  maxPagesPerSession: 64,
 };
 
 export type SyncHandler = (request: Uint8Array, peerId: string) => Promise<Uint8Array>;
@@ -38,7 +41,41 @@ export interface SyncRequestOptions {
 
 export interface SyncStats {
   inbound: { served: number; busy: number; failed: number; oversize: number; timeout: number };
-  outbound: { ok: number; failed: number; oversize: number; timeout: number };
+  outbound: { ok: number; failed: number; oversize: number; timeout: number; cutOff: number };
+}
+
+/**
+ * A bounded run of requests to one peer (paging through its data). Generic: it counts requests,
+ * not what they mean; the caller decides what a page is and keeps what it already received.
+ */
+export class SyncSession {
+  readonly peerId: string;
+  readonly maxPages: number;
+  private used = 0;
+  private readonly send: (request: Uint8Array, options?: SyncRequestOptions) => Promise<Uint8Array>;
+  private readonly onCutOff: () => void;
+
+  constructor(peerId: string, maxPages: number, send: SyncSession['send'], onCutOff: () => void) {
+    if (!Number.isSafeInteger(maxPages) || maxPages <= 0) throw new ConfigError('maxPages', `must be a positive integer, got ${maxPages}`);
+    this.peerId = peerId;
+    this.maxPages = maxPages;
+    this.send = send;
+    this.onCutOff = onCutOff;
+  }
+
+  /** Requests made so far. */
+  get pages(): number {
+    return this.used;
+  }
+
+  async request(request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array> {
+    if (this.used >= this.maxPages) {
+      this.onCutOff();
+      throw new SyncPageLimitError(this.peerId, this.maxPages);
+    }
+    this.used++;
+    return this.send(request, options);
+  }
 }
 
 function checkLimits(limits: SyncLimits): SyncLimits {
@@ -58,7 +95,7 @@ export class SyncService {
   private readonly inflight = new Map<string, number>();
   private readonly counters: SyncStats = {
     inbound: { served: 0, busy: 0, failed: 0, oversize: 0, timeout: 0 },
-    outbound: { ok: 0, failed: 0, oversize: 0, timeout: 0 },
+    outbound: { ok: 0, failed: 0, oversize: 0, timeout: 0, cutOff: 0 },
   };
 
   constructor(node: Libp2p, limits: Partial<SyncLimits>, logger: Logger) {
@@ -144,6 +181,11 @@ export class SyncService {
       if (n <= 0) this.inflight.delete(peer);
       else this.inflight.set(peer, n);
     }
+  }
+
+  /** A session of at most `maxPages` requests (default `maxPagesPerSession`) to one peer. */
+  session(peerId: string, maxPages = this.limits.maxPagesPerSession): SyncSession {
+    return new SyncSession(peerId, maxPages, (req, options) => this.request(peerId, req, options), () => this.counters.outbound.cutOff++);
   }
 
   /** Send one request to `peerId` and return its response bytes. */

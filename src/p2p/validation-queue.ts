@@ -1,9 +1,13 @@
 // Bounded per-topic validation queue (the Lodestar/Lighthouse model): every incoming gossip
 // message waits here for the topic's single validator, which says accept / ignore / reject.
-// The queue never grows past `maxQueue`: overflow is reported `ignore` (reason `queue-full`, no
-// penalty: the sender did nothing wrong, we are just busy), and oversize data is `reject`ed
-// before the validator runs. The transport-specific part (reporting to gossipsub) is injected,
-// so this module is testable without sockets.
+// The queue is fair between peers (docs/p2p.md, "Flood protection"): each propagating peer has its
+// own FIFO of at most `maxQueuePerPeer` messages, the validator takes one message from each waiting
+// peer in turn, and when the whole queue holds `maxQueue` messages a newcomer displaces the newest
+// message of the peer holding the most. So one peer's flood fills only its own share and cannot
+// starve another peer's messages. Overflow is reported `ignore` (reasons `peer-queue-full`,
+// `queue-full`; no penalty: being busy proves nothing against the sender), and oversize data is
+// `reject`ed before the validator runs. The transport-specific part (reporting to gossipsub) is
+// injected, so this module is testable without sockets.
 import type { Logger } from 'pino';
 import { ConfigError, errorMessage } from '../util/errors.js';
 
@@ -18,8 +22,10 @@ export interface ValidationResult {
 export interface TopicHandler {
   /** Decide what to do with one message; `from` is the propagating peer's id. */
   validate(data: Uint8Array, from: string): Promise<ValidationResult>;
-  /** Messages waiting for validation before new ones are dropped (default 1024). */
+  /** Messages waiting for validation, all peers together, before new ones are dropped (default 1024). */
   maxQueue?: number;
+  /** Messages of one propagating peer waiting for validation (default 64). */
+  maxQueuePerPeer?: number;
   /** Largest accepted `data` in bytes (default: the host's max message size). */
   maxBytes?: number;
   /** Validations running at once for this topic (default 4). */
@@ -33,6 +39,7 @@ export interface PendingMessage {
 }
 
 export const DEFAULT_MAX_QUEUE = 1024;
+export const DEFAULT_MAX_QUEUE_PER_PEER = 64;
 export const DEFAULT_CONCURRENCY = 4;
 /** Distinct reasons kept per topic and outcome; more collapse into `other` (bounded metrics). */
 export const MAX_REASONS_PER_OUTCOME = 32;
@@ -40,6 +47,8 @@ export const MAX_REASONS_PER_OUTCOME = 32;
 /** Reasons produced by this layer itself (the validator's own reasons are free-form). */
 export const QueueReason = {
   queueFull: 'queue-full',
+  peerQueueFull: 'peer-queue-full',
+  rateLimited: 'rate-limited',
   oversize: 'oversize',
   validatorError: 'validator-error',
   badResult: 'bad-validator-result',
@@ -101,6 +110,12 @@ class Fifo<T> {
     this.items.push(item);
   }
 
+  /** Removes the newest item (a displaced message). */
+  pop(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    return this.items.pop();
+  }
+
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];
@@ -143,13 +158,18 @@ function isValidationResult(value: unknown): value is ValidationResult {
 export class TopicValidationQueue {
   readonly topic: string;
   readonly maxQueue: number;
+  readonly maxQueuePerPeer: number;
   readonly maxBytes: number;
   readonly concurrency: number;
   private readonly handler: TopicHandler;
   private readonly counters: ValidationCounters;
   private readonly reportFn: TopicQueueOptions['report'];
   private readonly log: Logger;
-  private readonly queue = new Fifo<PendingMessage>();
+  /** One FIFO per propagating peer with messages waiting. */
+  private readonly perPeer = new Map<string, Fifo<PendingMessage>>();
+  /** Peers with messages waiting, in the order they are served (round robin). */
+  private readonly turn = new Fifo<string>();
+  private waiting = 0;
   private running = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -158,6 +178,7 @@ export class TopicValidationQueue {
     this.topic = options.topic;
     this.handler = options.handler;
     this.maxQueue = positiveInt(options.handler.maxQueue, DEFAULT_MAX_QUEUE, 'maxQueue');
+    this.maxQueuePerPeer = Math.min(this.maxQueue, positiveInt(options.handler.maxQueuePerPeer, DEFAULT_MAX_QUEUE_PER_PEER, 'maxQueuePerPeer'));
     this.maxBytes = positiveInt(options.handler.maxBytes, options.maxBytes, 'maxBytes');
     this.concurrency = positiveInt(options.handler.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
     this.counters = options.counters;
@@ -167,11 +188,16 @@ export class TopicValidationQueue {
 
   /** Messages waiting (not counting the ones being validated). */
   get length(): number {
-    return this.queue.length;
+    return this.waiting;
   }
 
   get inFlight(): number {
     return this.running;
+  }
+
+  /** Messages of one peer waiting for validation. */
+  peerLength(peer: string): number {
+    return this.perPeer.get(peer)?.length ?? 0;
   }
 
   /** Accept a message from the transport. Never throws, never blocks. */
@@ -184,17 +210,30 @@ export class TopicValidationQueue {
       this.finish(msg, { outcome: 'reject', reason: QueueReason.oversize });
       return;
     }
-    if (this.queue.length >= this.maxQueue) {
+    const own = this.perPeer.get(msg.from);
+    const ownLength = own?.length ?? 0;
+    if (ownLength >= this.maxQueuePerPeer) {
+      this.finish(msg, { outcome: 'ignore', reason: QueueReason.peerQueueFull });
+      return;
+    }
+    if (this.waiting >= this.maxQueue && !this.displaceFor(msg.from, ownLength)) {
       this.finish(msg, { outcome: 'ignore', reason: QueueReason.queueFull });
       return;
     }
-    this.queue.push(msg);
+    let q = own;
+    if (q === undefined) {
+      q = new Fifo<PendingMessage>();
+      this.perPeer.set(msg.from, q);
+      this.turn.push(msg.from);
+    }
+    q.push(msg);
+    this.waiting++;
     this.pump();
   }
 
   /** Resolves once nothing is queued or running (tests, graceful shutdown). */
   idle(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.waiting === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -203,20 +242,69 @@ export class TopicValidationQueue {
    * node can close its store after the host stops. The queue stays usable (host restart).
    */
   async drain(): Promise<void> {
-    for (const msg of this.queue.drain()) this.finish(msg, { outcome: 'ignore', reason: QueueReason.shutdown });
+    for (const msg of this.takeAll()) this.finish(msg, { outcome: 'ignore', reason: QueueReason.shutdown });
     await this.idle();
   }
 
   /** Drop everything still queued (reported `ignore`/`shutdown`); running validations finish. */
   close(): void {
     this.closed = true;
-    for (const msg of this.queue.drain()) this.finish(msg, { outcome: 'ignore', reason: QueueReason.shutdown });
+    for (const msg of this.takeAll()) this.finish(msg, { outcome: 'ignore', reason: QueueReason.shutdown });
     this.maybeIdle();
+  }
+
+  /**
+   * The whole queue is full: make room for a message of `peer` (holding `ownLength`) by dropping
+   * the newest message of the peer holding the most, if that peer holds more than `peer` would
+   * after the push. False when `peer` itself holds (one of) the most: its message is the one to drop.
+   */
+  private displaceFor(peer: string, ownLength: number): boolean {
+    let victim: string | undefined;
+    let most = ownLength + 1;
+    for (const [p, q] of this.perPeer) {
+      if (p !== peer && q.length > most) {
+        victim = p;
+        most = q.length;
+      }
+    }
+    if (victim === undefined) return false;
+    const dropped = this.perPeer.get(victim)?.pop();
+    if (dropped === undefined) return false;
+    this.waiting--;
+    this.finish(dropped, { outcome: 'ignore', reason: QueueReason.queueFull });
+    return true;
+  }
+
+  /** The next message, one peer after another; peers left empty leave the rotation. */
+  private next(): PendingMessage | undefined {
+    for (;;) {
+      const peer = this.turn.shift();
+      if (peer === undefined) return undefined;
+      const q = this.perPeer.get(peer);
+      const msg = q?.shift();
+      if (q === undefined || msg === undefined) {
+        this.perPeer.delete(peer);
+        continue;
+      }
+      if (q.length > 0) this.turn.push(peer);
+      else this.perPeer.delete(peer);
+      this.waiting--;
+      return msg;
+    }
+  }
+
+  private takeAll(): PendingMessage[] {
+    const out: PendingMessage[] = [];
+    for (const q of this.perPeer.values()) out.push(...q.drain());
+    this.perPeer.clear();
+    this.turn.drain();
+    this.waiting = 0;
+    return out;
   }
 
   private pump(): void {
     while (this.running < this.concurrency) {
-      const msg = this.queue.shift();
+      const msg = this.next();
       if (msg === undefined) break;
       this.running++;
       void this.run(msg).finally(() => {
@@ -255,7 +343,7 @@ export class TopicValidationQueue {
   }
 
   private maybeIdle(): void {
-    if (this.running !== 0 || this.queue.length !== 0) return;
+    if (this.running !== 0 || this.waiting !== 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

@@ -192,7 +192,8 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     const raw = await makeNodes(['h1', 'h2', 'h3', 'x']);
     roster = rosterOf(raw.slice(0, 3));
     const nodes = await Promise.all([
-      startNode(raw[0]!, roster, [T]),
+      // h1 publishes to h3's overflow topic without validating it (allowedTopics must know it).
+      startNode(raw[0]!, roster, [T], { publishOnlyTopics: [OVF] }),
       startNode(raw[1]!, roster, [T], { sync: { maxRequestBytes: 1024, maxInboundStreamsPerPeer: 2 } }),
       startNode(raw[2]!, roster, [T]),
       // The outsider dials h1 and h2 but is nobody's roster member: an ordinary mesh peer.
@@ -252,12 +253,12 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     expect(h1.host.stats().peerScores[x.id.peerId]).toBeLessThan(graylistThreshold);
   });
 
-  test('queue overflow is counted and dropped as ignore/queue-full', async () => {
+  test('queue overflow is counted and dropped as ignore/peer-queue-full (one sender: its share is the whole queue)', async () => {
     await waitFor('h1 sees h3 on the overflow topic', () => h1.host.getTopicPeers(OVF).includes(h3.id.peerId));
     for (let i = 0; i < 10; i++) await h1.host.publish(OVF, enc(`ovf-${i}`));
     const q = (): { dropped: number; queued: number; inFlight: number } => {
       const t = h3.host.stats().topics[OVF]!;
-      return { dropped: t.validation.ignore['queue-full'] ?? 0, queued: t.queueLength, inFlight: t.inFlight };
+      return { dropped: t.validation.ignore['peer-queue-full'] ?? 0, queued: t.queueLength, inFlight: t.inFlight };
     };
     await waitFor('all 10 overflow messages arrived', () => {
       const s = q();

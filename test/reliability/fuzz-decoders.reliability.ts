@@ -49,7 +49,7 @@ import { loadKeyFile } from '../../src/node/keys.js';
 import { NetworkService } from '../../src/node/network.js';
 import { parseDocument } from '../../src/cli/read-input.js';
 import { parseEpochParam } from '../../src/api/plexi-routes.js';
-import { alertsTopic, equivocationsTopic, observationsTopic, parseTopic, type ChorusHost, type TopicHandler, type ValidationResult } from '../../src/p2p/index.js';
+import { alertsTopic, equivocationsTopic, observationsTopic, parseTopic, SyncSession, type ChorusHost, type TopicHandler, type ValidationResult } from '../../src/p2p/index.js';
 import { loadIdentity, loadOrCreateIdentity } from '../../src/p2p/identity.js';
 import { TopicValidationQueue, ValidationCounters } from '../../src/p2p/validation-queue.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
@@ -685,7 +685,7 @@ describe('fuzzing every decoder of hostile input', () => {
         const handlers = new Map<string, TopicHandler>();
         let serveSync: ((req: Uint8Array, peer: string) => Promise<Uint8Array>) | undefined;
         let syncAnswers: Uint8Array[] = [];
-        const fakeHost: Pick<ChorusHost, 'peerId' | 'running' | 'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'requestSync'> = {
+        const fakeHost: Pick<ChorusHost, 'peerId' | 'running' | 'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'requestSync' | 'syncSession' | 'penalizePeer'> = {
           peerId: '12D3KooWFake',
           running: true,
           subscribe: (topic, handler) => void handlers.set(topic, handler),
@@ -693,6 +693,9 @@ describe('fuzzing every decoder of hostile input', () => {
           onPeerConnected: () => () => undefined,
           publish: async () => 0,
           requestSync: async () => syncAnswers.shift() ?? encodeSyncResponse({}),
+          // Bounded sessions and penalties as the real host has them (docs/p2p.md, "Flood protection").
+          syncSession: (peer, pages) => new SyncSession(peer, pages ?? 8, async () => syncAnswers.shift() ?? encodeSyncResponse({}), () => undefined),
+          penalizePeer: () => undefined,
         };
         const network = new NetworkService({ host: fakeHost as ChorusHost, roster, db, signing, observations: store, audited: [NS], ownKeys: [ownKey.publicKey], logger, now });
         await network.attach();

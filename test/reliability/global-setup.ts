@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ARTIFACTS, PARTS_DIR, readPart, SUMMARY_FILE, type PartResult } from './support.js';
 
-const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load', 'disk-full'] as const;
+const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load', 'disk-full', 'flood'] as const;
 
 let startedAt = 0;
 
@@ -34,6 +34,8 @@ export function teardown(): void {
     loadSubmissions: num(load, 'submissions'),
     loadRssGrowthPercent: growth ?? null,
     diskFullCycles: num(parts['disk-full'], 'cycles'),
+    floodSplitViews: num(parts.flood, 'splitViews'),
+    floodDetectionMaxMs: (parts.flood?.detectionMs as { max?: number } | undefined)?.max ?? null,
     violations,
     missingParts: missing,
     wallSeconds: Math.round(wallMs / 1000),

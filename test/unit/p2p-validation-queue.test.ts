@@ -219,4 +219,70 @@ describe('ValidationCounters', () => {
     expect(c.get('t', 'reject')).toBe(MAX_REASONS_PER_OUTCOME + 11);
     expect(c.get('unknown', 'accept')).toBe(0);
   });
+
+  describe('fairness between peers', () => {
+    const from = (peer: string, i: number): PendingMessage => ({ msgId: `${peer}-${i}`, from: peer, data: new Uint8Array([i & 0xff]) });
+
+    test("one peer's flood cannot starve another peer's messages: they are served in turn", async () => {
+      const g = gate();
+      const order: string[] = [];
+      const { q, counters } = setup({
+        concurrency: 1,
+        validate: async (_data, peer) => {
+          order.push(peer);
+          await g.promise;
+          return { outcome: 'accept', reason: 'new' };
+        },
+      });
+      for (let i = 0; i < 500; i++) q.push(from('flooder', i));
+      q.push(from('honest', 0));
+      q.push(from('honest', 1));
+      // The flooder holds only its own share (64 waiting + 1 running); the rest was dropped at once.
+      expect(q.peerLength('flooder')).toBe(64);
+      expect(counters.get('t', 'ignore', 'peer-queue-full')).toBe(500 - 65);
+      expect(q.peerLength('honest')).toBe(2);
+      g.open();
+      await q.idle();
+      // The flooder's first message was already running and its queue is next in turn; after
+      // that the two alternate: the honest peer waits for one flooder message, not 64.
+      expect(order.slice(0, 5)).toEqual(['flooder', 'flooder', 'honest', 'flooder', 'honest']);
+      expect(counters.get('t', 'accept', 'new')).toBe(65 + 2);
+    });
+
+    test('a full queue makes room for a newcomer by dropping the newest message of the peer holding the most', async () => {
+      const g = gate();
+      const validated: string[] = [];
+      const { q, reports } = setup({
+        maxQueue: 8,
+        maxQueuePerPeer: 8,
+        concurrency: 1,
+        validate: async (_data, peer) => {
+          await g.promise;
+          validated.push(peer);
+          return { outcome: 'accept', reason: 'new' };
+        },
+      });
+      for (let i = 0; i < 9; i++) q.push(from('flooder', i)); // 1 running, 8 waiting: full
+      expect(q.length).toBe(8);
+      q.push(from('honest', 0));
+      expect(q.length).toBe(8);
+      expect(q.peerLength('honest')).toBe(1);
+      // The flooder's newest waiting message made the room.
+      expect(reports).toEqual([{ id: 'flooder-8', result: { outcome: 'ignore', reason: 'queue-full' } }]);
+      // The peer holding the most gets its own new message dropped, not someone else's.
+      q.push(from('flooder', 9));
+      expect(reports.at(-1)).toEqual({ id: 'flooder-9', result: { outcome: 'ignore', reason: 'queue-full' } });
+      expect(q.length).toBe(8);
+      g.open();
+      await q.idle();
+      expect(validated.filter((p) => p === 'honest')).toHaveLength(1);
+      expect(validated.indexOf('honest')).toBeLessThanOrEqual(2);
+    });
+
+    test('per-peer bound must be a positive integer and never exceeds the whole queue', () => {
+      expect(() => setup({ maxQueuePerPeer: 0, validate: async () => ({ outcome: 'accept', reason: 'x' }) })).toThrow(/maxQueuePerPeer/);
+      const { q } = setup({ maxQueue: 10, maxQueuePerPeer: 100, validate: async () => ({ outcome: 'accept', reason: 'x' }) });
+      expect(q.maxQueuePerPeer).toBe(10);
+    });
+  });
 });
