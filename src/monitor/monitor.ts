@@ -93,7 +93,7 @@ export class Monitor {
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     const ns = proof.first.namespace;
     if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
-    const fact = proofFact(proof, check.kind);
+    const fact = proofFact(proof, check.kind, check.signers);
     const key = `equivocation\x00${fact}`;
     if (this.#seen.has(key)) return { outcome: 'ignore', reason: 'duplicate' };
     this.#emit(key, {

@@ -251,7 +251,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   }
 
   async #detect(o: Observation, known: Observation[], origin: 'local' | 'gossip' | 'sync'): Promise<void> {
-    const proof = detectEquivocation(known, o);
+    const proof = detectEquivocation(known, o, this.#o.roster);
     if (!proof) return;
     await this.#acceptProof(proof, origin === 'local' ? 'local' : origin, true);
   }
