@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost } from '../p2p/index.js';
 import { alertsTopic, equivocationsTopic, observationsTopic } from '../p2p/index.js';
-import { checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
+import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
@@ -316,8 +316,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     } catch {
       return { outcome: 'reject', reason: 'undecodable' };
     }
-    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync);
-    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const now = this.#o.now();
+    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync, { nowMs: now, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, maxAgeMs: ALERT_MAX_AGE_MS });
+    if (!check.ok) return { outcome: check.outcome, reason: check.reason };
     this.emit('alert', { alert: check.alert, raisedBy: check.raisedBy });
     return { outcome: 'accept', reason: 'valid' };
   }
