@@ -138,15 +138,18 @@ export class Monitor {
   async #syncProofs(peer: string): Promise<void> {
     for (const ns of this.#o.roster.namespaces.map((n) => n.name).filter((n) => this.#wanted(n))) {
       let cursor: Uint8Array = new Uint8Array();
+      let proofs = 0;
       try {
         for (let page = 0; page < 10_000; page++) {
           const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: 256, proofs: true });
           const res = decodeSyncResponse(await this.host.requestSync(peer, req));
           if (res.error) break;
           for (const p of res.proofs) await this.#handleProof(p, 'sync');
+          proofs += res.proofs.length;
           if (res.nextCursor.length === 0) break;
           cursor = res.nextCursor;
         }
+        this.#o.logger.info({ event: 'proofs-synced', peer, namespace: ns, proofs }, 'synced past proofs from a peer');
       } catch (err) {
         this.#o.logger.warn({ event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) }, 'could not sync past proofs from a peer');
       }
