@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import type { Observation } from '../../src/consensus/observation.js';
+import { checkCosignedEpoch } from '../../src/consensus/cosignature.js';
 import { checkEquivocationProof, classifyEquivocation, detectEquivocation, makeEquivocationProof, proofFact } from '../../src/consensus/equivocation.js';
 import { judgeObservation } from '../../src/consensus/observation-rules.js';
 import { KEY_RETIREMENT_GRACE_MS, keyStatusAt, Roster } from '../../src/consensus/roster.js';
@@ -57,6 +58,15 @@ describe('key validity windows', () => {
     const now = ROTATION + 10n ** 9n;
     expect(await judgeObservation(observe(old1, 1, ROTATION - 1n), facts(now))).toEqual({ outcome: 'accept', reason: 'valid' });
     expect(await judgeObservation(observe(old1, 1, ROTATION + KEY_RETIREMENT_GRACE_MS), facts(now))).toEqual({ outcome: 'reject', reason: 'key-retired' });
+  });
+
+  it('a co-signature by a key outside its window does not count', async () => {
+    const early = observe(new1, 1, ROTATION - 1n);
+    const fine = observe(org2, 1, ROTATION - 1n);
+    const bundle = { namespace: 'ns', epoch: 5n, digest: early.digest, cosignatures: [early, fine].map((o) => ({ signerKey: o.signerKey, timestamp: o.timestamp, signature: o.signature, ciphersuite: o.ciphersuite })) };
+    const c = await checkCosignedEpoch(bundle, roster, verifyStrict);
+    expect(c.signers.map((x) => x.name)).toEqual(['org2']);
+    expect(c.rejected).toEqual([{ signerKey: toHex(new1.publicKey), reason: 'key-not-valid' }]);
   });
 
   it('a proof built from an observation outside its key\'s window convicts nobody', async () => {
