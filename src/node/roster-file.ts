@@ -1,7 +1,7 @@
 // Editing roster files for `chorus roster …`. Every write is validated by loading the result as
 // a Roster, so a command never leaves an invalid file behind. A roster is built one auditor at a
-// time, so while it is edited its threshold may exceed its auditors (a draft); `chorus start`,
-// `chorus monitor` and `chorus roster check` refuse such a roster.
+// time, so while it is edited its threshold may exceed its auditors (a draft); every command that
+// uses a roster (start, monitor, verify-*, roster check) refuses such a roster.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Roster } from '../consensus/roster.js';
 import { fromHex, toHex } from '../util/bytes.js';
