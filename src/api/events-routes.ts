@@ -70,7 +70,11 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog, limi
       // The stream's head only: a HEAD request must not hold the connection open like a stream.
       return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
     }
-    if (open.size >= lim.maxClients) throw new TooManyClientsError(lim.maxClients);
+    if (open.size >= lim.maxClients) {
+      // The connection is closed after the answer: a refused client keeps nothing open here.
+      void reply.header('connection', 'close');
+      throw new TooManyClientsError(lim.maxClients);
+    }
     reply.hijack();
     const res = reply.raw;
     let closed = false;
