@@ -43,8 +43,12 @@ export function auditorSilent(lastHeardMs: bigint, lastEpochAtMs: bigint | undef
 
 // ---- signed alerts on gossip ------------------------------------------------------------------
 
-const DOMAIN = new TextEncoder().encode('chorus-alert-v1\x00');
+// v2 binds an alert to its network: the body names the network and the domain tag changed, so a
+// v1 signature (which bound neither) never verifies as v2. See docs/design-decisions.md ("Alerts").
+const DOMAIN = new TextEncoder().encode('chorus-alert-v2\x00');
 export const MAX_ALERT_BYTES = 4096;
+/** How old a gossiped alert may be when it arrives: alerts travel live, older ones are replays. */
+export const ALERT_MAX_AGE_MS = 3_600_000n;
 
 export interface SignedAlert {
   body: Uint8Array;
@@ -58,8 +62,9 @@ export function alertSignedBytes(body: Uint8Array): Uint8Array {
   return concatBytes(DOMAIN, body);
 }
 
-export function alertBody(a: Alert): Uint8Array {
-  return new TextEncoder().encode(stringifyJson(a));
+/** The signed body: the alert with the network it was raised in. */
+export function alertBody(a: Alert, network: string): Uint8Array {
+  return new TextEncoder().encode(stringifyJson({ ...a, network }));
 }
 
 export function encodeSignedAlert(s: SignedAlert): Uint8Array {
@@ -79,7 +84,8 @@ export function decodeSignedAlert(bytes: Uint8Array): SignedAlert {
   return s;
 }
 
-export function parseAlertBody(body: Uint8Array): Alert {
+/** A gossiped alert's body: an Alert and the network it names. */
+export function parseAlertBody(body: Uint8Array): Alert & { network: string } {
   let v: unknown;
   try {
     v = parseJson(new TextDecoder('utf-8', { fatal: true }).decode(body));
@@ -91,21 +97,39 @@ export function parseAlertBody(body: Uint8Array): Alert {
     throw new AlertDecodeError('alert body lacks type, namespace, timestamp or reason');
   }
   if (a.epoch !== undefined && typeof a.epoch !== 'bigint') throw new AlertDecodeError('alert epoch must be an integer');
-  return a as Alert;
+  if (typeof a.network !== 'string') throw new AlertDecodeError('alert body names no network (a v1 alert)');
+  return a as Alert & { network: string };
 }
 
-export type AlertCheck = { ok: true; alert: Alert; raisedBy: string } | { ok: false; reason: 'undecodable' | 'unknown-signer' | 'bad-signature' };
+export interface AlertFacts {
+  nowMs: bigint;
+  /** Clock skew allowance for timestamps ahead of ours. */
+  maxFutureMs: bigint;
+  /** Oldest alert still taken as news (ALERT_MAX_AGE_MS on gossip). */
+  maxAgeMs: bigint;
+}
 
-/** An alert counts only when a roster auditor signed it. */
-export async function checkSignedAlert(s: SignedAlert, roster: Roster, verify: SignatureVerifier): Promise<AlertCheck> {
-  let alert: Alert;
+export type AlertRejection = 'undecodable' | 'wrong-network' | 'unknown-signer' | 'key-not-valid' | 'future-timestamp' | 'bad-signature';
+export type AlertCheck = { ok: true; alert: Alert; raisedBy: string } | { ok: false; outcome: 'reject'; reason: AlertRejection } | { ok: false; outcome: 'ignore'; reason: 'stale' };
+
+/**
+ * An alert counts only when a roster auditor signed it, for this network, recently, with a key in
+ * force at its timestamp. A stale alert is ignored rather than rejected: a slow path delivered it,
+ * which is not the relaying peer's fault.
+ */
+export async function checkSignedAlert(s: SignedAlert, roster: Roster, verify: SignatureVerifier, f: AlertFacts): Promise<AlertCheck> {
+  let alert: Alert & { network: string };
   try {
     alert = parseAlertBody(s.body);
   } catch {
-    return { ok: false, reason: 'undecodable' };
+    return { ok: false, outcome: 'reject', reason: 'undecodable' };
   }
+  if (alert.network !== roster.network) return { ok: false, outcome: 'reject', reason: 'wrong-network' };
   const auditor = roster.auditorByKey(s.signerKey);
-  if (!auditor) return { ok: false, reason: 'unknown-signer' };
-  if (!(await verify(s.signerKey, alertSignedBytes(s.body), s.signature))) return { ok: false, reason: 'bad-signature' };
+  if (!auditor) return { ok: false, outcome: 'reject', reason: 'unknown-signer' };
+  if (alert.timestamp > f.nowMs + f.maxFutureMs) return { ok: false, outcome: 'reject', reason: 'future-timestamp' };
+  if (alert.timestamp + f.maxAgeMs < f.nowMs) return { ok: false, outcome: 'ignore', reason: 'stale' };
+  if (roster.keyStatus(alert.namespace, s.signerKey, alert.timestamp) !== 'valid') return { ok: false, outcome: 'reject', reason: 'key-not-valid' };
+  if (!(await verify(s.signerKey, alertSignedBytes(s.body), s.signature))) return { ok: false, outcome: 'reject', reason: 'bad-signature' };
   return { ok: true, alert, raisedBy: auditor.name };
 }

@@ -119,7 +119,7 @@ export function cosignedEpochFromJson(v: unknown): CosignedEpoch {
   }
 }
 
-export type CosignatureProblem = 'malformed' | 'unknown-signer' | 'not-an-auditor' | 'bad-signature' | 'duplicate-signer';
+export type CosignatureProblem = 'malformed' | 'unknown-signer' | 'not-an-auditor' | 'key-not-valid' | 'bad-signature' | 'duplicate-signer';
 
 export interface BundleCheck {
   /** Distinct roster auditors whose signature on exactly (namespace, epoch, digest) verifies. */
@@ -131,8 +131,8 @@ export interface BundleCheck {
 
 /**
  * Counts distinct roster auditors that signed exactly this (namespace, epoch, digest). An auditor
- * with several keys (rotation) counts once; the log's own key, foreign keys, tampered signatures
- * and repeats do not count.
+ * with several keys (rotation) counts once; the log's own key, foreign keys, keys used outside
+ * their validity window, tampered signatures and repeats do not count.
  */
 export async function checkCosignedEpoch(c: CosignedEpoch, roster: Roster, verify: SignatureVerifier, threshold = roster.threshold): Promise<BundleCheck> {
   const signers: BundleCheck['signers'] = [];
@@ -151,6 +151,11 @@ export async function checkCosignedEpoch(c: CosignedEpoch, roster: Roster, verif
     }
     if (role.kind !== 'auditor') {
       rejected.push({ signerKey: key, reason: 'not-an-auditor' });
+      continue;
+    }
+    // A key signs only inside its validity window (docs/design-decisions.md, "Key validity windows").
+    if (roster.keyStatus(c.namespace, s.signerKey, s.timestamp) !== 'valid') {
+      rejected.push({ signerKey: key, reason: 'key-not-valid' });
       continue;
     }
     const message = { ciphersuite: s.ciphersuite, namespace: c.namespace, timestamp: s.timestamp, epoch: c.epoch, digest: c.digest };

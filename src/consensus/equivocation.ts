@@ -65,19 +65,40 @@ export function proofId(p: EquivocationProof): string {
  * the same convicted signer is one fact, whichever pair of observations shows it. Nodes keep one
  * proof per fact (the one with the smallest id), so every node converges on the same proof.
  */
-export function proofFact(p: EquivocationProof, kind: EquivocationKind): string {
+export function proofFact(p: EquivocationProof, kind: EquivocationKind, signers: readonly [string, string]): string {
   const base = `${p.first.namespace}\x00${p.first.epoch}`;
   if (kind === 'split-view') return `${base}\x00split\x00${toHex(p.first.digest)}\x00${toHex(p.second.digest)}`;
+  // An auditor is convicted as an organisation, whichever of its keys signed: one fact per name.
+  if (kind === 'auditor-equivocation') return `${base}\x00auditor\x00${signers[0]}`;
   return `${base}\x00signer\x00${toHex(p.first.signerKey)}`;
 }
 
 export type ProofCheck =
   | { ok: true; kind: EquivocationKind; signers: [string, string] }
-  | { ok: false; reason: 'namespace-mismatch' | 'epoch-mismatch' | 'same-digest' | 'not-canonical' | 'unknown-signer' | 'bad-signature'; message: string };
+  | { ok: false; reason: 'namespace-mismatch' | 'epoch-mismatch' | 'same-digest' | 'not-canonical' | 'unknown-signer' | 'key-not-valid' | 'bad-signature'; message: string };
+
+/**
+ * What two conflicting observations prove, by identity rather than by key (pure): the same
+ * roster auditor behind both (with one key or two of its keys) is `auditor-equivocation`, the same
+ * log key is `log-equivocation`, anything else is a `split-view` between two signers.
+ */
+export function classifyEquivocation(a: Observation, b: Observation, roster: Roster): EquivocationKind {
+  const ra = roster.signerRole(a.namespace, a.signerKey);
+  const rb = roster.signerRole(b.namespace, b.signerKey);
+  if (ra?.kind === 'auditor' && rb?.kind === 'auditor' && ra.auditor.name === rb.auditor.name) return 'auditor-equivocation';
+  if (ra?.kind === 'log' && rb?.kind === 'log' && bytesEqual(a.signerKey, b.signerKey)) return 'log-equivocation';
+  return 'split-view';
+}
+
+/** Whether the same signer (one auditor, whatever its key; or one log key) is behind both. */
+function sameSigner(a: Observation, b: Observation, roster: Roster): boolean {
+  return classifyEquivocation(a, b, roster) !== 'split-view';
+}
 
 /**
  * Design §3: valid iff both signatures verify, both signers are in the roster (or are the
- * namespace's log key), namespace and epoch are equal and the digests differ.
+ * namespace's log key) with keys in force at the observations' timestamps, namespace and epoch
+ * are equal and the digests differ.
  */
 export async function checkEquivocationProof(p: EquivocationProof, roster: Roster, verify: SignatureVerifier): Promise<ProofCheck> {
   const { first, second } = p;
@@ -90,29 +111,29 @@ export async function checkEquivocationProof(p: EquivocationProof, roster: Roste
   for (const o of [first, second]) {
     const name = roster.signerName(o.namespace, o.signerKey);
     if (!name) return { ok: false, reason: 'unknown-signer', message: `signer ${toHex(o.signerKey)} is not in the roster` };
+    // An observation its own key could not sign then is never accepted, so it convicts nobody.
+    const status = roster.keyStatus(o.namespace, o.signerKey, o.timestamp);
+    if (status !== 'valid') return { ok: false, reason: 'key-not-valid', message: `the key ${toHex(o.signerKey)} of ${name} is ${status} at timestamp ${o.timestamp}` };
     if (!(await verify(o.signerKey, observationSignedBytes(o), o.signature))) {
       return { ok: false, reason: 'bad-signature', message: `the signature of ${name} does not verify` };
     }
     names.push(name);
   }
-  let kind: EquivocationKind = 'split-view';
-  if (bytesEqual(first.signerKey, second.signerKey)) {
-    kind = roster.signerRole(first.namespace, first.signerKey)?.kind === 'log' ? 'log-equivocation' : 'auditor-equivocation';
-  }
-  return { ok: true, kind, signers: [names[0] as string, names[1] as string] };
+  return { ok: true, kind: classifyEquivocation(first, second, roster), signers: [names[0] as string, names[1] as string] };
 }
 
 /**
  * Given the (already verified) observations known for one (namespace, epoch) and a newly stored
  * one, the proof it creates, if any: paired with the known observation of a different digest that
  * sorts first by (digest, signer key), so nodes with the same knowledge build the same proof.
- * A signer that signed two digests is preferred over a split view: it convicts someone.
+ * A signer (an auditor with any of its keys, or a log) that signed two digests is preferred over
+ * a split view: it convicts someone.
  */
-export function detectEquivocation(known: Observation[], added: Observation): EquivocationProof | undefined {
+export function detectEquivocation(known: Observation[], added: Observation, roster: Roster): EquivocationProof | undefined {
   const others = known.filter((o) => o.namespace === added.namespace && o.epoch === added.epoch && !bytesEqual(o.digest, added.digest));
   if (others.length === 0) return undefined;
-  const sameSigner = others.filter((o) => bytesEqual(o.signerKey, added.signerKey));
-  const pool = sameSigner.length ? sameSigner : others;
+  const convicting = others.filter((o) => sameSigner(o, added, roster));
+  const pool = convicting.length ? convicting : others;
   pool.sort((x, y) => compareBytes(x.digest, y.digest) || compareBytes(x.signerKey, y.signerKey));
   return makeEquivocationProof(added, pool[0] as Observation);
 }

@@ -8,7 +8,7 @@ import type { SignatureVerifier } from './equivocation.js';
 export type Verdict =
   | { outcome: 'accept'; reason: 'valid' }
   | { outcome: 'ignore'; reason: 'unknown-namespace' | 'duplicate' | 'queue-full' }
-  | { outcome: 'reject'; reason: 'undecodable' | 'oversize' | 'topic-mismatch' | 'unknown-signer' | 'future-timestamp' | 'bad-signature' };
+  | { outcome: 'reject'; reason: 'undecodable' | 'oversize' | 'topic-mismatch' | 'unknown-signer' | 'future-timestamp' | 'key-not-yet-valid' | 'key-retired' | 'bad-signature' };
 
 export interface ObservationFacts {
   /** Namespace of the topic the message arrived on (undefined for sync). */
@@ -28,6 +28,12 @@ export async function judgeObservation(o: Observation, f: ObservationFacts): Pro
   if (!f.audited(o.namespace)) return { outcome: 'ignore', reason: 'unknown-namespace' };
   if (!f.roster.signerRole(o.namespace, o.signerKey)) return { outcome: 'reject', reason: 'unknown-signer' };
   if (o.timestamp > f.nowMs + f.maxFutureMs) return { outcome: 'reject', reason: 'future-timestamp' };
+  // The signer's key must be in force at the observation's own timestamp (docs/design-decisions.md,
+  // "Key validity windows"): the signer chose that timestamp, so a key used outside its window is
+  // the signer's mistake and the message is rejected, not merely ignored.
+  const status = f.roster.keyStatus(o.namespace, o.signerKey, o.timestamp);
+  if (status === 'not-yet-valid') return { outcome: 'reject', reason: 'key-not-yet-valid' };
+  if (status === 'retired') return { outcome: 'reject', reason: 'key-retired' };
   if (f.alreadyStored) return { outcome: 'ignore', reason: 'duplicate' };
   if (!(await f.verify(o.signerKey, observationSignedBytes(o), o.signature))) return { outcome: 'reject', reason: 'bad-signature' };
   return { outcome: 'accept', reason: 'valid' };

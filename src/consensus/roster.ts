@@ -48,9 +48,17 @@ const rosterSchema = z
   .superRefine((r, ctx) => {
     const names = new Set<string>();
     const keys = new Map<string, string>();
+    const peers = new Map<string, string>();
     r.auditors.forEach((a, i) => {
       if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['auditors', i, 'name'], message: `duplicate auditor "${a.name}"` });
       names.add(a.name);
+      // One peer id under two names would let one libp2p identity speak (and be scored) as two
+      // organisations; it is always a copy-paste mistake or an attempt to count twice.
+      if (a.peer_id !== undefined) {
+        const prev = peers.get(a.peer_id);
+        if (prev !== undefined && prev !== a.name) ctx.addIssue({ code: 'custom', path: ['auditors', i, 'peer_id'], message: `peer id ${a.peer_id} is already listed for "${prev}"` });
+        peers.set(a.peer_id, a.name);
+      }
       for (const k of [a.public_key, ...(a.keys ?? []).map((e) => e.public_key)]) {
         if (!k) continue;
         const prev = keys.get(k.toLowerCase());
@@ -85,6 +93,33 @@ export interface RosterNamespace {
 }
 
 export type SignerRole = { kind: 'auditor'; auditor: RosterAuditor } | { kind: 'log'; namespace: string };
+
+/**
+ * How long a retired key may still sign after its successor's `not_before` (ms). A node picks
+ * up a rotation (`chorus key rotate`) when it restarts; one restarted a little late keeps signing
+ * with the old key for that while. See docs/design-decisions.md ("Key validity windows").
+ */
+export const KEY_RETIREMENT_GRACE_MS = 3_600_000n;
+
+/** Whether a key may sign a statement with a given timestamp. */
+export type KeyStatus = 'valid' | 'not-yet-valid' | 'retired';
+
+/**
+ * The validity window of one of an auditor's keys, a pure rule: a key is valid for timestamps
+ * from its `not_before` up to (excluding) the next larger `not_before` among the auditor's keys
+ * plus the grace. Statements timestamped inside the window stay valid forever: retiring a key
+ * stops it from signing new statements, it does not void what it signed.
+ */
+export function keyStatusAt(keys: readonly { publicKey: Uint8Array; notBefore: bigint }[], key: Uint8Array, timestampMs: bigint, graceMs = KEY_RETIREMENT_GRACE_MS): KeyStatus | undefined {
+  const hex = toHex(key);
+  const own = keys.find((k) => toHex(k.publicKey) === hex);
+  if (!own) return undefined;
+  if (timestampMs < own.notBefore) return 'not-yet-valid';
+  let next: bigint | undefined;
+  for (const k of keys) if (k.notBefore > own.notBefore && (next === undefined || k.notBefore < next)) next = k.notBefore;
+  if (next !== undefined && timestampMs >= next + graceMs) return 'retired';
+  return 'valid';
+}
 
 export class Roster {
   /** The roster document this was built from (served to clients as published). */
@@ -123,19 +158,38 @@ export class Roster {
     return undefined;
   }
 
+  /**
+   * Whether a signer's key may sign at `timestampMs`: roster auditors' keys have validity windows
+   * (`keyStatusAt`); a namespace's log key has none. Undefined for a key the roster does not know.
+   */
+  keyStatus(namespace: string, key: Uint8Array, timestampMs: bigint): KeyStatus | undefined {
+    const role = this.signerRole(namespace, key);
+    if (!role) return undefined;
+    return role.kind === 'auditor' ? keyStatusAt(role.auditor.keys, key, timestampMs) : 'valid';
+  }
+
+  /** Who is behind a key: the auditor's name (all its keys), `log:NS` for a log, undefined if unknown. */
   signerName(namespace: string, key: Uint8Array): string | undefined {
     const role = this.signerRole(namespace, key);
     if (!role) return undefined;
     return role.kind === 'auditor' ? role.auditor.name : `log:${namespace}`;
   }
 
-  static fromJson(value: unknown): Roster {
+  /**
+   * Validates and builds a roster. `draft` accepts a threshold above the number of auditors: a
+   * roster is built one `chorus roster add` at a time, but a node or monitor refuses to run on
+   * one, since no epoch could ever reach its quorum.
+   */
+  static fromJson(value: unknown, opts: { draft?: boolean } = {}): Roster {
     const parsed = rosterSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0] as z.core.$ZodIssue;
       throw new ConfigError(`roster.${issue.path.join('.')}`, issue.message);
     }
     const r = parsed.data;
+    if (!opts.draft && r.threshold > r.auditors.length) {
+      throw new ConfigError('roster.threshold', `threshold ${r.threshold} is greater than the number of auditors (${r.auditors.length}): no epoch could reach a quorum`);
+    }
     const roster = new Roster(
       r.network,
       r.threshold,

@@ -4,17 +4,17 @@
 import type { Logger } from 'pino';
 import type { PrivateKey } from '@libp2p/interface';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
-import { checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
+import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
 import { checkEquivocationProof, decodeEquivocationProof, MAX_PROOF_BYTES, proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
 import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
 import { observationToJson } from '../consensus/proof-json.js';
 import { decodeSyncResponse, encodeSyncRequest } from '../node/sync-messages.js';
 import { toHex } from '../util/bytes.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
 import type { Webhook } from './webhook.js';
+import { PrintedAlerts } from './printed-alerts.js';
 
 export interface MonitorOptions {
   roster: Roster;
@@ -26,16 +26,22 @@ export interface MonitorOptions {
   print: (alert: Record<string, unknown>) => void;
   webhook?: Webhook;
   now?: () => bigint;
+  /** Where the monitor remembers what it reported (--data-dir); memory only without it. */
+  dataDir?: string;
+  /** Clock skew allowed for alert timestamps ahead of ours (ms). */
+  maxFutureMs?: bigint;
 }
 
 export class Monitor {
   readonly #o: MonitorOptions;
-  readonly #seen = new Set<string>();
+  readonly #seen: PrintedAlerts;
   host!: ChorusHost;
   alertsPrinted = 0;
 
   constructor(o: MonitorOptions) {
     this.#o = o;
+    this.#seen = new PrintedAlerts(o.dataDir);
+    if (this.#seen.skipped) o.logger.warn({ event: 'printed-alerts-damaged', lines: this.#seen.skipped }, 'skipped damaged lines of the printed-alerts file');
   }
 
   #wanted(ns: string): boolean {
@@ -71,11 +77,12 @@ export class Monitor {
 
   #emit(key: string, alert: Record<string, unknown>): void {
     if (this.#seen.has(key)) return;
-    this.#seen.add(key);
     this.alertsPrinted++;
     this.#o.print(alert);
     // The dedup key holds separators that are not valid in a header: send its hash as the id.
-    this.#o.webhook?.send(toHex(sha256(new TextEncoder().encode(key))), alert);
+    this.#o.webhook?.send(PrintedAlerts.hash(key), alert);
+    // Recorded after printing: a crash in between reports the alert again, it never loses it.
+    this.#seen.add(key);
   }
 
   async #onProof(data: Uint8Array, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
@@ -93,7 +100,7 @@ export class Monitor {
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
     const ns = proof.first.namespace;
     if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
-    const fact = proofFact(proof, check.kind);
+    const fact = proofFact(proof, check.kind, check.signers);
     const key = `equivocation\x00${fact}`;
     if (this.#seen.has(key)) return { outcome: 'ignore', reason: 'duplicate' };
     this.#emit(key, {
@@ -114,11 +121,12 @@ export class Monitor {
   async #onAlert(data: Uint8Array): Promise<ValidationResult> {
     let check;
     try {
-      check = await checkSignedAlert(decodeSignedAlert(data), this.#o.roster, verifyStrictAsync);
+      const now = this.#o.now?.() ?? BigInt(Date.now());
+      check = await checkSignedAlert(decodeSignedAlert(data), this.#o.roster, verifyStrictAsync, { nowMs: now, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, maxAgeMs: ALERT_MAX_AGE_MS });
     } catch {
       return { outcome: 'reject', reason: 'undecodable' };
     }
-    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    if (!check.ok) return { outcome: check.outcome, reason: check.reason };
     const a: Alert = check.alert;
     // Proofs are checked by the monitor itself; a node's word about an equivocation adds nothing.
     if (a.type === 'equivocation' || !this.#wanted(a.namespace)) return { outcome: 'accept', reason: 'valid' };
@@ -130,15 +138,18 @@ export class Monitor {
   async #syncProofs(peer: string): Promise<void> {
     for (const ns of this.#o.roster.namespaces.map((n) => n.name).filter((n) => this.#wanted(n))) {
       let cursor: Uint8Array = new Uint8Array();
+      let proofs = 0;
       try {
         for (let page = 0; page < 10_000; page++) {
           const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: 256, proofs: true });
           const res = decodeSyncResponse(await this.host.requestSync(peer, req));
           if (res.error) break;
           for (const p of res.proofs) await this.#handleProof(p, 'sync');
+          proofs += res.proofs.length;
           if (res.nextCursor.length === 0) break;
           cursor = res.nextCursor;
         }
+        this.#o.logger.info({ event: 'proofs-synced', peer, namespace: ns, proofs }, 'synced past proofs from a peer');
       } catch (err) {
         this.#o.logger.warn({ event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) }, 'could not sync past proofs from a peer');
       }

@@ -1,6 +1,7 @@
 // Watches what arrives (observations, quorums) and raises the liveness alerts operators of
 // witness networks ask for: log-stalled, quorum-missed, auditor-silent. The rules are the pure
-// functions in consensus/alerts.ts; this module keeps the clocks. Used by nodes and monitors.
+// functions in consensus/alerts.ts; this module keeps the clocks. An epoch's first-seen time and
+// quorum come from the QuorumTracker, which persists both, so a restart changes neither.
 import type { Observation } from '../consensus/observation.js';
 import type { Roster } from '../consensus/roster.js';
 import { auditorSilent, logStalled, quorumMissed, type Alert } from '../consensus/alerts.js';
@@ -17,7 +18,7 @@ export interface LivenessSettings {
 
 export type RaiseAlert = (alert: Alert, dedupKey: string) => void;
 
-const MAX_TRACKED_EPOCHS = 2048;
+export const MAX_TRACKED_EPOCHS = 2048;
 
 export class LivenessMonitor {
   readonly #lastEpoch = new Map<string, { epoch: bigint; at: bigint }>();
@@ -40,18 +41,28 @@ export class LivenessMonitor {
     const now = this.now();
     const last = this.#lastEpoch.get(o.namespace);
     if (!last || o.epoch > last.epoch) this.#lastEpoch.set(o.namespace, { epoch: o.epoch, at: now });
-    const k = nsEpochKey(o.namespace, o.epoch);
-    if (!this.#firstSeen.has(k)) {
-      this.#firstSeen.set(k, { ns: o.namespace, epoch: o.epoch, at: now, reached: false });
-      if (this.#firstSeen.size > MAX_TRACKED_EPOCHS) this.#firstSeen.delete(this.#firstSeen.keys().next().value as string);
-    }
     const role = this.roster.signerRole(o.namespace, o.signerKey);
     if (role?.kind === 'auditor') this.#heard.set(`${o.namespace}\x00${role.auditor.name}`, { ns: o.namespace, auditor: role.auditor.name, at: now });
   }
 
+  /**
+   * An epoch's persisted quorum state (QuorumTracker): waiting since `firstSeenMs`, or reached.
+   * A reached epoch is never timed again, whenever its observations keep arriving.
+   */
+  onEpochState(ns: string, epoch: bigint, state: { reached: true } | { reached: false; firstSeenMs: bigint }): void {
+    const k = nsEpochKey(ns, epoch);
+    const e = this.#firstSeen.get(k);
+    if (state.reached) {
+      if (e) e.reached = true;
+      return;
+    }
+    if (e) return;
+    this.#firstSeen.set(k, { ns, epoch, at: state.firstSeenMs, reached: false });
+    if (this.#firstSeen.size > MAX_TRACKED_EPOCHS) this.#firstSeen.delete(this.#firstSeen.keys().next().value as string);
+  }
+
   onQuorum(ns: string, epoch: bigint): void {
-    const e = this.#firstSeen.get(nsEpochKey(ns, epoch));
-    if (e) e.reached = true;
+    this.onEpochState(ns, epoch, { reached: true });
   }
 
   /** Evaluates every rule now; alerts are deduplicated by the caller's store. */

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost, SyncSession } from '../p2p/index.js';
 import { alertsTopic, equivocationsTopic, observationsTopic, SyncPageLimitError } from '../p2p/index.js';
-import { checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
+import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
@@ -274,7 +274,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   }
 
   async #detect(o: Observation, known: Observation[], origin: 'local' | 'gossip' | 'sync'): Promise<void> {
-    const proof = detectEquivocation(known, o);
+    const proof = detectEquivocation(known, o, this.#o.roster);
     if (!proof) return;
     await this.#acceptProof(proof, origin === 'local' ? 'local' : origin, true);
   }
@@ -332,8 +332,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const decoded = decodeGossip(data, decodeSignedAlert, encodeSignedAlert, 'alert');
     if ('verdict' in decoded) return decoded.verdict;
     const signed: SignedAlert = decoded.value;
-    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync);
-    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const now = this.#o.now();
+    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync, { nowMs: now, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, maxAgeMs: ALERT_MAX_AGE_MS });
+    if (!check.ok) return { outcome: check.outcome, reason: check.reason };
     this.emit('alert', { alert: check.alert, raisedBy: check.raisedBy });
     return { outcome: 'accept', reason: 'valid' };
   }

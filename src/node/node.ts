@@ -33,7 +33,7 @@ import { QuorumTracker } from './quorum-tracker.js';
 import { registerEventRoutes } from '../api/events-routes.js';
 import { Metrics } from './metrics.js';
 import { AlertStore } from '../store/alert-store.js';
-import { LivenessMonitor } from './liveness-monitor.js';
+import { LivenessMonitor, MAX_TRACKED_EPOCHS } from './liveness-monitor.js';
 import { PlexiFollower } from './plexi-follower.js';
 import { VerificationStore } from '../store/verification-store.js';
 import { ValidationService } from './validation.js';
@@ -276,10 +276,11 @@ export class ChorusNode {
     const quorum = new QuorumTracker(this.db, roster, this.observations);
     this.quorum = quorum;
     network.on('observation', (o) => {
-      void quorum.onObservation(o).then(
-        (q) => {
+      void quorum.onObservation(o, now()).then(
+        (state) => {
+          this.liveness?.onEpochState(state.namespace, state.epoch, state);
+          const q = state.reached ? state.announcement : undefined;
           if (!q) return;
-          this.liveness?.onQuorum(q.namespace, q.epoch);
           this.#event('quorum-reached', { namespace: q.namespace, epoch: q.epoch, digest: q.digest, signers: q.signers, threshold: q.threshold });
         },
         (err: unknown) => this.logger.error({ event: 'quorum-check-failed', err }, 'quorum check failed'),
@@ -299,6 +300,8 @@ export class ChorusNode {
       (alert, key) => void this.raiseAlert(alert, key),
     );
     for (const ns of this.auditor.namespaceNames()) liveness.watch(ns);
+    // Epochs still waiting for their quorum keep being timed from when they were first seen.
+    for (const p of await quorum.pending(MAX_TRACKED_EPOCHS)) liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
     if (gossip && roster.auditors.some((a) => a.plexiUrl)) {
       this.follower = new PlexiFollower({
         roster,
@@ -423,7 +426,7 @@ export class ChorusNode {
       // Equivocations travel as proofs that monitors verify themselves; gossiping every node's
       // word about the same proof would only multiply traffic at the worst moment.
       if (this.network && this.host && type !== 'equivocation') {
-        const body = alertBody(alert);
+        const body = alertBody(alert, this.network.network);
         const key = this.auditor.keyring.active(alert.timestamp);
         await this.network.publishAlert({ body, signerKey: key.publicKey, signature: key.sign(alertSignedBytes(body)) });
       }

@@ -1,5 +1,7 @@
 // Editing roster files for `chorus roster …`. Every write is validated by loading the result as
-// a Roster, so a command never leaves an invalid file behind.
+// a Roster, so a command never leaves an invalid file behind. A roster is built one auditor at a
+// time, so while it is edited its threshold may exceed its auditors (a draft); every command that
+// uses a roster (start, monitor, verify-*, roster check) refuses such a roster.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Roster } from '../consensus/roster.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -12,14 +14,14 @@ type Doc = { network: string; threshold: bigint; auditors: Record<string, unknow
 
 function read(file: string): Doc {
   const doc = parseJson(readFileSync(file, 'utf8')) as Doc;
-  Roster.fromJson(doc);
+  Roster.fromJson(doc, { draft: true });
   doc.auditors ??= [];
   doc.namespaces ??= [];
   return doc;
 }
 
 function write(file: string, doc: Doc): void {
-  Roster.fromJson(parseJson(stringifyJson(doc))); // validate before replacing the file
+  Roster.fromJson(parseJson(stringifyJson(doc)), { draft: true }); // validate before replacing the file
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, `${stringifyJson(doc, 2)}\n`);
   renameSync(tmp, file);
@@ -76,4 +78,14 @@ export async function addNamespace(
   doc.namespaces = doc.namespaces.filter((n) => n.name !== o.name);
   doc.namespaces.push(entry);
   write(file, doc);
+}
+
+/** What still keeps a draft roster from being usable by a node (empty when it is complete). */
+export function draftProblems(file: string): string[] {
+  const doc = read(file);
+  const threshold = BigInt(doc.threshold);
+  if (threshold > BigInt(doc.auditors.length)) {
+    return [`threshold ${threshold} needs at least ${threshold} auditors, the roster lists ${doc.auditors.length}: chorus start refuses it until enough are added`];
+  }
+  return [];
 }

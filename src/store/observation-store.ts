@@ -324,7 +324,7 @@ export class ObservationStore {
    * `known`); a larger one held is replaced, so all nodes converge on the smallest.
    */
   async storeProof(proof: EquivocationProof, kind: EquivocationKind, signers: [string, string], nowMs: bigint): Promise<{ result: StoreProofResult; stored: StoredProof }> {
-    const fact = proofFact(proof, kind);
+    const fact = proofFact(proof, kind, signers);
     const id = proofId(proof);
     return this.#mutex.run(`proof\x00${fact}`, async () => {
       const heldId = await this.proofByFact.get(fact);

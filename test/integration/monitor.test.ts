@@ -136,6 +136,36 @@ describe('co-signatures, monitors and alerts', () => {
     expect(c.body).toMatchObject({ equivocated: true, quorum: false });
   });
 
+  it('a monitor restarted with its --data-dir does not report a past equivocation again', async () => {
+    const dataDir = join(tmp.dir, 'monitor-data');
+    const run = () => {
+      const p = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: Record<string, unknown>[] = [];
+      const logs: Record<string, unknown>[] = [];
+      createInterface({ input: p.stdout! }).on('line', (l) => lines.push(parseJson(l) as Record<string, unknown>));
+      createInterface({ input: p.stderr! }).on('line', (l) => {
+        if (l.startsWith('{')) logs.push(parseJson(l) as Record<string, unknown>);
+      });
+      const stop = () => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill('SIGTERM'))));
+      return { lines, logs, stop };
+    };
+    const first = run();
+    try {
+      // The proof is in the past: the monitor gets it by syncing with the nodes when it connects.
+      await waitFor('the first run reports the equivocation', async () => first.lines.find((l) => l.type === 'equivocation' && l.epoch === 2n), 30_000);
+    } finally {
+      await first.stop();
+    }
+    const second = run();
+    try {
+      await waitFor('the second run has synced the proof from a peer', async () => second.logs.some((l) => l.event === 'proofs-synced' && Number(l.proofs) > 0), 30_000);
+      await new Promise((r) => setTimeout(r, 1000)); // and anything else it would print
+      expect(second.lines.filter((l) => l.type === 'equivocation')).toEqual([]);
+    } finally {
+      await second.stop();
+    }
+  }, 90_000);
+
   it('verify-proof accepts the saved proof (JSON and protobuf) and rejects any altered copy', async () => {
     const list = await net.get('org1', `/equivocations?namespace=${NS}`);
     const id = (list.body.equivocations as { id: string }[])[0]!.id;

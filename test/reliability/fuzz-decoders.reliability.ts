@@ -36,7 +36,7 @@ import { PlexiClient } from '../../src/plexi/client.js';
 import { decodeObservation, encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { checkEquivocationProof, decodeEquivocationProof, encodeEquivocationProof, makeEquivocationProof, type EquivocationProof } from '../../src/consensus/equivocation.js';
 import { checkCosignedEpoch, cosignedEpochFromJson, cosignedEpochToJson, decodeCosignedEpoch, encodeCosignedEpoch, type CosignedEpoch } from '../../src/consensus/cosignature.js';
-import { alertBody, alertSignedBytes, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, parseAlertBody, type SignedAlert } from '../../src/consensus/alerts.js';
+import { ALERT_MAX_AGE_MS, alertBody, alertSignedBytes, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, parseAlertBody, type SignedAlert } from '../../src/consensus/alerts.js';
 import { observationToJson, proofFromJson } from '../../src/consensus/proof-json.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse } from '../../src/node/sync-messages.js';
@@ -314,7 +314,7 @@ const alerts: SignedAlert[] = [
   [outsider, { type: 'quorum-missed', namespace: NS, epoch: 6n, timestamp: T0, reason: 'x' }],
 ].map(([k, a]) => {
   const key = k as SigningKey;
-  const body = alertBody(a as Parameters<typeof alertBody>[0]);
+  const body = alertBody(a as Parameters<typeof alertBody>[0], roster.network);
   return { body, signerKey: key.publicKey, signature: key.sign(alertSignedBytes(body)) };
 });
 const alertKey = (s: SignedAlert): string => `${hex(s.body)}|${hex(s.signerKey)}|${hex(s.signature)}`;
@@ -642,7 +642,7 @@ describe('fuzzing every decoder of hostile input', () => {
         await f.runAsync('signed-alert.protobuf', mixed(arbitraryBytes(400), mutatedBytes(alertBytes)), scaled(15_000), async (i) => {
           const r = await f.oneAsync(showBytes(i), async () => {
             const a = decodeSignedAlert(i.value);
-            return { a, c: await checkSignedAlert(a, roster, verifyStrict) };
+            return { a, c: await checkSignedAlert(a, roster, verifyStrict, { nowMs: T0, maxFutureMs: 600_000n, maxAgeMs: ALERT_MAX_AGE_MS }) };
           });
           if (!r?.c.ok) return;
           f.stats.verified++;

@@ -108,23 +108,23 @@ describe('equivocation proofs', () => {
 
   it('detectEquivocation pairs deterministically and prefers convicting a signer', async () => {
     const known = [observe(keys[0]!, 0x30), observe(keys[1]!, 0x10), observe(keys[2]!, 0x20)];
-    expect(detectEquivocation(known, observe(keys[0]!, 0x30))).toBeDefined();
+    expect(detectEquivocation(known, observe(keys[0]!, 0x30), roster)).toBeDefined();
     const added = observe(keys[2]!, 0x30, 5n);
-    const p = detectEquivocation(known, added)!;
+    const p = detectEquivocation(known, added, roster)!;
     // keys[2] signed 0x20 before: the proof convicts it.
     expect(toHex(p.first.signerKey)).toBe(toHex(keys[2]!.publicKey));
     expect(toHex(p.second.signerKey)).toBe(toHex(keys[2]!.publicKey));
     const fresh = observe(keys[0]!, 0x40, 5n);
-    const q = detectEquivocation([observe(keys[1]!, 0x10), observe(keys[2]!, 0x20)], fresh)!;
+    const q = detectEquivocation([observe(keys[1]!, 0x10), observe(keys[2]!, 0x20)], fresh, roster)!;
     expect(q.first.digest[0]).toBe(0x10);
-    expect(detectEquivocation([observe(keys[1]!, 0x10)], observe(keys[0]!, 0x10))).toBeUndefined();
-    expect(detectEquivocation([observe(keys[1]!, 0x10, 4n)], observe(keys[0]!, 0x11, 5n))).toBeUndefined();
+    expect(detectEquivocation([observe(keys[1]!, 0x10)], observe(keys[0]!, 0x10), roster)).toBeUndefined();
+    expect(detectEquivocation([observe(keys[1]!, 0x10, 4n)], observe(keys[0]!, 0x11, 5n), roster)).toBeUndefined();
   });
 
   it('one fact per split view or convicted signer, whichever observations show it', async () => {
     const p = makeEquivocationProof(observe(keys[0]!, 1), observe(keys[1]!, 2));
     const q = makeEquivocationProof(observe(keys[2]!, 1), observe(keys[1]!, 2));
-    expect(proofFact(p, 'split-view')).toBe(proofFact(q, 'split-view'));
+    expect(proofFact(p, 'split-view', ['org1', 'org2'])).toBe(proofFact(q, 'split-view', ['org3', 'org2']));
     expect(proofId(p)).not.toBe(proofId(q));
   });
 

@@ -105,6 +105,7 @@ export function register(program: Command): void {
     .action(async (opts: { config: string; notBefore?: string }) => {
       const { rotateKey } = await import('../../node/key-rotation.js');
       try {
+        if (opts.notBefore !== undefined && !/^[0-9]{1,20}$/.test(opts.notBefore)) throw new Error(`--not-before must be milliseconds since the Unix epoch, got "${opts.notBefore}"`);
         const r = await rotateKey(opts.config, opts.notBefore !== undefined ? BigInt(opts.notBefore) : BigInt(Date.now()));
         process.stdout.write(`${JSON.stringify(r)}\n`);
       } catch (err) {

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
     .option('--webhook <url>', 'POST each alert (JSON) to this URL, with retries')
     .option('--json', 'print one JSON object per line per alert')
-    .option('--data-dir <dir>', 'keep a persistent peer id here')
+    .option('--data-dir <dir>', 'keep a persistent peer id here, and the alerts already reported (not reported again after a restart)')
     .option('--listen <multiaddr>', 'libp2p listen address', '/ip4/127.0.0.1/tcp/0')
     .option('--log-level <level>', 'log level (logs go to stderr)', 'warn')
     .action(async (opts: { roster: string; bootstrap: string[]; namespace: string[]; webhook?: string; json?: boolean; dataDir?: string; listen: string; logLevel: string }) => {
@@ -39,7 +39,13 @@ export function register(program: Command): void {
           process.stdout.write(`${stringifyJson(alert)}\n`);
         } else {
           const epoch = alert.epoch !== undefined ? ` epoch ${String(alert.epoch)}` : '';
-          const what = alert.type === 'equivocation' ? `${String(alert.kind)} between ${(alert.signers as string[]).join(' and ')} (proof ${String(alert.id)}, verified)` : String(alert.reason);
+          let what = String(alert.reason);
+          if (alert.type === 'equivocation') {
+            // One auditor convicted (whichever of its keys signed) is named once.
+            const signers = alert.signers as string[];
+            const who = alert.kind === 'split-view' ? `between ${signers.join(' and ')}` : `by ${String(signers[0])}`;
+            what = `${String(alert.kind)} ${who} (proof ${String(alert.id)}, verified)`;
+          }
           process.stdout.write(`${new Date().toISOString()} ${String(alert.type).toUpperCase()} ${String(alert.namespace)}${epoch}: ${what}\n`);
         }
       };
@@ -51,6 +57,7 @@ export function register(program: Command): void {
         listen: [opts.listen],
         logger,
         print,
+        ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
         ...(opts.webhook ? { webhook: new Webhook({ url: opts.webhook, logger }) } : {}),
       });
       try {

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, fail } from '../output.js';
 
+/** A draft roster (threshold above its auditors) is written, with a notice on stderr. */
+async function noteDraft(file: string): Promise<void> {
+  const { draftProblems } = await import('../../node/roster-file.js');
+  for (const p of draftProblems(file)) process.stderr.write(`note: ${p}\n`);
+}
+
 export function register(program: Command): void {
   const roster = program.command('roster').description('create and edit a network roster (JSON)');
 
@@ -18,6 +24,7 @@ export function register(program: Command): void {
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus roster new: ${(err as Error).message}`);
       }
+      await noteDraft(opts.out);
       process.stdout.write(`${opts.out}\n`);
     });
 
@@ -34,6 +41,7 @@ export function register(program: Command): void {
       const { stringifyJson } = await import('../../util/json.js');
       try {
         const entry = await addAuditor(file, opts);
+        await noteDraft(file);
         process.stdout.write(`${stringifyJson(entry)}\n`);
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus roster add: ${(err as Error).message}`);
@@ -57,6 +65,21 @@ export function register(program: Command): void {
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus roster namespace: ${(err as Error).message}`);
       }
+      await noteDraft(file);
       process.stdout.write(`${opts.name}\n`);
+    });
+
+  roster
+    .command('check')
+    .description('validate a roster as chorus start does (threshold within the auditors, no name, key or peer id listed twice)')
+    .argument('<file>', 'roster file')
+    .action(async (file: string) => {
+      const { loadRoster } = await import('../../node/roster-load.js');
+      try {
+        const r = loadRoster(file);
+        process.stdout.write(`${file}: network ${r.network}, ${r.auditors.length} auditors, threshold ${r.threshold}, ${r.namespaces.length} namespaces\n`);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus roster check: ${(err as Error).message}`);
+      }
     });
 }
