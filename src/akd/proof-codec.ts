@@ -63,7 +63,7 @@ export function allocateElements(unchangedCount: number, insertedCount: number, 
   };
 }
 
-interface PendingError {
+export interface PendingError {
   reason: AkdDecodeReason;
   message: string;
   offset: number;
@@ -133,12 +133,15 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   return out;
 }
 
-/** Decodes AzksElements into the flat arrays, reusing one reader for the element and its label. */
-class ElementState {
-  private readonly bytes: Uint8Array;
-  private readonly base: number;
-  private readonly r: WireReader;
-  private readonly view: DataView;
+/**
+ * Decodes AzksElements into the flat arrays, reusing one reader for the element and its label.
+ * `rebind` points it at another buffer (proof-stream.ts decodes a file one window at a time).
+ */
+export class ElementState {
+  private bytes: Uint8Array;
+  private base: number;
+  private r: WireReader;
+  private view: DataView;
   private readonly labels: Uint8Array;
   private readonly labelWords: Uint32Array;
   private readonly lens: Uint16Array;
@@ -154,6 +157,14 @@ class ElementState {
     this.labelWords = new Uint32Array(out.labels.buffer, out.labels.byteOffset, out.count * 8);
     this.lens = out.lens;
     this.valueWords = new Uint32Array(out.values.buffer, out.values.byteOffset, out.count * 8);
+  }
+
+  /** Decode from `bytes` from now on; `bytes[0]` is at offset `base` of the blob. */
+  rebind(bytes: Uint8Array, base: number): void {
+    this.bytes = bytes;
+    this.base = base;
+    this.r = new WireReader(bytes, base);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**

@@ -1,18 +1,26 @@
 // Worker-thread entry of the verify pool: decode and verify one proof per message, answer with a
-// plain verdict. Runs compiled (dist/src/akd/verify-worker.js).
+// plain verdict. Runs compiled (dist/src/akd/verify-worker.js). A job names either the proof's
+// bytes (moved here) or a file, which this thread reads itself in chunks (proof-stream.ts).
 import { parentPort } from 'node:worker_threads';
-import { AkdDecodeError } from './errors.js';
-import { decodeSingleAppendOnlyProof } from './proof-codec.js';
+import { AkdDecodeError, AkdReadError } from './errors.js';
+import { decodeProofFile } from './proof-stream.js';
+import { decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from './verdict.js';
 import { verifyConsecutiveAppendOnly } from './verifier.js';
+
+function decode(req: AkdVerifyRequest): ProofElements {
+  if (req.path !== undefined) return decodeProofFile(req.path);
+  if (req.proof === undefined) throw new Error('internal: a verify request without proof or path');
+  return decodeSingleAppendOnlyProof(req.proof);
+}
 
 function handle(req: AkdVerifyRequest): AkdVerifyResponse {
   const t0 = performance.now();
   let proof;
   try {
-    proof = decodeSingleAppendOnlyProof(req.proof);
+    proof = decode(req);
   } catch (err) {
-    if (!(err instanceof AkdDecodeError)) throw err;
+    if (!(err instanceof AkdDecodeError) && !(err instanceof AkdReadError)) throw err;
     const timings = { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 };
     return { id: req.id, verdict: { ok: false, failure: failureOf(err), inserted: 0, unchanged: 0, timings } };
   }
