@@ -272,43 +272,48 @@ function elementSize(labelSize: number): number {
   return 1 + varintSize(labelSize) + labelSize + 2 + 32;
 }
 
+/** Bytes of element `i` of `p` as one field of a SingleAppendOnlyProof (tag and length included). */
+export function encodedElementSize(p: ProofElements, i: number, options: EncodeOptions = {}): number {
+  const vl = options.fullLabels === true ? 32 : minimalLabelLength(p.labels, i * 32);
+  const es = elementSize(labelMessageSize(vl, p.lens[i] as number));
+  return 1 + varintSize(es) + es;
+}
+
+/**
+ * Write element `i` of `p` at `out[pos..]` as field `inserted` (isInserted) or `unchanged_nodes`;
+ * returns the position after it.
+ */
+export function encodeElementAt(out: Uint8Array, pos: number, p: ProofElements, i: number, isInserted: boolean, options: EncodeOptions = {}): number {
+  const vl = options.fullLabels === true ? 32 : minimalLabelLength(p.labels, i * 32);
+  const len = p.lens[i] as number;
+  const ls = labelMessageSize(vl, len);
+  out[pos++] = isInserted ? FIELD_1_LEN : FIELD_2_LEN;
+  pos = writeVarint(out, pos, elementSize(ls));
+  out[pos++] = FIELD_1_LEN;
+  pos = writeVarint(out, pos, ls);
+  out[pos++] = FIELD_1_LEN;
+  pos = writeVarint(out, pos, vl);
+  out.set(p.labels.subarray(i * 32, i * 32 + vl), pos);
+  pos += vl;
+  out[pos++] = FIELD_2_VARINT;
+  pos = writeVarint(out, pos, len);
+  out[pos++] = FIELD_2_LEN;
+  out[pos++] = 32;
+  out.set(p.values.subarray(i * 32, i * 32 + 32), pos);
+  return pos + 32;
+}
+
 /**
  * Encode as akd does (rust-protobuf writes fields in number order: all `inserted`, then all
  * `unchanged_nodes`; label_val minimal unless `fullLabels`).
  */
 export function encodeSingleAppendOnlyProof(p: ProofElements, options: EncodeOptions = {}): Uint8Array {
-  const full = options.fullLabels === true;
-  const valLens = new Uint8Array(p.count);
   let total = 0;
-  for (let i = 0; i < p.count; i++) {
-    const vl = full ? 32 : minimalLabelLength(p.labels, i * 32);
-    valLens[i] = vl;
-    const es = elementSize(labelMessageSize(vl, p.lens[i] as number));
-    total += 1 + varintSize(es) + es;
-  }
+  for (let i = 0; i < p.count; i++) total += encodedElementSize(p, i, options);
   const out = new Uint8Array(total);
   let pos = 0;
-  const write = (i: number, fieldTag: number): void => {
-    const vl = valLens[i] as number;
-    const len = p.lens[i] as number;
-    const ls = labelMessageSize(vl, len);
-    out[pos++] = fieldTag;
-    pos = writeVarint(out, pos, elementSize(ls));
-    out[pos++] = FIELD_1_LEN;
-    pos = writeVarint(out, pos, ls);
-    out[pos++] = FIELD_1_LEN;
-    pos = writeVarint(out, pos, vl);
-    out.set(p.labels.subarray(i * 32, i * 32 + vl), pos);
-    pos += vl;
-    out[pos++] = FIELD_2_VARINT;
-    pos = writeVarint(out, pos, len);
-    out[pos++] = FIELD_2_LEN;
-    out[pos++] = 32;
-    out.set(p.values.subarray(i * 32, i * 32 + 32), pos);
-    pos += 32;
-  };
-  for (let i = p.unchangedCount; i < p.count; i++) write(i, FIELD_1_LEN);
-  for (let i = 0; i < p.unchangedCount; i++) write(i, FIELD_2_LEN);
+  for (let i = p.unchangedCount; i < p.count; i++) pos = encodeElementAt(out, pos, p, i, true, options);
+  for (let i = 0; i < p.unchangedCount; i++) pos = encodeElementAt(out, pos, p, i, false, options);
   return out;
 }
 
