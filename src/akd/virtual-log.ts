@@ -12,11 +12,13 @@
 // akd's: the maximal subtrees of the tree of atoms and earlier inserts that this epoch's inserts do
 // not touch (unchanged), and this epoch's inserts; the generator hashes that tree itself, so epoch
 // e + 1 starts at the root epoch e ends with.
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { BLAKE3_IV, ONE_BLOCK, blake3, compress } from './blake3.js';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { toHex } from '../util/bytes.js';
+import { ONE_BLOCK, blake3, compress } from './blake3.js';
 import { formatBlobName } from './blob-name.js';
 import { emptyTreeRoot, resolveConfiguration, type AkdConfiguration, type AkdHashing } from './configuration.js';
-import { LeafSource } from './generator.js';
+import { LeafSource, type SyntheticLogSummary } from './generator.js';
 import { adjacentPrefixes, bswap32, sortLabels } from './label-order.js';
 import { nodeHasherFor, type NodeHasher } from './node-hasher.js';
 import { allocateElements, encodeElementAt, encodedElementSize, type ProofElements } from './proof-codec.js';
@@ -503,4 +505,35 @@ export function writeProofFile(path: string, proof: ProofElements): number {
     closeSync(fd);
   }
   return total;
+}
+
+/**
+ * Generate a chain of virtual-tree epochs and write each proof under its blob name below `out`
+ * ("{epoch}/{previous}/{current}" as nested folders). Returns the same summary as writeSyntheticLog.
+ */
+export function writeVirtualLog(options: VirtualLogOptions & { out: string }): SyntheticLogSummary & { virtual_leaves: number } {
+  const log = new VirtualLog(options);
+  mkdirSync(options.out, { recursive: true });
+  const summary: SyntheticLogSummary & { virtual_leaves: number } = {
+    out: options.out,
+    configuration: log.hashing.name,
+    ...(log.hashing.name === 'experimental' ? { domain_label: new TextDecoder().decode(log.hashing.domainLabel) } : {}),
+    seed: options.seed ?? 'chorus',
+    root: { epoch: '', digest: '' },
+    head: { epoch: '', digest: '' },
+    leaves: options.leaves,
+    virtual_leaves: options.leaves,
+    epochs: [],
+  };
+  for (let e = log.next(); e !== null; e = log.next()) {
+    if (summary.epochs.length === 0) summary.root = { epoch: (e.epoch - 1n).toString(), digest: toHex(e.previousHash) };
+    const parts = e.blobName.split('/');
+    const folder = join(options.out, ...parts.slice(0, -1));
+    mkdirSync(folder, { recursive: true });
+    const bytes = writeProofFile(join(folder, parts[parts.length - 1] as string), e.proof);
+    summary.epochs.push({ epoch: e.epoch.toString(), blob_name: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes });
+    summary.head = { epoch: e.epoch.toString(), digest: toHex(e.currentHash) };
+    summary.leaves += e.inserted;
+  }
+  return summary;
 }
