@@ -25,7 +25,8 @@ function handle(req: AkdVerifyRequest): AkdVerifyResponse {
     return { id: req.id, verdict: { ok: false, failure: failureOf(err), inserted: 0, unchanged: 0, timings } };
   }
   const decodeMs = performance.now() - t0;
-  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs });
+  // The decoded arrays are this job's alone: hash in bounded memory (docs/akd.md).
+  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs, consumeProof: true });
   const verdict: AkdVerdict = r.ok
     ? { ok: true, inserted: r.inserted, unchanged: r.unchanged, timings: r.timings }
     : { ok: false, failure: failureOf(r.error), inserted: r.inserted, unchanged: r.unchanged, timings: r.timings };
