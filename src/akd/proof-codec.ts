@@ -45,6 +45,14 @@ const FIELD_1_LEN = (1 << 3) | WIRE_LEN; // 0x0a
 const FIELD_2_LEN = (2 << 3) | WIRE_LEN; // 0x12
 const FIELD_2_VARINT = (2 << 3) | WIRE_VARINT; // 0x10
 
+/**
+ * The shortest valid AzksElement: label { label_val: empty, label_len } (6 bytes with its tag and
+ * length) and the 32-byte value (34). A shorter one is invalid whatever it holds, so a blob with
+ * one is decoded through a single scratch slot, only to find akd's first error: a hostile blob of
+ * tiny elements (2 bytes each) must not make us allocate 66 bytes per element.
+ */
+export const MIN_ELEMENT_BYTES = 40;
+
 export function emptyProofElements(): ProofElements {
   return allocateElements(0, 0);
 }
@@ -83,6 +91,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   const r = new WireReader(bytes, base);
   let inserted = 0;
   let unchanged = 0;
+  let tooShort = false;
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
@@ -90,6 +99,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
       if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
       const n = r.length(); // (not `r.pos += r.length()`: that reads pos before the length moves it)
       r.pos += n;
+      if (n < MIN_ELEMENT_BYTES) tooShort = true;
       if (field === 1) inserted++;
       else unchanged++;
     } else {
@@ -100,7 +110,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   // Pass 2: each element. Wire errors stop at once (akd's protobuf parse runs before its
   // converters); converter errors are kept and the first one reported afterwards, inserted
   // elements first, as akd converts `inserted` before `unchanged_nodes`.
-  const out = allocateElements(unchanged, inserted, options.shared === true);
+  const out = tooShort ? allocateElements(1, 0) : allocateElements(unchanged, inserted, options.shared === true);
   const state = new ElementState(r.buf, base, out);
   let nextInserted = unchanged;
   let nextUnchanged = 0;
@@ -118,7 +128,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
     const start = r.pos;
     const isInserted = field === 1;
     const index = isInserted ? nextInserted++ : nextUnchanged++;
-    const error = state.decode(start, start + len, index);
+    const error = state.decode(start, start + len, tooShort ? 0 : index);
     r.pos = start + len;
     if (error !== null) {
       const listIndex = isInserted ? index - unchanged : index;
@@ -130,6 +140,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   }
   const first = firstInsertedError ?? firstUnchangedError;
   if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
+  if (tooShort) throw new Error(`internal: an element under ${MIN_ELEMENT_BYTES} bytes decoded without error`);
   return out;
 }
 

@@ -6,7 +6,7 @@
 // decodes. Verdicts, error reasons and offsets are the in-memory decoder's (proof-codec.ts).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AkdDecodeError, AkdReadError } from './errors.js';
-import { ElementState, allocateElements, type PendingError, type ProofElements } from './proof-codec.js';
+import { ElementState, MIN_ELEMENT_BYTES, allocateElements, type PendingError, type ProofElements } from './proof-codec.js';
 import { WIRE_LEN, WireReader } from './protobuf.js';
 
 /** Bytes read at a time. */
@@ -177,13 +177,15 @@ function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): P
   // Pass 1: count each list (wire errors of the top level are reported here, as in memory).
   let inserted = 0;
   let unchanged = 0;
-  scanTopLevel(win, false, (isInserted) => {
+  let tooShort = false; // see MIN_ELEMENT_BYTES: then decode through one scratch slot
+  scanTopLevel(win, false, (isInserted, _start, length) => {
+    if (length < MIN_ELEMENT_BYTES) tooShort = true;
     if (isInserted) inserted++;
     else unchanged++;
   });
 
   // Pass 2: decode each element; converter errors are reported afterwards, inserted first.
-  const out = allocateElements(unchanged, inserted, options.shared === true);
+  const out = tooShort ? allocateElements(1, 0) : allocateElements(unchanged, inserted, options.shared === true);
   const state = new ElementState(new Uint8Array(0), 0, out);
   let bound = -1;
   let nextInserted = unchanged;
@@ -192,14 +194,14 @@ function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): P
   const firstError: { inserted: PendingError | null; unchanged: PendingError | null } = { inserted: null, unchanged: null };
   try {
     scanTopLevel(win, true, (isInserted, start, length) => {
-      if (isInserted ? nextInserted >= out.count : nextUnchanged >= unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
+      if (isInserted ? nextInserted >= unchanged + inserted : nextUnchanged >= unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
       if (bound !== win.generation) {
         state.rebind(win.buf.subarray(0, win.len), win.base);
         bound = win.generation;
       }
       const index = isInserted ? nextInserted++ : nextUnchanged++;
       const local = start - win.base;
-      const error = state.decode(local, local + length, index);
+      const error = state.decode(local, local + length, tooShort ? 0 : index);
       if (error !== null) {
         const listIndex = isInserted ? index - unchanged : index;
         const pending = { ...error, message: `${isInserted ? 'inserted' : 'unchanged_nodes'}[${listIndex}]: ${error.message}` };
@@ -211,8 +213,9 @@ function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): P
     if (fstatSync(fd).size !== size) throw new AkdReadError(`the proof file ${path} changed while being read`, { cause: err });
     throw err;
   }
-  if (fstatSync(fd).size !== size || nextInserted !== out.count || nextUnchanged !== unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
+  if (fstatSync(fd).size !== size || nextInserted !== unchanged + inserted || nextUnchanged !== unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
   const first = firstError.inserted ?? firstError.unchanged;
   if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
+  if (tooShort) throw new Error(`internal: an element under ${MIN_ELEMENT_BYTES} bytes decoded without error`);
   return out;
 }

@@ -79,6 +79,20 @@ describe('streaming proof decoder', () => {
     expectSame(new Uint8Array([0x08, 0x01]), [1], 'element with the wrong wire type');
   });
 
+  it('reports the first error of a blob of tiny elements without sizing arrays for them', () => {
+    const tiny = new Uint8Array(2_000_000);
+    for (let i = 0; i < tiny.length; i += 2) tiny[i] = 0x12; // unchanged_nodes {} (2 bytes each)
+    const valid = new SyntheticLog({ name: 'whatsapp_v1' }, 'tiny').publish(3).proof;
+    const mixed = new Uint8Array([...valid, ...tiny.subarray(0, 20_000), 0x0a, 0x00]);
+    for (const blob of [tiny, mixed]) {
+      const before = process.memoryUsage().arrayBuffers;
+      expectSame(blob, [1 << 16], 'tiny elements');
+      // 1M elements at 66 bytes would be 66 MB of arrays; one scratch slot is enough.
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(30e6);
+    }
+    expect(() => decodeSingleAppendOnlyProof(mixed)).toThrow(/inserted\[3\]: required field label is missing/);
+  });
+
   it('reports an unreadable file as a read error, not a decode error', () => {
     expect(() => decodeProofFile(join(dir, 'missing.bin'))).toThrow(AkdReadError);
     expect(() => decodeProofFile(dir)).toThrow(AkdReadError); // a folder
