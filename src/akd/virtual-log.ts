@@ -199,17 +199,12 @@ function collectAtoms(inserts: ElementList, order: Uint32Array, leaves: number, 
     const left = rand.split(n, labels, rep * 32, depth);
     let mid = lo;
     while (mid < hi && bitOf(labels, order[mid] as number, depth) === 0) mid++;
-    const counts = [left, n - left];
-    const ranges: Array<[number, number]> = [
-      [lo, mid],
-      [mid, hi],
-    ];
-    for (let side = 0; side < 2; side++) {
-      const [a, b] = ranges[side] as [number, number];
-      const c = counts[side] as number;
-      if (a < b) visit(a, b, depth + 1, c);
-      else if (c > 0) addAtom(order[lo] as number, depth + 1, c); // any insert of the region: they share its prefix
-    }
+    // Each side: walk on where inserts go, else an atom if existing leaves are there (any insert
+    // of the region stands for its prefix).
+    if (lo < mid) visit(lo, mid, depth + 1, left);
+    else if (left > 0) addAtom(order[lo] as number, depth + 1, left);
+    if (mid < hi) visit(mid, hi, depth + 1, n - left);
+    else if (n - left > 0) addAtom(order[lo] as number, depth + 1, n - left);
   };
   visit(0, inserts.count, 0, leaves);
 }
@@ -340,7 +335,7 @@ export class VirtualLog {
       ref[sp] = e;
       depth[sp] = -1;
       dirty[sp] = ep === epoch ? 1 : 0;
-      if (ep === 0) val.set(allValueWords.subarray(src * 8, src * 8 + 8), sp * 8);
+      if (ep === 0) copy8(allValueWords, src * 8, val, sp * 8);
       else h.leafWithEpoch(allValueWords, src * 8, ep, val, sp * 8);
       sp++;
       const boundary = i + 1 < n ? (lcps[i] as number) : -1;
@@ -348,8 +343,8 @@ export class VirtualLog {
         const a = sp - 2;
         const b = sp - 1;
         if (dirty[a] !== dirty[b]) emit(dirty[a] === 1 ? b : a);
-        h.inputs.values.set(val.subarray(a * 8, a * 8 + 8), 0);
-        h.inputs.values.set(val.subarray(b * 8, b * 8 + 8), 8);
+        copy8(val, a * 8, h.inputs.values, 0);
+        copy8(val, b * 8, h.inputs.values, 8);
         labelBlock(a, h.inputs.labels, 0);
         labelBlock(b, h.inputs.labels, 9);
         h.parent(val, a * 8);
@@ -420,6 +415,10 @@ function prefixMask(k: number, depth: number): number {
   return m;
 }
 
+function copy8(src: Uint32Array, so: number, dst: Uint32Array, d: number): void {
+  for (let k = 0; k < 8; k++) dst[d + k] = src[so + k] as number;
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -452,14 +451,14 @@ function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
     join[sp] = i === 0 ? -1 : (lcps[i - 1] as number);
     ref[sp] = e;
     depth[sp] = -1;
-    val.set(valueWords.subarray(e * 8, e * 8 + 8), sp * 8);
+    copy8(valueWords, e * 8, val, sp * 8);
     sp++;
     const boundary = i + 1 < u ? (lcps[i] as number) : -1;
     while (sp >= 2 && (join[sp - 1] as number) > boundary) {
       const a = sp - 2;
       const b = sp - 1;
-      h.inputs.values.set(val.subarray(a * 8, a * 8 + 8), 0);
-      h.inputs.values.set(val.subarray(b * 8, b * 8 + 8), 8);
+      copy8(val, a * 8, h.inputs.values, 0);
+      copy8(val, b * 8, h.inputs.values, 8);
       labelBlock(a, h.inputs.labels, 0);
       labelBlock(b, h.inputs.labels, 9);
       h.parent(val, a * 8);
