@@ -71,6 +71,54 @@ export function allocateElements(unchangedCount: number, insertedCount: number, 
   };
 }
 
+/**
+ * Grow-only buffers for decoded elements, reused from one proof to the next (a pool worker): a
+ * fresh allocation per job would leave the previous job's arrays as garbage that V8 has not yet
+ * collected when the next one allocates, doubling the peak (docs/akd.md "Where the bytes go").
+ * Only one proof decoded through an arena may be in use at a time.
+ */
+export class ElementArena {
+  private labels = new ArrayBuffer(0);
+  private lens = new ArrayBuffer(0);
+  private values = new ArrayBuffer(0);
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.labels.byteLength + this.lens.byteLength + this.values.byteLength;
+  }
+
+  /** Zeroed arrays for the elements (views on the arena's buffers, which grow when needed). */
+  take(unchangedCount: number, insertedCount: number): ProofElements {
+    const count = unchangedCount + insertedCount;
+    if (this.lens.byteLength < count * 2) {
+      // Drop the old buffers first, so old and new are never both needed.
+      this.release();
+      this.labels = new ArrayBuffer(count * 32);
+      this.lens = new ArrayBuffer(count * 2);
+      this.values = new ArrayBuffer(count * 32);
+    }
+    const out = {
+      count,
+      unchangedCount,
+      insertedCount,
+      labels: new Uint8Array(this.labels, 0, count * 32),
+      lens: new Uint16Array(this.lens, 0, count),
+      values: new Uint8Array(this.values, 0, count * 32),
+    };
+    out.labels.fill(0);
+    out.lens.fill(0);
+    out.values.fill(0);
+    return out;
+  }
+
+  /** Let the buffers go (an idle worker should not hold a Messenger proof's worth of memory). */
+  release(): void {
+    this.labels = new ArrayBuffer(0);
+    this.lens = new ArrayBuffer(0);
+    this.values = new ArrayBuffer(0);
+  }
+}
+
 export interface PendingError {
   reason: AkdDecodeReason;
   message: string;
@@ -82,6 +130,14 @@ export interface DecodeOptions {
   base?: number;
   /** Decode into SharedArrayBuffers. */
   shared?: boolean;
+  /** Decode into these reusable buffers (not with `shared`). */
+  arena?: ElementArena;
+}
+
+/** The arrays a decoder fills: from the arena if there is one. */
+export function elementsFor(unchanged: number, inserted: number, options: { shared?: boolean; arena?: ElementArena }): ProofElements {
+  if (options.arena !== undefined && options.shared !== true) return options.arena.take(unchanged, inserted);
+  return allocateElements(unchanged, inserted, options.shared === true);
 }
 
 /** Decode a SingleAppendOnlyProof blob. Throws AkdDecodeError, as akd's AuditBlob::decode fails. */
@@ -110,7 +166,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   // Pass 2: each element. Wire errors stop at once (akd's protobuf parse runs before its
   // converters); converter errors are kept and the first one reported afterwards, inserted
   // elements first, as akd converts `inserted` before `unchanged_nodes`.
-  const out = tooShort ? allocateElements(1, 0) : allocateElements(unchanged, inserted, options.shared === true);
+  const out = tooShort ? allocateElements(1, 0) : elementsFor(unchanged, inserted, options);
   const state = new ElementState(r.buf, base, out);
   let nextInserted = unchanged;
   let nextUnchanged = 0;

@@ -6,7 +6,7 @@
 // decodes. Verdicts, error reasons and offsets are the in-memory decoder's (proof-codec.ts).
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AkdDecodeError, AkdReadError } from './errors.js';
-import { ElementState, MIN_ELEMENT_BYTES, allocateElements, type PendingError, type ProofElements } from './proof-codec.js';
+import { ElementState, MIN_ELEMENT_BYTES, allocateElements, elementsFor, type ElementArena, type PendingError, type ProofElements } from './proof-codec.js';
 import { WIRE_LEN, WireReader } from './protobuf.js';
 
 /** Bytes read at a time. */
@@ -143,6 +143,8 @@ export interface DecodeFileOptions {
   shared?: boolean;
   /** Window size in bytes (tests use small windows to cross every boundary). */
   windowBytes?: number;
+  /** Decode into these reusable buffers (a pool worker; not with `shared`). */
+  arena?: ElementArena;
 }
 
 /**
@@ -185,7 +187,7 @@ function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): P
   });
 
   // Pass 2: decode each element; converter errors are reported afterwards, inserted first.
-  const out = tooShort ? allocateElements(1, 0) : allocateElements(unchanged, inserted, options.shared === true);
+  const out = tooShort ? allocateElements(1, 0) : elementsFor(unchanged, inserted, options);
   const state = new ElementState(new Uint8Array(0), 0, out);
   let bound = -1;
   let nextInserted = unchanged;

@@ -4,14 +4,22 @@
 import { parentPort } from 'node:worker_threads';
 import { AkdDecodeError, AkdReadError } from './errors.js';
 import { decodeProofFile } from './proof-stream.js';
-import { decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
+import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from './verdict.js';
 import { verifyConsecutiveAppendOnly } from './verifier.js';
 
+/**
+ * One job at a time, so one set of element buffers, reused (docs/akd.md "Where the bytes go");
+ * let go after a few idle seconds so an idle worker holds no proof's worth of memory.
+ */
+const arena = new ElementArena();
+const ARENA_IDLE_MS = 5_000;
+let arenaTimer: NodeJS.Timeout | null = null;
+
 function decode(req: AkdVerifyRequest): ProofElements {
-  if (req.path !== undefined) return decodeProofFile(req.path);
+  if (req.path !== undefined) return decodeProofFile(req.path, { arena });
   if (req.proof === undefined) throw new Error('internal: a verify request without proof or path');
-  return decodeSingleAppendOnlyProof(req.proof);
+  return decodeSingleAppendOnlyProof(req.proof, { arena });
 }
 
 function handle(req: AkdVerifyRequest): AkdVerifyResponse {
@@ -44,4 +52,7 @@ port.on('message', (req: AkdVerifyRequest) => {
     response = { id: req.id, crash: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
   port.postMessage(response);
+  if (arenaTimer !== null) clearTimeout(arenaTimer);
+  arenaTimer = setTimeout(() => arena.release(), ARENA_IDLE_MS);
+  arenaTimer.unref();
 });

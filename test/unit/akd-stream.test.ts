@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AkdDecodeError, AkdReadError } from '../../src/akd/errors.js';
 import { SyntheticLog } from '../../src/akd/generator.js';
-import { decodeSingleAppendOnlyProof, type ProofElements } from '../../src/akd/proof-codec.js';
+import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../../src/akd/proof-codec.js';
 import { decodeProofFile } from '../../src/akd/proof-stream.js';
 import { AKD_MODEL_VECTORS, AKD_VECTORS, loadIndex, loadProof } from './akd-fixtures.js';
 
@@ -91,6 +91,26 @@ describe('streaming proof decoder', () => {
       expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(30e6);
     }
     expect(() => decodeSingleAppendOnlyProof(mixed)).toThrow(/inserted\[3\]: required field label is missing/);
+  });
+
+  it('reuses an arena from one proof to the next without leaking the previous contents', () => {
+    const arena = new ElementArena();
+    const proofs = loadIndex(AKD_VECTORS)
+      .filter((c) => c.expected === 'ok')
+      .map((c) => loadProof(AKD_VECTORS, c))
+      .sort((a, b) => b.length - a.length); // largest first: later ones use part of the buffers
+    for (const bytes of [...proofs, ...proofs.slice().reverse()]) {
+      const fresh = decodeSingleAppendOnlyProof(bytes);
+      for (const p of [decodeSingleAppendOnlyProof(bytes, { arena }), decodeProofFile(fileOf(bytes), { arena, windowBytes: 256 })]) {
+        expect(p.count).toBe(fresh.count);
+        expect(Buffer.from(p.labels).equals(Buffer.from(fresh.labels))).toBe(true);
+        expect(Array.from(p.lens)).toEqual(Array.from(fresh.lens));
+        expect(Buffer.from(p.values).equals(Buffer.from(fresh.values))).toBe(true);
+      }
+    }
+    expect(arena.bytes).toBeGreaterThan(0);
+    arena.release();
+    expect(arena.bytes).toBe(0);
   });
 
   it('reports an unreadable file as a read error, not a decode error', () => {
