@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AkdDecodeError, AkdReadError } from '../../src/akd/errors.js';
 import { SyntheticLog } from '../../src/akd/generator.js';
@@ -91,6 +92,23 @@ describe('streaming proof decoder', () => {
       expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(30e6);
     }
     expect(() => decodeSingleAppendOnlyProof(mixed)).toThrow(/inserted\[3\]: required field label is missing/);
+  });
+
+  it('finds an error in every element under 40 bytes, whatever its bytes (the scratch-slot path)', () => {
+    const valid = new SyntheticLog({ name: 'whatsapp_v1' }, 'short').publish(2).proof;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 39 }), fc.boolean(), fc.boolean(), (body, inserted, first) => {
+        const element = new Uint8Array([inserted ? 0x0a : 0x12, body.length, ...body]);
+        const blob = first ? new Uint8Array([...element, ...valid]) : new Uint8Array([...valid, ...element]);
+        expect(() => decodeSingleAppendOnlyProof(blob)).toThrow(AkdDecodeError);
+        expectSame(blob, [8], 'short element');
+      }),
+      { numRuns: 300 },
+    );
+    // Valid-looking 40-byte elements still decode (the bound is tight).
+    const minimal = new Uint8Array([0x0a, 40, 0x0a, 4, 0x0a, 0, 0x10, 0, 0x12, 32, ...new Uint8Array(32)]);
+    expect(minimal.length - 2).toBe(40);
+    expect(decodeSingleAppendOnlyProof(minimal).count).toBe(1);
   });
 
   it('reuses an arena from one proof to the next without leaking the previous contents', () => {
