@@ -69,6 +69,18 @@ describe('virtual dense-tree logs', () => {
     }
   });
 
+  it('rejects a small proof after every single-bit change, exhaustively', () => {
+    const [e] = chain({ leaves: 3_000, inserts: 4, epochs: 1, seed: 'every bit' });
+    if (e === undefined) throw new Error('no epoch');
+    const bytes = encodeSingleAppendOnlyProof(e.proof);
+    expect(e.unchanged).toBeGreaterThan(20);
+    for (let bit = 0; bit < bytes.length * 8; bit++) {
+      const bad = bytes.slice();
+      bad[bit >>> 3] = (bad[bit >>> 3] as number) ^ (0x80 >>> (bit & 7));
+      if (verifyAuditBlob(bad, e.blobName, 'whatsapp_v1').ok) throw new Error(`bit ${bit} flipped still verifies`);
+    }
+  });
+
   it('has the issue\'s element counts and bytes per element, scaled down (same leaves per insert)', () => {
     // The issue's epochs: unchanged per inserted and bytes per element (docs/akd.md).
     const targets = { whatsapp: [835_000 / 55_000, 44e6 / 890_000], messenger: [4_030_000 / 350_000, 224e6 / 4_380_000], 'messenger-max': [4_900_000 / 565_000, 284e6 / 5_465_000] } as const;
