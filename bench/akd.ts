@@ -1,11 +1,14 @@
 // `npm run bench -- akd [--sizes=BASE/INSERTS,…] [--runs=N] [--no-process] [--blake3]`: verification speed
 // and memory on generated WhatsApp-shaped proofs (whatsapp_v1, 256-bit random labels), at the sizes
-// of the akd reference table (docs/akd.md). For each size, one JSON line for the in-process call
+// of the akd reference table (docs/akd.md).
+// `npm run bench -- akd --shapes[=whatsapp,messenger,messenger-max] [--runs=3]`: the realistic epochs
+// of the issue instead (virtual dense tree, virtual-log.ts): W ≈44 MB, M ≈224 MB, M-max ≈284 MB. For each size, one JSON line for the in-process call
 // (median of N runs in a fresh process, with the decode/build/hash breakdown) and one for the whole
 // `chorus akd verify` process (median wall time of N spawns, peak RSS reported by the child).
 // Generated proofs are cached in bench/.cache/akd/ (git-ignored) so reruns are quick. `--blake3`
 // first compares the BLAKE3 candidates on the tree's 64-byte messages (why blake3.ts exists).
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +17,7 @@ import { hashInto as jitHashInto } from 'blake3-jit';
 import { createBLAKE3 } from 'hash-wasm';
 import { BLAKE3_IV, ONE_BLOCK, compress } from '../src/akd/blake3.js';
 import { SyntheticLog } from '../src/akd/generator.js';
+import { AKD_SHAPES, writeVirtualLog, type AkdShapeName } from '../src/akd/virtual-log.js';
 
 // dist/bench/akd.js → the checkout's root.
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +65,63 @@ function proofFor(base: number, inserts: number): CachedProof {
   writeFileSync(meta, JSON.stringify(out));
   process.stderr.write(`akd bench: generated ${base}/${inserts} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return out;
+}
+
+/** akd 0.12 and the earlier Chorus on the issue's realistic epochs (whole process, median of 3). */
+const SHAPE_REFERENCE: Partial<Record<AkdShapeName, { akdMs: number; akdRssMb: number; chorusBeforeMs: number; chorusBeforeRssMb: number }>> = {
+  whatsapp: { akdMs: 8_700, akdRssMb: 438, chorusBeforeMs: 1_500, chorusBeforeRssMb: 252 },
+  messenger: { akdMs: 49_900, akdRssMb: 1_940, chorusBeforeMs: 6_300, chorusBeforeRssMb: 1_000 },
+};
+
+/** The one epoch of a shape (generated once, cached). */
+function shapeProof(shape: AkdShapeName): CachedProof {
+  const dir = join(CACHE, `shape-${shape}`);
+  const meta = join(CACHE, `shape-${shape}.json`);
+  if (existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as CachedProof;
+  mkdirSync(CACHE, { recursive: true });
+  const ignore = join(ROOT, 'bench', '.cache', '.gitignore');
+  if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
+  const t0 = performance.now();
+  const { leaves, inserts } = AKD_SHAPES[shape];
+  const summary = writeVirtualLog({ out: dir, configuration: { name: 'whatsapp_v1' }, leaves, inserts, epochs: 1, seed: `bench-${shape}` });
+  const e = summary.epochs[0];
+  if (e === undefined) throw new Error('no epoch generated');
+  const out: CachedProof = { file: join(dir, e.blob_name), blobName: e.blob_name, inserted: e.inserted, unchanged: e.unchanged, bytes: e.bytes };
+  writeFileSync(meta, JSON.stringify(out));
+  process.stderr.write(`akd bench: generated ${shape} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return out;
+}
+
+async function runShapes(names: AkdShapeName[], runs: number): Promise<void> {
+  for (const shape of names) {
+    const p = shapeProof(shape);
+    const ref = SHAPE_REFERENCE[shape];
+    const common = { shape, inserted: p.inserted, unchanged: p.unchanged, proof_bytes: p.bytes, proof_mb: round(p.bytes / 1e6) };
+    const reference =
+      ref === undefined
+        ? {}
+        : { akd_0_12_ms: ref.akdMs, akd_0_12_peak_rss_mb: ref.akdRssMb, chorus_before_ms: ref.chorusBeforeMs, chorus_before_peak_rss_mb: ref.chorusBeforeRssMb };
+    const inproc = await exec(process.execPath, [CHILD, p.file, p.blobName, String(runs)]);
+    if (inproc.code !== 0) throw new Error(`in-process run failed: ${inproc.stderr}`);
+    const r = JSON.parse(inproc.stdout) as { ms: number; first_ms: number; decode_ms: number; build_ms: number; hash_ms: number; peak_rss_mb: number };
+    process.stdout.write(
+      `${JSON.stringify({ ...common, mode: 'in-process call (streamed file)', ms: round(r.ms), first_call_ms: round(r.first_ms), decode_ms: round(r.decode_ms), build_ms: round(r.build_ms), hash_ms: round(r.hash_ms), peak_rss_mb: round(r.peak_rss_mb), runs })}\n`,
+    );
+    const walls: number[] = [];
+    const cpus: number[] = [];
+    const rss: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const c = await exec(process.execPath, [CLI, 'akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', p.blobName, p.file, '--json']);
+      if (c.code !== 0) throw new Error(`chorus akd verify exited ${c.code}: ${c.stderr}`);
+      const out = JSON.parse(c.stdout) as { peak_rss_mb: number; cpu_ms: number };
+      walls.push(c.ms);
+      cpus.push(out.cpu_ms);
+      rss.push(out.peak_rss_mb);
+    }
+    process.stdout.write(
+      `${JSON.stringify({ ...common, mode: 'chorus akd verify process', ms: round(median(walls)), cpu_ms: round(median(cpus)), peak_rss_mb: round(median(rss)), max_peak_rss_mb: round(Math.max(...rss)), load_average: round(loadavg()[0] ?? 0), runs, ...reference })}\n`,
+    );
+  }
 }
 
 function exec(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
@@ -120,6 +181,13 @@ async function blake3Candidates(): Promise<void> {
 
 export async function run(flags: string[]): Promise<void> {
   if (flags.includes('--blake3')) await blake3Candidates();
+  const shapes = flags.find((f) => f === '--shapes' || f.startsWith('--shapes='));
+  if (shapes !== undefined) {
+    const names = (shapes.includes('=') ? shapes.slice('--shapes='.length) : Object.keys(AKD_SHAPES).join(',')).split(',');
+    for (const n of names) if (!(n in AKD_SHAPES)) throw new Error(`unknown shape ${n}; known: ${Object.keys(AKD_SHAPES).join(', ')}`);
+    await runShapes(names as AkdShapeName[], Number(flag(flags, 'runs') ?? '3'));
+    return;
+  }
   const sizes = (flag(flags, 'sizes') ?? Object.keys(AKD_REFERENCE).join(','))
     .split(',')
     .map((s) => s.split('/').map(Number) as [number, number]);

@@ -92,3 +92,14 @@ export class AkdInputError extends ChorusError {
     super('akd-bad-input', message);
   }
 }
+
+/**
+ * The proof file could not be read (missing, unreadable, I/O error): "could not check", never a
+ * verdict on the proof. The caller retries or withholds (docs/design-decisions.md: accuse only on
+ * positive contradiction).
+ */
+export class AkdReadError extends ChorusError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('akd-read-error', message, options);
+  }
+}

@@ -111,6 +111,57 @@ export function sortLabels(words: Uint32Array, lens: Uint16Array, count: number)
   return order;
 }
 
+/**
+ * The same order as sortLabels with 4 bytes per element instead of 16 (the verifier of large
+ * proofs, docs/akd.md "Where the bytes go"): one counting pass on the first `bits` bits (about
+ * four labels per bucket for random labels, at most 2^20 buckets) scatters the indices straight
+ * into the result; each bucket is then ordered by full comparison, by insertion when small.
+ * Stable, as sortLabels (equal labels keep index order), so conflicts are reported alike.
+ */
+export function sortLabelsLean(words: Uint32Array, lens: Uint16Array, count: number): Uint32Array {
+  const order = new Uint32Array(count);
+  if (count < 2) {
+    if (count === 1) order[0] = 0;
+    return order;
+  }
+  const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(count)) - 2));
+  const shift = 32 - bits;
+  const buckets = 1 << bits;
+  const ends = new Uint32Array(buckets + 1);
+  for (let i = 0; i < count; i++) {
+    const b = (bswap32(words[i * 8] as number) >>> shift) + 1;
+    ends[b] = (ends[b] as number) + 1;
+  }
+  for (let b = 0; b < buckets; b++) ends[b + 1] = (ends[b + 1] as number) + (ends[b] as number);
+  // ends[b] is now where bucket b starts; used as its cursor it ends where the bucket ends.
+  for (let i = 0; i < count; i++) {
+    const b = bswap32(words[i * 8] as number) >>> shift;
+    const at = ends[b] as number;
+    ends[b] = at + 1;
+    order[at] = i;
+  }
+  let start = 0;
+  for (let b = 0; b < buckets; b++) {
+    const end = ends[b] as number;
+    const n = end - start;
+    if (n > 16) {
+      order.subarray(start, end).sort((x, y) => compareLabels(words, lens, x, y));
+    } else if (n > 1) {
+      for (let i = start + 1; i < end; i++) {
+        const v = order[i] as number;
+        let j = i - 1;
+        while (j >= start && compareLabels(words, lens, order[j] as number, v) > 0) {
+          order[j + 1] = order[j] as number;
+          j--;
+        }
+        order[j + 1] = v;
+      }
+    }
+    start = end;
+  }
+  return order;
+}
+
 /** Two elements whose labels conflict (akd#495); `second` is -1 for a lone root-length label. */
 export interface LabelConflict {
   relation: 'equal' | 'prefix' | 'root';

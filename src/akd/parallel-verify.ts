@@ -23,12 +23,19 @@ export const PARALLEL_MIN_ELEMENTS = 100_000;
 export const PARALLEL_MIN_BYTES = PARALLEL_MIN_ELEMENTS * 70;
 
 /**
- * Whether a helper thread can pay off for a blob of `sizeBytes`: it must be large, and a core
- * must be idle (1-minute load average below cores − 1); on a busy machine two threads of one
- * proof only compete with each other.
+ * Above this size the CLI keeps to one thread: the two-thread stage needs about 170 bytes per
+ * element (shared copies and per-node digest arrays) where the single-thread lean path needs 72,
+ * and the memory bound (docs/akd.md "Where the bytes go") comes first.
+ */
+export const PARALLEL_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Whether a helper thread can pay off for a blob of `sizeBytes`: it must be large but not too
+ * large, and a core must be idle (1-minute load average below cores − 1); on a busy machine two
+ * threads of one proof only compete with each other.
  */
 export function helperWorthIt(sizeBytes: number): boolean {
-  return sizeBytes >= PARALLEL_MIN_BYTES && loadavg()[0]! < availableParallelism() - 1;
+  return sizeBytes >= PARALLEL_MIN_BYTES && sizeBytes <= PARALLEL_MAX_BYTES && loadavg()[0]! < availableParallelism() - 1;
 }
 const WAIT_MS = 120_000;
 

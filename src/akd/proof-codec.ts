@@ -45,6 +45,14 @@ const FIELD_1_LEN = (1 << 3) | WIRE_LEN; // 0x0a
 const FIELD_2_LEN = (2 << 3) | WIRE_LEN; // 0x12
 const FIELD_2_VARINT = (2 << 3) | WIRE_VARINT; // 0x10
 
+/**
+ * The shortest valid AzksElement: label { label_val: empty, label_len } (6 bytes with its tag and
+ * length) and the 32-byte value (34). A shorter one is invalid whatever it holds, so a blob with
+ * one is decoded through a single scratch slot, only to find akd's first error: a hostile blob of
+ * tiny elements (2 bytes each) must not make us allocate 66 bytes per element.
+ */
+export const MIN_ELEMENT_BYTES = 40;
+
 export function emptyProofElements(): ProofElements {
   return allocateElements(0, 0);
 }
@@ -63,7 +71,55 @@ export function allocateElements(unchangedCount: number, insertedCount: number, 
   };
 }
 
-interface PendingError {
+/**
+ * Grow-only buffers for decoded elements, reused from one proof to the next (a pool worker): a
+ * fresh allocation per job would leave the previous job's arrays as garbage that V8 has not yet
+ * collected when the next one allocates, doubling the peak (docs/akd.md "Where the bytes go").
+ * Only one proof decoded through an arena may be in use at a time.
+ */
+export class ElementArena {
+  private labels = new ArrayBuffer(0);
+  private lens = new ArrayBuffer(0);
+  private values = new ArrayBuffer(0);
+
+  /** Bytes held. */
+  get bytes(): number {
+    return this.labels.byteLength + this.lens.byteLength + this.values.byteLength;
+  }
+
+  /** Zeroed arrays for the elements (views on the arena's buffers, which grow when needed). */
+  take(unchangedCount: number, insertedCount: number): ProofElements {
+    const count = unchangedCount + insertedCount;
+    if (this.lens.byteLength < count * 2) {
+      // Drop the old buffers first, so old and new are never both needed.
+      this.release();
+      this.labels = new ArrayBuffer(count * 32);
+      this.lens = new ArrayBuffer(count * 2);
+      this.values = new ArrayBuffer(count * 32);
+    }
+    const out = {
+      count,
+      unchangedCount,
+      insertedCount,
+      labels: new Uint8Array(this.labels, 0, count * 32),
+      lens: new Uint16Array(this.lens, 0, count),
+      values: new Uint8Array(this.values, 0, count * 32),
+    };
+    out.labels.fill(0);
+    out.lens.fill(0);
+    out.values.fill(0);
+    return out;
+  }
+
+  /** Let the buffers go (an idle worker should not hold a Messenger proof's worth of memory). */
+  release(): void {
+    this.labels = new ArrayBuffer(0);
+    this.lens = new ArrayBuffer(0);
+    this.values = new ArrayBuffer(0);
+  }
+}
+
+export interface PendingError {
   reason: AkdDecodeReason;
   message: string;
   offset: number;
@@ -74,6 +130,14 @@ export interface DecodeOptions {
   base?: number;
   /** Decode into SharedArrayBuffers. */
   shared?: boolean;
+  /** Decode into these reusable buffers (not with `shared`). */
+  arena?: ElementArena;
+}
+
+/** The arrays a decoder fills: from the arena if there is one. */
+export function elementsFor(unchanged: number, inserted: number, options: { shared?: boolean; arena?: ElementArena }): ProofElements {
+  if (options.arena !== undefined && options.shared !== true) return options.arena.take(unchanged, inserted);
+  return allocateElements(unchanged, inserted, options.shared === true);
 }
 
 /** Decode a SingleAppendOnlyProof blob. Throws AkdDecodeError, as akd's AuditBlob::decode fails. */
@@ -83,6 +147,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   const r = new WireReader(bytes, base);
   let inserted = 0;
   let unchanged = 0;
+  let tooShort = false;
   while (r.pos < r.end) {
     const tag = r.tag();
     const field = tag >>> 3;
@@ -90,6 +155,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
       if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
       const n = r.length(); // (not `r.pos += r.length()`: that reads pos before the length moves it)
       r.pos += n;
+      if (n < MIN_ELEMENT_BYTES) tooShort = true;
       if (field === 1) inserted++;
       else unchanged++;
     } else {
@@ -100,7 +166,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   // Pass 2: each element. Wire errors stop at once (akd's protobuf parse runs before its
   // converters); converter errors are kept and the first one reported afterwards, inserted
   // elements first, as akd converts `inserted` before `unchanged_nodes`.
-  const out = allocateElements(unchanged, inserted, options.shared === true);
+  const out = tooShort ? allocateElements(1, 0) : elementsFor(unchanged, inserted, options);
   const state = new ElementState(r.buf, base, out);
   let nextInserted = unchanged;
   let nextUnchanged = 0;
@@ -118,7 +184,7 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
     const start = r.pos;
     const isInserted = field === 1;
     const index = isInserted ? nextInserted++ : nextUnchanged++;
-    const error = state.decode(start, start + len, index);
+    const error = state.decode(start, start + len, tooShort ? 0 : index);
     r.pos = start + len;
     if (error !== null) {
       const listIndex = isInserted ? index - unchanged : index;
@@ -130,15 +196,19 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
   }
   const first = firstInsertedError ?? firstUnchangedError;
   if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
+  if (tooShort) throw new Error(`internal: an element under ${MIN_ELEMENT_BYTES} bytes decoded without error`);
   return out;
 }
 
-/** Decodes AzksElements into the flat arrays, reusing one reader for the element and its label. */
-class ElementState {
-  private readonly bytes: Uint8Array;
-  private readonly base: number;
-  private readonly r: WireReader;
-  private readonly view: DataView;
+/**
+ * Decodes AzksElements into the flat arrays, reusing one reader for the element and its label.
+ * `rebind` points it at another buffer (proof-stream.ts decodes a file one window at a time).
+ */
+export class ElementState {
+  private bytes: Uint8Array;
+  private base: number;
+  private r: WireReader;
+  private view: DataView;
   private readonly labels: Uint8Array;
   private readonly labelWords: Uint32Array;
   private readonly lens: Uint16Array;
@@ -154,6 +224,14 @@ class ElementState {
     this.labelWords = new Uint32Array(out.labels.buffer, out.labels.byteOffset, out.count * 8);
     this.lens = out.lens;
     this.valueWords = new Uint32Array(out.values.buffer, out.values.byteOffset, out.count * 8);
+  }
+
+  /** Decode from `bytes` from now on; `bytes[0]` is at offset `base` of the blob. */
+  rebind(bytes: Uint8Array, base: number): void {
+    this.bytes = bytes;
+    this.base = base;
+    this.r = new WireReader(bytes, base);
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /**
@@ -261,43 +339,48 @@ function elementSize(labelSize: number): number {
   return 1 + varintSize(labelSize) + labelSize + 2 + 32;
 }
 
+/** Bytes of element `i` of `p` as one field of a SingleAppendOnlyProof (tag and length included). */
+export function encodedElementSize(p: ProofElements, i: number, options: EncodeOptions = {}): number {
+  const vl = options.fullLabels === true ? 32 : minimalLabelLength(p.labels, i * 32);
+  const es = elementSize(labelMessageSize(vl, p.lens[i] as number));
+  return 1 + varintSize(es) + es;
+}
+
+/**
+ * Write element `i` of `p` at `out[pos..]` as field `inserted` (isInserted) or `unchanged_nodes`;
+ * returns the position after it.
+ */
+export function encodeElementAt(out: Uint8Array, pos: number, p: ProofElements, i: number, isInserted: boolean, options: EncodeOptions = {}): number {
+  const vl = options.fullLabels === true ? 32 : minimalLabelLength(p.labels, i * 32);
+  const len = p.lens[i] as number;
+  const ls = labelMessageSize(vl, len);
+  out[pos++] = isInserted ? FIELD_1_LEN : FIELD_2_LEN;
+  pos = writeVarint(out, pos, elementSize(ls));
+  out[pos++] = FIELD_1_LEN;
+  pos = writeVarint(out, pos, ls);
+  out[pos++] = FIELD_1_LEN;
+  pos = writeVarint(out, pos, vl);
+  out.set(p.labels.subarray(i * 32, i * 32 + vl), pos);
+  pos += vl;
+  out[pos++] = FIELD_2_VARINT;
+  pos = writeVarint(out, pos, len);
+  out[pos++] = FIELD_2_LEN;
+  out[pos++] = 32;
+  out.set(p.values.subarray(i * 32, i * 32 + 32), pos);
+  return pos + 32;
+}
+
 /**
  * Encode as akd does (rust-protobuf writes fields in number order: all `inserted`, then all
  * `unchanged_nodes`; label_val minimal unless `fullLabels`).
  */
 export function encodeSingleAppendOnlyProof(p: ProofElements, options: EncodeOptions = {}): Uint8Array {
-  const full = options.fullLabels === true;
-  const valLens = new Uint8Array(p.count);
   let total = 0;
-  for (let i = 0; i < p.count; i++) {
-    const vl = full ? 32 : minimalLabelLength(p.labels, i * 32);
-    valLens[i] = vl;
-    const es = elementSize(labelMessageSize(vl, p.lens[i] as number));
-    total += 1 + varintSize(es) + es;
-  }
+  for (let i = 0; i < p.count; i++) total += encodedElementSize(p, i, options);
   const out = new Uint8Array(total);
   let pos = 0;
-  const write = (i: number, fieldTag: number): void => {
-    const vl = valLens[i] as number;
-    const len = p.lens[i] as number;
-    const ls = labelMessageSize(vl, len);
-    out[pos++] = fieldTag;
-    pos = writeVarint(out, pos, elementSize(ls));
-    out[pos++] = FIELD_1_LEN;
-    pos = writeVarint(out, pos, ls);
-    out[pos++] = FIELD_1_LEN;
-    pos = writeVarint(out, pos, vl);
-    out.set(p.labels.subarray(i * 32, i * 32 + vl), pos);
-    pos += vl;
-    out[pos++] = FIELD_2_VARINT;
-    pos = writeVarint(out, pos, len);
-    out[pos++] = FIELD_2_LEN;
-    out[pos++] = 32;
-    out.set(p.values.subarray(i * 32, i * 32 + 32), pos);
-    pos += 32;
-  };
-  for (let i = p.unchangedCount; i < p.count; i++) write(i, FIELD_1_LEN);
-  for (let i = 0; i < p.unchangedCount; i++) write(i, FIELD_2_LEN);
+  for (let i = p.unchangedCount; i < p.count; i++) pos = encodeElementAt(out, pos, p, i, true, options);
+  for (let i = 0; i < p.unchangedCount; i++) pos = encodeElementAt(out, pos, p, i, false, options);
   return out;
 }
 

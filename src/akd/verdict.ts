@@ -1,11 +1,14 @@
 // Verdicts as plain data (structured-clone and JSON safe): what crosses the worker boundary, goes
 // into the store and the API, and names the failure as precisely as the typed errors do.
 import type { AkdConfiguration } from './configuration.js';
-import { AkdDecodeError, AkdInputError, AkdLabelConflictError, AkdRootMismatchError, type AkdElementRef } from './errors.js';
+import { AkdDecodeError, AkdInputError, AkdLabelConflictError, AkdReadError, AkdRootMismatchError, type AkdElementRef } from './errors.js';
 import type { AkdVerifyError, VerifyTimings } from './verifier.js';
 
 export interface AkdFailure {
-  /** The error class's code: 'decode-error', 'verification-failed' or 'akd-bad-input'. */
+  /**
+   * The error class's code: 'decode-error', 'verification-failed', 'akd-bad-input' or
+   * 'akd-read-error' (verifyFile: the file could not be read; "could not check", not invalid).
+   */
   code: string;
   /** decode: why (truncated, label-val-too-long…); verify: root-mismatch or label-conflict. */
   reason: string;
@@ -29,7 +32,7 @@ export interface AkdVerdict {
   timings: VerifyTimings;
 }
 
-export function failureOf(error: AkdVerifyError): AkdFailure {
+export function failureOf(error: AkdVerifyError | AkdReadError): AkdFailure {
   const base = { code: error.code, message: error.message };
   if (error instanceof AkdDecodeError) return { ...base, reason: error.reason, offset: error.offset };
   if (error instanceof AkdRootMismatchError) {
@@ -40,13 +43,16 @@ export function failureOf(error: AkdVerifyError): AkdFailure {
     return { ...base, reason: error.reason, relation: error.relation, elements };
   }
   if (error instanceof AkdInputError) return { ...base, reason: 'bad-input' };
+  if (error instanceof AkdReadError) return { ...base, reason: 'unreadable' };
   return { ...base, reason: 'unknown' };
 }
 
 /** A verification request as it crosses to a worker. */
 export interface AkdVerifyRequest {
   id: number;
-  proof: Uint8Array;
+  /** The proof's bytes, or (verifyFile) the path of a file the worker reads itself. */
+  proof?: Uint8Array;
+  path?: string;
   previous: Uint8Array;
   current: Uint8Array;
   endEpoch: bigint;

@@ -21,6 +21,16 @@ export interface AkdVerifyJob {
   configuration: AkdConfiguration;
 }
 
+/** A proof in a file: the worker reads and decodes it itself, streaming (docs/akd.md). */
+export interface AkdVerifyFileJob {
+  path: string;
+  previous: Uint8Array;
+  current: Uint8Array;
+  /** The blob's epoch: the transition's end epoch. */
+  endEpoch: bigint;
+  configuration: AkdConfiguration;
+}
+
 export interface AkdVerifyOutcome extends AkdVerdict {
   /** Time spent waiting for a free worker, and from submission to answer (ms). */
   queuedMs: number;
@@ -119,6 +129,30 @@ export class AkdVerifyPool {
     };
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
       this.queue.push({ req, transfer: [proof.buffer as ArrayBuffer], submitted: performance.now(), started: 0, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Verify the proof stored in the file at `path`. The worker reads it in chunks and decodes while
+   * the bytes arrive, so the whole file is never held in memory. An unreadable file is a verdict
+   * with `failure.code` 'akd-bad-input' (reason 'unreadable'): "could not check", not invalid.
+   */
+  verifyFile(job: AkdVerifyFileJob): Promise<AkdVerifyOutcome> {
+    if (this.closed) return Promise.reject(new AkdPoolError('the AKD verify pool is closed'));
+    if (job.previous.length !== 32 || job.current.length !== 32) {
+      return Promise.reject(new AkdInputError('root digests must be 32 bytes'));
+    }
+    const req: AkdVerifyRequest = {
+      id: this.nextId++,
+      path: job.path,
+      previous: job.previous,
+      current: job.current,
+      endEpoch: job.endEpoch,
+      configuration: job.configuration,
+    };
+    return new Promise<AkdVerifyOutcome>((resolve, reject) => {
+      this.queue.push({ req, transfer: [], submitted: performance.now(), started: 0, resolve, reject });
       this.dispatch();
     });
   }

@@ -1,23 +1,40 @@
 // Worker-thread entry of the verify pool: decode and verify one proof per message, answer with a
-// plain verdict. Runs compiled (dist/src/akd/verify-worker.js).
+// plain verdict. Runs compiled (dist/src/akd/verify-worker.js). A job names either the proof's
+// bytes (moved here) or a file, which this thread reads itself in chunks (proof-stream.ts).
 import { parentPort } from 'node:worker_threads';
-import { AkdDecodeError } from './errors.js';
-import { decodeSingleAppendOnlyProof } from './proof-codec.js';
+import { AkdDecodeError, AkdReadError } from './errors.js';
+import { decodeProofFile } from './proof-stream.js';
+import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from './verdict.js';
 import { verifyConsecutiveAppendOnly } from './verifier.js';
+
+/**
+ * One job at a time, so one set of element buffers, reused (docs/akd.md "Where the bytes go");
+ * let go after a few idle seconds so an idle worker holds no proof's worth of memory.
+ */
+const arena = new ElementArena();
+const ARENA_IDLE_MS = 5_000;
+let arenaTimer: NodeJS.Timeout | null = null;
+
+function decode(req: AkdVerifyRequest): ProofElements {
+  if (req.path !== undefined) return decodeProofFile(req.path, { arena });
+  if (req.proof === undefined) throw new Error('internal: a verify request without proof or path');
+  return decodeSingleAppendOnlyProof(req.proof, { arena });
+}
 
 function handle(req: AkdVerifyRequest): AkdVerifyResponse {
   const t0 = performance.now();
   let proof;
   try {
-    proof = decodeSingleAppendOnlyProof(req.proof);
+    proof = decode(req);
   } catch (err) {
-    if (!(err instanceof AkdDecodeError)) throw err;
+    if (!(err instanceof AkdDecodeError) && !(err instanceof AkdReadError)) throw err;
     const timings = { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 };
     return { id: req.id, verdict: { ok: false, failure: failureOf(err), inserted: 0, unchanged: 0, timings } };
   }
   const decodeMs = performance.now() - t0;
-  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs });
+  // The decoded arrays are this job's alone: hash in bounded memory (docs/akd.md).
+  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs, consumeProof: true });
   const verdict: AkdVerdict = r.ok
     ? { ok: true, inserted: r.inserted, unchanged: r.unchanged, timings: r.timings }
     : { ok: false, failure: failureOf(r.error), inserted: r.inserted, unchanged: r.unchanged, timings: r.timings };
@@ -35,4 +52,7 @@ port.on('message', (req: AkdVerifyRequest) => {
     response = { id: req.id, crash: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
   port.postMessage(response);
+  if (arenaTimer !== null) clearTimeout(arenaTimer);
+  arenaTimer = setTimeout(() => arena.release(), ARENA_IDLE_MS);
+  arenaTimer.unref();
 });

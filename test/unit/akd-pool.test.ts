@@ -1,4 +1,7 @@
 // The worker-thread pool, running the compiled worker from dist/.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyntheticLog } from '../../src/akd/generator.js';
 import { AkdPoolError, AkdVerifyPool } from '../../src/akd/verify-pool.js';
@@ -90,6 +93,31 @@ describe('AKD verify pool', () => {
     expect((await pending).ok).toBe(true); // close() lets running work finish
     await closing;
     expect(other.running).toBe(0);
+  });
+
+  it('verifyFile: the worker reads the file itself; a flipped bit is invalid, a missing file is "could not check"', async () => {
+    const log = new SyntheticLog({ name: 'whatsapp_v1' }, 'file');
+    log.publish(5_000);
+    const e = log.publish(500);
+    const dir = mkdtempSync(join(tmpdir(), 'chorus-akd-pool-'));
+    try {
+      const path = join(dir, 'proof.bin');
+      writeFileSync(path, e.proof);
+      const job = { path, previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' as const } };
+      const good = await pool.verifyFile(job);
+      expect(good).toMatchObject({ ok: true, inserted: 500 });
+      expect(good.unchanged).toBe(e.unchanged);
+      const bad = e.proof.slice();
+      bad[bad.length - 3] = (bad[bad.length - 3] as number) ^ 1; // a value byte of the last element
+      writeFileSync(path, bad);
+      expect((await pool.verifyFile(job)).failure).toMatchObject({ code: 'verification-failed', reason: 'root-mismatch' });
+      const missing = await pool.verifyFile({ ...job, path: join(dir, 'missing.bin') });
+      expect(missing.ok).toBe(false);
+      expect(missing.failure).toMatchObject({ code: 'akd-read-error', reason: 'unreadable' });
+      await expect(pool.verifyFile({ ...job, previous: new Uint8Array(3) })).rejects.toThrow(/32 bytes/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails cleanly when the worker entry is missing', () => {
