@@ -5,7 +5,7 @@
 // HTTPS_PROXY / HTTP_PROXY / NO_PROXY variables honoured through undici's EnvHttpProxyAgent.
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
@@ -89,7 +89,7 @@ function byteLimit(max: number, url: string, counted: { bytes: number }): Transf
 }
 
 interface Exchange extends OutboundResponse {
-  body: Readable;
+  body: Dispatcher.ResponseData['body'];
   controller: AbortController;
   timer: NodeJS.Timeout;
 }
