@@ -1,0 +1,184 @@
+// "A log cannot hurt the node": a directory source polling a hostile S3 stand-in. Each misbehaviour
+// is refused with a clear log line or alert, nothing is signed from it, memory stays bounded and
+// the HTTP API keeps answering; once the stand-in behaves, the node signs as usual.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
+import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/node/init.js';
+import { ChorusNode } from '../../src/node/node.js';
+import { http } from '../support/http.js';
+import { waitFor } from '../support/network.js';
+import { tempDir } from '../support/tmp.js';
+
+const NS = 'hostile.example';
+type Mode = 'bomb' | 'endless' | 'redirect' | 'malformed' | 'dupes' | 'honest';
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+const listing = (keys: string[]) =>
+  `<ListBucketResult><IsTruncated>false</IsTruncated>${keys.map((k) => `<Contents><Key>${esc(k)}</Key></Contents>`).join('')}</ListBucketResult>`;
+
+describe('a directory source against a hostile stand-in', () => {
+  const tmp = tempDir();
+  const bucket = join(tmp.dir, 'bucket');
+  let log: SyntheticLogSummary;
+  let mode: Mode = 'bomb';
+  const requests: { mode: Mode; url: string }[] = [];
+  const elsewhere: string[] = [];
+  let server: Server;
+  let other: Server;
+  let url = '';
+  let otherUrl = '';
+  let node: ChorusNode;
+  let api = '';
+  const logLines: Record<string, unknown>[] = [];
+  // 512 gzip members of 1 MiB of zeros each (gunzip reads concatenated members): ~0.5 MB that
+  // inflates to 512 MiB, built without ever holding the 512 MiB.
+  const member = gzipSync(Buffer.alloc(1 << 20));
+  const bomb = Buffer.concat(Array<Buffer>(512).fill(member));
+
+  const keysFor = (prefix: string) => log.epochs.map((e) => e.blob_name).filter((k) => k.startsWith(prefix));
+
+  function honest(u: URL, res: ServerResponse): void {
+    if (u.searchParams.get('list-type') === '2') {
+      res.writeHead(200, { 'content-type': 'application/xml' }).end(listing(keysFor(u.searchParams.get('prefix') ?? '').slice(0, Number(u.searchParams.get('max-keys') ?? 1000))));
+      return;
+    }
+    const key = decodeURIComponent(u.pathname.slice(1));
+    if (!keysFor('').includes(key)) return void res.writeHead(404).end();
+    res.writeHead(200).end(readFileSync(join(bucket, ...key.split('/'))));
+  }
+
+  beforeAll(async () => {
+    log = await writeSyntheticLog({ out: bucket, configuration: { name: 'whatsapp_v1' }, epochs: 3, inserts: 10, base: 20, seed: 'hostile' });
+    other = createServer((req, res) => {
+      elsewhere.push(req.url ?? '');
+      res.end(listing(keysFor('')));
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    otherUrl = `http://127.0.0.1:${(other.address() as { port: number }).port}`;
+    server = createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      requests.push({ mode, url: req.url ?? '' });
+      const isList = u.searchParams.get('list-type') === '2';
+      switch (mode) {
+        case 'bomb':
+          if (isList) return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) }).end(bomb);
+          break;
+        case 'endless': {
+          if (!isList) break;
+          // Chunked, no length, never ending: an endless listing of one key.
+          res.writeHead(200, { 'content-type': 'application/xml' });
+          res.write('<ListBucketResult><IsTruncated>true</IsTruncated>');
+          const chunk = `<Contents><Key>1/${'a'.repeat(64)}/${'b'.repeat(64)}</Key></Contents>`.repeat(500);
+          const pump = () => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', pump);
+          };
+          pump();
+          return;
+        }
+        case 'redirect':
+          return void res.writeHead(302, { location: `${otherUrl}${req.url}` }).end();
+        case 'malformed':
+          if (isList) {
+            const prefix = u.searchParams.get('prefix') ?? '';
+            const keys = keysFor(prefix).map((k) => k.toUpperCase());
+            return void res.writeHead(200).end(listing(keys));
+          }
+          break;
+        case 'dupes':
+          if (isList) {
+            const keys = keysFor(u.searchParams.get('prefix') ?? '');
+            return void res.writeHead(200).end(listing(Array<string[]>(500).fill(keys).flat()));
+          }
+          break;
+        case 'honest':
+          break;
+      }
+      honest(u, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const init = await initDataDir({ dataDir: join(tmp.dir, 'node'), namespaces: [NS], httpPort: 0, namespaceSettings: { source: 'directory', proofDirectory: url, pollIntervalSeconds: 1 } });
+    const config = loadConfig(init.config);
+    config.namespaces[0] = { ...config.namespaces[0]!, startAt: 1n };
+    const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s) as Record<string, unknown>) });
+    node = await ChorusNode.create(config, { logger });
+    api = await node.listen();
+  }, 120_000);
+
+  afterAll(async () => {
+    await node?.close();
+    server.closeAllConnections();
+    other.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await new Promise<void>((r) => other.close(() => r()));
+    tmp.cleanup();
+  });
+
+  const signedRoot = async () => (await http(`${api}/namespaces/${NS}/audits/0`)).status;
+  const failures = (what: RegExp) => logLines.filter((l) => l.event === 'directory-poll-failed' && what.test(String(l.err)));
+
+  /** The API answers within a second while the source fights the stand-in. */
+  async function apiStaysResponsive(): Promise<void> {
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      expect((await http(`${api}/healthz`)).status).toBe(200);
+      expect(performance.now() - t0).toBeLessThan(1000);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('a gzip bomb listing is refused after the decoded-byte limit; memory stays bounded', async () => {
+    await waitFor('the bomb refused', async () => failures(/after decompression/).length >= 2, 20_000);
+    await apiStaysResponsive();
+    expect(process.memoryUsage().rss).toBeLessThan(512 << 20);
+    expect(await signedRoot()).toBe(404);
+  });
+
+  it('an endless chunked listing is cut at the byte limit', async () => {
+    mode = 'endless';
+    const before = failures(/over \d+ bytes/).length;
+    await waitFor('the endless listing cut', async () => failures(/over \d+ bytes/).length >= before + 2, 20_000);
+    await apiStaysResponsive();
+    expect(await signedRoot()).toBe(404);
+  });
+
+  it('a redirect to another origin is not followed', async () => {
+    mode = 'redirect';
+    await waitFor('the redirect refused', async () => failures(/another origin/).length >= 1, 20_000);
+    expect(elsewhere).toEqual([]);
+    expect(await signedRoot()).toBe(404);
+  });
+
+  it('malformed keys (upper-case hex) raise an alert with a count and examples instead of a silent stall', async () => {
+    mode = 'malformed';
+    const alert = await waitFor('malformed-key alert', async () => {
+      const r = await http(`${api}/alerts?type=validation-failed`);
+      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('malformed key'));
+    }, 20_000);
+    expect(alert).toMatchObject({ namespace: NS, epoch: 1n, count: 1n });
+    expect(alert.examples).toEqual([log.epochs[0]!.blob_name.toUpperCase()]);
+    expect(await signedRoot()).toBe(404);
+  });
+
+  it('repeated keys count once; with honest answers the node signs every epoch', async () => {
+    mode = 'dupes';
+    const head = BigInt(log.head.epoch);
+    await waitFor(`epoch ${head} verified`, async () => {
+      const r = await http(`${api}/namespaces/${NS}/last-verified-epoch`);
+      return r.status === 200 && r.body.epoch === head;
+    }, 30_000);
+    for (const e of log.epochs) expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
+    // No fork was alerted for the repeated key.
+    const r = await http(`${api}/alerts?type=validation-failed`);
+    expect((r.body.alerts as Record<string, unknown>[]).some((a) => String(a.reason).includes('two different blobs'))).toBe(false);
+    // Every listing of the run asked for one epoch, at most two keys.
+    expect(requests.filter((q) => q.url.includes('list-type=2')).every((q) => /prefix=[0-9]+%2F/.test(q.url) && /max-keys=[12]\b/.test(q.url))).toBe(true);
+  }, 40_000);
+});
