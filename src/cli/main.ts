@@ -11,6 +11,7 @@ import { register as registerMonitor } from './commands/monitor.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerHistory } from './commands/history.js';
+import { register as registerDirectory } from './commands/directory.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -31,5 +32,6 @@ registerMonitor(program);
 registerVerify(program);
 registerHistory(program);
 registerAkd(program);
+registerDirectory(program);
 
 await program.parseAsync(process.argv);

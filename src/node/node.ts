@@ -163,7 +163,7 @@ export class ChorusNode {
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, {
-        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
+        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network, proofs: node.proofs });
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);
