@@ -35,13 +35,15 @@ describe('a directory source against a hostile stand-in', () => {
   let otherUrl = '';
   let node: ChorusNode;
   let api = '';
+  let adminToken = '';
   const logLines: Record<string, unknown>[] = [];
   // 512 gzip members of 1 MiB of zeros each (gunzip reads concatenated members): ~0.5 MB that
   // inflates to 512 MiB, built without ever holding the 512 MiB.
   const member = gzipSync(Buffer.alloc(1 << 20));
   const bomb = Buffer.concat(Array<Buffer>(512).fill(member));
 
-  const keysFor = (prefix: string) => log.epochs.map((e) => e.blob_name).filter((k) => k.startsWith(prefix));
+  const extra = new Map<string, Uint8Array>();
+  const keysFor = (prefix: string) => [...log.epochs.map((e) => e.blob_name), ...extra.keys()].filter((k) => k.startsWith(prefix));
 
   function honest(u: URL, res: ServerResponse): void {
     if (u.searchParams.get('list-type') === '2') {
@@ -50,7 +52,7 @@ describe('a directory source against a hostile stand-in', () => {
     }
     const key = decodeURIComponent(u.pathname.slice(1));
     if (!keysFor('').includes(key)) return void res.writeHead(404).end();
-    res.writeHead(200).end(readFileSync(join(bucket, ...key.split('/'))));
+    res.writeHead(200).end(extra.get(key) ?? readFileSync(join(bucket, ...key.split('/'))));
   }
 
   beforeAll(async () => {
@@ -105,6 +107,7 @@ describe('a directory source against a hostile stand-in', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     const init = await initDataDir({ dataDir: join(tmp.dir, 'node'), namespaces: [NS], httpPort: 0, namespaceSettings: { source: 'directory', proofDirectory: url, pollIntervalSeconds: 1 } });
+    adminToken = init.adminToken;
     const config = loadConfig(init.config);
     config.namespaces[0] = { ...config.namespaces[0]!, startAt: 1n };
     const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s) as Record<string, unknown>) });
@@ -181,4 +184,22 @@ describe('a directory source against a hostile stand-in', () => {
     // Every listing of the run asked for one epoch, at most two keys.
     expect(requests.filter((q) => q.url.includes('list-type=2')).every((q) => /prefix=[0-9]+%2F/.test(q.url) && /max-keys=[12]\b/.test(q.url))).toBe(true);
   }, 40_000);
+
+  it('a proof that fails is kept as evidence until the operator prunes it through the admin endpoint', async () => {
+    mode = 'honest';
+    const next = BigInt(log.head.epoch) + 1n;
+    const bad = `${next}/${log.head.digest}/${'ab'.repeat(32)}`;
+    extra.set(bad, new Uint8Array([1, 2, 3]));
+    await waitFor('the invalid proof kept as evidence', async () => (await node.proofs.file(bad))?.proof.evidence === true, 20_000);
+    expect((await http(`${api}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
+    // Not served by the mirror: it is not a verified proof.
+    expect((await http(`${api}/${bad}`)).status).toBe(404);
+    const denied = await http(`${api}/admin/proofs/prune`, { body: { namespace: NS } });
+    expect(denied.status).toBe(401);
+    const r = await http(`${api}/admin/proofs/prune`, { body: { namespace: NS }, token: adminToken });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ namespace: NS, removed: 1n, examples: [bad] });
+    expect(await node.proofs.file(bad)).toBeUndefined();
+    expect((await node.proofs.filesOnDisk(NS)).every((f) => f.startsWith('kept/'))).toBe(true);
+  });
 });
