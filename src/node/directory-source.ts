@@ -181,7 +181,11 @@ export class DirectorySource {
     const startAt = this.#o.startAt ?? 'head';
     let epoch: bigint | undefined;
     if (startAt === 'head') {
-      epoch = await this.#searchHead(1n);
+      // Any present epoch is a hint to search upward from: the bucket's first key in byte order
+      // (one key listed), which works whether the log starts at epoch 1 or at epoch 10^6.
+      const first = (await this.#o.dir.list('', { maxKeys: 1 })).keys[0];
+      const m = first === undefined ? null : /^([0-9]{1,20})\//.exec(first);
+      epoch = await this.#searchHead(m ? BigInt(m[1] as string) : 1n);
       if (epoch === undefined) return false;
     } else {
       epoch = startAt;
