@@ -11,6 +11,8 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { BadRequestError, HttpError, UnauthorizedError } from '../node/errors.js';
 import { errorMessage } from '../util/errors.js';
 import type { ProofFileStore } from '../store/proof-files.js';
+import type { DirectoryPicks } from '../store/directory-picks.js';
+import { parseBlobName } from '../akd/blob-name.js';
 import { parseU64 } from '../util/u64.js';
 
 export interface AdminContext {
@@ -21,7 +23,17 @@ export interface AdminContext {
   network: () => NetworkService | undefined;
   /** Proof storage: the operator prunes kept evidence here (docs/design-decisions.md, "Proof storage"). */
   proofs?: ProofFileStore;
+  /** The operator's pick among two blobs for one epoch of a directory namespace. */
+  picks?: DirectoryPicks;
 }
+
+const pickBody = z
+  .object({
+    namespace: z.string().min(1).max(128),
+    epoch: z.string().regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' }),
+    blob_name: z.string().min(1).max(200),
+  })
+  .strict();
 
 const pruneBody = z
   .object({
@@ -88,6 +100,21 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     const r = await ctx.proofs.prune(b.namespace, { evidenceOnly: b.evidence_only, ...(through !== undefined ? { throughEpoch: through } : {}) });
     req.log.warn({ event: 'proofs-pruned', namespace: b.namespace, removed: r.removed, bytes: r.bytes }, 'proofs pruned by the operator');
     return { namespace: b.namespace, removed: r.removed, bytes: r.bytes, examples: r.blobs };
+  });
+
+  app.post('/admin/directory/pick', { onRequest: authorize, schema: { body: pickBody } }, async (req) => {
+    if (!ctx.picks) throw new HttpError(409, 'no-directory', 'this node has no directory source');
+    const b = req.body as z.infer<typeof pickBody>;
+    let epoch: bigint;
+    try {
+      epoch = parseU64(b.epoch, 'epoch');
+      if (parseBlobName(b.blob_name).epoch !== epoch) throw new Error(`blob ${b.blob_name} is not of epoch ${epoch}`);
+    } catch (err) {
+      throw new BadRequestError(errorMessage(err), 'bad-pick');
+    }
+    await ctx.picks.pick(b.namespace, epoch, b.blob_name);
+    req.log.warn({ event: 'directory-fork-picked', namespace: b.namespace, epoch: b.epoch, blob_name: b.blob_name }, 'the operator picked one blob of a forked epoch');
+    return { namespace: b.namespace, epoch, picked: b.blob_name };
   });
 
   app.get('/network/status', async () => {

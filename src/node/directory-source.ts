@@ -27,6 +27,8 @@ export interface DirectorySourceOptions {
   logger: Logger;
   now: () => bigint;
   raiseAlert: (alert: Alert, dedupKey: string) => Promise<void>;
+  /** The operator's pick among two blobs for one epoch (admin endpoint), if any. */
+  picked?: (epoch: bigint) => Promise<string | undefined>;
   /** Where a namespace without a chain starts: the directory's head (default) or an epoch. */
   startAt?: 'head' | bigint;
   /** Epochs handled per round at most (a node catching up yields between rounds). */
@@ -157,9 +159,19 @@ export class DirectorySource {
     return v.kind === 'one';
   }
 
+  /** A fork the operator settled by picking one of its blobs counts as that one blob. */
+  async #judge(epoch: bigint): Promise<EpochVerdict> {
+    const listing = await listEpoch(this.#o.dir, epoch);
+    const v = judgeEpoch(listing);
+    if (v.kind !== 'fork' || !this.#o.picked) return v;
+    const pick = await this.#o.picked(epoch);
+    const blob = listing.blobs.find((b) => formatBlobName(b) === pick);
+    return blob ? { kind: 'one', blob } : v;
+  }
+
   /** Lists the next epoch and, when it has one blob continuing `from`, starts its download. */
   #prefetch(epoch: bigint, from: Uint8Array): Prefetch {
-    const verdict = listEpoch(this.#o.dir, epoch).then(judgeEpoch);
+    const verdict = this.#judge(epoch);
     const p: Prefetch = { epoch, verdict, proof: undefined, downloadMs: 0 };
     const started = Date.now();
     const proof = verdict.then(async (v) => {
@@ -190,7 +202,7 @@ export class DirectorySource {
     } else {
       epoch = startAt;
     }
-    const v = judgeEpoch(await listEpoch(this.#o.dir, epoch));
+    const v = await this.#judge(epoch);
     if (!(await this.#check(epoch, v)) || v.kind !== 'one') return false;
     await this.#o.auditor.submit(ns, { epoch: epoch - 1n, digest: v.blob.previousHash });
     logger.info({ event: 'directory-root', namespace: ns, start_at: startAt.toString(), root: `${epoch - 1n}/${toHex(v.blob.previousHash)}` }, `starting the directory audit at epoch ${epoch}`);

@@ -33,6 +33,7 @@ import { LivenessMonitor } from './liveness-monitor.js';
 import { PlexiFollower } from './plexi-follower.js';
 import { VerificationStore } from '../store/verification-store.js';
 import { ProofFileStore } from '../store/proof-files.js';
+import { DirectoryPicks } from '../store/directory-picks.js';
 import { ValidationService } from './validation.js';
 import { DirectorySource } from './directory-source.js';
 import { openProofDirectory, type ProofDirectory } from './proof-directory.js';
@@ -66,6 +67,7 @@ export class ChorusNode {
   follower: PlexiFollower | undefined;
   readonly verifications: VerificationStore;
   readonly proofs: ProofFileStore;
+  readonly picks: DirectoryPicks;
   validation: ValidationService | undefined;
   pool: AkdVerifyPool | undefined;
   readonly directorySources: DirectorySource[] = [];
@@ -90,6 +92,7 @@ export class ChorusNode {
     this.alerts = new AlertStore(db);
     this.verifications = new VerificationStore(db);
     this.proofs = new ProofFileStore(db, join(config.dataDir, 'proofs'));
+    this.picks = new DirectoryPicks(db);
     this.lastVerifiedEpoch = (ns) => this.verifications.lastVerifiedEpoch(ns);
   }
 
@@ -163,7 +166,7 @@ export class ChorusNode {
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, {
-        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network, proofs: node.proofs });
+        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network, proofs: node.proofs, picks: node.picks });
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);
@@ -372,6 +375,7 @@ export class ChorusNode {
           now,
           raiseAlert: (alert, key) => this.raiseAlert(alert, key),
           startAt: config.startAt,
+          picked: (epoch) => this.picks.picked(ns, epoch),
         }),
       );
     }

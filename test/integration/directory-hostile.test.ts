@@ -43,7 +43,10 @@ describe('a directory source against a hostile stand-in', () => {
   const bomb = Buffer.concat(Array<Buffer>(512).fill(member));
 
   const extra = new Map<string, Uint8Array>();
-  const keysFor = (prefix: string) => [...log.epochs.map((e) => e.blob_name), ...extra.keys()].filter((k) => k.startsWith(prefix));
+  // The log's last epoch is held back until the fork test.
+  const hidden = new Set<string>();
+  let shown: SyntheticLogSummary['epochs'] = [];
+  const keysFor = (prefix: string) => [...log.epochs.map((e) => e.blob_name), ...extra.keys()].filter((k) => k.startsWith(prefix) && !hidden.has(k));
 
   function honest(u: URL, res: ServerResponse): void {
     if (u.searchParams.get('list-type') === '2') {
@@ -56,7 +59,9 @@ describe('a directory source against a hostile stand-in', () => {
   }
 
   beforeAll(async () => {
-    log = await writeSyntheticLog({ out: bucket, configuration: { name: 'whatsapp_v1' }, epochs: 3, inserts: 10, base: 20, seed: 'hostile' });
+    log = await writeSyntheticLog({ out: bucket, configuration: { name: 'whatsapp_v1' }, epochs: 3, inserts: 10, base: 20, seed: 'hostile' }); // epochs 1 (base) to 4
+    hidden.add(log.epochs[3]!.blob_name);
+    shown = log.epochs.slice(0, 3);
     other = createServer((req, res) => {
       elsewhere.push(req.url ?? '');
       res.end(listing(keysFor('')));
@@ -172,12 +177,12 @@ describe('a directory source against a hostile stand-in', () => {
 
   it('repeated keys count once; with honest answers the node signs every epoch', async () => {
     mode = 'dupes';
-    const head = BigInt(log.head.epoch);
+    const head = BigInt(shown.at(-1)!.epoch);
     await waitFor(`epoch ${head} verified`, async () => {
       const r = await http(`${api}/namespaces/${NS}/last-verified-epoch`);
       return r.status === 200 && r.body.epoch === head;
     }, 30_000);
-    for (const e of log.epochs) expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
+    for (const e of shown) expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
     // No fork was alerted for the repeated key.
     const r = await http(`${api}/alerts?type=validation-failed`);
     expect((r.body.alerts as Record<string, unknown>[]).some((a) => String(a.reason).includes('two different blobs'))).toBe(false);
@@ -187,8 +192,8 @@ describe('a directory source against a hostile stand-in', () => {
 
   it('a proof that fails is kept as evidence until the operator prunes it through the admin endpoint', async () => {
     mode = 'honest';
-    const next = BigInt(log.head.epoch) + 1n;
-    const bad = `${next}/${log.head.digest}/${'ab'.repeat(32)}`;
+    const next = BigInt(shown.at(-1)!.epoch) + 1n;
+    const bad = `${next}/${shown.at(-1)!.blob_name.split('/')[2]}/${'ab'.repeat(32)}`;
     extra.set(bad, new Uint8Array([1, 2, 3]));
     await waitFor('the invalid proof kept as evidence', async () => (await node.proofs.file(bad))?.proof.evidence === true, 20_000);
     expect((await http(`${api}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
@@ -201,5 +206,36 @@ describe('a directory source against a hostile stand-in', () => {
     expect(r.body).toMatchObject({ namespace: NS, removed: 1n, examples: [bad] });
     expect(await node.proofs.file(bad)).toBeUndefined();
     expect((await node.proofs.filesOnDisk(NS)).every((f) => f.startsWith('kept/'))).toBe(true);
+  });
+
+  it('two blobs for one epoch: an alert naming both, neither signed, until the operator picks one', async () => {
+    const honestBlob = log.epochs[3]!;
+    const next = BigInt(honestBlob.epoch);
+    const bad = [...extra.keys()][0]!;
+    hidden.delete(honestBlob.blob_name);
+    const fork = await waitFor('the fork alert', async () => {
+      const r = await http(`${api}/alerts?type=validation-failed`);
+      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('two different blobs'));
+    }, 20_000);
+    expect(fork).toMatchObject({ namespace: NS, epoch: next });
+    expect((fork.blob_names as string[]).sort()).toEqual([bad, honestBlob.blob_name].sort());
+    await new Promise((r) => setTimeout(r, 1500)); // a round or two: still nothing signed
+    expect((await http(`${api}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
+    const wrong = await http(`${api}/admin/directory/pick`, { body: { namespace: NS, epoch: String(next + 1n), blob_name: honestBlob.blob_name }, token: adminToken });
+    expect(wrong.status).toBe(400);
+    const picked = await http(`${api}/admin/directory/pick`, { body: { namespace: NS, epoch: String(next), blob_name: honestBlob.blob_name }, token: adminToken });
+    expect(picked.status).toBe(200);
+    const sig = await waitFor('the picked blob signed', async () => {
+      const r = await http(`${api}/namespaces/${NS}/audits/${next}`);
+      return r.status === 200 ? r.body : false;
+    }, 20_000);
+    expect(sig.digest).toBe(honestBlob.blob_name.split('/')[2]);
+  });
+
+  it('progress is exported as metrics', async () => {
+    const text = (await http(`${api}/metrics`)).text;
+    expect(text).toMatch(new RegExp(`chorus_directory_head_epoch\\{namespace="${NS.replace('.', '\\.')}"\\} 4\\b`));
+    expect(text).toMatch(new RegExp(`chorus_directory_epochs_behind\\{namespace="${NS.replace('.', '\\.')}"\\} 0\\b`));
+    expect(text).toMatch(/chorus_proof_bytes_downloaded_total\{namespace="hostile\.example"\} [1-9]/);
   });
 });
