@@ -69,10 +69,15 @@ export class ProofFileStore {
     this.incomingDir = join(root, 'incoming');
   }
 
-  /** Creates the folders and removes downloads a previous run left half-done. */
+  /**
+   * Creates the folders and removes downloads a previous run left half-done. Proofs that earlier
+   * versions kept as LevelDB values (`proof-blobs`, `proof-index`) are dropped: at up to ~300 MB
+   * each they are what this store exists to keep out of LevelDB; the chain's results stay.
+   */
   async open(): Promise<void> {
     await rm(this.incomingDir, { recursive: true, force: true });
     await mkdir(this.incomingDir, { recursive: true, mode: 0o700 });
+    for (const legacy of ['proof-blobs', 'proof-index']) await this.db.sublevel(legacy).clear();
   }
 
   /** A fresh path in `incoming/` for one download. */

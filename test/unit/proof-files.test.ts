@@ -68,10 +68,13 @@ describe('proof file store', () => {
     expect(await store.filesOnDisk(NS)).toEqual([`evidence/${name(2).replaceAll('/', '-')}`]);
   });
 
-  it('clears half-done downloads at start', async () => {
+  it('clears half-done downloads and proofs an earlier version kept in LevelDB at start', async () => {
     const f = store.incomingPath();
     writeFileSync(f, 'partial');
+    const legacy = db.sublevel<string, Uint8Array>('proof-blobs', { keyEncoding: 'utf8', valueEncoding: 'view' });
+    await legacy.put(name(1), new Uint8Array(1000));
     await store.open();
     expect(existsSync(f)).toBe(false);
+    expect(await legacy.get(name(1))).toBeUndefined();
   });
 });
