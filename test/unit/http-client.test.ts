@@ -6,13 +6,18 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClientError, httpRequest, httpToFile } from '../../src/net/http-client.js';
 import { startLoopbackProxy, type LoopbackProxy } from '../support/loopback-proxy.js';
+import { PlexiClient } from '../../src/plexi/client.js';
+import { Webhook } from '../../src/monitor/webhook.js';
+import { pino } from 'pino';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-async function serve(handler: Handler): Promise<{ url: string; hits: string[]; close: () => Promise<void> }> {
+async function serve(handler: Handler): Promise<{ url: string; hits: string[]; fromPorts: number[]; close: () => Promise<void> }> {
   const hits: string[] = [];
+  const fromPorts: number[] = [];
   const server: Server = createServer((req, res) => {
     hits.push(req.url ?? '');
+    fromPorts.push(req.socket.remotePort ?? 0);
     handler(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -20,6 +25,7 @@ async function serve(handler: Handler): Promise<{ url: string; hits: string[]; c
   return {
     url: `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`,
     hits,
+    fromPorts,
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
@@ -182,9 +188,18 @@ describe('outbound HTTP: egress proxy', () => {
     const port = new URL(srv.url).port;
     expect(proxy.seen.some((s) => s.includes(`127.0.0.1:${port}`))).toBe(true);
     expect(srv.hits.length).toBe(before + 2);
-    const seen = proxy.seen.length;
+    // The Plexi client and the webhook use the same module, so the same proxy.
+    const from = srv.fromPorts.length;
+    expect(Buffer.from((await new PlexiClient(srv.url).getBytes(srv.url, '/ok'))!).toString()).toBe('hello');
+    const hook = new Webhook({ url: `${srv.url}/echo`, logger: pino({ level: 'silent' }), attempts: 1 });
+    hook.send('id-1', { type: 'test' });
+    await hook.drain();
+    expect(hook.delivered).toBe(1);
+    const ports = srv.fromPorts.slice(from - 2);
+    expect(ports.length).toBe(4);
+    for (const p of ports) expect(proxy.upstreamPorts.has(p)).toBe(true);
     process.env.NO_PROXY = '127.0.0.1';
     expect(Buffer.from((await httpRequest(`${srv.url}/ok`, opts)).body).toString()).toBe('hello');
-    expect(proxy.seen.length).toBe(seen);
+    expect(proxy.upstreamPorts.has(srv.fromPorts.at(-1)!)).toBe(false);
   });
 });
