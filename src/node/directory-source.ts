@@ -201,6 +201,8 @@ export class DirectorySource {
       if (epoch === undefined) return false;
     } else {
       epoch = startAt;
+      // Catching up from an epoch: how far the head is, for progress from the first epoch on.
+      await this.#searchHead(epoch);
     }
     const v = await this.#judge(epoch);
     if (!(await this.#check(epoch, v)) || v.kind !== 'one') return false;
@@ -269,6 +271,7 @@ export class DirectorySource {
         this.#note(next, ahead.downloadMs, done - tv, done - t0, proof?.bytes ?? 0);
         state = await this.#o.signing.namespaceState(ns);
         this.#signed = state?.head?.epoch;
+        await this.#refreshHead();
         this.#logProgress();
       }
       await this.#refreshHead();

@@ -183,6 +183,9 @@ describe('a directory source against a hostile stand-in', () => {
       return r.status === 200 && r.body.epoch === head;
     }, 30_000);
     for (const e of shown) expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
+    // While it caught up from epoch 1, it said how far behind the directory head it was.
+    const line = logLines.find((l) => l.event === 'directory-catching-up');
+    expect(line).toMatchObject({ namespace: NS, head: String(head), behind: expect.stringMatching(/^[12]$/) });
     // No fork was alerted for the repeated key.
     const r = await http(`${api}/alerts?type=validation-failed`);
     expect((r.body.alerts as Record<string, unknown>[]).some((a) => String(a.reason).includes('two different blobs'))).toBe(false);
