@@ -11,6 +11,7 @@ const known: Record<string, () => Promise<Bench>> = {
   akd: () => import('./akd.js'),
   gossip: () => import('./gossip.js'),
   signing: () => import('./signing.js'),
+  realtime: () => import('./realtime.js'),
 };
 
 const args = process.argv.slice(2);

@@ -10,6 +10,10 @@ import type { SigningStore } from '../store/signing-store.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { BadRequestError, HttpError, UnauthorizedError } from '../node/errors.js';
 import { errorMessage } from '../util/errors.js';
+import type { ProofFileStore } from '../store/proof-files.js';
+import type { DirectoryPicks } from '../store/directory-picks.js';
+import { parseBlobName } from '../akd/blob-name.js';
+import { parseU64 } from '../util/u64.js';
 
 export interface AdminContext {
   limitWrites?: RateLimitHook;
@@ -17,7 +21,27 @@ export interface AdminContext {
   signing: SigningStore;
   host: () => ChorusHost | undefined;
   network: () => NetworkService | undefined;
+  /** Proof storage: the operator prunes kept evidence here (docs/design-decisions.md, "Proof storage"). */
+  proofs?: ProofFileStore;
+  /** The operator's pick among two blobs for one epoch of a directory namespace. */
+  picks?: DirectoryPicks;
 }
+
+const pickBody = z
+  .object({
+    namespace: z.string().min(1).max(128),
+    epoch: z.string().regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' }),
+    blob_name: z.string().min(1).max(200),
+  })
+  .strict();
+
+const pruneBody = z
+  .object({
+    namespace: z.string().min(1).max(128),
+    through_epoch: z.string().regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' }).optional(),
+    evidence_only: z.boolean().default(true),
+  })
+  .strict();
 
 const peerParams = z.object({ peer: z.string().min(1).max(128) });
 
@@ -62,6 +86,35 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     const peer = peerParam((req.params as z.infer<typeof peerParams>).peer);
     needHost().unblockPeer(peer);
     return { unblocked: peer };
+  });
+
+  app.post('/admin/proofs/prune', { onRequest: authorize, schema: { body: pruneBody } }, async (req) => {
+    if (!ctx.proofs) throw new HttpError(409, 'no-proofs', 'this node keeps no proofs');
+    const b = req.body as z.infer<typeof pruneBody>;
+    let through: bigint | undefined;
+    try {
+      through = b.through_epoch === undefined ? undefined : parseU64(b.through_epoch, 'through_epoch');
+    } catch (err) {
+      throw new BadRequestError(errorMessage(err), 'bad-epoch');
+    }
+    const r = await ctx.proofs.prune(b.namespace, { evidenceOnly: b.evidence_only, ...(through !== undefined ? { throughEpoch: through } : {}) });
+    req.log.warn({ event: 'proofs-pruned', namespace: b.namespace, removed: r.removed, bytes: r.bytes }, 'proofs pruned by the operator');
+    return { namespace: b.namespace, removed: r.removed, bytes: r.bytes, examples: r.blobs };
+  });
+
+  app.post('/admin/directory/pick', { onRequest: authorize, schema: { body: pickBody } }, async (req) => {
+    if (!ctx.picks) throw new HttpError(409, 'no-directory', 'this node has no directory source');
+    const b = req.body as z.infer<typeof pickBody>;
+    let epoch: bigint;
+    try {
+      epoch = parseU64(b.epoch, 'epoch');
+      if (parseBlobName(b.blob_name).epoch !== epoch) throw new Error(`blob ${b.blob_name} is not of epoch ${epoch}`);
+    } catch (err) {
+      throw new BadRequestError(errorMessage(err), 'bad-pick');
+    }
+    await ctx.picks.pick(b.namespace, epoch, b.blob_name);
+    req.log.warn({ event: 'directory-fork-picked', namespace: b.namespace, epoch: b.epoch, blob_name: b.blob_name }, 'the operator picked one blob of a forked epoch');
+    return { namespace: b.namespace, epoch, picked: b.blob_name };
   });
 
   app.get('/network/status', async () => {

@@ -12,6 +12,7 @@ import { register as registerAudit } from './commands/audit.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerRepair } from './commands/repair.js';
+import { register as registerDirectory } from './commands/directory.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -33,5 +34,6 @@ registerVerify(program);
 registerHistory(program);
 registerRepair(program);
 registerAkd(program);
+registerDirectory(program);
 
 await program.parseAsync(process.argv);

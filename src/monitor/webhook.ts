@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../util/errors.js';
 import { stringifyJson } from '../util/json.js';
+import { httpRequest } from '../net/http-client.js';
 
 export interface WebhookOptions {
   url: string;
@@ -34,14 +35,15 @@ export class Webhook {
     let delay = this.#o.initialDelayMs;
     for (let attempt = 1; attempt <= this.#o.attempts; attempt++) {
       try {
-        const res = await fetch(this.#o.url, {
+        const res = await httpRequest(this.#o.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'idempotency-key': id, 'user-agent': 'chorus-monitor/1' },
           body,
-          signal: AbortSignal.timeout(this.#o.timeoutMs),
+          timeoutMs: this.#o.timeoutMs,
+          maxBytes: 64 * 1024,
+          maxRedirects: 0,
         });
-        await res.body?.cancel();
-        if (res.ok) {
+        if (res.status >= 200 && res.status <= 299) {
           this.delivered++;
           return;
         }

@@ -47,6 +47,8 @@ function namespaceBlock(ns: TemplateNamespace): string {
     `    # every signed epoch is validated and the proofs are mirrored on this node.`,
     ns.proofDirectory ? `    proof_directory: ${JSON.stringify(ns.proofDirectory)}` : `    # proof_directory: "https://…"`,
     `    poll_interval_seconds: ${ns.pollIntervalSeconds ?? 30}   # directory source: how often to look for new blobs`,
+    `    # start_at: head   # directory source, new namespace: the directory's head, or an epoch (1: from genesis)`,
+    `    # advertised_log_directory: mirror   # log_directory in NamespaceInfo: this node (mirror) or proof_directory`,
     `    # max_epoch_interval_seconds: 600   # raise log-stalled after this long without an epoch`,
     `    # log_key: HEX   # the log's Ed25519 public key: accept log-signed reports at /namespaces/{name}/reports`,
     ...(ns.logKey ? [`    log_key: ${ns.logKey}`] : []),

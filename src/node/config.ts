@@ -8,6 +8,9 @@ import { ConfigError } from '../util/errors.js';
 import { fromHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
 
+/** 2 GiB per namespace: ~35 WhatsApp or ~7 Messenger proofs. */
+export const DEFAULT_PROOF_RETENTION_BYTES = 2 * 1024 * 1024 * 1024;
+
 export const NAMESPACE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const rootSchema = z
@@ -33,6 +36,12 @@ const namespaceSchema = z
       .nullish(),
     proof_directory_format: z.enum(['s3', 'http']).nullish(),
     poll_interval_seconds: positiveInt.default(30),
+    // Where a new directory namespace starts: the directory's head, or an epoch (catching up from
+    // genesis is a choice: start_at: 1).
+    start_at: z.union([z.literal('head'), z.union([z.number(), z.bigint()]).transform(BigInt).pipe(z.bigint().min(1n).max(U64_MAX))]).default('head'),
+    // log_directory in NamespaceInfo: this node's mirror of verified proofs, or the log's own directory.
+    advertised_log_directory: z.enum(['mirror', 'proof_directory']).default('mirror'),
+    proof_directory_cache_bust: z.boolean().default(true),
     max_epoch_interval_seconds: positiveInt.nullish(),
     log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
     token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
@@ -89,9 +98,16 @@ const configSchema = z
       .strict()
       .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
     validation: z
-      .object({ workers: positiveInt.nullish(), proof_retention_epochs: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(1000) })
+      .object({
+        workers: positiveInt.nullish(),
+        proof_retention_epochs: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(1000),
+        // Verified proofs kept per namespace, by bytes and by age (0: no limit); evidence is kept
+        // until the operator prunes it (docs/design-decisions.md, "Proof storage").
+        proof_retention_bytes: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(DEFAULT_PROOF_RETENTION_BYTES),
+        proof_retention_seconds: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(86_400),
+      })
       .strict()
-      .default({ proof_retention_epochs: 1000 }),
+      .default({ proof_retention_epochs: 1000, proof_retention_bytes: DEFAULT_PROOF_RETENTION_BYTES, proof_retention_seconds: 86_400 }),
     plexi_follow: z
       .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
       .strict()
@@ -133,6 +149,11 @@ export interface NamespaceConfig {
   proofDirectory?: string;
   proofDirectoryFormat?: 's3' | 'http';
   pollIntervalSeconds: number;
+  /** Directory source: where a namespace without a chain starts. */
+  startAt: 'head' | bigint;
+  advertisedLogDirectory: 'mirror' | 'proof_directory';
+  /** A per-request query parameter on listings (the CDN caches negative listings). */
+  proofDirectoryCacheBust: boolean;
   tokenSha256: Uint8Array;
   logKey?: Uint8Array;
   /** A log-stalled alert is raised after this long without a new epoch. */
@@ -166,7 +187,7 @@ export interface NodeConfig {
   p2p?: P2PConfig;
   liveness: LivenessConfig;
   /** AKD validation: worker threads (default: cores) and how many verified proofs to keep. */
-  validation: { workers?: number; proofRetentionEpochs: number };
+  validation: { workers?: number; proofRetentionEpochs: number; proofRetentionBytes: number; proofRetentionSeconds: number };
   /** Following external Plexi auditors listed in the roster. */
   plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
@@ -214,6 +235,9 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
         configuration: ns.configuration,
         source: ns.source,
         pollIntervalSeconds: ns.poll_interval_seconds,
+        startAt: ns.start_at,
+        advertisedLogDirectory: ns.advertised_log_directory,
+        proofDirectoryCacheBust: ns.proof_directory_cache_bust,
         tokenSha256: fromHex(ns.token_sha256, 32),
       };
       if (ns.root) out.root = parseRoot(ns.root);
@@ -229,7 +253,12 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
       auditorSilenceSeconds: c.liveness.auditor_silence_seconds,
       checkIntervalSeconds: c.liveness.check_interval_seconds,
     },
-    validation: { ...(c.validation.workers ? { workers: c.validation.workers } : {}), proofRetentionEpochs: c.validation.proof_retention_epochs },
+    validation: {
+      ...(c.validation.workers ? { workers: c.validation.workers } : {}),
+      proofRetentionEpochs: c.validation.proof_retention_epochs,
+      proofRetentionBytes: c.validation.proof_retention_bytes,
+      proofRetentionSeconds: c.validation.proof_retention_seconds,
+    },
     plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.p2p

@@ -4,12 +4,15 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
+import type { DirectoryProgress } from './directory-source.js';
 
 export interface MetricsSources {
   namespaces: () => string[];
   signing: SigningStore;
   host: () => ChorusHost | undefined;
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined>;
+  /** Directory sources' catch-up state. */
+  directoryProgress?: () => DirectoryProgress[];
 }
 
 export class Metrics {
@@ -20,6 +23,7 @@ export class Metrics {
   readonly validationDuration: Histogram<'namespace'>;
   readonly validationFailures: Counter<'namespace'>;
   readonly alerts: Counter<'type'>;
+  readonly proofBytesDownloaded: Counter<'namespace'>;
 
   constructor(src: MetricsSources) {
     const r = this.registry;
@@ -37,6 +41,18 @@ export class Metrics {
     this.validationFailures = new Counter({ name: 'chorus_validation_failures_total', help: 'AKD proofs that did not verify', labelNames: ['namespace'], registers: [r] });
     this.alerts = new Counter({ name: 'chorus_alerts_total', help: 'Alerts raised', labelNames: ['type'], registers: [r] });
 
+    this.proofBytesDownloaded = new Counter({ name: 'chorus_proof_bytes_downloaded_total', help: 'Proof bytes downloaded from proof directories', labelNames: ['namespace'], registers: [r] });
+    const progress = (pick: (p: DirectoryProgress) => number | undefined) =>
+      function (this: Gauge<'namespace'>) {
+        for (const p of src.directoryProgress?.() ?? []) {
+          const v = pick(p);
+          if (v !== undefined) this.set({ namespace: p.namespace }, v);
+        }
+      };
+    new Gauge({ name: 'chorus_directory_epochs_behind', help: 'Epochs between the proof directory head and the last epoch signed from it', labelNames: ['namespace'], registers: [r], collect: progress((p) => Number(p.behind)) });
+    new Gauge({ name: 'chorus_directory_head_epoch', help: 'Highest epoch known to be in the proof directory', labelNames: ['namespace'], registers: [r], collect: progress((p) => (p.head === undefined ? undefined : Number(p.head))) });
+    new Gauge({ name: 'chorus_directory_eta_seconds', help: 'Estimated time to catch up with the proof directory head', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.etaSeconds) });
+    new Gauge({ name: 'chorus_directory_download_bytes_per_second', help: 'Recent proof download rate', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.bytesPerSecond) });
     new Gauge({
       name: 'chorus_last_signed_epoch',
       help: 'Last epoch this node signed',

@@ -36,6 +36,8 @@ import { AlertStore } from '../store/alert-store.js';
 import { LivenessMonitor, MAX_TRACKED_EPOCHS } from './liveness-monitor.js';
 import { PlexiFollower } from './plexi-follower.js';
 import { VerificationStore } from '../store/verification-store.js';
+import { ProofFileStore } from '../store/proof-files.js';
+import { DirectoryPicks } from '../store/directory-picks.js';
 import { ValidationService } from './validation.js';
 import { DirectorySource } from './directory-source.js';
 import { openProofDirectory, type ProofDirectory } from './proof-directory.js';
@@ -68,6 +70,8 @@ export class ChorusNode {
   liveness: LivenessMonitor | undefined;
   follower: PlexiFollower | undefined;
   readonly verifications: VerificationStore;
+  readonly proofs: ProofFileStore;
+  readonly picks: DirectoryPicks;
   validation: ValidationService | undefined;
   pool: AkdVerifyPool | undefined;
   readonly directorySources: DirectorySource[] = [];
@@ -92,6 +96,8 @@ export class ChorusNode {
   ) {
     this.alerts = new AlertStore(db);
     this.verifications = new VerificationStore(db);
+    this.proofs = new ProofFileStore(db, join(config.dataDir, 'proofs'));
+    this.picks = new DirectoryPicks(db);
     this.lastVerifiedEpoch = (ns) => this.verifications.lastVerifiedEpoch(ns);
   }
 
@@ -156,6 +162,7 @@ export class ChorusNode {
         signing,
         host: () => node.host,
         lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
+        directoryProgress: () => node.directorySources.map((d) => d.progress()),
       });
       for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       signing.onHalt((kind, reason, ns) => {
@@ -179,16 +186,21 @@ export class ChorusNode {
         submitReport: (ns, report) => node.submitReport(ns, report),
         lastVerifiedEpoch: (ns) => node.lastVerifiedInfo(ns),
       });
-      registerProofMirrorRoutes(http, node.verifications);
+      await node.proofs.open();
+      registerProofMirrorRoutes(http, node.proofs);
       namespaces.extend({
-        logDirectory: (ns) => (auditor.namespaceConfig(ns).proofDirectory ? node.publicUrl : undefined),
+        logDirectory: (ns) => {
+          const c = auditor.namespaceConfig(ns);
+          if (!c.proofDirectory) return undefined;
+          return c.advertisedLogDirectory === 'proof_directory' ? c.proofDirectory : node.publicUrl;
+        },
         lastVerifiedEpoch: (ns) => node.verifications.lastVerifiedEpoch(ns),
       });
       node.#createValidation(now);
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, {
-        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network });
+        limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network, proofs: node.proofs, picks: node.picks });
       namespaces.extend({
         extraFields: async (ns) => {
           const equivocatedEpochs = await observations.equivocatedEpochCount(ns);
@@ -361,7 +373,7 @@ export class ChorusNode {
   #createValidation(now: () => bigint): void {
     const directories = new Map<string, { dir: ProofDirectory; config: NamespaceConfig }>();
     for (const ns of this.config.namespaces) {
-      if (ns.proofDirectory) directories.set(ns.name, { dir: openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat), config: ns });
+      if (ns.proofDirectory) directories.set(ns.name, { dir: openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust: ns.proofDirectoryCacheBust }), config: ns });
     }
     if (directories.size === 0) return;
     this.pool = new AkdVerifyPool(this.config.validation.workers ? { size: this.config.validation.workers } : {});
@@ -373,7 +385,13 @@ export class ChorusNode {
       logger: this.logger,
       now,
       raiseAlert: (alert, key) => this.raiseAlert(alert, key),
-      retention: this.config.validation.proofRetentionEpochs,
+      proofs: this.proofs,
+      retention: {
+        maxEpochs: this.config.validation.proofRetentionEpochs,
+        maxBytes: this.config.validation.proofRetentionBytes,
+        maxAgeMs: this.config.validation.proofRetentionSeconds * 1000,
+      },
+      onDownloaded: (ns, bytes) => this.metrics.proofBytesDownloaded.inc({ namespace: ns }, bytes),
       onVerified: (r) => {
         this.metrics.validationDuration.observe({ namespace: r.namespace }, r.ms / 1000);
         if (!r.ok) this.metrics.validationFailures.inc({ namespace: r.namespace });
@@ -394,6 +412,8 @@ export class ChorusNode {
           logger: this.logger,
           now,
           raiseAlert: (alert, key) => this.raiseAlert(alert, key),
+          startAt: config.startAt,
+          picked: (epoch) => this.picks.picked(ns, epoch),
         }),
       );
     }

@@ -2,10 +2,11 @@
 // answering ListObjectsV2: `?list-type=2&prefix=…&start-after=…`, XML `<Key>` and
 // `<IsTruncated>`), a plain HTTP base URL (fetch by blob name, no listing), or a local folder
 // (`file://…`, blob names as nested folders).
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { copyFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChorusError } from '../util/errors.js';
+import { HttpClientError, httpRequest, httpToFile } from '../net/http-client.js';
 
 export type DirectoryFormat = 's3' | 'http' | 'file';
 
@@ -23,17 +24,48 @@ export interface ListPage {
   truncated: boolean;
 }
 
+export interface ListOptions {
+  startAfter?: string;
+  /** At most this many keys (S3 `max-keys`; default 1,000, the S3 maximum). */
+  maxKeys?: number;
+}
+
 export interface ProofDirectory {
   readonly url: string;
   readonly format: DirectoryFormat;
   readonly listable: boolean;
-  /** The blob's bytes, or undefined when the directory does not have it. */
-  fetch(blobName: string): Promise<Uint8Array | undefined>;
-  /** One page of keys in byte order, after `startAfter`, starting with `prefix`. */
-  list(prefix: string, startAfter?: string): Promise<ListPage>;
+  /**
+   * Streams the blob into the file at `path` (never whole in memory); its size, or undefined when
+   * the directory does not have it (no file is left then).
+   */
+  download(blobName: string, path: string): Promise<number | undefined>;
+  /** One page of keys in byte order, after `startAfter`, starting with `prefix`, de-duplicated. */
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
 }
 
-const MAX_BLOB_BYTES = 1 << 30;
+/** What a directory may make the node read (docs/design-decisions.md, "A log cannot hurt the node"). */
+export interface DirectoryLimits {
+  /** Largest proof blob (decoded bytes). Messenger's reach ~300 MB. */
+  maxBlobBytes: number;
+  /** Largest listing answer (decoded bytes): 1,000 keys of ~140 bytes are ~250 kB of XML. */
+  maxListingBytes: number;
+  /** Time budget of one listing request and of one blob download. */
+  listingTimeoutMs: number;
+  blobTimeoutMs: number;
+  /**
+   * A per-request query parameter on listings: the CDN in front of the real buckets caches
+   * negative listings and ignores Cache-Control, but not a distinct URL.
+   */
+  cacheBust: boolean;
+}
+
+export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
+  maxBlobBytes: 1 << 30,
+  maxListingBytes: 4 << 20,
+  listingTimeoutMs: 30_000,
+  blobTimeoutMs: 15 * 60_000,
+  cacheBust: true,
+};
 
 /** A numeric character reference's character; a listing naming no Unicode code point is refused. */
 function charRef(code: number, ref: string): string {
@@ -60,50 +92,58 @@ export function parseListObjectsV2(xml: string): ListPage {
   return { keys, truncated: t?.[1] === 'true' };
 }
 
-async function httpGet(url: string, timeoutMs: number): Promise<Response | undefined> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { 'cache-control': 'no-store', 'user-agent': 'chorus-auditor/1' } });
-  } catch (err) {
-    throw new ProofDirectoryError(`GET ${url}: ${(err as Error).message}`, true, { cause: err });
-  }
-  if (res.status === 404 || res.status === 403) {
-    // S3 answers 403 for a missing key when listing is not allowed to the caller.
-    await res.body?.cancel();
-    return undefined;
-  }
-  if (!res.ok) {
-    await res.body?.cancel();
-    throw new ProofDirectoryError(`GET ${url}: HTTP ${res.status}`, res.status >= 500 || res.status === 429);
-  }
-  return res;
+function directoryError(what: string, err: unknown): ProofDirectoryError {
+  if (err instanceof HttpClientError) return new ProofDirectoryError(`${what}: ${err.message}`, err.transient, { cause: err });
+  return new ProofDirectoryError(`${what}: ${(err as Error).message}`, true, { cause: err });
 }
+
+/** S3 answers 403 for a missing key when listing is not allowed to the caller. */
+const isMissing = (status: number) => status === 404 || status === 403;
+const isTransient = (status: number) => status >= 500 || status === 429;
+const HEADERS = { 'user-agent': 'chorus-auditor/1' };
 
 class HttpDirectory implements ProofDirectory {
   readonly listable: boolean;
+  #bust = 0;
   constructor(
     readonly url: string,
     readonly format: 's3' | 'http',
-    private readonly timeoutMs: number,
+    private readonly limits: DirectoryLimits,
   ) {
     this.listable = format === 's3';
   }
 
-  async fetch(blobName: string): Promise<Uint8Array | undefined> {
-    const res = await httpGet(`${this.url}/${blobName}`, this.timeoutMs);
-    if (!res) return undefined;
-    const len = Number(res.headers.get('content-length') ?? '0');
-    if (len > MAX_BLOB_BYTES) throw new ProofDirectoryError(`blob ${blobName} is ${len} bytes, over ${MAX_BLOB_BYTES}`, false);
-    return new Uint8Array(await res.arrayBuffer());
+  async download(blobName: string, path: string): Promise<number | undefined> {
+    let res;
+    try {
+      res = await httpToFile(`${this.url}/${blobName}`, path, { headers: HEADERS, maxBytes: this.limits.maxBlobBytes, timeoutMs: this.limits.blobTimeoutMs });
+    } catch (err) {
+      throw directoryError(`GET ${blobName}`, err);
+    }
+    if (isMissing(res.status)) return undefined;
+    if (res.status < 200 || res.status > 299) throw new ProofDirectoryError(`GET ${blobName}: HTTP ${res.status}`, isTransient(res.status));
+    return res.bytes;
   }
 
-  async list(prefix: string, startAfter?: string): Promise<ListPage> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
     if (!this.listable) throw new ProofDirectoryError(`${this.url} is a plain HTTP directory: it cannot be listed (use an S3 endpoint or a file:// folder)`, false);
+    const maxKeys = Math.min(1000, Math.max(1, options.maxKeys ?? 1000));
     const q = new URLSearchParams({ 'list-type': '2', prefix });
-    if (startAfter) q.set('start-after', startAfter);
-    const res = await httpGet(`${this.url}/?${q.toString()}`, this.timeoutMs);
-    if (!res) throw new ProofDirectoryError(`${this.url} does not answer ListObjectsV2`, false);
-    return parseListObjectsV2(await res.text());
+    if (options.startAfter) q.set('start-after', options.startAfter);
+    if (maxKeys !== 1000) q.set('max-keys', String(maxKeys));
+    if (this.limits.cacheBust) q.set('chorus-nocache', `${Date.now().toString(36)}${(this.#bust++).toString(36)}`);
+    let res;
+    try {
+      res = await httpRequest(`${this.url}/?${q.toString()}`, { headers: HEADERS, maxBytes: this.limits.maxListingBytes, timeoutMs: this.limits.listingTimeoutMs });
+    } catch (err) {
+      throw directoryError(`listing ${JSON.stringify(prefix)}`, err);
+    }
+    if (isMissing(res.status)) throw new ProofDirectoryError(`${this.url} does not answer ListObjectsV2 (HTTP ${res.status})`, false);
+    if (res.status < 200 || res.status > 299) throw new ProofDirectoryError(`listing ${JSON.stringify(prefix)}: HTTP ${res.status}`, isTransient(res.status));
+    const page = parseListObjectsV2(new TextDecoder().decode(res.body));
+    // A hostile listing may repeat keys or send more than asked: keep each once, at most maxKeys.
+    const keys = [...new Set(page.keys)];
+    return { keys: keys.slice(0, maxKeys), truncated: page.truncated || keys.length > maxKeys };
   }
 }
 
@@ -111,22 +151,33 @@ class FileDirectory implements ProofDirectory {
   readonly format = 'file' as const;
   readonly listable = true;
   readonly #root: string;
-  constructor(readonly url: string) {
+  constructor(
+    readonly url: string,
+    private readonly limits: DirectoryLimits,
+  ) {
     this.#root = fileURLToPath(url);
   }
 
-  async fetch(blobName: string): Promise<Uint8Array | undefined> {
+  async download(blobName: string, path: string): Promise<number | undefined> {
     if (blobName.split('/').some((p) => p === '..' || p === '')) throw new ProofDirectoryError(`bad blob name ${blobName}`, false);
+    const src = join(this.#root, ...blobName.split('/'));
     try {
-      return new Uint8Array(await readFile(join(this.#root, ...blobName.split('/'))));
+      const st = await stat(src);
+      if (!st.isFile()) return undefined;
+      if (st.size > this.limits.maxBlobBytes) throw new ProofDirectoryError(`blob ${blobName} is ${st.size} bytes, over ${this.limits.maxBlobBytes}`, false);
+      await copyFile(src, path);
+      return st.size;
     } catch (err) {
+      if (err instanceof ProofDirectoryError) throw err;
       if ((err as { code?: string }).code === 'ENOENT') return undefined;
       throw new ProofDirectoryError(`reading ${blobName}: ${(err as Error).message}`, true, { cause: err });
     }
   }
 
   /** Lists `epoch/previous/current` files (three levels), in byte order like S3. */
-  async list(prefix: string, startAfter?: string): Promise<ListPage> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
+    const maxKeys = Math.min(1000, Math.max(1, options.maxKeys ?? 1000));
+    const startAfter = options.startAfter;
     const keys: string[] = [];
     const walk = async (dir: string, rel: string[], depth: number): Promise<void> => {
       let entries: string[];
@@ -149,30 +200,32 @@ class FileDirectory implements ProofDirectory {
     await walk(this.#root, [], 0);
     // Keys are ASCII: string order is S3's byte order ("10/…" before "9/…").
     const sorted = keys.filter((k) => startAfter === undefined || k > startAfter).sort();
-    return { keys: sorted.slice(0, 1000), truncated: sorted.length > 1000 };
+    return { keys: sorted.slice(0, maxKeys), truncated: sorted.length > maxKeys };
   }
 }
 
-export function openProofDirectory(url: string, format?: 's3' | 'http', timeoutMs = 30_000): ProofDirectory {
+export function openProofDirectory(url: string, format?: 's3' | 'http', limits: Partial<DirectoryLimits> = {}): ProofDirectory {
+  const l = { ...DEFAULT_DIRECTORY_LIMITS, ...limits };
   let u: URL;
   try {
     u = new URL(url);
   } catch (err) {
     throw new ProofDirectoryError(`invalid proof directory URL ${url}`, false, { cause: err });
   }
-  if (u.protocol === 'file:') return new FileDirectory(url);
+  if (u.protocol === 'file:') return new FileDirectory(url, l);
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProofDirectoryError(`unsupported proof directory scheme ${u.protocol}`, false);
-  return new HttpDirectory(url.replace(/\/+$/, ''), format ?? 's3', timeoutMs);
+  return new HttpDirectory(url.replace(/\/+$/, ''), format ?? 's3', l);
 }
 
-/** Every key in the directory starting with `prefix`, paging with start-after. */
-export async function listAll(dir: ProofDirectory, prefix: string, maxKeys = 1_000_000): Promise<string[]> {
-  const out: string[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await dir.list(prefix, after);
-    out.push(...page.keys);
-    if (!page.truncated || page.keys.length === 0 || out.length >= maxKeys) return out;
-    after = page.keys[page.keys.length - 1];
+/** Pages of keys starting with `prefix`, following start-after, at most `maxPages` pages. */
+export async function* listPages(dir: ProofDirectory, prefix: string, options: { startAfter?: string; maxPages?: number } = {}): AsyncGenerator<ListPage> {
+  let after = options.startAfter;
+  for (let n = 0; n < (options.maxPages ?? Number.MAX_SAFE_INTEGER); n++) {
+    const page = await dir.list(prefix, after === undefined ? {} : { startAfter: after });
+    yield page;
+    const last = page.keys[page.keys.length - 1];
+    // A page that does not move forward would loop for ever: stop.
+    if (!page.truncated || last === undefined || (after !== undefined && last <= after)) return;
+    after = last;
   }
 }

@@ -9,6 +9,8 @@ import type { AkdVerifyPool } from '../akd/verify-pool.js';
 import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { VerificationRecord, VerificationStore } from '../store/verification-store.js';
+import type { ProofFileStore, RetentionPolicy } from '../store/proof-files.js';
+import { verifyProofFile } from './verify-proof-file.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import type { NamespaceConfig } from './config.js';
@@ -23,8 +25,12 @@ export interface ValidationOptions {
   now: () => bigint;
   raiseAlert: (alert: Alert, dedupKey: string) => Promise<void>;
   onVerified?: (r: VerificationRecord) => void;
-  /** Verified proofs kept per namespace (0: all). */
-  retention: number;
+  /** Bytes of each proof downloaded (progress metrics). */
+  onDownloaded?: (ns: string, bytes: number) => void;
+  /** Where proofs are downloaded to and kept (files in the data directory). */
+  proofs: ProofFileStore;
+  /** Verified proofs kept per namespace. */
+  retention: RetentionPolicy;
   /** Backoff for fetch retries. */
   retry?: { initialMs: number; maxMs: number };
 }
@@ -34,6 +40,13 @@ export interface Transition {
   epoch: bigint;
   previous: Uint8Array;
   current: Uint8Array;
+}
+
+/** A proof downloaded into the proof store's incoming folder, not yet judged. */
+export interface DownloadedProof {
+  blobName: string;
+  path: string;
+  bytes: number;
 }
 
 export type VerifyOutcome = { kind: 'verified'; record: VerificationRecord } | { kind: 'failed'; record: VerificationRecord } | { kind: 'missing' };
@@ -57,19 +70,32 @@ export class ValidationService {
   }
 
   /** Fetches and verifies one transition's proof (no retries); records the result. */
-  async verifyTransition(t: Transition, prefetched?: Uint8Array): Promise<VerifyOutcome> {
+  async verifyTransition(t: Transition, prefetched?: DownloadedProof): Promise<VerifyOutcome> {
     const entry = this.#o.directories.get(t.namespace);
     if (!entry) throw new Error(`namespace ${t.namespace} has no proof directory`);
     const blobName = formatBlobName({ epoch: t.epoch, previousHash: t.previous, currentHash: t.current });
     // A blob is judged once: its verdict does not change.
     const prior = await this.#o.store.result(t.namespace, t.epoch);
-    if (prior && prior.blobName === blobName) return prior.ok ? { kind: 'verified', record: prior } : { kind: 'failed', record: prior };
-    const proof = prefetched ?? (await entry.dir.fetch(blobName));
+    if (prior && prior.blobName === blobName) {
+      if (prefetched) await this.#o.proofs.discard(prefetched.path);
+      return prior.ok ? { kind: 'verified', record: prior } : { kind: 'failed', record: prior };
+    }
+    if (prefetched && prefetched.blobName !== blobName) {
+      await this.#o.proofs.discard(prefetched.path);
+      prefetched = undefined;
+    }
+    const proof = prefetched ?? (await this.download(t.namespace, blobName));
     if (!proof) return { kind: 'missing' };
     const configuration = entry.config.configuration === 'experimental'
       ? { name: 'experimental' as const, ...(entry.config.domainLabel ? { domainLabel: entry.config.domainLabel } : {}) }
       : { name: 'whatsapp_v1' as const };
-    const outcome = await this.#o.pool.verify({ proof, previous: t.previous, current: t.current, endEpoch: t.epoch, configuration }, { transfer: false });
+    let outcome;
+    try {
+      outcome = await verifyProofFile(this.#o.pool, { path: proof.path, previous: t.previous, current: t.current, endEpoch: t.epoch, configuration });
+    } catch (err) {
+      await this.#o.proofs.discard(proof.path);
+      throw err;
+    }
     const record: VerificationRecord = {
       namespace: t.namespace,
       epoch: t.epoch,
@@ -84,8 +110,12 @@ export class ValidationService {
       unchanged: outcome.unchanged,
       ms: Math.round(outcome.totalMs),
     };
+    // A verified proof is mirrored until retention drops it; a failed one is evidence, kept until
+    // the operator prunes it (docs/design-decisions.md, "Proof storage").
+    await this.#o.proofs.keep(t.namespace, blobName, proof.path, proof.bytes, outcome.ok ? undefined : { reason: outcome.failure?.message ?? 'the proof did not verify' });
+    if (outcome.ok) await this.#o.proofs.applyRetention(t.namespace, this.#o.retention);
     const root = (await this.#o.signing.namespaceState(t.namespace))?.root?.epoch ?? t.epoch - 1n;
-    await this.#o.store.record(record, outcome.ok ? proof : undefined, root, this.#o.retention);
+    await this.#o.store.record(record, root);
     this.#o.onVerified?.(record);
     if (!outcome.ok) {
       this.#o.logger.error({ event: 'validation-failed', namespace: t.namespace, epoch: t.epoch.toString(), blob_name: blobName, reason: outcome.failure?.message }, 'AKD proof did not verify');
@@ -105,6 +135,22 @@ export class ValidationService {
     }
     this.#o.logger.info({ event: 'epoch-verified', namespace: t.namespace, epoch: t.epoch.toString(), ms: record.ms, inserted: record.inserted, unchanged: record.unchanged }, 'append-only proof verified');
     return { kind: 'verified', record };
+  }
+
+  /** Streams a blob from the namespace's directory into the proof store's incoming folder. */
+  async download(ns: string, blobName: string): Promise<DownloadedProof | undefined> {
+    const entry = this.#o.directories.get(ns);
+    if (!entry) throw new Error(`namespace ${ns} has no proof directory`);
+    const path = this.#o.proofs.incomingPath();
+    const bytes = await entry.dir.download(blobName, path);
+    if (bytes === undefined) return undefined;
+    this.#o.onDownloaded?.(ns, bytes);
+    return { blobName, path, bytes };
+  }
+
+  /** Removes a download that will not be judged (a prefetch that was not used). */
+  async discardDownload(d: DownloadedProof): Promise<void> {
+    await this.#o.proofs.discard(d.path);
   }
 
   /** Queues validation of an epoch this node signed (push source); never blocks the caller. */

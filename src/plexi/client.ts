@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { fromHex } from '../util/bytes.js';
 import { ChorusError, DecodeError } from '../util/errors.js';
 import { parseJson } from '../util/json.js';
+import { httpRequest } from '../net/http-client.js';
 import { describeZodError, u32, u64 } from '../util/schema.js';
 import { signatureResponseFromJson, type SignatureResponse } from './signature-response.js';
 
@@ -15,6 +16,8 @@ export class PlexiClientError extends ChorusError {
 }
 
 export const USER_AGENT = 'chorus-plexi-client/1';
+/** Largest answer read (a proof blob is the biggest: Messenger's reach ~300 MB). */
+const MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 
 const keyInfo = z.object({ public_key: z.string(), not_before: u64 });
 const configurationSchema = z.object({ keys: z.array(keyInfo), logs: z.array(z.string()) });
@@ -76,7 +79,7 @@ export class PlexiClient {
 
   constructor(
     baseUrl: string,
-    private readonly opts: { timeoutMs?: number; userAgent?: string } = {},
+    private readonly opts: { timeoutMs?: number; userAgent?: string; maxBytes?: number } = {},
   ) {
     let u: URL;
     try {
@@ -91,24 +94,19 @@ export class PlexiClient {
   async getBytes(originOrBase: string, path: string): Promise<Uint8Array | undefined> {
     const url = new URL(path, new URL(originOrBase).origin).toString();
     this.requested.push(new URL(url).pathname);
-    let res: Response;
+    let res: Awaited<ReturnType<typeof httpRequest>>;
     try {
-      res = await fetch(url, {
+      res = await httpRequest(url, {
         headers: { 'user-agent': this.opts.userAgent ?? USER_AGENT },
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 60_000),
+        timeoutMs: this.opts.timeoutMs ?? 60_000,
+        maxBytes: this.opts.maxBytes ?? MAX_RESPONSE_BYTES,
       });
     } catch (err) {
       throw new PlexiClientError(`fetching ${url}: ${(err as Error).message}`, { cause: err });
     }
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new PlexiClientError(`fetching ${url}: HTTP status ${res.status}`);
-    }
-    return new Uint8Array(await res.arrayBuffer());
+    if (res.status === 404) return undefined;
+    if (res.status < 200 || res.status > 299) throw new PlexiClientError(`fetching ${url}: HTTP status ${res.status}`);
+    return res.body;
   }
 
   async getJson(path: string): Promise<unknown> {

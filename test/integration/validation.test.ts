@@ -3,7 +3,7 @@
 // failures alerted, retries and resumption; and the `directory` source that validates before it
 // signs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
@@ -22,10 +22,12 @@ async function genLog(dir: string, epochs: number, seed: string): Promise<Synthe
   return writeSyntheticLog({ out: dir, configuration: { name: 'whatsapp_v1' }, epochs, inserts: 20, base: 50, seed });
 }
 
-function init(dir: string, args: string[]): { config: string; token: string } {
+function init(dir: string, args: string[], extra = ''): { config: string; token: string } {
   const r = runCli(['init', '--data-dir', dir, '--namespace', NS, '--http-port', '0', '--json', ...args]);
   if (r.status !== 0) throw new Error(r.stderr);
   const out = JSON.parse(r.stdout) as { config: string; tokens: Record<string, string> };
+  // Namespace settings init has no flag for (e.g. start_at), added after poll_interval_seconds.
+  if (extra) writeFileSync(out.config, readFileSync(out.config, 'utf8').replace(/^(\s*)(poll_interval_seconds:.*)$/m, `$1$2\n$1${extra}`));
   return { config: out.config, token: out.tokens[NS] as string };
 }
 
@@ -160,9 +162,9 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
   });
 
   for (const kind of ['s3', 'file'] as const) {
-    it(`${kind}: finds the root, validates and signs every epoch in order`, async () => {
+    it(`${kind}: start_at 1 takes the root from epoch 1, validates and signs every epoch in order`, async () => {
       const url = kind === 's3' ? s3.url : pathToFileURL(logDir).toString();
-      const c = init(join(tmp.dir, `node-${kind}`), ['--source', 'directory', '--proof-directory', url, '--poll-interval', '1']);
+      const c = init(join(tmp.dir, `node-${kind}`), ['--source', 'directory', '--proof-directory', url, '--poll-interval', '1'], 'start_at: 1');
       const node = await NodeProcess.start(['start', '--config', c.config]);
       nodes.push(node);
       const last = BigInt(log.head.epoch);
@@ -178,14 +180,33 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
       const root = await http(`${node.url}/namespaces/${NS}/audits/0`);
       expect(root.body.digest).toBe(log.root.digest);
       if (kind === 's3') {
-        // The root search paged through the listing with start-after, then asked per epoch.
-        expect(s3.requests.some((r) => r.includes('start-after='))).toBe(true);
-        expect(s3.requests.some((r) => r.includes('prefix=10%2F'))).toBe(true);
+        // Never the whole bucket: one small listing per epoch, each with a cache-busting parameter.
+        const listings = s3.requests.filter((r) => r.includes('list-type=2'));
+        expect(listings.every((r) => /prefix=[0-9]+%2F/.test(r) && /max-keys=[12]\b/.test(r) && r.includes('chorus-nocache='))).toBe(true);
+        expect(listings.some((r) => r.includes('prefix=10%2F'))).toBe(true);
+        // Proofs are files in the data directory, not LevelDB values.
+        expect(readdirSync(join(tmp.dir, `node-${kind}`, 'proofs', 'kept', NS)).length).toBe(log.epochs.length);
       }
     }, 90_000);
   }
 
-  it('an invalid blob is never signed and is alerted; two blobs for one epoch are recorded as evidence', async () => {
+  it('by default a new namespace starts at the directory head, found without listing the bucket', async () => {
+    const c = init(join(tmp.dir, 'node-head'), ['--source', 'directory', '--proof-directory', s3.url, '--poll-interval', '1']);
+    const node = await NodeProcess.start(['start', '--config', c.config]);
+    nodes.push(node);
+    const last = BigInt(log.head.epoch);
+    await waitFor(`epoch ${last} verified`, async () => {
+      const r = await http(`${node.url}/namespaces/${NS}/last-verified-epoch`);
+      return r.status === 200 && r.body.epoch === last;
+    }, 60_000);
+    // The root is the head's previous digest; nothing older was signed.
+    const prev = log.epochs.find((e) => e.epoch === String(last - 1n))!.blob_name.split('/')[2];
+    expect((await http(`${node.url}/namespaces/${NS}/audits/${last - 1n}`)).body.digest).toBe(prev);
+    expect((await http(`${node.url}/namespaces/${NS}/audits/${last - 2n}`)).status).toBe(404);
+    await node.kill('SIGKILL');
+  }, 90_000);
+
+  it('an invalid blob is never signed and is alerted (its proof kept as evidence); two blobs for one epoch: an alert naming both, neither signed', async () => {
     const node = nodes[1] as NodeProcess; // the file:// follower
     const next = BigInt(log.head.epoch) + 1n;
     const put = (name: string, bytes: Uint8Array) => {
@@ -199,12 +220,13 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
       return (r.body.alerts as Record<string, unknown>[]).find((a) => a.blob_name === bad);
     }, 20_000);
     expect(alert).toMatchObject({ namespace: NS, epoch: next });
+    expect(readdirSync(join(tmp.dir, 'node-file', 'proofs', 'evidence', NS))).toEqual([bad.replaceAll('/', '-')]);
     expect((await http(`${node.url}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
     const other = `${next}/${'cd'.repeat(32)}/${'ef'.repeat(32)}`;
     put(other, new Uint8Array([4, 5, 6]));
     const fork = await waitFor('two blobs for one epoch recorded', async () => {
       const r = await http(`${node.url}/alerts?type=validation-failed`);
-      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('lists 2 blobs'));
+      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('two different blobs'));
     }, 20_000);
     expect(fork.blob_names).toEqual(expect.arrayContaining([bad, other]));
     expect((await http(`${node.url}/namespaces/${NS}/audits/${next}`)).status).toBe(404);

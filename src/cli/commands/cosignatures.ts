@@ -20,6 +20,7 @@ export function register(program: Command): void {
       const { parseU64 } = await import('../../util/u64.js');
       const { toHex } = await import('../../util/bytes.js');
       const { writeFileSync } = await import('node:fs');
+      const { httpRequest } = await import('../../net/http-client.js');
       let roster;
       let url: URL;
       try {
@@ -35,9 +36,9 @@ export function register(program: Command): void {
       }
       let body: unknown;
       try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
-        const text = await res.text();
-        if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
+        const res = await httpRequest(url.toString(), { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
+        const text = new TextDecoder().decode(res.body);
+        if (res.status < 200 || res.status > 299) throw new Error(`${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
         body = parseJson(text);
       } catch (err) {
         fail(EXIT_BAD_INPUT, `cannot fetch the co-signatures: ${(err as Error).message}`);
