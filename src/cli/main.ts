@@ -1,5 +1,5 @@
-import '../util/polyfills.js';
 import { Command } from 'commander';
+import { chorusVersion } from '../util/version.js';
 import { register as registerAkd } from './commands/akd.js';
 import { register as registerInit } from './commands/init.js';
 import { register as registerStart } from './commands/start.js';
@@ -18,6 +18,7 @@ const program = new Command();
 program
   .name('chorus')
   .description('Chorus: audit Key Transparency logs together with other organisations')
+  .version(chorusVersion(), '-V, --version', 'print the version')
   .showHelpAfterError();
 
 registerDemo(program);

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { registerPlexiRoutes } from '../api/plexi-routes.js';
 import { registerNetworkRoutes } from '../api/network-routes.js';
 import { registerAdminRoutes } from '../api/admin-routes.js';
-import { createServer } from '../api/server.js';
+import { createServer, listenOps, separateOpsRoutes, type OpsListener, type OpsRequests } from '../api/server.js';
 import { Roster } from '../consensus/roster.js';
 import { openDatabase, type RootDb } from '../store/database.js';
 import { ObservationStore } from '../store/observation-store.js';
@@ -68,6 +68,8 @@ export class ChorusNode {
   pool: AkdVerifyPool | undefined;
   readonly directorySources: DirectorySource[] = [];
   #url = '';
+  /** The admin listener (`admin_http`), when configured. */
+  #ops: { requests: OpsRequests; listener?: OpsListener } | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
   /** Set by the AKD validation service when it runs. */
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
@@ -118,10 +120,12 @@ export class ChorusNode {
         bodyLimitBytes: config.http.bodyLimitBytes,
         rateLimit: { max: config.http.rateLimit.max, windowMs: config.http.rateLimit.windowSeconds * 1000 },
         trustedProxies: config.http.trustedProxies,
+        onResponse: (r) => node.metrics.observeHttp(r),
       });
       const events = new EventLog(db, now);
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
+      if (config.adminHttp) node.#ops = { requests: separateOpsRoutes(http) };
       registerEventRoutes(http, events);
       registerAlertRoutes(http, node.alerts);
       node.metrics = new Metrics({
@@ -129,6 +133,8 @@ export class ChorusNode {
         signing,
         host: () => node.host,
         lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
+        rosterAuditors: () => (opts.roster ?? localRoster(config, keyring)).auditors,
+        alertTypes: [...ALERT_TYPES],
       });
       http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
       http.get('/readyz', async (_req, reply) => {
@@ -198,6 +204,7 @@ export class ChorusNode {
     let host: ChorusHost | undefined;
     if (gossip && p2p) {
       const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
+      const { prometheusMetrics } = await import('@libp2p/prometheus-metrics');
       const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
       // The roster names our peer id: a lost identity file would otherwise come back as a new
       // peer that every other node refuses, silently cutting this node off.
@@ -220,6 +227,8 @@ export class ChorusNode {
         ...(p2p.announce.length ? { announceAddrs: p2p.announce } : {}),
         roster: peers,
         logger: this.logger,
+        // libp2p's and gossipsub's own metrics, in the node's registry (README "Metrics").
+        metrics: prometheusMetrics({ registry: this.metrics.registry, collectDefaultMetrics: false, statfsLocation: this.config.dataDir }),
       });
     }
     const network = new NetworkService({
@@ -281,6 +290,10 @@ export class ChorusNode {
     }
     this.liveness = liveness;
     network.on('observation', (o) => liveness.onObservation(o));
+    network.on('observation', (o) => {
+      const role = roster.signerRole(o.namespace, o.signerKey);
+      if (role?.kind === 'auditor') this.metrics.auditorSeen(role.auditor.name, now());
+    });
     network.on('alert', ({ alert, raisedBy }) =>
       this.logger.warn({ event: 'remote-alert', type: alert.type, namespace: alert.namespace, epoch: alert.epoch?.toString(), raised_by: raisedBy, reason: alert.reason }, `alert from ${raisedBy}: ${alert.reason}`),
     );
@@ -397,6 +410,11 @@ export class ChorusNode {
     }
   }
 
+  /** Where /admin/* and /metrics are served when `admin_http` is set (after listen). */
+  get adminUrl(): string | undefined {
+    return this.#ops?.listener?.url;
+  }
+
   async listen(): Promise<string> {
     if (this.host) await this.host.start();
     if (this.liveness) {
@@ -407,6 +425,9 @@ export class ChorusNode {
     this.follower?.start();
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
     this.#url = address;
+    if (this.#ops && this.config.adminHttp) {
+      this.#ops.listener = await listenOps(this.http, this.#ops.requests, this.config.adminHttp.host, this.config.adminHttp.port);
+    }
     if (this.validation) {
       const queued = await this.validation.resume();
       if (queued) this.logger.info({ event: 'validation-resumed', epochs: queued }, 'resuming validation of signed epochs');
@@ -417,6 +438,7 @@ export class ChorusNode {
       {
         event: 'listening',
         url: address,
+        ...(this.#ops?.listener ? { admin_url: this.#ops.listener.url } : {}),
         public_keys: this.auditor.keyring.infos().map((k) => toHex(k.publicKey)),
         ...(this.host ? { peer_id: this.host.peerId, p2p: this.host.multiaddrs(), network: this.roster?.network } : {}),
       },
@@ -432,6 +454,7 @@ export class ChorusNode {
     this.follower?.stop();
     for (const d of this.directorySources) d.stop();
     this.validation?.stop();
+    await this.#ops?.listener?.close();
     await this.http.close();
     if (this.host) await this.host.stop();
     await this.pool?.close();
