@@ -9,6 +9,7 @@ import type { EquivocationKind } from '../consensus/equivocation.js';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { chorusVersion } from '../util/version.js';
+import { withoutGaugeTotals } from './exposition.js';
 
 export interface MetricsSources {
   namespaces: () => string[];
@@ -198,6 +199,11 @@ export class Metrics {
         }
       },
     });
+  }
+
+  /** The text served at /metrics. */
+  async exposition(): Promise<string> {
+    return withoutGaugeTotals(await this.registry.metrics());
   }
 
   /** One answered HTTP request (the server's onResponse hook). */

@@ -136,7 +136,7 @@ export class ChorusNode {
         rosterAuditors: () => (opts.roster ?? localRoster(config, keyring)).auditors,
         alertTypes: [...ALERT_TYPES],
       });
-      http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
+      http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.exposition()));
       http.get('/readyz', async (_req, reply) => {
         const problems: string[] = [];
         if (!node.#ready) problems.push('starting');
@@ -205,6 +205,7 @@ export class ChorusNode {
     if (gossip && p2p) {
       const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
       const { prometheusMetrics } = await import('@libp2p/prometheus-metrics');
+      const { gossipsubMetricsRegister } = await import('./gossipsub-metrics.js');
       const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
       // The roster names our peer id: a lost identity file would otherwise come back as a new
       // peer that every other node refuses, silently cutting this node off.
@@ -229,6 +230,7 @@ export class ChorusNode {
         logger: this.logger,
         // libp2p's and gossipsub's own metrics, in the node's registry (README "Metrics").
         metrics: prometheusMetrics({ registry: this.metrics.registry, collectDefaultMetrics: false, statfsLocation: this.config.dataDir }),
+        gossipsubMetrics: gossipsubMetricsRegister(this.metrics.registry),
       });
     }
     const network = new NetworkService({

@@ -13,6 +13,7 @@ import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import type { MetricsRegister } from '@libp2p/gossipsub/metrics';
 import { pino, type Logger } from 'pino';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { HostStateError, PublishOversizeError } from './errors.js';
@@ -67,6 +68,8 @@ export interface HostOptions {
   logger?: Logger;
   /** libp2p's metrics implementation (e.g. @libp2p/prometheus-metrics), passed through as is. */
   metrics?: Libp2pOptions['metrics'];
+  /** Gossipsub's metrics register (its own mesh/score series), passed through as is. */
+  gossipsubMetrics?: MetricsRegister;
 }
 
 export interface ConnectionInfo {
@@ -539,6 +542,7 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         maxInboundDataLength: MAX_RPC_FRAME_BYTES,
         scoreParams: peerScoreParams({ ipColocationWhitelist: options.ipColocationWhitelist }),
         scoreThresholds: PEER_SCORE_THRESHOLDS,
+        ...(options.gossipsubMetrics ? { metricsRegister: options.gossipsubMetrics, metricsTopicStrToLabel: new Map<string, string>() } : {}),
       }),
     },
   });
