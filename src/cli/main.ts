@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { chorusVersion } from '../util/version.js';
 import { register as registerAkd } from './commands/akd.js';
 import { register as registerInit } from './commands/init.js';
@@ -11,6 +11,8 @@ import { register as registerMonitor } from './commands/monitor.js';
 import { register as registerAudit } from './commands/audit.js';
 import { register as registerDemo } from './commands/demo.js';
 import { register as registerHistory } from './commands/history.js';
+import { register as registerConfig } from './commands/config.js';
+import { EXIT_BAD_INPUT } from './output.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -19,7 +21,10 @@ program
   .name('chorus')
   .description('Chorus: audit Key Transparency logs together with other organisations')
   .version(chorusVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2, never 1 (1 is the "invalid" verdict): README "CLI". Set before the
+  // commands are added, so that they inherit it.
+  .exitOverride();
 
 registerDemo(program);
 registerInit(program);
@@ -32,5 +37,14 @@ registerMonitor(program);
 registerVerify(program);
 registerHistory(program);
 registerAkd(program);
+registerConfig(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+  // An unexpected failure inside a command: its message, not a stack trace (unless debugging).
+  process.stderr.write(`chorus: ${(err as Error).message}\n`);
+  if (process.env.CHORUS_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+  process.exit(EXIT_BAD_INPUT);
+}

@@ -251,6 +251,11 @@ export function loadConfig(file: string): NodeConfig {
   } catch (err) {
     throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`);
   }
+  return parseConfigText(text, file);
+}
+
+/** Parses and validates a config file's text (`chorus config check`, loadConfig); `file` anchors relative paths. */
+export function parseConfigText(text: string, file: string): NodeConfig {
   let doc: unknown;
   try {
     doc = parseYaml(text, { intAsBigInt: true, uniqueKeys: true });
