@@ -86,4 +86,22 @@ describe('chorus demo', () => {
       await once(second.proc, 'exit');
     }
   }, 180_000);
+
+  it('fails loudly when a port is in use: says which, starts nothing, exits non-zero', async () => {
+    const base = await freeBase();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(base + 2, '127.0.0.1', () => resolve()));
+    const dir = `${tmp.dir}/busy`;
+    try {
+      const demo = startDemo(['--data-dir', dir, '--base-port', String(base), '--epoch-interval', '1']);
+      const [code] = (await once(demo.proc, 'exit')) as [number | null];
+      expect(code).toBe(2);
+      const err = demo.lines.filter((l) => l.startsWith('stderr: ')).join('\n');
+      expect(err).toContain(`${base + 2} (org2 HTTP: EADDRINUSE)`);
+      expect(demo.lines.some((l) => l.startsWith('signed/verified'))).toBe(false);
+      expect((await import('node:fs')).existsSync(`${dir}/logs`)).toBe(false);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
 });
