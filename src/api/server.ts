@@ -3,7 +3,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError } from '../node/errors.js';
@@ -54,7 +54,7 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     bodyLimit: opts.bodyLimitBytes,
     return503OnClosing: true,
     // One line per request from the onResponse hook below instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ...(opts.trustedProxies?.length ? { trustProxy: opts.trustedProxies } : {}),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
