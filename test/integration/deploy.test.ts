@@ -78,7 +78,8 @@ function modelOf(cmd: Command, path: string[]): CliCommand {
 }
 
 async function loadCliModel(): Promise<CliCommand> {
-  const program = new Command('chorus');
+  // main.ts adds --version to the program itself; the commands come from their modules.
+  const program = new Command('chorus').version('0.0.0', '-V, --version');
   const dir = join(ROOT, 'src', 'cli', 'commands');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { register?: unknown };

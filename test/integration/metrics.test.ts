@@ -2,12 +2,28 @@
 // the admin listener (admin_http) serves /metrics and /admin/* and the public one refuses them,
 // labelled counters start at 0, peers carry roster names, libp2p's metrics are there.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, TestNetwork, waitFor } from '../support/network.js';
 import { http } from '../support/http.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'metrics.kt';
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
+
+/** Metric names a PromQL text uses (histogram series named by their family). */
+function metricNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/\b((?:chorus|process|nodejs|libp2p|gossipsub)_[a-z0-9_]+)/g)) names.add((m[1] as string).replace(/_bucket$/, ''));
+  return names;
+}
+
+/** The families of an exposition, and each histogram's family name. */
+function families(text: string): Set<string> {
+  return new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string));
+}
 
 /** promtool is required (Debian's prometheus package; .ci/run installs it): a missing one fails. */
 function promtoolCheck(exposition: string): { status: number | null; output: string } {
@@ -75,6 +91,26 @@ describe('metrics on a live node', () => {
     expect(text).not.toMatch(/12D3Koo/); // peers by roster name, never by peer id
     expect(text).toMatch(/^chorus_http_requests_total\{method="GET",route="\/metrics",status="200"\} \d+$/m);
     expect(text).toMatch(/^# TYPE chorus_directory_lag_epochs gauge$/m);
+  });
+
+  it('the Grafana dashboards and the alert rules use only metrics a live node exports', async () => {
+    await net.submit('org2', 1n, 'aa'.repeat(32));
+    const live = families(await scrape(adminUrl));
+    const sources: [string, string][] = [
+      ...readdirSync(join(DEPLOY, 'grafana')).filter((f) => f.endsWith('.json')).map((f) => [`grafana/${f}`, readFileSync(join(DEPLOY, 'grafana', f), 'utf8')] as [string, string]),
+      ['prometheus/chorus-rules.yaml', readFileSync(join(DEPLOY, 'prometheus', 'chorus-rules.yaml'), 'utf8')],
+    ];
+    expect(sources.length).toBeGreaterThanOrEqual(3);
+    for (const [file, text] of sources) {
+      if (file.endsWith('.json')) {
+        const d = JSON.parse(text) as { uid: string; panels: { type: string; targets?: { expr: string }[] }[] };
+        expect(d.uid).toMatch(/^chorus-/);
+        expect(d.panels.filter((p) => p.type !== 'row').every((p) => (p.targets ?? []).length > 0)).toBe(true);
+      }
+      const used = metricNames(text);
+      expect(used.size, file).toBeGreaterThan(3);
+      expect([...used].filter((n) => !live.has(n)), `${file} uses metrics the node does not export`).toEqual([]);
+    }
   });
 
   it('serves /metrics and /admin only on the admin listener; probes on both', async () => {
