@@ -19,6 +19,7 @@ export function register(program: Command): void {
       try {
         key = fromHex(opts.key.trim(), 32, '--key');
         const text = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
+        if (text.length > 1 << 20) throw new Error(`${file} is larger than ${1 << 20} bytes`);
         response = signatureResponseFromJson(parseJson(text));
       } catch (err) {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
