@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .option('--json', 'print the verdict as JSON')
     .argument('[file]', 'the SignatureResponse JSON; - or nothing for standard input', '-')
     .action(async (file: string, opts: { key: string; json?: boolean }) => {
-      const { readFileSync } = await import('node:fs');
+      const { readFileSync, statSync } = await import('node:fs');
       const { fromHex } = await import('../../util/bytes.js');
       const { parseJson } = await import('../../util/json.js');
       const { signatureResponseFromJson } = await import('../../plexi/signature-response.js');
@@ -18,8 +18,8 @@ export function register(program: Command): void {
       let response;
       try {
         key = fromHex(opts.key.trim(), 32, '--key');
+        if (file !== '-' && statSync(file).size > 1 << 20) throw new Error(`${file} is larger than ${1 << 20} bytes`);
         const text = file === '-' ? await readStdin() : readFileSync(file, 'utf8');
-        if (text.length > 1 << 20) throw new Error(`${file} is larger than ${1 << 20} bytes`);
         response = signatureResponseFromJson(parseJson(text));
       } catch (err) {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
