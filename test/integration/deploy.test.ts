@@ -1152,6 +1152,8 @@ describe('deploy/', () => {
         const p2p = obj(doc.p2p, 'p2p');
         const httpPort = await freePort();
         doc.http = { ...obj(doc.http, 'http'), port: httpPort };
+        const adminPort = await freePort();
+        doc.admin_http = { ...obj(doc.admin_http, 'admin_http'), host: '127.0.0.1', port: adminPort };
         doc.p2p = { ...p2p, listen: [`/ip4/127.0.0.1/tcp/${await freePort()}`], identity_file: map(str(p2p.identity_file, 'identity_file'), 'identity_file') };
         mkdirSync(join(tmp.dir, 'no-proofs'));
         doc.namespaces = arr(doc.namespaces, 'namespaces').map((n) => ({ ...obj(n, 'ns'), proof_directory: pathToFileURL(join(tmp.dir, 'no-proofs')).href }));
@@ -1168,6 +1170,9 @@ describe('deploy/', () => {
         const base = `http://127.0.0.1:${httpPort}`;
         expect((await http(`${base}/healthz`)).status).toBe(200);
         await waitFor('ready', async () => (await http(`${base}/readyz`)).status === 200);
+        // metrics on the admin port (what the pod annotations scrape), not on the public one
+        expect((await http(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
+        expect((await http(`${base}/metrics`)).status).toBe(404);
         expect(existsSync(join(str(doc.data_dir, 'data_dir'), 'db'))).toBe(true);
         expect(await node.kill('SIGTERM')).toBe(0);
       } finally {
