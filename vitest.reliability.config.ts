@@ -7,7 +7,6 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/reliability/**/*.reliability.ts'],
-    setupFiles: ['./src/util/polyfills.ts'],
     globalSetup: ['./test/reliability/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,

@@ -1,6 +1,5 @@
 // One node of the raw-gossip benchmark (bench/gossip-raw.ts), run as its own OS process and
 // driven over the IPC channel. It validates nothing: it stamps receive times and accepts.
-import '../src/util/polyfills.js';
 import net from 'node:net';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';

@@ -1,6 +1,5 @@
 // `npm run bench [-- NAME… [--flags]]`: runs the named benchmarks (all when none); each prints
 // JSON lines on stdout.
-import '../src/util/polyfills.js';
 
 interface Bench {
   run(flags: string[]): Promise<void>;

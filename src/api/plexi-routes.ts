@@ -11,6 +11,7 @@ import { fromHex, toHex } from '../util/bytes.js';
 import { parseU64 } from '../util/u64.js';
 import { u64 } from '../util/schema.js';
 import { DecodeError } from '../util/errors.js';
+import { chorusVersion } from '../util/version.js';
 
 export interface LastVerifiedEpoch {
   jobId: string;
@@ -55,6 +56,8 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
   app.get('/info', async () => ({
     keys: ctx.auditor.keyring.infos().map((k) => ({ public_key: toHex(k.publicKey), not_before: k.notBefore })),
     logs: ctx.auditor.namespaceNames(),
+    // Not in plexi_core's Info: its clients ignore unknown fields (README "Versions").
+    version: chorusVersion(),
   }));
 
   app.get('/namespaces', async () => ({ namespaces: await ctx.namespaces.all() }));

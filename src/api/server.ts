@@ -1,7 +1,9 @@
 // The HTTP server: Fastify with lossless JSON (u64 stay exact both ways), zod validation, and one
 // error shape for every failure: {"error": code, "message": …}.
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { HttpError } from '../node/errors.js';
@@ -16,6 +18,20 @@ export interface ServerOptions {
   rateLimit: { max: number; windowMs: number };
   /** Proxies whose X-Forwarded-For is believed (the rate limit then keys on the real client). */
   trustedProxies?: string[];
+  /** Called once per answered request (the HTTP request metric); `route` is the route pattern, never the raw URL. */
+  onResponse?: (r: { method: string; route: string; status: number; seconds: number }) => void;
+}
+
+/** Health probes and scrapes: logged at debug, as they arrive every few seconds (README "Logs"). */
+const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Served only on the admin listener when `admin_http` is configured (docs/design-decisions.md "Admin port"). */
+export function isOpsOnlyPath(path: string): boolean {
+  return path === '/metrics' || path === '/admin' || path.startsWith('/admin/');
+}
+/** What the admin listener serves: the operator routes and the probes. */
+function isOpsListenerPath(path: string): boolean {
+  return isOpsOnlyPath(path) || path === '/healthz' || path === '/readyz';
 }
 
 /** A hook that limits a route per client address (attach it to write endpoints). */
@@ -37,6 +53,8 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimitBytes,
     return503OnClosing: true,
+    // One line per request from the onResponse hook below instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
     ...(opts.trustedProxies?.length ? { trustProxy: opts.trustedProxies } : {}),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
   });
@@ -53,6 +71,15 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   });
 
   app.setReplySerializer((payload) => stringifyJson(payload));
+
+  app.addHook('onResponse', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const seconds = reply.elapsedTime / 1000;
+    const line = { event: 'request', method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (QUIET_PATHS.has(path)) req.log.debug(line, 'request');
+    else req.log.info(line, 'request');
+    opts.onResponse?.({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds });
+  });
 
   // Route schemas are zod schemas.
   app.setValidatorCompiler(({ schema }) => {
@@ -94,4 +121,55 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   const limitWrites = app.rateLimit();
 
   return { app, limitWrites };
+}
+
+export interface OpsListener {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Call at creation when `admin_http` is set. Serves /admin/*, /metrics and the probes on a second address (`admin_http`), and from then on
+ * refuses /admin/* and /metrics on the public one: the public Service can then be exposed without
+ * the operator endpoints (docs/design-decisions.md "Admin port"). Both listeners share the one
+ * Fastify app, its routes, limits and error shape.
+ */
+export function separateOpsRoutes(app: FastifyInstance): OpsRequests {
+  const opsRequests: OpsRequests = new WeakSet<IncomingMessage>();
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? '';
+    const viaOps = opsRequests.has(req.raw);
+    if (viaOps ? !isOpsListenerPath(path) : isOpsOnlyPath(path)) {
+      return reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${path}${viaOps ? ' on the admin port' : ' on the public port (see admin_http)'}`));
+    }
+  });
+  return opsRequests;
+}
+
+/** Requests that arrived on the admin listener (set by listenOps, read by the hook of separateOpsRoutes). */
+export type OpsRequests = WeakSet<IncomingMessage>;
+
+/** Starts the admin listener; call after the app is listening (it routes into the ready app). */
+export async function listenOps(app: FastifyInstance, opsRequests: OpsRequests, host: string, port: number): Promise<OpsListener> {
+  const server: Server = createHttpServer((req, res) => {
+    opsRequests.add(req);
+    app.routing(req, res);
+  });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  const url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,5 +1,5 @@
-import '../util/polyfills.js';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { chorusVersion } from '../util/version.js';
 import { register as registerAkd } from './commands/akd.js';
 import { register as registerInit } from './commands/init.js';
 import { register as registerStart } from './commands/start.js';
@@ -13,6 +13,8 @@ import { register as registerDemo } from './commands/demo.js';
 import { register as registerHistory } from './commands/history.js';
 import { register as registerRepair } from './commands/repair.js';
 import { register as registerDirectory } from './commands/directory.js';
+import { register as registerConfig } from './commands/config.js';
+import { EXIT_BAD_INPUT } from './output.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
 // inside the action handlers, so `chorus --help` starts fast.
@@ -20,7 +22,11 @@ const program = new Command();
 program
   .name('chorus')
   .description('Chorus: audit Key Transparency logs together with other organisations')
-  .showHelpAfterError();
+  .version(chorusVersion(), '-V, --version', 'print the version')
+  .showHelpAfterError()
+  // Usage errors exit 2, never 1 (1 is the "invalid" verdict): README "CLI". Set before the
+  // commands are added, so that they inherit it.
+  .exitOverride();
 
 registerDemo(program);
 registerInit(program);
@@ -35,5 +41,14 @@ registerHistory(program);
 registerRepair(program);
 registerAkd(program);
 registerDirectory(program);
+registerConfig(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
+  // An unexpected failure inside a command: its message, not a stack trace (unless debugging).
+  process.stderr.write(`chorus: ${(err as Error).message}\n`);
+  if (process.env.CHORUS_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+  process.exit(EXIT_BAD_INPUT);
+}

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { DecodeError } from '../util/errors.js';
 import { parseJson } from '../util/json.js';
+import { readStdinBytes } from './output.js';
 
 export type Document = { kind: 'json'; value: unknown } | { kind: 'protobuf'; bytes: Uint8Array };
 
@@ -22,4 +23,10 @@ export function parseDocument(bytes: Uint8Array, what = 'input', limitBytes = 1 
 
 export function readDocument(file: string, limitBytes = 1 << 20): Document {
   return parseDocument(new Uint8Array(readFileSync(file)), file, limitBytes);
+}
+
+/** As readDocument; `-` reads standard input (README "CLI"). */
+export async function readDocumentArg(file: string, limitBytes = 1 << 20): Promise<Document> {
+  if (file !== '-') return readDocument(file, limitBytes);
+  return parseDocument(await readStdinBytes(limitBytes), 'standard input', limitBytes);
 }

@@ -4,6 +4,7 @@
 // and a progress line; Ctrl-C stops everything cleanly, and the next run resumes from the data.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseJson } from '../util/json.js';
@@ -91,16 +92,60 @@ async function getJson(url: string): Promise<Record<string, unknown> | undefined
   }
 }
 
+/** Resolves to the ports (of those given) that something else already listens on at 127.0.0.1. */
+export async function busyPorts(ports: { port: number; what: string }[]): Promise<{ port: number; what: string; reason: string }[]> {
+  const busy: { port: number; what: string; reason: string }[] = [];
+  for (const p of ports) {
+    const reason = await new Promise<string | undefined>((resolveProbe) => {
+      const s = createServer();
+      s.once('error', (err: NodeJS.ErrnoException) => resolveProbe(err.code ?? err.message));
+      s.listen({ host: '127.0.0.1', port: p.port, exclusive: true }, () => s.close(() => resolveProbe(undefined)));
+    });
+    if (reason !== undefined) busy.push({ ...p, reason });
+  }
+  return busy;
+}
+
+/** The last lines of a child's log, for the message when it dies. */
+function tail(file: string, lines = 8): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (err) {
+    return `(cannot read ${file}: ${(err as Error).message})`;
+  }
+}
+
+/** Thrown when the demo cannot run: ports in use, or a process that died on its own. */
+export class DemoFailure extends Error {}
+
 export async function runDemo(o: DemoOptions): Promise<void> {
   const layout = prepareDemo(o);
   const dir = resolve(o.dataDir);
+  // Fail before starting anything when a port is taken (an earlier demo still running, another
+  // program): otherwise a node dies at once and the demo would go on without it.
+  const busy = await busyPorts([
+    { port: layout.logPort, what: 'the demo log' },
+    ...layout.nodes.flatMap((n) => [
+      { port: n.http, what: `${n.name} HTTP` },
+      { port: n.p2p, what: `${n.name} libp2p` },
+    ]),
+  ]);
+  if (busy.length) {
+    throw new DemoFailure(
+      `port${busy.length > 1 ? 's' : ''} in use: ${busy.map((b) => `${b.port} (${b.what}: ${b.reason})`).join(', ')}; ` +
+        'stop what uses them (another chorus demo?) or pass --base-port (with a new --data-dir)',
+    );
+  }
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const children: { name: string; proc: ChildProcess }[] = [];
+  const logsWritten: Promise<void>[] = [];
   const startChild = (name: string, args: string[]) => {
     const log = createWriteStream(join(dir, 'logs', `${name}.log`), { flags: 'a' });
+    logsWritten.push(new Promise((resolveLog) => log.once('close', () => resolveLog())));
     const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout?.pipe(log);
-    proc.stderr?.pipe(log);
+    proc.stdout?.pipe(log, { end: false });
+    proc.stderr?.pipe(log, { end: false });
+    proc.once('close', () => log.end());
     children.push({ name, proc });
     return proc;
   };
@@ -117,12 +162,17 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   startChild('demo-log', logArgs);
 
   let stopping = false;
+  let failure: string | undefined;
   const exited = new Map<string, number | null>();
   const done = new Promise<void>((resolveDone) => {
     for (const c of children) {
       c.proc.on('exit', (code) => {
         exited.set(c.name, code);
-        if (!stopping) o.out(`${c.name} exited (${code}); see ${join(dir, 'logs', `${c.name}.log`)}`);
+        if (!stopping) {
+          // One process gone means the demo is no longer what it shows: stop all and fail loudly.
+          failure = c.name;
+          stop();
+        }
         if (exited.size === children.length) resolveDone();
       });
     }
@@ -173,5 +223,12 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   timer.unref();
   await done;
   clearInterval(timer);
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (failure !== undefined) {
+    await Promise.all(logsWritten);
+    const logFile = join(dir, 'logs', `${failure}.log`);
+    throw new DemoFailure(`${failure} exited (${exited.get(failure)}) on its own; everything was stopped. The last lines of ${logFile}:\n${tail(logFile)}`);
+  }
   o.progress(`stopped (${[...exited.entries()].map(([n, c]) => `${n}:${c}`).join(' ')}); run again to resume`, true);
 }

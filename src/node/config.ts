@@ -112,6 +112,8 @@ const configSchema = z
       .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
       .strict()
       .default({ poll_interval_seconds: 30, max_epochs_per_poll: 100 }),
+    // Its own listener for /admin/* and /metrics (then refused on `http`): README "Configuration".
+    admin_http: z.object({ host: z.string().default('127.0.0.1'), port }).strict().nullish(),
     admin: z
       .object({ token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }) })
       .strict()
@@ -192,6 +194,8 @@ export interface NodeConfig {
   plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
   adminTokenSha256?: Uint8Array;
+  /** When set, /admin/* and /metrics are served here only (not on `http`). */
+  adminHttp?: { host: string; port: number };
 }
 
 function resolvePath(base: string, p: string): string {
@@ -207,8 +211,9 @@ export function parseRoot(text: string): { epoch: bigint; digest: Uint8Array } {
 export function configFromObject(doc: unknown, file: string): NodeConfig {
   const parsed = configSchema.safeParse(doc ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : '';
+    const [issue, ...rest] = parsed.error.issues as [z.core.$ZodIssue, ...z.core.$ZodIssue[]];
+    // Every problem, one per line, so one run of `chorus config check` shows them all.
+    const more = rest.map((i) => `\n  ${i.path.join('.') || '(top level)'}: ${i.message}`).join('');
     throw new ConfigError(issue.path.join('.'), `${issue.message}${more}`);
   }
   const c = parsed.data;
@@ -261,6 +266,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
     },
     plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
+    ...(c.admin_http ? { adminHttp: { host: c.admin_http.host, port: c.admin_http.port } } : {}),
     ...(c.p2p
       ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms, syncIntervalSeconds: c.p2p.sync_interval_seconds } }
       : {}),
@@ -274,11 +280,20 @@ export function loadConfig(file: string): NodeConfig {
   } catch (err) {
     throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`);
   }
+  return parseConfigText(text, file);
+}
+
+/** Parses and validates a config file's text (`chorus config check`, loadConfig); `file` anchors relative paths. */
+export function parseConfigText(text: string, file: string): NodeConfig {
   let doc: unknown;
   try {
     doc = parseYaml(text, { intAsBigInt: true, uniqueKeys: true });
   } catch (err) {
+    // The yaml library's message spans lines (position and a caret under the excerpt): keep it whole.
     throw new ConfigError('', `config file ${file} is not valid YAML: ${(err as Error).message}`);
   }
+  // An empty file (or only comments) is a mistake, never "all defaults": refuse it.
+  if (doc === null || doc === undefined) throw new ConfigError('', `config file ${file} is empty: write one with chorus init`);
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('', `config file ${file} must be a YAML mapping (key: value lines)`);
   return configFromObject(doc, file);
 }

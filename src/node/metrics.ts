@@ -1,10 +1,16 @@
 // Prometheus metrics (prom-client). Counters are incremented where things happen; gauges that
-// mirror state (chain heads, peers, scores, gossip validation counts) are read at scrape time.
+// mirror state (chain heads, peers, scores) are read at scrape time. The exposition passes
+// `promtool check metrics` (README "Metrics"): counters end in _total and are counters, the
+// process/Node.js defaults keep their standard names, and every labelled counter starts at 0 for
+// the labels known at start, so the first equivocation is an increase() from 0, not a new series.
 // Epoch gauges are floats, as Prometheus values are: exact only up to 2^53.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EquivocationKind } from '../consensus/equivocation.js';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { DirectoryProgress } from './directory-source.js';
+import { chorusVersion } from '../util/version.js';
+import { withoutGaugeTotals } from './exposition.js';
 
 export interface MetricsSources {
   namespaces: () => string[];
@@ -13,7 +19,14 @@ export interface MetricsSources {
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined>;
   /** Directory sources' catch-up state. */
   directoryProgress?: () => DirectoryProgress[];
+  /** Roster auditors: name and (when they run libp2p) peer id. Peers are labelled by name. */
+  rosterAuditors: () => { name: string; peerId?: string }[];
+  /** Alert types that count in chorus_alerts_total (pre-set to 0). */
+  alertTypes?: readonly string[];
 }
+
+const EQUIVOCATION_KINDS: readonly EquivocationKind[] = ['auditor-equivocation', 'log-equivocation', 'split-view'];
+const GOSSIP_OUTCOMES = ['accept', 'ignore', 'reject'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -24,10 +37,23 @@ export class Metrics {
   readonly validationFailures: Counter<'namespace'>;
   readonly alerts: Counter<'type'>;
   readonly proofBytesDownloaded: Counter<'namespace'>;
+  readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  readonly httpDuration: Histogram<'method' | 'route'>;
+  /** When an observation from each roster auditor last arrived (Unix seconds). */
+  readonly auditorLastSeen: Gauge<'auditor'>;
 
   constructor(src: MetricsSources) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: 'chorus_process_' });
+    // Standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes, …): the shared
+    // Node.js dashboards and alerts expect them unprefixed.
+    collectDefaultMetrics({ register: r });
+    new Gauge({
+      name: 'chorus_build_info',
+      help: 'Always 1; the labels say which Chorus and Node.js versions run',
+      labelNames: ['version', 'node_version'],
+      registers: [r],
+    }).set({ version: chorusVersion(), node_version: process.version }, 1);
+
     this.epochsSigned = new Counter({ name: 'chorus_epochs_signed_total', help: 'Epochs this node signed', labelNames: ['namespace'], registers: [r] });
     this.equivocations = new Counter({ name: 'chorus_equivocations_total', help: 'Equivocation proofs stored', labelNames: ['namespace', 'kind'], registers: [r] });
     this.syncObservations = new Counter({ name: 'chorus_sync_observations_total', help: 'Observations received through sync, by outcome', labelNames: ['outcome', 'reason'], registers: [r] });
@@ -40,6 +66,35 @@ export class Metrics {
     });
     this.validationFailures = new Counter({ name: 'chorus_validation_failures_total', help: 'AKD proofs that did not verify', labelNames: ['namespace'], registers: [r] });
     this.alerts = new Counter({ name: 'chorus_alerts_total', help: 'Alerts raised', labelNames: ['type'], registers: [r] });
+    this.httpRequests = new Counter({
+      name: 'chorus_http_requests_total',
+      help: 'HTTP requests answered, by method, route pattern and status code',
+      labelNames: ['method', 'route', 'status'],
+      registers: [r],
+    });
+    this.httpDuration = new Histogram({
+      name: 'chorus_http_request_duration_seconds',
+      help: 'HTTP request handling time, by method and route pattern',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [r],
+    });
+    this.auditorLastSeen = new Gauge({
+      name: 'chorus_auditor_last_seen_timestamp_seconds',
+      help: 'When an observation signed by each roster auditor last arrived (starts at the node\'s start time)',
+      labelNames: ['auditor'],
+      registers: [r],
+    });
+
+    // Known labels start at 0 (see the top of this file).
+    const startedAt = Date.now() / 1000;
+    for (const ns of src.namespaces()) {
+      this.epochsSigned.inc({ namespace: ns }, 0);
+      this.validationFailures.inc({ namespace: ns }, 0);
+      for (const kind of EQUIVOCATION_KINDS) this.equivocations.inc({ namespace: ns, kind }, 0);
+    }
+    for (const type of src.alertTypes ?? []) this.alerts.inc({ type }, 0);
+    for (const a of src.rosterAuditors()) this.auditorLastSeen.set({ auditor: a.name }, startedAt);
 
     this.proofBytesDownloaded = new Counter({ name: 'chorus_proof_bytes_downloaded_total', help: 'Proof bytes downloaded from proof directories', labelNames: ['namespace'], registers: [r] });
     const progress = (pick: (p: DirectoryProgress) => number | undefined) =>
@@ -49,7 +104,7 @@ export class Metrics {
           if (v !== undefined) this.set({ namespace: p.namespace }, v);
         }
       };
-    new Gauge({ name: 'chorus_directory_epochs_behind', help: 'Epochs between the proof directory head and the last epoch signed from it', labelNames: ['namespace'], registers: [r], collect: progress((p) => Number(p.behind)) });
+    new Gauge({ name: 'chorus_directory_lag_epochs', help: 'Epochs between the proof directory head and the last epoch signed from it', labelNames: ['namespace'], registers: [r], collect: progress((p) => Number(p.behind)) });
     new Gauge({ name: 'chorus_directory_head_epoch', help: 'Highest epoch known to be in the proof directory', labelNames: ['namespace'], registers: [r], collect: progress((p) => (p.head === undefined ? undefined : Number(p.head))) });
     new Gauge({ name: 'chorus_directory_eta_seconds', help: 'Estimated time to catch up with the proof directory head', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.etaSeconds) });
     new Gauge({ name: 'chorus_directory_download_bytes_per_second', help: 'Recent proof download rate', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.bytesPerSecond) });
@@ -62,6 +117,19 @@ export class Metrics {
         for (const ns of src.namespaces()) {
           const head = (await src.signing.namespaceState(ns))?.head;
           if (head) this.set({ namespace: ns }, Number(head.epoch));
+        }
+      },
+    });
+    new Gauge({
+      name: 'chorus_last_signed_timestamp_seconds',
+      help: 'Signing time of the last epoch this node signed (Unix seconds)',
+      labelNames: ['namespace'],
+      registers: [r],
+      async collect() {
+        for (const ns of src.namespaces()) {
+          const head = (await src.signing.namespaceState(ns))?.head;
+          const last = head ? await src.signing.signedEpoch(ns, head.epoch) : undefined;
+          if (last) this.set({ namespace: ns }, Number(last.timestamp) / 1000);
         }
       },
     });
@@ -106,15 +174,32 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'chorus_roster_peer_connected',
+      help: '1 while this node holds a libp2p connection to the roster auditor, else 0',
+      labelNames: ['peer'],
+      registers: [r],
+      collect() {
+        const host = src.host();
+        const connected = new Set(host?.connectedPeers() ?? []);
+        for (const a of src.rosterAuditors()) {
+          if (a.peerId && a.peerId !== host?.peerId) this.set({ peer: a.name }, connected.has(a.peerId) ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
       name: 'chorus_peer_score',
-      help: 'Gossipsub score of each known peer',
+      help: 'Gossipsub score of each roster peer (others are not exported: their ids are unbounded)',
       labelNames: ['peer'],
       registers: [r],
       collect() {
         this.reset();
         const host = src.host();
         if (!host) return;
-        for (const [peer, score] of Object.entries(host.stats().peerScores)) this.set({ peer }, score);
+        const scores = host.stats().peerScores;
+        for (const a of src.rosterAuditors()) {
+          const score = a.peerId === undefined ? undefined : scores[a.peerId];
+          if (score !== undefined) this.set({ peer: a.name }, score);
+        }
       },
     });
     new Gauge({
@@ -138,21 +223,39 @@ export class Metrics {
         this.set(src.host()?.stats().coolingDown.length ?? 0);
       },
     });
-    new Gauge({
-      name: 'chorus_gossip_messages',
-      help: 'Gossip messages validated, by topic, outcome (accept/ignore/reject) and reason (a counter exposed as a gauge: it is read from the host)',
+    new Counter({
+      name: 'chorus_gossip_messages_total',
+      help: 'Gossip messages validated, by topic, outcome (accept/ignore/reject) and reason',
       labelNames: ['topic', 'outcome', 'reason'],
       registers: [r],
       collect() {
-        this.reset();
+        // The host keeps the running totals; the counter mirrors them (they only grow).
         const host = src.host();
         if (!host) return;
+        this.reset();
         for (const [topic, t] of Object.entries(host.stats().topics)) {
-          for (const outcome of ['accept', 'ignore', 'reject'] as const) {
-            for (const [reason, n] of Object.entries(t.validation[outcome])) this.set({ topic, outcome, reason }, n);
+          for (const outcome of GOSSIP_OUTCOMES) {
+            for (const [reason, n] of Object.entries(t.validation[outcome])) this.inc({ topic, outcome, reason }, n);
           }
         }
       },
     });
   }
+
+  /** The text served at /metrics. */
+  async exposition(): Promise<string> {
+    return withoutGaugeTotals(await this.registry.metrics());
+  }
+
+  /** One answered HTTP request (the server's onResponse hook). */
+  observeHttp(r: { method: string; route: string; status: number; seconds: number }): void {
+    this.httpRequests.inc({ method: r.method, route: r.route, status: String(r.status) });
+    this.httpDuration.observe({ method: r.method, route: r.route }, r.seconds);
+  }
+
+  /** An observation signed by this roster auditor arrived now. */
+  auditorSeen(auditor: string, nowMs: bigint): void {
+    this.auditorLastSeen.set({ auditor }, Number(nowMs) / 1000);
+  }
+
 }

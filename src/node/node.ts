@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { registerPlexiRoutes } from '../api/plexi-routes.js';
 import { registerNetworkRoutes } from '../api/network-routes.js';
 import { registerAdminRoutes } from '../api/admin-routes.js';
-import { createServer } from '../api/server.js';
+import { createServer, listenOps, separateOpsRoutes, type OpsListener, type OpsRequests } from '../api/server.js';
 import { Roster } from '../consensus/roster.js';
 import { openDatabase, wrapWrites, type RootDb } from '../store/database.js';
 import { SIGNING_JOURNAL_FILE, SigningJournal } from '../store/signing-journal.js';
@@ -76,6 +76,8 @@ export class ChorusNode {
   pool: AkdVerifyPool | undefined;
   readonly directorySources: DirectorySource[] = [];
   #url = '';
+  /** The admin listener (`admin_http`), when configured. */
+  #ops: { requests: OpsRequests; listener?: OpsListener } | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
   /** Set by the AKD validation service when it runs. */
   lastVerifiedEpoch: (ns: string) => Promise<bigint | undefined> = async () => undefined;
@@ -150,11 +152,13 @@ export class ChorusNode {
         bodyLimitBytes: config.http.bodyLimitBytes,
         rateLimit: { max: config.http.rateLimit.max, windowMs: config.http.rateLimit.windowSeconds * 1000 },
         trustedProxies: config.http.trustedProxies,
+        onResponse: (r) => node.metrics.observeHttp(r),
       });
       const events = new EventLog(db, now);
       await events.load();
       const node = new ChorusNode(config, logger, db, signing, observations, auditor, namespaces, http, opts.roster, events);
       node.#journal = journal;
+      if (config.adminHttp) node.#ops = { requests: separateOpsRoutes(http) };
       registerEventRoutes(http, events);
       registerAlertRoutes(http, node.alerts);
       node.metrics = new Metrics({
@@ -163,13 +167,15 @@ export class ChorusNode {
         host: () => node.host,
         lastVerifiedEpoch: (ns) => node.lastVerifiedEpoch(ns),
         directoryProgress: () => node.directorySources.map((d) => d.progress()),
+        rosterAuditors: () => (opts.roster ?? localRoster(config, keyring)).auditors,
+        alertTypes: [...ALERT_TYPES],
       });
       for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       signing.onHalt((kind, reason, ns) => {
         logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
         node.#event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
       });
-      http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.registry.metrics()));
+      http.get('/metrics', async (_req, reply) => reply.type(node.metrics.registry.contentType).send(await node.metrics.exposition()));
       http.get('/readyz', async (_req, reply) => {
         const problems: string[] = [];
         if (!node.#ready) problems.push('starting');
@@ -245,6 +251,8 @@ export class ChorusNode {
     let host: ChorusHost | undefined;
     if (gossip && p2p) {
       const { createHost, loadOrCreateIdentity } = await import('../p2p/index.js');
+      const { prometheusMetrics } = await import('@libp2p/prometheus-metrics');
+      const { gossipsubMetricsRegister } = await import('./gossipsub-metrics.js');
       const identity = await loadOrCreateIdentity(this.config.dataDir, p2p.identityFile);
       // The roster names our peer id: a lost identity file would otherwise come back as a new
       // peer that every other node refuses, silently cutting this node off.
@@ -267,6 +275,9 @@ export class ChorusNode {
         ...(p2p.announce.length ? { announceAddrs: p2p.announce } : {}),
         roster: peers,
         logger: this.logger,
+        // libp2p's and gossipsub's own metrics, in the node's registry (README "Metrics").
+        metrics: prometheusMetrics({ registry: this.metrics.registry, collectDefaultMetrics: false, statfsLocation: this.config.dataDir }),
+        gossipsubMetrics: gossipsubMetricsRegister(this.metrics.registry),
       });
     }
     const network = new NetworkService({
@@ -331,6 +342,10 @@ export class ChorusNode {
     }
     this.liveness = liveness;
     network.on('observation', (o) => liveness.onObservation(o));
+    network.on('observation', (o) => {
+      const role = roster.signerRole(o.namespace, o.signerKey);
+      if (role?.kind === 'auditor') this.metrics.auditorSeen(role.auditor.name, now());
+    });
     network.on('alert', ({ alert, raisedBy }) =>
       this.logger.warn({ event: 'remote-alert', type: alert.type, namespace: alert.namespace, epoch: alert.epoch?.toString(), raised_by: raisedBy, reason: alert.reason }, `alert from ${raisedBy}: ${alert.reason}`),
     );
@@ -455,6 +470,11 @@ export class ChorusNode {
     }
   }
 
+  /** Where /admin/* and /metrics are served when `admin_http` is set (after listen). */
+  get adminUrl(): string | undefined {
+    return this.#ops?.listener?.url;
+  }
+
   async listen(): Promise<string> {
     if (this.host) await this.host.start();
     if (this.liveness) {
@@ -465,6 +485,9 @@ export class ChorusNode {
     this.follower?.start();
     const address = await this.http.listen({ host: this.config.http.host, port: this.config.http.port });
     this.#url = address;
+    if (this.#ops && this.config.adminHttp) {
+      this.#ops.listener = await listenOps(this.http, this.#ops.requests, this.config.adminHttp.host, this.config.adminHttp.port);
+    }
     if (this.validation) {
       const queued = await this.validation.resume();
       if (queued) this.logger.info({ event: 'validation-resumed', epochs: queued }, 'resuming validation of signed epochs');
@@ -475,6 +498,7 @@ export class ChorusNode {
       {
         event: 'listening',
         url: address,
+        ...(this.#ops?.listener ? { admin_url: this.#ops.listener.url } : {}),
         public_keys: this.auditor.keyring.infos().map((k) => toHex(k.publicKey)),
         ...(this.host ? { peer_id: this.host.peerId, p2p: this.host.multiaddrs(), network: this.roster?.network } : {}),
       },
@@ -490,6 +514,7 @@ export class ChorusNode {
     this.follower?.stop();
     for (const d of this.directorySources) d.stop();
     this.validation?.stop();
+    await this.#ops?.listener?.close();
     await this.http.close();
     if (this.host) await this.host.stop();
     await this.pool?.close();

@@ -2,7 +2,6 @@
 // queue per topic, roster peers kept connected, and the sync protocol. It moves bytes and knows
 // nothing about what observations mean: the node plugs in one validator per topic and the sync
 // request handler.
-import '../util/polyfills.js';
 import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -13,7 +12,8 @@ import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
-import { createLibp2p } from 'libp2p';
+import { createLibp2p, type Libp2pOptions } from 'libp2p';
+import type { MetricsRegister } from '@libp2p/gossipsub/metrics';
 import { pino, type Logger } from 'pino';
 import { ConfigError, errorMessage } from '../util/errors.js';
 import { HostStateError, PublishOversizeError } from './errors.js';
@@ -83,6 +83,10 @@ export interface HostOptions {
   /** Gossipsub heartbeat; only tests should change it. Default 1000 ms. */
   heartbeatIntervalMs?: number;
   logger?: Logger;
+  /** libp2p's metrics implementation (e.g. @libp2p/prometheus-metrics), passed through as is. */
+  metrics?: Libp2pOptions['metrics'];
+  /** Gossipsub's metrics register (its own mesh/score series), passed through as is. */
+  gossipsubMetrics?: MetricsRegister;
 }
 
 export interface ConnectionInfo {
@@ -619,6 +623,7 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
   const node = await createLibp2p<Services>({
     start: false,
     privateKey: options.privateKey,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     addresses: {
       listen: options.listenAddrs ?? [tcpMultiaddr('127.0.0.1', 0)],
       announce: options.announceAddrs ?? [],
@@ -660,6 +665,7 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         maxInboundDataLength: MAX_RPC_FRAME_BYTES,
         scoreParams: peerScoreParams({ ipColocationWhitelist: options.ipColocationWhitelist }),
         scoreThresholds: PEER_SCORE_THRESHOLDS,
+        ...(options.gossipsubMetrics ? { metricsRegister: options.gossipsubMetrics, metricsTopicStrToLabel: new Map<string, string>() } : {}),
       }),
     },
   });

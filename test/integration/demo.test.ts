@@ -2,7 +2,7 @@
 // detected; Ctrl-C stops everything; a second run resumes; the plexi client verifies signature and
 // proof through any demo node.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -86,4 +86,42 @@ describe('chorus demo', () => {
       await once(second.proc, 'exit');
     }
   }, 180_000);
+
+  it('fails loudly when a port is in use: says which, starts nothing, exits non-zero', async () => {
+    const base = await freeBase();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(base + 2, '127.0.0.1', () => resolve()));
+    const dir = `${tmp.dir}/busy`;
+    try {
+      const demo = startDemo(['--data-dir', dir, '--base-port', String(base), '--epoch-interval', '1']);
+      const [code] = (await once(demo.proc, 'exit')) as [number | null];
+      expect(code).toBe(2);
+      const err = demo.lines.filter((l) => l.startsWith('stderr: ')).join('\n');
+      expect(err).toContain(`${base + 2} (org2 HTTP: EADDRINUSE)`);
+      expect(demo.lines.some((l) => l.startsWith('signed/verified'))).toBe(false);
+      expect((await import('node:fs')).existsSync(`${dir}/logs`)).toBe(false);
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
+  it('fails loudly when one of its processes dies: stops the others, shows the log, exits non-zero', async () => {
+    const base = await freeBase();
+    const demo = startDemo(['--data-dir', `${tmp.dir}/dies`, '--base-port', String(base), '--epoch-interval', '1']);
+    const exit = once(demo.proc, 'exit') as Promise<[number | null]>;
+    await waitFor('the URLs', async () => demo.lines.some((l) => l.startsWith('logs: ')), 60_000);
+    const children = () =>
+      spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(demo.proc.pid)], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(' start --config '))
+        .map((l) => Number(l.trim().split(/\s+/)[0]));
+    const victims = await waitFor('the node processes', async () => (children().length === 3 ? children() : undefined));
+    process.kill(victims[1] as number, 'SIGKILL');
+    const [code] = await exit;
+    expect(code).toBe(2);
+    const err = demo.lines.filter((l) => l.startsWith('stderr: ')).join('\n');
+    expect(err).toMatch(/org\d exited \(null\) on its own; everything was stopped/);
+    expect(children()).toEqual([]);
+    for (const pid of victims) expect(() => process.kill(pid as number, 0)).toThrow(); // none left running
+  }, 120_000);
 });

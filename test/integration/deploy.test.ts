@@ -78,7 +78,8 @@ function modelOf(cmd: Command, path: string[]): CliCommand {
 }
 
 async function loadCliModel(): Promise<CliCommand> {
-  const program = new Command('chorus');
+  // main.ts adds --version to the program itself; the commands come from their modules.
+  const program = new Command('chorus').version('0.0.0', '-V, --version');
   const dir = join(ROOT, 'src', 'cli', 'commands');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { register?: unknown };
@@ -504,13 +505,14 @@ describe('deploy/', () => {
       for (const d of docs) if (d.errors.length) throw new Error(`k8s/${f}: ${d.errors[0]?.message}`);
       k8sDocs.set(f, docs.map((d) => obj(d.toJS(), `k8s/${f}`)));
     }
-    kustomization = (k8sDocs.get('kustomization.yaml') ?? [])[0] as Obj;
+    // deploy/k8s and deploy/k8s/maintenance both build on base/ (an overlay may not include its parent).
+    kustomization = (k8sDocs.get('base/kustomization.yaml') ?? [])[0] as Obj;
     statefulSet = [...k8sDocs.values()].flat().find((d) => d.kind === 'StatefulSet') as Obj;
     podSpec = obj(obj(obj(statefulSet.spec, 'spec').template, 'template').spec, 'pod spec');
     for (const gen of arr(kustomization.configMapGenerator, 'configMapGenerator')) {
       for (const f of strings(obj(gen, 'generator').files, 'files')) {
         const [key, file] = f.includes('=') ? (f.split('=') as [string, string]) : [basename(f), f];
-        k8sConfigFiles.set(key, join('deploy/k8s', file));
+        k8sConfigFiles.set(key, join('deploy/k8s/base', file));
       }
     }
   });
@@ -637,13 +639,13 @@ describe('deploy/', () => {
   describe('YAML, configs and rosters', () => {
     it('every YAML file in deploy/ parses (multi-document too)', () => {
       const files = readdirSync(DEPLOY, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f));
-      expect(files).toEqual(expect.arrayContaining(['compose.yaml', 'k8s/kustomization.yaml', 'k8s/statefulset.yaml', 'k8s/service.yaml', 'k8s/config/chorus.yaml']));
+      expect(files).toEqual(expect.arrayContaining(['compose.yaml', 'k8s/kustomization.yaml', 'k8s/base/statefulset.yaml', 'k8s/base/service.yaml', 'k8s/base/config/chorus.yaml']));
       for (const f of files) {
         const docs = parseAllDocuments(readFileSync(join(DEPLOY, f), 'utf8'), { merge: true });
         expect(docs.length, f).toBeGreaterThan(0);
         for (const d of docs) expect(d.errors.map((e) => e.message), f).toEqual([]);
       }
-      expect(k8sDocs.get('service.yaml')?.length).toBe(2);
+      expect(k8sDocs.get('base/service.yaml')?.length).toBe(3);
     });
 
     it('the Kubernetes chorus.yaml passes the node\'s config validation, with its paths on the pod\'s volumes', () => {
@@ -688,9 +690,12 @@ describe('deploy/', () => {
   });
 
   describe('Dockerfile', () => {
-    it('is multi-stage, ends on node:20-bookworm-slim, runs as a fixed non-root user, has a HEALTHCHECK on /healthz', () => {
+    it('is multi-stage, ends on Node 24 slim pinned by digest, runs as a fixed non-root user, has a HEALTHCHECK on /healthz', () => {
       expect(docker.stages.length).toBeGreaterThanOrEqual(2);
-      expect(docker.stages.at(-1)?.from).toBe('node:20-bookworm-slim');
+      expect(docker.stages.at(-1)?.from).toMatch(/^node:24-[a-z]+-slim@sha256:[0-9a-f]{64}$/);
+      const final0 = docker.stages.length - 1;
+      const labels = docker.instructions.filter((x) => x.op === 'LABEL' && x.stage === final0).map((x) => x.args).join(' ');
+      for (const l of ['title', 'version', 'revision', 'licenses', 'base.name']) expect(labels).toContain(`org.opencontainers.image.${l}=`);
       const final = docker.stages.length - 1;
       const user = docker.instructions.filter((x) => x.op === 'USER' && x.stage === final).at(-1)?.args ?? '';
       expect(user).toMatch(/^\d+(:\d+)?$/);
@@ -704,7 +709,10 @@ describe('deploy/', () => {
       const builder = docker.instructions.filter((x) => x.stage === 0);
       expect(builder.some((x) => x.op === 'RUN' && /\bnpm ci\b/.test(x.args) && !/--ignore-scripts/.test(x.args))).toBe(true);
       const fromBuilder = docker.instructions.filter((x) => x.op === 'COPY' && x.stage === final && x.args.startsWith('--from=builder')).map((x) => x.args.split(/\s+/)[1]);
-      for (const p of ['/src/package.json', '/src/node_modules', '/src/dist', '/src/bin']) expect(fromBuilder).toContain(p);
+      for (const p of ['/src/package.json', '/src/node_modules', '/src/dist/src', '/src/dist/dashboard', '/src/bin']) expect(fromBuilder).toContain(p);
+      // no benchmarks or test support in the image; production dependencies only
+      expect(fromBuilder.filter((p) => /\/(bench|test)\b/.test(p ?? ''))).toEqual([]);
+      expect(builder.some((x) => x.op === 'RUN' && /npm prune --omit=dev --omit=optional/.test(x.args))).toBe(true);
     });
 
     it('the builder copies everything `npm run build` reads, and .dockerignore keeps none of it out', () => {
@@ -740,7 +748,7 @@ describe('deploy/', () => {
         const file = join(tmp.dir, 'chorus.yaml');
         copyFileSync(join(ROOT, k8sConfigFiles.get('chorus.yaml') as string), file);
         const config = loadConfig(file);
-        expect([config.http.port, tcpPort(config.p2p?.listen[0] ?? '')].sort()).toEqual(exposed);
+        expect([config.http.port, tcpPort(config.p2p?.listen[0] ?? ''), config.adminHttp?.port].sort()).toEqual(exposed);
       } finally {
         tmp.cleanup();
       }
@@ -1014,7 +1022,7 @@ describe('deploy/', () => {
       const ports = new Map(arr(c.ports, 'ports').map((p) => [str(obj(p, 'p').name, 'name'), Number(obj(p, 'p').containerPort)]));
       expect(ports.get('http')).toBe(config.http.port);
       expect(ports.get('p2p')).toBe(tcpPort(config.p2p?.listen[0] ?? ''));
-      const svcs = (k8sDocs.get('service.yaml') ?? []).filter((d) => d.kind === 'Service');
+      const svcs = (k8sDocs.get('base/service.yaml') ?? []).filter((d) => d.kind === 'Service');
       expect(svcs.map((s) => obj(s.metadata, 'm').name)).toContain(obj(statefulSet.spec, 'spec').serviceName);
       const podLabels = obj(obj(obj(obj(statefulSet.spec, 's').template, 't').metadata, 'm').labels, 'labels');
       for (const s of svcs) {
@@ -1028,9 +1036,46 @@ describe('deploy/', () => {
       }
     });
 
+    it('every kustomization renders with kubectl kustomize (maintenance too); admin stays off every Service', () => {
+      // kubectl is required (Debian's kubectl; .ci/run installs it): a missing one fails here.
+      const dirs = readdirSync(join(DEPLOY, 'k8s'), { recursive: true }).map(String).filter((f) => basename(f) === 'kustomization.yaml').map((f) => dirname(f));
+      expect(dirs.sort()).toEqual(['.', 'base', 'maintenance']);
+      const rendered = new Map<string, Obj[]>();
+      for (const d of dirs) {
+        const r = spawnSync('kubectl', ['kustomize', join(DEPLOY, 'k8s', d)], { encoding: 'utf8' });
+        if (r.error) throw new Error(`kubectl is needed for this test (apt-get install kubectl): ${r.error.message}`);
+        expect(r.stderr, `kubectl kustomize deploy/k8s/${d}`).toBe('');
+        expect(r.status).toBe(0);
+        rendered.set(d, parseAllDocuments(r.stdout).map((x) => obj(x.toJS(), d)));
+      }
+      const kinds = (d: string) => (rendered.get(d) ?? []).map((x) => `${String(x.kind)}/${String(obj(x.metadata, 'm').name)}`).sort();
+      expect(kinds('.')).toEqual(expect.arrayContaining(['StatefulSet/chorus', 'Service/chorus', 'Service/chorus-p2p', 'NetworkPolicy/chorus', 'PodDisruptionBudget/chorus']));
+      expect(kinds('maintenance')).toEqual([...kinds('.'), 'Pod/chorus-maintenance'].sort());
+      const sts = (d: string) => obj((rendered.get(d) ?? []).find((x) => x.kind === 'StatefulSet')?.spec, 'spec');
+      expect([sts('.').replicas, sts('maintenance').replicas]).toEqual([1, 0]);
+      // the maintenance pod mounts the generated (hashed) ConfigMap the StatefulSet mounts
+      const cmName = (vols: unknown) => arr(vols, 'volumes').map((v) => obj(v, 'v')).find((v) => v.name === 'config')?.configMap;
+      const pod = obj((rendered.get('maintenance') ?? []).find((x) => x.kind === 'Pod')?.spec, 'pod');
+      expect(cmName(pod.volumes)).toEqual(cmName(obj(obj(sts('maintenance').template, 't').spec, 's').volumes));
+      // public exposure: only p2p goes through a LoadBalancer; the admin port through no Service
+      const adminPort = k8sConfig().adminHttp?.port;
+      expect(adminPort).toBeDefined();
+      for (const svc of (rendered.get('.') ?? []).filter((x) => x.kind === 'Service')) {
+        const spec = obj(svc.spec, 'spec');
+        const ports = arr(spec.ports, 'ports').map((p) => obj(p, 'p'));
+        expect(ports.some((p) => p.targetPort === 'admin' || p.port === adminPort || p.targetPort === adminPort)).toBe(false);
+        if (spec.type === 'LoadBalancer') expect(ports.map((p) => p.name)).toEqual(['p2p']);
+      }
+      const np = obj((rendered.get('.') ?? []).find((x) => x.kind === 'NetworkPolicy')?.spec, 'np');
+      const rules = arr(np.ingress, 'ingress').map((r) => obj(r, 'rule'));
+      const adminRule = rules.find((r) => arr(r.ports, 'ports').some((p) => obj(p, 'p').port === 'admin')) as Obj;
+      expect(adminRule.from).toBeDefined(); // never open to everyone
+      expect(obj(obj(sts('.').template, 't').metadata, 'm').annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(adminPort) });
+    });
+
     it('maintenance mode: the StatefulSet at 0 and a pod with the same claim, config and keys', () => {
       const k = (k8sDocs.get('maintenance/kustomization.yaml') ?? [])[0] as Obj;
-      expect(strings(k.resources, 'resources')).toEqual(['../', 'pod.yaml']);
+      expect(strings(k.resources, 'resources')).toEqual(['../base', 'pod.yaml']);
       const patch = String(obj(arr(k.patches, 'patches')[0], 'patch').patch);
       expect(parseYaml(patch)).toEqual([{ op: 'replace', path: '/spec/replicas', value: 0 }]);
       const pod = (k8sDocs.get('maintenance/pod.yaml') ?? [])[0] as Obj;
@@ -1107,6 +1152,8 @@ describe('deploy/', () => {
         const p2p = obj(doc.p2p, 'p2p');
         const httpPort = await freePort();
         doc.http = { ...obj(doc.http, 'http'), port: httpPort };
+        const adminPort = await freePort();
+        doc.admin_http = { ...obj(doc.admin_http, 'admin_http'), host: '127.0.0.1', port: adminPort };
         doc.p2p = { ...p2p, listen: [`/ip4/127.0.0.1/tcp/${await freePort()}`], identity_file: map(str(p2p.identity_file, 'identity_file'), 'identity_file') };
         mkdirSync(join(tmp.dir, 'no-proofs'));
         doc.namespaces = arr(doc.namespaces, 'namespaces').map((n) => ({ ...obj(n, 'ns'), proof_directory: pathToFileURL(join(tmp.dir, 'no-proofs')).href }));
@@ -1123,6 +1170,9 @@ describe('deploy/', () => {
         const base = `http://127.0.0.1:${httpPort}`;
         expect((await http(`${base}/healthz`)).status).toBe(200);
         await waitFor('ready', async () => (await http(`${base}/readyz`)).status === 200);
+        // metrics on the admin port (what the pod annotations scrape), not on the public one
+        expect((await http(`http://127.0.0.1:${adminPort}/metrics`)).status).toBe(200);
+        expect((await http(`${base}/metrics`)).status).toBe(404);
         expect(existsSync(join(str(doc.data_dir, 'data_dir'), 'db'))).toBe(true);
         expect(await node.kill('SIGTERM')).toBe(0);
       } finally {

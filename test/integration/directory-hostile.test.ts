@@ -238,7 +238,7 @@ describe('a directory source against a hostile stand-in', () => {
   it('progress is exported as metrics', async () => {
     const text = (await http(`${api}/metrics`)).text;
     expect(text).toMatch(new RegExp(`chorus_directory_head_epoch\\{namespace="${NS.replace('.', '\\.')}"\\} 4\\b`));
-    expect(text).toMatch(new RegExp(`chorus_directory_epochs_behind\\{namespace="${NS.replace('.', '\\.')}"\\} 0\\b`));
+    expect(text).toMatch(new RegExp(`chorus_directory_lag_epochs\\{namespace="${NS.replace('.', '\\.')}"\\} 0\\b`));
     expect(text).toMatch(/chorus_proof_bytes_downloaded_total\{namespace="hostile\.example"\} [1-9]/);
   });
 });

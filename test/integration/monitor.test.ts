@@ -102,7 +102,7 @@ describe('co-signatures, monitors and alerts', () => {
     const dup = variant('dup', (b) => (b.cosignatures = [b.cosignatures[0]!, b.cosignatures[0]!, b.cosignatures[0]!]));
     const d = runCli(['verify-bundle', '--roster', net.roster, '--threshold', '2', dup]);
     expect(d.status).toBe(1);
-    expect(d.stderr).toContain('duplicate-signer');
+    expect(d.stdout).toContain('duplicate-signer');
     // A foreign key's valid signature does not count.
     const stranger = signingKeyFromSeed(new Uint8Array(32).fill(0x5a));
     const foreign = variant('foreign', (b) => {

@@ -252,9 +252,9 @@ describe('steady load', () => {
             const rss = rssBytes(net.proc(n).proc.pid as number);
             const m = await net.get(n, '/metrics');
             reads.metrics = (reads.metrics ?? 0) + 1;
-            const heap = metricValue(m.text, 'chorus_process_nodejs_heap_size_used_bytes');
-            const heapTotal = metricValue(m.text, 'chorus_process_nodejs_heap_size_total_bytes');
-            const external = metricValue(m.text, 'chorus_process_nodejs_external_memory_bytes');
+            const heap = metricValue(m.text, 'nodejs_heap_size_used_bytes');
+            const heapTotal = metricValue(m.text, 'nodejs_heap_size_total_bytes');
+            const external = metricValue(m.text, 'nodejs_external_memory_bytes');
             if (inv.check(rss !== undefined, `${n}: process gone`) && rss !== undefined) {
               samples.get(n)?.push({ t, rss, ...(heap !== undefined ? { heap } : {}), ...(heapTotal !== undefined ? { heapTotal } : {}), ...(external !== undefined ? { external } : {}) });
             }

@@ -219,8 +219,8 @@ describe('partitions and heals', () => {
       const r = runCli(['verify-proof', '--roster', net.roster, file]);
       offlineChecks++;
       inv.check(
-        res.status === 200 && r.status === 0 && r.stderr.includes(`valid: split-view in ${NS} at epoch ${epoch}`) && r.stderr.includes(id),
-        () => `verify-proof (${form}) of ${id} from ${from}: HTTP ${res.status}, exit ${r.status}: ${r.stderr}`,
+        res.status === 200 && r.status === 0 && r.stdout.includes(`valid: split-view in ${NS} at epoch ${epoch}`) && r.stdout.includes(id),
+        () => `verify-proof (${form}) of ${id} from ${from}: HTTP ${res.status}, exit ${r.status}: ${r.stdout}${r.stderr}`,
       );
     };
 

@@ -25,7 +25,7 @@ export function register(program: Command): void {
       const { stringifyJson } = await import('../../util/json.js');
       const { generateKeyPair } = await import('@libp2p/crypto/keys');
       const { loadOrCreateIdentity } = await import('../../p2p/index.js');
-      const logger = pino({ level: opts.logLevel, base: { service: 'chorus-monitor' } }, pino.destination(2));
+      const logger = pino({ level: opts.logLevel, base: { service: 'chorus-monitor' }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
       let roster;
       try {
         roster = loadRoster(opts.roster);

@@ -7,10 +7,15 @@ export function register(program: Command): void {
     .description('run the node: HTTP API and auditing (logs one JSON line per event to stdout)')
     .requiredOption('--config <file>', 'the node\'s YAML config (see chorus init)')
     .option('--roster <file>', 'the network\'s roster (JSON): join the auditor network (gossip, sync, equivocation proofs)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: CHORUS_LOG_LEVEL, else the config\'s log_level)')
     .option('--resume-signing', 'clear a doppelgänger halt (only after checking that no other host uses this node\'s key)')
-    .action(async (opts: { config: string; roster?: string; resumeSigning?: boolean }) => {
+    .action(async (opts: { config: string; roster?: string; resumeSigning?: boolean; logLevel?: string }) => {
       const { loadConfig } = await import('../../node/config.js');
-      const { createLogger } = await import('../logger.js');
+      const { createLogger, isLogLevel, LOG_LEVELS } = await import('../logger.js');
+      const envLevel = process.env.CHORUS_LOG_LEVEL || undefined;
+      for (const [what, level] of [['--log-level', opts.logLevel], ['CHORUS_LOG_LEVEL', envLevel]] as const) {
+        if (level !== undefined && !isLogLevel(level)) fail(EXIT_BAD_INPUT, `chorus start: ${what} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+      }
       const { ChorusNode } = await import('../../node/node.js');
       const { ChorusError } = await import('../../util/errors.js');
       const { loadRoster } = await import('../../node/roster-load.js');
@@ -22,7 +27,7 @@ export function register(program: Command): void {
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus start: invalid ${opts.roster && config ? 'roster' : 'config'}: ${(err as Error).message}`);
       }
-      const logger = createLogger(config.logLevel);
+      const logger = createLogger(opts.logLevel ?? envLevel ?? config.logLevel);
       let node: Awaited<ReturnType<typeof ChorusNode.create>>;
       try {
         node = await ChorusNode.create(config, { logger, ...(roster ? { roster } : {}), resumeSigning: opts.resumeSigning === true });
