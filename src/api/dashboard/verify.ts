@@ -7,7 +7,7 @@ import { Roster } from '../../consensus/roster.js';
 import { verifyStrictAsync } from '../../crypto/ed25519-async.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { DecodeError } from '../../util/errors.js';
-import { ApiError, enc, getBytes, getRawJson, type CosignaturesJson } from './api.js';
+import { ApiError, enc, getBytes, getRawJson, type CosignaturesJson, type EpochViewJson } from './api.js';
 import { errorText } from './format.js';
 
 export type Check = { state: 'verified'; note?: string } | { state: 'failing'; reason: string } | { state: 'unchecked'; reason: string };
@@ -173,4 +173,29 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
     if (err instanceof DecodeError) return { check: { state: 'failing', reason: errorText(err) } };
     return { check: { state: 'unchecked', reason: `verification error: ${errorText(err)}` } };
   }
+}
+
+export interface CheckedEpoch {
+  epoch: bigint;
+  /** The node's word that the epoch is equivocated (a warning needs no proof). */
+  serverEquivocated: boolean;
+  incomplete: boolean;
+  digests: { digest: string; rows: CosignerRow[]; quorum: CosignatureResult['quorum']; problem?: string }[];
+  proofs: { id: string; result: ProofResult }[];
+}
+
+/**
+ * Checks every signature of one epoch view (GET /namespaces/{ns}/history) digest by digest, as
+ * a co-signature bundle each, and every proof listed at it from its protobuf bytes.
+ */
+export async function checkEpochView(v: VerifierStatus, ns: string, view: EpochViewJson): Promise<CheckedEpoch> {
+  const digests = await Promise.all(
+    view.digests.map(async (d) => {
+      const json: CosignaturesJson = { namespace: ns, epoch: view.epoch, digest: d.digest, cosignatures: d.signers };
+      const r = await checkCosignatures(v, json, { namespace: ns, epoch: view.epoch, digest: d.digest });
+      return { digest: d.digest, rows: r.rows, quorum: r.quorum, ...(r.bundleProblem ? { problem: r.bundleProblem } : {}) };
+    }),
+  );
+  const proofs = await Promise.all(view.proofs.map(async (id) => ({ id, result: await checkProof(v, id, { namespace: ns, epoch: view.epoch }) })));
+  return { epoch: view.epoch, serverEquivocated: view.equivocated, incomplete: view.incomplete === true, digests, proofs };
 }
