@@ -44,7 +44,6 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
         'th',
         { scope: 'col', class: `epoch${col.equivocated ? ' split' : ''}`, 'data-epoch': String(col.epoch), title: col.equivocated ? `epoch ${col.epoch}: equivocated` : `epoch ${col.epoch}` },
         h('a', { href: `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}`, 'data-json': `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}` }, String(col.epoch)),
-        col.equivocated ? h('span', { class: 'flag', 'aria-label': 'equivocated' }, ' ⚠') : null,
       ),
     ),
   );
@@ -64,6 +63,8 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
       }),
     ),
   );
+  // A mark under each equivocated column, so a split view is seen before any cell is read.
+  const flags = h('tr', {}, h('th', { scope: 'row', class: 'corner' }, ''), ...m.columns.map((col) => h('td', { class: 'flag', 'data-epoch': String(col.epoch) }, col.equivocated ? '⚠' : '')));
   const splits = m.columns.filter((c) => c.equivocated).length;
   return h(
     'div',
@@ -73,7 +74,7 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
       { class: splits > 0 ? 'summary bad' : 'summary ok', 'data-field': 'matrix-summary' },
       splits > 0 ? `⚠ ${splits} of these ${m.columns.length} epochs are equivocated: auditors were shown different digests.` : `✓ All auditors that signed these ${m.columns.length} epochs signed the same digest at each.`,
     ),
-    h('div', { class: 'scroll', role: 'region', 'aria-label': `auditor by epoch matrix of ${ns}`, tabindex: '0' }, h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, ...body))),
+    h('div', { class: 'scroll', role: 'region', 'aria-label': `auditor by epoch matrix of ${ns}`, tabindex: '0' }, h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, ...body), h('tfoot', {}, flags))),
     h('p', { class: 'legend muted' }, 'A = the digest most auditors signed at that epoch, B, C… = other digests (a split view), · = no signature seen, ✗ = a signature that does not verify, ? = unchecked. Hover a cell for its digest and time; click an epoch for its JSON.'),
   );
 }
