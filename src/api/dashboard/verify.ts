@@ -155,6 +155,12 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
   try {
     bytes = await getBytes(`/equivocations/${enc(id)}`, 'application/x-protobuf');
   } catch (err) {
+    // Nodes keep the smallest proof id per fact (src/store/observation-store.ts), so a listed proof can be
+    // replaced before it is fetched: not a verdict, and the next refresh lists its successor.
+    if (err instanceof ApiError && err.status === 404) {
+      console.warn(`proof ${id} is no longer held by the node (replaced?)`, err);
+      return { check: { state: 'unchecked', reason: 'the node no longer holds this proof (replaced by an equivalent one); it is listed again on the next refresh' } };
+    }
     console.error(`could not fetch proof ${id}`, err);
     return { check: { state: 'unchecked', reason: `could not fetch the proof: ${errorText(err)}` } };
   }
