@@ -173,6 +173,7 @@ describe('dashboard in headless Chromium', () => {
     for (const n of ['org2', 'org3']) {
       await expect.poll(() => page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
       expect(await page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-peer')).toBe(net.node(n).peerId);
+      await expect.poll(() => page.locator(`table.peers tr[data-auditor="${n}"] [data-field="mesh"]`).textContent(), { timeout: 10_000 }).toMatch(/^(\d+) of \1 topics · direct peer$/);
     }
     expect(await page.locator('[data-field="peer-summary"]').textContent()).toContain('Connected to 2 of 2 roster peers');
     expect(await page.locator(`table.topics tr[data-topic*="${NS}"]`).count()).toBe(1);

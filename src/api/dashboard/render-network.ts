@@ -38,7 +38,10 @@ export function renderNetwork(s: NetworkStatusJson, roster: RosterPeer[]): HTMLE
     const id = p.peerId;
     const state = id === undefined ? 'no-peer-id' : blocked.has(id) ? 'blocked' : connected.has(id) ? 'connected' : 'disconnected';
     const words = { 'no-peer-id': '— not a libp2p peer (Plexi auditor)', blocked: '⛔ blocked by the operator', connected: '✓ connected', disconnected: '✗ not connected' }[state];
-    const mesh = id === undefined ? '—' : `${inMesh(id)} of ${topics.length} topic${topics.length === 1 ? '' : 's'}`;
+    // Roster peers are gossipsub direct peers: every message goes to them, never via the mesh
+    // (docs/p2p.md), so for them "subscribed" is what matters; other peers (monitors) use the mesh.
+    const subscribed = id === undefined ? 0 : topics.filter(([, t]) => t.topicPeers.includes(id)).length;
+    const mesh = id === undefined ? '—' : `${subscribed} of ${topics.length} topic${topics.length === 1 ? '' : 's'} · ${p.name !== null ? 'direct peer' : `mesh in ${inMesh(id)}`}`;
     return h(
       'tr',
       { 'data-peer': id ?? '', 'data-auditor': p.name ?? undefined, 'data-state': state },
@@ -74,8 +77,9 @@ export function renderNetwork(s: NetworkStatusJson, roster: RosterPeer[]): HTMLE
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': 'peers', tabindex: '0' },
-      h('table', { class: 'peers' }, h('thead', {}, h('tr', {}, ...['Auditor', 'Peer id', 'Connection', 'In mesh of', 'Score'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+      h('table', { class: 'peers' }, h('thead', {}, h('tr', {}, ...['Auditor', 'Peer id', 'Connection', 'Gossips on', 'Score'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
     ),
+    h('p', { class: 'legend muted' }, 'Roster auditors are gossipsub direct peers: every message is sent to them, so they are never in the mesh, which holds the other peers (monitors). Scores are gossipsub’s peer scores; rejections count invalid messages.'),
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': 'gossip topics', tabindex: '0' },
