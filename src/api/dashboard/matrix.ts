@@ -146,7 +146,7 @@ export type EpochVerdict =
 
 /**
  * An epoch's verdict from what the page verified. Equivocated whatever its signatures if the node
- * says so, a proof is listed, or two digests carry good signatures (docs/design-decisions.md: an
+ * says so, a proof is listed, or two digests carry good signatures (docs/design-decisions.md, Dashboard: an
  * equivocated epoch is never co-signed); else co-signed when the verified quorum is reached.
  */
 export function epochVerdict(e: CheckedEpoch, col: MatrixColumn): EpochVerdict {
