@@ -284,6 +284,9 @@ describe('dashboard in headless Chromium', () => {
       expect(r.map((q) => q.status)).toEqual([200, 200, 200]);
     }
     await waitFor('all 28 proofs on org1', async () => (await http(`${url('org1')}/namespaces/${NS}/equivocations?limit=1`)).body.total === 28n, 30_000);
+    // The page opened at the start followed all of it from the event stream, without reloading.
+    await expect.poll(() => page.locator('#history table.matrix th.epoch').last().getAttribute('data-epoch'), { timeout: 20_000 }).toBe('30');
+    expect(await page.evaluate(() => (window as { chorusNoReload?: boolean }).chorusNoReload)).toBe(true);
     const p = await context.newPage();
     await p.goto(url('org1'));
     const panel = p.locator('#history');
