@@ -73,6 +73,9 @@ describe('history endpoints', () => {
       const { stored } = await node.observations.storeProof(makeEquivocationProof(a, b), 'split-view', ['org2', 'org3'], 6_000n + e);
       proofIds.set(e, stored.id);
     }
+    // In the other namespace: epoch 50 with six signers (more than the tiny scan bound below), and epoch 49.
+    for (let i = 10; i < 16; i++) await node.observations.storeObservation(observe(signingKeyFromSeed(new Uint8Array(32).fill(i)), OTHER, 50n, 5));
+    await node.observations.storeObservation(observe(others[0]!, OTHER, 49n, 4));
     const x = observe(others[0]!, OTHER, 7n, 1);
     const y = observe(others[1]!, OTHER, 7n, 2);
     await node.observations.storeProof(makeEquivocationProof(x, y), 'split-view', ['org2', 'org3'], 1n);
@@ -129,8 +132,11 @@ describe('history endpoints', () => {
     expect(r.body.next_before).toBeNull();
     const none = await http(`${url}/namespaces/${NS}/history?before=1`);
     expect(none.body).toEqual({ namespace: NS, epochs: [], next_before: null });
-    const empty = await http(`${url}/namespaces/${OTHER}/history`);
-    expect(empty.body.epochs).toEqual([]);
+    const other = await http(`${url}/namespaces/${OTHER}/history`);
+    expect((other.body.epochs as EpochJson[]).map((e) => [e.epoch, e.digests[0]!.signers.length])).toEqual([
+      [50n, 6],
+      [49n, 1],
+    ]);
     const max = await http(`${url}/namespaces/${NS}/history?before=18446744073709551615&limit=1`);
     expect((max.body.epochs as EpochJson[])[0]!.epoch).toBe(122n);
   });
@@ -143,6 +149,14 @@ describe('history endpoints', () => {
     expect(epochs).toHaveLength(49);
     expect(list.flat().filter((e) => e.incomplete)).toEqual([]);
     expect(Math.max(...list.map((p) => p.length))).toBeLessThanOrEqual(3);
+    // One epoch larger than the bound: listed as far as read, marked, and the next page goes on below it.
+    const first = await http(`${smallUrl}/namespaces/${OTHER}/history`);
+    const big = (first.body.epochs as EpochJson[])[0]!;
+    expect([big.epoch, big.incomplete, big.digests[0]!.signers.length]).toEqual([50n, true, 5]);
+    expect(first.body.next_before).toBe(50n);
+    const second = await http(`${smallUrl}/namespaces/${OTHER}/history?before=50`);
+    expect((second.body.epochs as EpochJson[]).map((e) => e.epoch)).toEqual([49n]);
+    expect(second.body.next_before).toBeNull();
   });
 
   it('pages through every equivocation proof of a namespace with its total', async () => {
