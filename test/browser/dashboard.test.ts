@@ -343,6 +343,8 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(() => phone.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-history-phone.png'), fullPage: true });
+    await phone.locator('#history-epochs').screenshot({ path: join(ARTIFACTS, 'dashboard-history-phone-epochs.png') });
+    await phone.locator('#network').screenshot({ path: join(ARTIFACTS, 'dashboard-network-phone.png') });
     await phone.close();
     await p.close();
     expect(pageErrors).toEqual([]);
