@@ -10,6 +10,7 @@ interface Bench {
 const known: Record<string, () => Promise<Bench>> = {
   akd: () => import('./akd.js'),
   gossip: () => import('./gossip.js'),
+  history: () => import('./history.js'),
 };
 
 const args = process.argv.slice(2);

@@ -113,8 +113,19 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: HistoryRoutesCo
     let incomplete = false;
     const epochOf = (k: string): bigint => BigInt(k.slice(ns.length + 1, ns.length + 21));
     const name = (key: Uint8Array): string | null => ctx.roster.signerName(ns, key) ?? null;
-    const views = (list: { epoch: bigint; seen: Observation[] }[]): Promise<EpochViewJson[]> =>
-      Promise.all(list.map(async (g) => epochView(g.epoch, g.seen, (await store.proofsAt(ns, g.epoch)).map((p) => p.id), name)));
+    // The page's proof ids in one range scan of the (namespace, epoch) index, not one per epoch.
+    const views = async (list: { epoch: bigint; seen: Observation[] }[]): Promise<EpochViewJson[]> => {
+      const newest = list[0];
+      const oldest = list[list.length - 1];
+      const ids = new Map<bigint, string[]>();
+      if (newest && oldest) {
+        for await (const [k, id] of store.proofByNsEpoch.entries({ gte: nsEpochKey(ns, oldest.epoch), lt: `${nsEpochKey(ns, newest.epoch)}\x01` })) {
+          const e = epochOf(k);
+          ids.set(e, [...(ids.get(e) ?? []), id]);
+        }
+      }
+      return list.map((g) => epochView(g.epoch, g.seen, ids.get(g.epoch) ?? [], name));
+    };
     for await (const [k, o] of store.observations.entries({ gte: range.gte, lt, reverse: true })) {
       const epoch = epochOf(k);
       const last = groups[groups.length - 1];
