@@ -56,6 +56,8 @@ describe('dashboard in headless Chromium', () => {
       return (r.body.cosignatures as unknown[] | undefined)?.length === 3;
     });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A missing element fails its step with Playwright's message instead of hanging the test.
+    context.setDefaultTimeout(15_000);
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
@@ -144,7 +146,7 @@ describe('dashboard in headless Chromium', () => {
 
   it('shows the split in the auditor × epoch matrix, the lag timeline, the epoch history and the peers', async () => {
     const panel = page.locator('#history');
-    await expect.poll(() => page.locator('#history-epochs').getAttribute('data-state')).toBe('ready');
+    await expect.poll(() => page.locator('#history-epochs').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
     expect(await page.locator('#history-ns').inputValue()).toBe(NS);
     const cell = (auditor: string, epoch: number) => panel.locator(`table.matrix tr[data-auditor="${auditor}"] td[data-epoch="${epoch}"]`);
     // Epoch 3 is the split: org3 alone signed another digest (B); epochs 1 and 2 agree everywhere.
@@ -165,11 +167,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-epoch')))).toEqual(['3', '2', '1']);
     expect(await rows.nth(0).locator('[data-verdict]').getAttribute('data-verdict')).toBe('equivocated');
     expect(await rows.nth(1).locator('[data-verdict]').textContent()).toBe('✓ co-signed 3/2');
-    await expect.poll(() => rows.nth(0).locator('[data-proof-id]').getAttribute('data-check')).toBe('verified');
-    await expect.poll(() => panel.locator('#history-proofs li[data-proof-id]').getAttribute('data-check')).toBe('verified');
+    await expect.poll(() => rows.nth(0).locator('[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 }).toBe('verified');
+    await expect.poll(() => panel.locator('#history-proofs li[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 }).toBe('verified');
     expect(await panel.locator('#history-proofs [data-field="proof-range"]').textContent()).toContain('1–1 of 1');
     // Peers and mesh: org1 sees both other roster auditors connected.
-    await expect.poll(() => page.locator('#network-body').getAttribute('data-state')).toBe('ready');
+    await expect.poll(() => page.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
     for (const n of ['org2', 'org3']) {
       await expect.poll(() => page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
       expect(await page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-peer')).toBe(net.node(n).peerId);

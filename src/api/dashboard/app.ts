@@ -153,6 +153,8 @@ class Dashboard {
       }, { total: 0n, items: [] }),
       part(errors, 'alerts', async () => (await getJson(`/alerts?namespace=${enc(ns)}&limit=5`, alertsSchema)).alerts, []),
     ]);
+    // A listed proof replaced by an equivalent one raises no event: look again shortly.
+    if (proofs.items.some((p) => p.result.gone)) setTimeout(() => void this.refresh(ns), FOLLOW_UP_MS[0]);
     const model: CardModel = { info, lastVerified, cosig, proofs: proofs.items, proofTotal: proofs.total, alerts, errors };
     renderCard(card, model);
     byId('updated').textContent = `Updated ${formatTime(BigInt(Date.now()))}`;

@@ -8,11 +8,12 @@ import { byId, h } from './dom.js';
 import { errorText } from './format.js';
 import { buildMatrix, type MatrixRow } from './matrix.js';
 import { pager, renderEpochTable, renderLag, renderMatrix, renderProofPage } from './render-history.js';
-import { checkEpochView, checkProof, type VerifierStatus } from './verify.js';
+import { checkEpochView, checkProof, type ProofResult, type VerifierStatus } from './verify.js';
 import { fromHex } from '../../util/bytes.js';
 
 export const EPOCH_PAGE_SIZES = [10, 20, 50, 100] as const;
 export const PROOF_PAGE = 20;
+const GONE_RETRY_MS = 1_500;
 
 export class HistoryPanel {
   #ns: string | undefined;
@@ -24,6 +25,7 @@ export class HistoryPanel {
   #proofNext: string | null = null;
   #busy = false;
   #again = false;
+  #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly verifier: Promise<VerifierStatus>) {
     byId<HTMLSelectElement>('history-ns').addEventListener('change', (e) => this.select((e.target as HTMLSelectElement).value));
@@ -103,6 +105,7 @@ export class HistoryPanel {
           return undefined;
         }
       };
+      this.#reloadSoon(checked.flatMap((e) => e.proofs.map((p) => p.result)));
       const matrix = buildMatrix(rosterRows, rowOf, checked);
       if (ns !== this.#ns) return; // another namespace was chosen meanwhile
       this.#epochNext = page.next_before;
@@ -128,6 +131,15 @@ export class HistoryPanel {
     }
   }
 
+  /** A listed proof was replaced before it was fetched (verify.ts): the list is reloaded shortly. */
+  #reloadSoon(results: ProofResult[]): void {
+    if (this.#retry !== undefined || !results.some((r) => r.gone)) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      void this.load();
+    }, GONE_RETRY_MS);
+  }
+
   #goEpochs(dir: 'newest' | 'newer' | 'older'): void {
     if (dir === 'newest') this.#epochPages.length = 0;
     else if (dir === 'newer') this.#epochPages.pop();
@@ -145,6 +157,7 @@ export class HistoryPanel {
       const items = await Promise.all(
         page.equivocations.filter((e) => e.namespace === ns).map(async (json) => ({ json, result: await checkProof(v, json.id, { namespace: ns, epoch: json.epoch }) })),
       );
+      this.#reloadSoon(items.map((i) => i.result));
       if (ns !== this.#ns) return;
       this.#proofNext = page.next;
       const offset = this.#proofPages.length * PROOF_PAGE;

@@ -121,6 +121,8 @@ export async function checkCosignatures(v: VerifierStatus, json: CosignaturesJso
 
 export interface ProofResult {
   check: Check;
+  /** The node no longer holds the proof (replaced by an equivalent one): the list should be reloaded. */
+  gone?: true;
   kind?: string;
   signers?: [string, string];
 }
@@ -159,7 +161,7 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
     // replaced before it is fetched: not a verdict, and the next refresh lists its successor.
     if (err instanceof ApiError && err.status === 404) {
       console.warn(`proof ${id} is no longer held by the node (replaced?)`, err);
-      return { check: { state: 'unchecked', reason: 'the node no longer holds this proof (replaced by an equivalent one); it is listed again on the next refresh' } };
+      return { check: { state: 'unchecked', reason: 'the node no longer holds this proof (replaced by an equivalent one); reloading the list' }, gone: true };
     }
     console.error(`could not fetch proof ${id}`, err);
     return { check: { state: 'unchecked', reason: `could not fetch the proof: ${errorText(err)}` } };
