@@ -100,7 +100,7 @@ export function renderLag(m: Matrix): HTMLElement {
       'li',
       { 'data-auditor': s.row.name, 'data-signed': String(s.signed), 'data-max-lag': s.max === undefined ? undefined : String(s.max) },
       h('span', { class: 'who' }, s.row.name),
-      svg('svg', { class: 'lag-chart', viewBox: `0 0 ${m.columns.length * LAG_W} ${LAG_H}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': `${s.row.name}: ${stats}` }, ...bars),
+      svg('svg', { class: 'lag-chart', viewBox: `0 0 ${m.columns.length * LAG_W} ${LAG_H}`, width: m.columns.length * LAG_W * 1.5, height: LAG_H, preserveAspectRatio: 'none', role: 'img', 'aria-label': `${s.row.name}: ${stats}` }, ...bars),
       h('span', { class: 'stats' }, stats),
     );
   });
