@@ -11,6 +11,7 @@ const known: Record<string, () => Promise<Bench>> = {
   gossip: () => import('./gossip.js'),
   signing: () => import('./signing.js'),
   realtime: () => import('./realtime.js'),
+  history: () => import('./history.js'),
 };
 
 const args = process.argv.slice(2);

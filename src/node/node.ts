@@ -45,6 +45,7 @@ import { AkdVerifyPool } from '../akd/verify-pool.js';
 import type { LastVerifiedEpoch } from '../api/plexi-routes.js';
 import { registerProofMirrorRoutes } from '../api/proof-mirror-routes.js';
 import { registerDashboardRoutes } from '../api/dashboard-routes.js';
+import { registerHistoryRoutes } from '../api/history-routes.js';
 import type { NamespaceConfig } from './config.js';
 import { alertBody, alertSignedBytes, type Alert } from '../consensus/alerts.js';
 import { registerAlertRoutes } from '../api/alert-routes.js';
@@ -205,6 +206,7 @@ export class ChorusNode {
       node.#createValidation(now);
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
+      registerHistoryRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerAdminRoutes(http, {
         limitWrites, adminTokenSha256: config.adminTokenSha256, signing, host: () => node.host, network: () => node.network, proofs: node.proofs, picks: node.picks });
       namespaces.extend({

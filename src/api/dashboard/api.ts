@@ -103,3 +103,47 @@ export const alertsSchema = z.looseObject({
 export type AlertJson = z.infer<typeof alertsSchema>['alerts'][number];
 
 export const enc = encodeURIComponent;
+
+// GET /namespaces/{ns}/history (src/api/history-routes.ts): a page of epoch views, newest first.
+const signatureJson = z.looseObject({ signer_key: z.string(), name: z.string().nullable().optional(), timestamp: u64, signature: z.string(), ciphersuite: u64.optional() });
+export const epochViewSchema = z.looseObject({
+  epoch: u64,
+  equivocated: z.boolean(),
+  incomplete: z.boolean().optional(),
+  digests: z.array(z.looseObject({ digest: z.string(), signers: z.array(signatureJson) })),
+  proofs: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
+});
+export type EpochViewJson = z.infer<typeof epochViewSchema>;
+export const historySchema = z.looseObject({ namespace: z.string(), epochs: z.array(epochViewSchema), next_before: u64.nullable() });
+
+// GET /namespaces/{ns}/equivocations: one page of proofs, newest epoch first, and the total.
+export const equivocationPageSchema = z.looseObject({
+  namespace: z.string(),
+  total: u64,
+  equivocations: equivocationsSchema.shape.equivocations,
+  next: z.string().max(100).nullable(),
+});
+
+// GET /network/status (src/api/admin-routes.ts): the libp2p host's own view. Scores are
+// fractional JSON numbers, counters integers (bigint here).
+const num = z.union([z.bigint(), z.number()]);
+export const networkStatusSchema = z.looseObject({
+  enabled: z.boolean(),
+  peerId: z.string().optional(),
+  running: z.boolean().optional(),
+  connectedPeers: z.array(z.string()).optional(),
+  blockedPeers: z.array(z.string()).optional(),
+  peerScores: z.record(z.string(), num).optional(),
+  topics: z
+    .record(
+      z.string(),
+      z.looseObject({
+        subscribed: z.boolean().optional(),
+        meshPeers: z.array(z.string()),
+        topicPeers: z.array(z.string()),
+        validation: z.looseObject({ accept: z.record(z.string(), num), ignore: z.record(z.string(), num), reject: z.record(z.string(), num) }).optional(),
+      }),
+    )
+    .optional(),
+});
+export type NetworkStatusJson = z.infer<typeof networkStatusSchema>;

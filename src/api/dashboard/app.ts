@@ -1,10 +1,13 @@
 // The dashboard's entry point (bundled by scripts/build-dashboard.mjs). Loads the namespaces, the
 // roster and everything shown on each card, verifies it in the browser (verify.ts), and keeps it
 // current from the node's event stream (GET /events) without reloading.
-import { ApiError, alertsSchema, enc, equivocationsSchema, getJson, cosignaturesSchema, lastVerifiedSchema, namespaceInfoSchema, namespacesSchema, type NamespaceInfo } from './api.js';
+import { ApiError, alertsSchema, enc, equivocationPageSchema, getJson, cosignaturesSchema, lastVerifiedSchema, namespaceInfoSchema, namespacesSchema, networkStatusSchema, type NamespaceInfo } from './api.js';
 import { byId, h } from './dom.js';
 import { errorText, formatTime } from './format.js';
+import { HistoryPanel } from './history.js';
+import { installJsonViewer } from './json-view.js';
 import { renderCard, type CardModel } from './render.js';
+import { renderNetwork } from './render-network.js';
 import { checkCosignatures, checkProof, loadVerifier, type VerifierStatus } from './verify.js';
 import { parseJson } from '../../util/json.js';
 
@@ -17,6 +20,9 @@ const FEED_LENGTH = 15;
 // Co-signatures keep arriving after an epoch is signed or reaches its quorum: look again shortly.
 const FOLLOW_UP_MS = [2_000, 6_000];
 const HEX32 = /^[0-9a-fA-F]{64}$/;
+// The card lists the newest few proofs; the history panel pages through all of them.
+const CARD_PROOFS = 5;
+const NETWORK_REFRESH_MS = 10_000;
 
 function showError(message: string, err?: unknown): void {
   console.error(message, err);
@@ -42,6 +48,7 @@ class Dashboard {
   readonly #loading = new Map<string, { again: boolean }>();
   #verifier: Promise<VerifierStatus>;
   #connected = false;
+  readonly history: HistoryPanel;
 
   constructor() {
     this.#verifier = loadVerifier().then(
@@ -56,6 +63,7 @@ class Dashboard {
         return v;
       },
     );
+    this.history = new HistoryPanel(this.#verifier);
   }
 
   #showVerifier(v: VerifierStatus): void {
@@ -88,7 +96,8 @@ class Dashboard {
       main.append(card);
     }
     byId('empty').hidden = list.length > 0;
-    await Promise.all(list.map((info) => this.refresh(info.name, info)));
+    this.history.setNamespaces(list.map((n) => n.name));
+    await Promise.all([...list.map((info) => this.refresh(info.name, info)), this.refreshNetwork()]);
     document.body.dataset.loaded = 'true';
   }
 
@@ -138,12 +147,15 @@ class Dashboard {
           }, null),
       this.#cosignatures(ns, ls, verifier),
       part(errors, 'equivocations', async () => {
-        const list = (await getJson(`/equivocations?namespace=${enc(ns)}`, equivocationsSchema)).equivocations.filter((e) => e.namespace === ns);
-        return Promise.all(list.map(async (json) => ({ json, result: await checkProof(verifier, json.id, { namespace: ns, epoch: json.epoch }) })));
-      }, []),
+        const page = await getJson(`/namespaces/${enc(ns)}/equivocations?limit=${CARD_PROOFS}`, equivocationPageSchema);
+        const list = page.equivocations.filter((e) => e.namespace === ns);
+        return { total: page.total, items: await Promise.all(list.map(async (json) => ({ json, result: await checkProof(verifier, json.id, { namespace: ns, epoch: json.epoch }) }))) };
+      }, { total: 0n, items: [] }),
       part(errors, 'alerts', async () => (await getJson(`/alerts?namespace=${enc(ns)}&limit=5`, alertsSchema)).alerts, []),
     ]);
-    const model: CardModel = { info, lastVerified, cosig, proofs, alerts, errors };
+    // A listed proof replaced by an equivalent one raises no event: look again shortly.
+    if (proofs.items.some((p) => p.result.gone)) setTimeout(() => void this.refresh(ns), FOLLOW_UP_MS[0]);
+    const model: CardModel = { info, lastVerified, cosig, proofs: proofs.items, proofTotal: proofs.total, alerts, errors };
     renderCard(card, model);
     byId('updated').textContent = `Updated ${formatTime(BigInt(Date.now()))}`;
   }
@@ -158,6 +170,21 @@ class Dashboard {
     } catch (err) {
       console.error(`co-signatures of ${ns} epoch ${ls.epoch}`, err);
       return { error: `co-signatures of epoch ${ls.epoch}: ${errorText(err)}` };
+    }
+  }
+
+  /** The peers and mesh panel (the node's report; nothing there is signed). */
+  async refreshNetwork(): Promise<void> {
+    const box = byId('network-body');
+    try {
+      const [status, v] = await Promise.all([getJson('/network/status', networkStatusSchema), this.#verifier]);
+      const roster = v.ready ? v.roster.auditors.map((a) => (a.peerId === undefined ? { name: a.name } : { name: a.name, peerId: a.peerId })) : [];
+      box.replaceChildren(...renderNetwork(status, roster));
+      box.dataset.state = 'ready';
+    } catch (err) {
+      console.error('network status', err);
+      box.dataset.state = 'error';
+      box.replaceChildren(h('p', { class: 'error', role: 'alert' }, `✗ could not load the network status: ${errorText(err)}`));
     }
   }
 
@@ -198,6 +225,7 @@ class Dashboard {
     while (feed.childElementCount > FEED_LENGTH) feed.lastElementChild?.remove();
     if (ns && this.#cards.has(ns)) {
       void this.refresh(ns);
+      this.history.onChange(ns);
       if (type === 'epoch-signed' || type === 'quorum-reached') for (const ms of FOLLOW_UP_MS) setTimeout(() => void this.refresh(ns), ms);
     } else void this.refreshAll();
   }
@@ -206,9 +234,21 @@ class Dashboard {
 window.addEventListener('error', (e) => showError('page error', e.error ?? e.message));
 window.addEventListener('unhandledrejection', (e) => showError('unhandled failure', e.reason));
 
+installJsonViewer(byId<HTMLDialogElement>('json-view'));
 const dashboard = new Dashboard();
+// Card links to the history panel choose their namespace there.
+document.addEventListener('click', (e) => {
+  const a = e.target instanceof Element ? e.target.closest('a[data-history-ns]') : null;
+  if (!(a instanceof HTMLAnchorElement) || a.dataset.historyNs === undefined) return;
+  e.preventDefault();
+  dashboard.history.select(a.dataset.historyNs);
+  byId('history').scrollIntoView({ block: 'start' });
+});
 dashboard.connect();
 void dashboard.refreshAll();
 setInterval(() => {
   if (document.visibilityState === 'visible') void dashboard.refreshAll();
 }, BACKGROUND_REFRESH_MS);
+setInterval(() => {
+  if (document.visibilityState === 'visible') void dashboard.refreshNetwork();
+}, NETWORK_REFRESH_MS);

@@ -15,3 +15,13 @@ export function byId<T extends HTMLElement>(id: string): T {
   if (!el) throw new Error(`the page has no #${id}`);
   return el as T;
 }
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element (charts are drawn with attributes and CSS classes only: the CSP allows no inline styles). */
+export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: (Node | string)[]): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag) as SVGElement;
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.append(c);
+  return el;
+}

@@ -3,6 +3,7 @@
 import type { AlertJson, EquivocationJson, LastVerified, NamespaceInfo } from './api.js';
 import { h, type Child } from './dom.js';
 import { formatTime, isoTime, shortKey } from './format.js';
+import { jsonLink } from './json-view.js';
 import type { Check, CosignatureResult, ProofResult } from './verify.js';
 
 export interface CardModel {
@@ -10,6 +11,8 @@ export interface CardModel {
   lastVerified: LastVerified | null;
   cosig: { epoch: bigint; digest: string; serverQuorum: boolean | undefined; serverEquivocated: boolean | undefined; result: CosignatureResult } | { error: string } | null;
   proofs: { json: EquivocationJson; result: ProofResult }[];
+  /** Every proof the node holds for the namespace (the card lists the newest few). */
+  proofTotal: bigint;
   alerts: AlertJson[];
   errors: string[];
 }
@@ -32,16 +35,27 @@ function time(ms: bigint | undefined): Child {
 }
 
 function row(label: string, field: string, ...value: Child[]): Child[] {
-  return [h('dt', {}, label), h('dd', { 'data-field': field }, ...(value.some((v) => v !== null && v !== undefined && v !== false) ? value : ['—']))];
+  return jsonRow(label, field, undefined, ...value);
+}
+
+/** A field with the endpoint that serves it one click away (json-view.ts). */
+function jsonRow(label: string, field: string, json: string | undefined, ...value: Child[]): Child[] {
+  const shown = value.some((v) => v !== null && v !== undefined && v !== false);
+  return [h('dt', {}, label), h('dd', {}, h('span', { 'data-field': field }, ...(shown ? value : ['—'])), shown && json ? ' ' : null, shown && json ? jsonLink(json, '{ }') : null)];
 }
 
 function cardState(m: CardModel): { state: string; label: string } {
-  if (m.info.network_status === 'Equivocated' || m.proofs.length > 0) return { state: 'equivocated', label: '⚠ Equivocated' };
+  if (m.info.network_status === 'Equivocated' || m.proofTotal > 0n) return { state: 'equivocated', label: '⚠ Equivocated' };
   if (m.info.signing_halted) return { state: 'halted', label: '⏹ Signing halted' };
   const failing = (m.cosig && ('error' in m.cosig || m.cosig.result.rows.some((r) => r.check.state === 'failing'))) || m.errors.length > 0;
   if (failing) return { state: 'suspect', label: '⚠ Check failures' };
   if (m.info.status !== 'Online') return { state: 'idle', label: m.info.status === 'Disabled' ? '⏸ Disabled' : `… ${m.info.status}` };
   return { state: 'ok', label: '✓ Consistent' };
+}
+
+function rootEpoch(r: string | null | undefined): string | undefined {
+  const epoch = r?.split('/')[0];
+  return epoch && /^\d{1,20}$/.test(epoch) ? epoch : undefined;
 }
 
 function root(r: string | null | undefined): Child {
@@ -88,29 +102,30 @@ function cosigners(m: CardModel): HTMLElement {
   return h('section', { class: 'cosigners' }, h('h3', {}, title), ...body);
 }
 
+/** One equivocation proof: what it proves (from its verified bytes when checked), its JSON, its check. */
+export function proofItem(json: EquivocationJson, result: ProofResult): HTMLElement {
+  // The verified kind and signer names come from the proof bytes, not the server's JSON.
+  const kind = result.kind ?? json.kind;
+  const signers = result.signers ?? json.signers;
+  return h(
+    'li',
+    { 'data-proof-id': json.id, 'data-check': result.check.state, 'data-epoch': String(json.epoch) },
+    h('a', { href: `/equivocations/${json.id}`, 'data-json': `/equivocations/${json.id}`, title: `proof ${json.id}` }, `Epoch ${json.epoch}: ${KIND[kind] ?? kind}`),
+    h('span', { class: 'detail' }, ` between ${signers.join(' and ')}; digests `, h('code', {}, shortKey(json.first.digest)), ' ≠ ', h('code', {}, shortKey(json.second.digest))),
+    ' ',
+    checkBadge(result.check),
+  );
+}
+
 function equivocations(m: CardModel): HTMLElement | null {
   if (m.proofs.length === 0) return null;
+  const more = m.proofTotal > BigInt(m.proofs.length);
   return h(
     'section',
     { class: 'equivocations' },
-    h('h3', {}, `Equivocations (${m.proofs.length})`),
-    h(
-      'ul',
-      {},
-      ...m.proofs.map(({ json, result }) => {
-        // The verified kind and signer names come from the proof bytes, not the server's JSON.
-        const kind = result.kind ?? json.kind;
-        const signers = result.signers ?? json.signers;
-        return h(
-          'li',
-          { 'data-proof-id': json.id, 'data-check': result.check.state },
-          h('a', { href: `/equivocations/${json.id}`, title: `proof ${json.id}` }, `Epoch ${json.epoch}: ${KIND[kind] ?? kind}`),
-          h('span', { class: 'detail' }, ` between ${signers.join(' and ')}; digests `, h('code', {}, shortKey(json.first.digest)), ' ≠ ', h('code', {}, shortKey(json.second.digest))),
-          ' ',
-          checkBadge(result.check),
-        );
-      }),
-    ),
+    h('h3', {}, `Equivocations (${m.proofTotal})`),
+    more ? h('p', { class: 'muted', 'data-field': 'proofs-shown' }, `The newest ${m.proofs.length} of ${m.proofTotal}; `, h('a', { href: '#history', 'data-history-ns': m.info.name }, 'page through all of them'), '.') : null,
+    h('ul', {}, ...m.proofs.map(({ json, result }) => proofItem(json, result))),
   );
 }
 
@@ -132,18 +147,20 @@ export function renderCard(card: HTMLElement, m: CardModel): void {
   card.dataset.state = state;
   card.setAttribute('aria-labelledby', headingId);
   const eq = m.info.equivocated_epochs;
+  const base = `/namespaces/${encodeURIComponent(m.info.name)}`;
   card.replaceChildren(
     h('header', {}, h('h2', { id: headingId }, m.info.name), h('span', { class: 'badge', 'data-field': 'state' }, label)),
+    h('p', { class: 'card-links' }, h('a', { href: '#history', 'data-history-ns': m.info.name }, '▦ Matrix, lag and history'), ' · ', jsonLink(base, '{ } namespace JSON')),
     h(
       'dl',
       {},
-      ...row('Status', 'status', m.info.status),
+      ...jsonRow('Status', 'status', base, m.info.status),
       ...row('Network', 'network', m.info.network_status ?? null, eq && eq > 0n ? ` (${eq} epoch${eq === 1n ? '' : 's'})` : null),
-      ...row('Last signed epoch', 'last-signed-epoch', ls ? String(ls.epoch) : null),
+      ...jsonRow('Last signed epoch', 'last-signed-epoch', ls ? `${base}/audits/${ls.epoch}` : undefined, ls ? String(ls.epoch) : null),
       ...row('Digest', 'last-signed-digest', ls ? h('code', { class: 'digest' }, ls.digest) : null),
       ...row('Signed at', 'last-signed-time', ls ? time(ls.timestamp) : null),
-      ...row('Last verified epoch', 'last-verified-epoch', m.info.last_verified_epoch !== undefined ? String(m.info.last_verified_epoch) : null, m.lastVerified?.timestamp !== undefined ? h('span', { class: 'muted' }, ' at ', time(m.lastVerified.timestamp)) : null),
-      ...row('Root', 'root', root(m.info.root)),
+      ...jsonRow('Last verified epoch', 'last-verified-epoch', m.lastVerified ? `${base}/last-verified-epoch` : undefined, m.info.last_verified_epoch !== undefined ? String(m.info.last_verified_epoch) : null, m.lastVerified?.timestamp !== undefined ? h('span', { class: 'muted' }, ' at ', time(m.lastVerified.timestamp)) : null),
+      ...jsonRow('Root', 'root', rootEpoch(m.info.root) === undefined ? undefined : `${base}/audits/${rootEpoch(m.info.root)}`, root(m.info.root)),
       ...(m.info.signing_halted ? row('Signing', 'signing-halted', `⏹ halted: ${m.info.signing_halted}`) : []),
     ),
     cosigners(m),

@@ -7,7 +7,7 @@ import { Roster } from '../../consensus/roster.js';
 import { verifyStrictAsync } from '../../crypto/ed25519-async.js';
 import { fromHex, toHex } from '../../util/bytes.js';
 import { DecodeError } from '../../util/errors.js';
-import { ApiError, enc, getBytes, getRawJson, type CosignaturesJson } from './api.js';
+import { ApiError, enc, getBytes, getRawJson, type CosignaturesJson, type EpochViewJson } from './api.js';
 import { errorText } from './format.js';
 
 export type Check = { state: 'verified'; note?: string } | { state: 'failing'; reason: string } | { state: 'unchecked'; reason: string };
@@ -121,6 +121,8 @@ export async function checkCosignatures(v: VerifierStatus, json: CosignaturesJso
 
 export interface ProofResult {
   check: Check;
+  /** The node no longer holds the proof (replaced by an equivalent one): the list should be reloaded. */
+  gone?: true;
   kind?: string;
   signers?: [string, string];
 }
@@ -155,6 +157,12 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
   try {
     bytes = await getBytes(`/equivocations/${enc(id)}`, 'application/x-protobuf');
   } catch (err) {
+    // Nodes keep the smallest proof id per fact (src/store/observation-store.ts), so a listed proof can be
+    // replaced before it is fetched: not a verdict, and the next refresh lists its successor.
+    if (err instanceof ApiError && err.status === 404) {
+      console.warn(`proof ${id} is no longer held by the node (replaced?)`, err);
+      return { check: { state: 'unchecked', reason: 'the node no longer holds this proof (replaced by an equivalent one); reloading the list' }, gone: true };
+    }
     console.error(`could not fetch proof ${id}`, err);
     return { check: { state: 'unchecked', reason: `could not fetch the proof: ${errorText(err)}` } };
   }
@@ -173,4 +181,29 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
     if (err instanceof DecodeError) return { check: { state: 'failing', reason: errorText(err) } };
     return { check: { state: 'unchecked', reason: `verification error: ${errorText(err)}` } };
   }
+}
+
+export interface CheckedEpoch {
+  epoch: bigint;
+  /** The node's word that the epoch is equivocated (a warning needs no proof). */
+  serverEquivocated: boolean;
+  incomplete: boolean;
+  digests: { digest: string; rows: CosignerRow[]; quorum: CosignatureResult['quorum']; problem?: string }[];
+  proofs: { id: string; result: ProofResult }[];
+}
+
+/**
+ * Checks every signature of one epoch view (GET /namespaces/{ns}/history) digest by digest, as
+ * a co-signature bundle each, and every proof listed at it from its protobuf bytes.
+ */
+export async function checkEpochView(v: VerifierStatus, ns: string, view: EpochViewJson): Promise<CheckedEpoch> {
+  const digests = await Promise.all(
+    view.digests.map(async (d) => {
+      const json: CosignaturesJson = { namespace: ns, epoch: view.epoch, digest: d.digest, cosignatures: d.signers };
+      const r = await checkCosignatures(v, json, { namespace: ns, epoch: view.epoch, digest: d.digest });
+      return { digest: d.digest, rows: r.rows, quorum: r.quorum, ...(r.bundleProblem ? { problem: r.bundleProblem } : {}) };
+    }),
+  );
+  const proofs = await Promise.all(view.proofs.map(async (id) => ({ id, result: await checkProof(v, id, { namespace: ns, epoch: view.epoch }) })));
+  return { epoch: view.epoch, serverEquivocated: view.equivocated, incomplete: view.incomplete === true, digests, proofs };
 }
