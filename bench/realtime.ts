@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { SyntheticLog, writeProofBlob } from '../src/akd/generator.js';
+import { AKD_SHAPES, writeVirtualLog } from '../src/akd/virtual-log.js';
 import { startS3StandIn, type S3StandIn } from '../src/demo/s3-server.js';
 import { initDataDir } from '../src/node/init.js';
 
@@ -31,16 +31,16 @@ function flag(flags: string[], name: string): string | undefined {
 }
 
 /**
- * Proof shapes for the existing generator (leaves before the first epoch, inserts per epoch). The
- * realistic WhatsApp (30–58 MB) and Messenger (150–284 MB) shapes come from the AKD generator's
- * `--shape`; until it is merged, `whatsapp` and `messenger` here are the closest this generator
- * makes in reasonable time.
+ * Proof shapes (virtual dense tree: leaves before the first epoch, inserts per epoch). `whatsapp`
+ * (≈44 MB) and `messenger` (≈224 MB) are the AKD generator's realistic presets; the small ones are
+ * for a quick run.
  */
-const SHAPES: Record<string, { base: number; inserts: number }> = {
-  'small-w': { base: 2_000, inserts: 200 },
-  'small-m': { base: 5_000, inserts: 1_000 },
-  whatsapp: { base: 1_000_000, inserts: 50_000 },
-  messenger: { base: 2_000_000, inserts: 200_000 },
+const SHAPES: Record<string, { leaves: number; inserts: number }> = {
+  'small-w': { leaves: 100_000, inserts: 200 },
+  'small-m': { leaves: 500_000, inserts: 1_000 },
+  whatsapp: AKD_SHAPES.whatsapp,
+  messenger: AKD_SHAPES.messenger,
+  'messenger-max': AKD_SHAPES['messenger-max'],
 };
 
 interface Epoch {
@@ -60,16 +60,9 @@ async function generateShapedLog(shape: string, epochs: number, out: string, see
   }
   rmSync(out, { recursive: true, force: true });
   const t0 = performance.now();
-  // The base leaves go in without a proof (a genesis proof of a million inserts is no real epoch);
-  // every later epoch is published with its proof.
-  const log = new SyntheticLog({ name: 'whatsapp_v1' }, seed, { expectedLeaves: s.base + epochs * s.inserts });
-  log.tree.insert(log.leaves.next(s.base));
-  const list: Epoch[] = [];
-  for (let i = 0; i < epochs; i++) {
-    const e = log.publish(s.inserts);
-    await writeProofBlob(join(out, 'blobs'), e.blobName, e.proof);
-    list.push({ epoch: e.epoch, blobName: e.blobName, bytes: e.proof.length });
-  }
+  // A chain of realistic epochs of a virtual dense tree (docs/akd.md, "Realistic synthetic logs").
+  const summary = writeVirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: s.leaves, inserts: s.inserts, epochs, seed, out: join(out, 'blobs') });
+  const list: Epoch[] = summary.epochs.map((e) => ({ epoch: BigInt(e.epoch), blobName: e.blob_name, bytes: e.bytes }));
   writeFileSync(meta, JSON.stringify(list.map((e) => ({ ...e, epoch: e.epoch.toString() }))));
   process.stderr.write(`realtime bench: generated ${epochs} ${shape} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return list;

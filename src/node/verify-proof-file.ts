@@ -1,7 +1,6 @@
 // The one seam between the node's pipeline and the AKD verifier (docs/akd.md, "Node pipeline"):
-// the proof is a file in the data directory. Today the file is read and handed to the pool; once
-// the pool verifies from a file itself (bounded memory), this becomes `pool.verifyFile(job)`.
-import { readFile } from 'node:fs/promises';
+// the proof is a file in the data directory, and the pool's worker reads and decodes it itself,
+// streaming, so the node never holds a whole proof (docs/akd.md, "Where the bytes go").
 import type { AkdConfiguration } from '../akd/configuration.js';
 import type { AkdVerifyOutcome, AkdVerifyPool } from '../akd/verify-pool.js';
 
@@ -14,6 +13,5 @@ export interface ProofFileJob {
 }
 
 export async function verifyProofFile(pool: AkdVerifyPool, job: ProofFileJob): Promise<AkdVerifyOutcome> {
-  const proof = new Uint8Array(await readFile(job.path));
-  return pool.verify({ proof, previous: job.previous, current: job.current, endEpoch: job.endEpoch, configuration: job.configuration });
+  return pool.verifyFile(job);
 }
