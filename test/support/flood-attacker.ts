@@ -2,7 +2,6 @@
 // wire protocols (TCP, Noise, Yamux, gossipsub, /chorus/1/sync/1.0.0) but none of the rules: it
 // writes gossipsub RPCs straight to its peers' streams (any topic, any bytes, no de-duplication)
 // and answers sync requests with whatever its handler returns. Test support only.
-import '../../src/util/polyfills.js';
 import { createHash } from 'node:crypto';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
