@@ -1,4 +1,4 @@
-// The Plexi-compatible API (design §7, shared/PLEXI-CLIENT.md): what the `plexi` CLI requests,
+// The Plexi-compatible API (docs/protocol.md §7, docs/plexi-client.md): what the `plexi` CLI requests,
 // with plexi_core's field names, types and status codes, at the root of the host.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitHook } from './server.js';

@@ -1,4 +1,4 @@
-// The signing rules of design §4.1–4.2, as pure functions: no I/O, no clock. The store gathers the
+// The signing rules of docs/protocol.md §4.1–4.2, as pure functions: no I/O, no clock. The store gathers the
 // facts (chain head, what is already signed at the epoch, where the digest was seen) and applies
 // the decision atomically.
 import { bytesEqual, toHex } from '../util/bytes.js';

@@ -1,4 +1,4 @@
-// Co-signed epochs (design §3 CosignedEpoch): what a client checks against the roster and its
+// Co-signed epochs (docs/protocol.md §3 CosignedEpoch): what a client checks against the roster and its
 // threshold. Pure: signature checks are injected (node:crypto in the CLI and node, WebCrypto in
 // the dashboard), so the very same rules run everywhere.
 import { CosignedEpochType, fromLong, toLong } from '../proto/index.js';

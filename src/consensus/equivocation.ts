@@ -1,4 +1,4 @@
-// Equivocation proofs (design §3, §4.5) as pure functions: building the canonical proof from two
+// Equivocation proofs (docs/protocol.md §3, §4.5) as pure functions: building the canonical proof from two
 // observations, checking a proof against a roster, and finding a conflict among what is known
 // for one (namespace, epoch). Signature checks are passed in, so these run anywhere.
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -1,4 +1,4 @@
-// The observation topic's validation rule (design §5, lodestar-style explicit outcomes): pure,
+// The observation topic's validation rule (docs/protocol.md §5, lodestar-style explicit outcomes): pure,
 // given the facts the node looked up. Cheap checks run before the signature check.
 import type { Observation } from './observation.js';
 import type { Roster } from './roster.js';

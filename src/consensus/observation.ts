@@ -1,4 +1,4 @@
-// Observations (design §3): "signer saw digest D as epoch E of namespace N at time T", carried
+// Observations (docs/protocol.md §3): "signer saw digest D as epoch E of namespace N at time T", carried
 // on the wire as the chorus.v1.Observation protobuf. The signature covers the Plexi
 // SignatureMessage of fields 1-5, so anyone can re-check an observation with the signer's key.
 import { sha256 } from '@noble/hashes/sha2.js';

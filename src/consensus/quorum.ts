@@ -1,4 +1,4 @@
-// Which digest of an epoch the network co-signs (design §4.5): distinct roster auditors per
+// Which digest of an epoch the network co-signs (docs/protocol.md §4.5): distinct roster auditors per
 // digest, the most-signed digest when none is asked for, and no quorum at all for an epoch that
 // is equivocated.
 import { compareBytes, toHex } from '../util/bytes.js';

@@ -1,4 +1,4 @@
-// The roster (design §5): the network's membership and the namespaces it audits. JSON, validated
+// The roster (docs/protocol.md §5): the network's membership and the namespaces it audits. JSON, validated
 // with zod; errors name the field. Monitors and clients need only this file.
 import { z } from 'zod';
 import { fromHex, toHex } from '../util/bytes.js';

@@ -1,6 +1,6 @@
 // Log-signed reports (Plexi's `/namespaces/{ns}/reports`): the log signs its head with its own
 // Ed25519 key in Plexi's SignatureResponse format. A valid report authenticates the submission
-// (no bearer token needed) and is an observation signed by the log's key (design §3): stored,
+// (no bearer token needed) and is an observation signed by the log's key (docs/protocol.md §3): stored,
 // gossiped, and checked for equivocation like any other.
 import type { Observation } from '../consensus/observation.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';

@@ -1,4 +1,4 @@
-// The auditor network (design §3-§5) on top of the generic libp2p host: one validator per topic
+// The auditor network (docs/protocol.md §3-§5) on top of the generic libp2p host: one validator per topic
 // with explicit outcomes, our own observations published after they are stored, equivocation
 // detection on every stored observation, proofs verified, stored and broadcast, doppelgänger
 // protection, and sync with every (re)connected peer.

@@ -1,4 +1,4 @@
-// Following auditors that do not run Chorus (design §1, source `plexi`): for every external
+// Following auditors that do not run Chorus (docs/protocol.md §1, source `plexi`): for every external
 // Plexi auditor in the roster and every namespace this node audits, poll its API, verify each
 // SignatureResponse strictly against the auditor's roster key, and import it as an observation
 // signed by that auditor — stored, checked for equivocation and gossiped like any member's. The

@@ -1,4 +1,4 @@
-// Where a log publishes its append-only proofs (design §1): WhatsApp's form (an S3 bucket
+// Where a log publishes its append-only proofs (docs/protocol.md §1): WhatsApp's form (an S3 bucket
 // answering ListObjectsV2: `?list-type=2&prefix=…&start-after=…`, XML `<Key>` and
 // `<IsTruncated>`), a plain HTTP base URL (fetch by blob name, no listing), or a local folder
 // (`file://…`, blob names as nested folders).

@@ -1,4 +1,4 @@
-// AKD append-only validation in the node (design §4.6): every epoch a namespace signs is checked
+// AKD append-only validation in the node (docs/protocol.md §4.6): every epoch a namespace signs is checked
 // against the log's proof, in worker threads, without ever delaying a signature. Results are
 // stored and served (last-verified-epoch), verified proofs are mirrored for plexi users, failures
 // are alerts. Fetch errors retry with backoff; after a restart, validation resumes where it was.

@@ -236,7 +236,7 @@ function allowList(peers: { addrs: Multiaddr[] }[]): string[] {
   return [...allow];
 }
 
-// Content-addressed ids (DESIGN §5): the same bytes from any sender are one message.
+// Content-addressed ids (docs/protocol.md §5): the same bytes from any sender are one message.
 function msgIdFn(msg: { data: Uint8Array }): Uint8Array {
   return createHash('sha256').update(msg.data).digest();
 }

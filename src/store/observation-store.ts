@@ -1,4 +1,4 @@
-// Observations and equivocation proofs (design §3-§5). Observations are indexed by
+// Observations and equivocation proofs (docs/protocol.md §3-§5). Observations are indexed by
 // (namespace, epoch, digest, signer) and numbered in the order they were stored (the arrival log
 // that sync pages through, so a peer gets exactly what arrived since it last synced, even for an
 // old epoch); proofs by id, by the fact they prove (one kept per fact:

@@ -1,7 +1,7 @@
 // What this node signed, per namespace: the chain state, every signature, the digest index that
 // enforces uniqueness, and refused conflicting submissions. `checkAndSign` is the one place a
 // signature is created: serialised per namespace, decided by the pure chain rules, and written in
-// one synced LevelDB batch before anyone sees it (design §4.1, §4.7). With a signing journal,
+// one synced LevelDB batch before anyone sees it (docs/protocol.md §4.1, §4.7). With a signing journal,
 // every signature is appended (fsync'ed) to the journal first, and any failed write halts signing
 // until a restart checks the store against the journal (docs/design-decisions.md, "Signing journal").
 import { decideSubmission, type ChainFacts, type Decision, type NamespaceStatus, type Submission } from '../consensus/chain-rules.js';

@@ -1,5 +1,5 @@
 // Lossless JSON: integers parse to bigint and bigints serialise as plain JSON numbers, so u64
-// counters and timestamps never pass through a float (design §2). Built on lossless-json.
+// counters and timestamps never pass through a float (docs/protocol.md §2). Built on lossless-json.
 import { parse, stringify } from 'lossless-json';
 import { DecodeError } from './errors.js';
 

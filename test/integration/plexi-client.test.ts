@@ -1,4 +1,4 @@
-// What Cloudflare's `plexi` client does against a node (shared/PLEXI-CLIENT.md), replayed
+// What Cloudflare's `plexi` client does against a node (docs/plexi-client.md), replayed
 // request by request with a client that parses responses as plexi_core's serde types do; and
 // `chorus audit`, which prints what `plexi audit` prints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
