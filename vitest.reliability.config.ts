@@ -11,7 +11,7 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: false,
     // Each part bounds its own work (counts and durations); these only catch a hang.
-    testTimeout: 420_000,
+    testTimeout: 1_200_000,
     hookTimeout: 120_000,
     reporters: ['default'],
   },
