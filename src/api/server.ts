@@ -10,6 +10,8 @@ import { HttpError } from '../node/errors.js';
 import { ChorusError, DecodeError } from '../util/errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 import { describeZodError } from '../util/schema.js';
+import { chorusVersion } from '../util/version.js';
+import { buildOpenApi, collectRoutes } from './openapi.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -28,6 +30,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** Served only on the admin listener when `admin_http` is configured (docs/design-decisions.md "Admin port"). */
 export function isOpsOnlyPath(path: string): boolean {
   return path === '/metrics' || path === '/admin' || path.startsWith('/admin/');
+}
+/** Paths whose GETs browsers of any origin may read: everything but the operator routes. */
+export function isCorsPath(url: string): boolean {
+  return !isOpsOnlyPath(url.split('?')[0] ?? '');
 }
 /** What the admin listener serves: the operator routes and the probes. */
 function isOpsListenerPath(path: string): boolean {
@@ -107,6 +113,26 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`));
+  });
+
+  // Every route registered from here on is listed in /openapi.json (docs/design-decisions.md "OpenAPI from the routes").
+  const routes = collectRoutes(app);
+  app.get('/openapi.json', async () => buildOpenApi(routes, { title: 'Chorus', version: chorusVersion() }));
+
+  // CORS for the read-only API: any origin may GET it from a browser (it is public data); admin
+  // and metrics never, and no write route is offered to cross-origin callers (docs/design-decisions.md "CORS").
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isCorsPath(req.url)) reply.header('access-control-allow-origin', '*');
+  });
+  app.options('*', async (req, reply) => {
+    if (!isCorsPath(req.url)) return reply.code(404).send(errorBody('not-found', `no cross-origin access to ${req.url.split('?')[0] ?? ''}`));
+    return reply
+      .code(204)
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'GET, HEAD')
+      .header('access-control-allow-headers', 'accept, content-type, last-event-id')
+      .header('access-control-max-age', '86400')
+      .send();
   });
 
   // Rate limits apply where a client can make the node work or write: submissions, reports,
