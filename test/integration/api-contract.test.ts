@@ -9,6 +9,24 @@ import { loadConfig } from '../../src/node/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { tempDir } from '../support/tmp.js';
 import { hex32, http } from '../support/http.js';
+import { CLI } from '../support/node-process.js';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJson, stringifyJson } from '../../src/util/json.js';
+
+/** The built CLI, run without blocking this process (the node under test lives here). */
+function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.once('error', reject);
+    p.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 
 const NS = 'log.example';
 const BIG = 2n ** 63n + 5n; // beyond 2^53: must stay exact end to end
@@ -142,5 +160,17 @@ describe('API contract', () => {
     // An unreachable node is a transport error, not an API answer.
     const closed = new chorus.ChorusClient('http://127.0.0.1:1', { timeoutMs: 2_000 });
     expect(await closed.info().catch((e: unknown) => e)).toBeInstanceOf(chorus.HttpClientError);
+  });
+
+  it('chorus cosignatures goes through the client: a co-signed epoch checks, a missing one is the node\'s typed error', async () => {
+    const info = (await http(`${url}/info`)).body as { keys: { public_key: string }[] };
+    const roster = join(tmp.dir, 'roster.json');
+    writeFileSync(roster, stringifyJson({ network: 'api-test', threshold: 1, auditors: [{ name: 'self', public_key: info.keys[0]?.public_key }], namespaces: [{ name: NS }] }));
+    const ok = await cli(['cosignatures', '--remote-url', url, '--namespace', NS, '--epoch', String(BIG), '--roster', roster, '--json']);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(parseJson(ok.stdout)).toMatchObject({ epoch: BIG, digest: hex32(7), quorum: true, threshold: 1n });
+    const missing = await cli(['cosignatures', '--remote-url', url, '--namespace', NS, '--epoch', '3', '--roster', roster]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('HTTP 404 not-found');
   });
 });
