@@ -43,8 +43,18 @@ function isOpsListenerPath(path: string): boolean {
 /** A hook that limits a route per client address (attach it to write endpoints). */
 export type RateLimitHook = ReturnType<FastifyInstance['rateLimit']>;
 
+/** The one error shape; `error` is always a kebab-case code (README "API"), whatever the thrower spelt. */
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): Record<string, unknown> {
-  return { error: code, message, ...details };
+  return { error: kebabCode(code), message, ...details };
+}
+
+export function kebabCode(code: string): string {
+  const k = code
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return k || 'error';
 }
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
