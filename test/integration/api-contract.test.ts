@@ -100,6 +100,12 @@ describe('API contract', () => {
     expect((await http(`${url}/info`)).headers.get('access-control-allow-origin')).toBe('*');
     expect((await http(`${url}/namespaces/${NS}/audits/${BIG}`)).headers.get('access-control-allow-origin')).toBe('*');
     expect((await http(`${url}/metrics`)).headers.get('access-control-allow-origin')).toBeNull();
+    // The event stream writes its own headers; it carries CORS too.
+    const abort = new AbortController();
+    const events = await fetch(`${url}/events`, { signal: abort.signal });
+    expect(events.headers.get('content-type')).toContain('text/event-stream');
+    expect(events.headers.get('access-control-allow-origin')).toBe('*');
+    abort.abort();
     const write = await http(`${url}/namespaces/${NS}/audits`, { body: { epoch: BIG + 1n, digest: hex32(8) }, token: 'wrong' });
     expect(write.status).toBe(401);
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
