@@ -111,6 +111,8 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog, limi
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
+      // Hijacked: carry over the CORS header the server's hook set (src/api/server.ts).
+      ...(reply.getHeader('access-control-allow-origin') ? { 'access-control-allow-origin': '*' } : {}),
     });
     write(': chorus events\nretry: 2000\n\n');
 

@@ -10,6 +10,8 @@ import { HttpError } from '../node/errors.js';
 import { ChorusError, DecodeError } from '../util/errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 import { describeZodError } from '../util/schema.js';
+import { chorusVersion } from '../util/version.js';
+import { buildOpenApi, collectRoutes } from './openapi.js';
 
 export interface ServerOptions {
   logger: Logger;
@@ -29,6 +31,10 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 export function isOpsOnlyPath(path: string): boolean {
   return path === '/metrics' || path === '/admin' || path.startsWith('/admin/');
 }
+/** Paths whose GETs browsers of any origin may read: everything but the operator routes. */
+export function isCorsPath(url: string): boolean {
+  return !isOpsOnlyPath(url.split('?')[0] ?? '');
+}
 /** What the admin listener serves: the operator routes and the probes. */
 function isOpsListenerPath(path: string): boolean {
   return isOpsOnlyPath(path) || path === '/healthz' || path === '/readyz';
@@ -37,8 +43,18 @@ function isOpsListenerPath(path: string): boolean {
 /** A hook that limits a route per client address (attach it to write endpoints). */
 export type RateLimitHook = ReturnType<FastifyInstance['rateLimit']>;
 
+/** The one error shape; `error` is always a kebab-case code (README "API"), whatever the thrower spelt. */
 export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): Record<string, unknown> {
-  return { error: code, message, ...details };
+  return { error: kebabCode(code), message, ...details };
+}
+
+export function kebabCode(code: string): string {
+  const k = code
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return k || 'error';
 }
 
 const FASTIFY_CODES: Record<string, [number, string]> = {
@@ -107,6 +123,26 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
 
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`));
+  });
+
+  // Every route registered from here on is listed in /openapi.json (docs/design-decisions.md "OpenAPI from the routes").
+  const routes = collectRoutes(app);
+  app.get('/openapi.json', async () => buildOpenApi(routes, { title: 'Chorus', version: chorusVersion() }));
+
+  // CORS for the read-only API: any origin may GET it from a browser (it is public data); admin
+  // and metrics never, and no write route is offered to cross-origin callers (docs/design-decisions.md "CORS").
+  app.addHook('onRequest', async (req, reply) => {
+    if ((req.method === 'GET' || req.method === 'HEAD') && isCorsPath(req.url)) reply.header('access-control-allow-origin', '*');
+  });
+  app.options('*', async (req, reply) => {
+    if (!isCorsPath(req.url)) return reply.code(404).send(errorBody('not-found', `no cross-origin access to ${req.url.split('?')[0] ?? ''}`));
+    return reply
+      .code(204)
+      .header('access-control-allow-origin', '*')
+      .header('access-control-allow-methods', 'GET, HEAD')
+      .header('access-control-allow-headers', 'accept, content-type, last-event-id')
+      .header('access-control-max-age', '86400')
+      .send();
   });
 
   // Rate limits apply where a client can make the node work or write: submissions, reports,

@@ -399,9 +399,9 @@ function methodRequests(): fc.Arbitrary<Spec> {
     .tuple(fc.constantFrom(...paths), fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'FOO', 'get', 'M-SEARCH', 'PROPFIND', 'CONNECT'))
     .filter(([p, m]) => !((m === 'GET' && !post.has(p)) || (m === 'POST' && post.has(p))))
     .map(([p, m]): Spec => {
-      // HEAD of a GET route is answered like GET; CONNECT and odd tokens may be refused by Node's parser.
+      // HEAD of a GET route is answered like GET; OPTIONS of a public path is a CORS preflight (204); CONNECT and odd tokens may be refused by Node's parser.
       const nodeLevel = m === 'CONNECT' || m === 'get' || m === 'FOO';
-      return { cat: 'method', method: m, path: m === 'CONNECT' ? '127.0.0.1:1' : p, headers: [], expect: m === 'HEAD' && !post.has(p) ? 'maybe' : 'bad', nodeLevel, stream: p === '/events', halfClose: nodeLevel };
+      return { cat: 'method', method: m, path: m === 'CONNECT' ? '127.0.0.1:1' : p, headers: [], expect: (m === 'HEAD' && !post.has(p)) || (m === 'OPTIONS' && !p.startsWith('/admin') && p !== '/metrics') ? 'maybe' : 'bad', nodeLevel, stream: p === '/events', halfClose: nodeLevel };
     });
 }
 

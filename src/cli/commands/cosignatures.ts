@@ -16,30 +16,26 @@ export function register(program: Command): void {
       const { loadRoster } = await import('../../node/roster-load.js');
       const { checkCosignedEpoch, cosignedEpochFromJson } = await import('../../consensus/cosignature.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
-      const { parseJson, stringifyJson } = await import('../../util/json.js');
+      const { stringifyJson } = await import('../../util/json.js');
       const { parseU64 } = await import('../../util/u64.js');
       const { toHex } = await import('../../util/bytes.js');
       const { writeFileSync } = await import('node:fs');
-      const { httpRequest } = await import('../../net/http-client.js');
+      // The package's own client (src/client), so the library monitors import stays exercised.
+      const { ChorusClient } = await import('../../client/index.js');
       let roster;
-      let url: URL;
+      let client: InstanceType<typeof ChorusClient>;
+      let epoch: bigint;
       try {
         roster = loadRoster(opts.roster);
-        const epoch = parseU64(opts.epoch, '--epoch');
-        url = new URL(`/namespaces/${encodeURIComponent(opts.namespace)}/epochs/${epoch}/cosignatures`, opts.remoteUrl);
-        if (opts.digest) {
-          if (!/^[0-9a-fA-F]{64}$/.test(opts.digest)) throw new Error('--digest must be 32 bytes of hex');
-          url.searchParams.set('digest', opts.digest);
-        }
+        epoch = parseU64(opts.epoch, '--epoch');
+        if (opts.digest && !/^[0-9a-fA-F]{64}$/.test(opts.digest)) throw new Error('--digest must be 32 bytes of hex');
+        client = new ChorusClient(opts.remoteUrl, { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
       } catch (err) {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
       }
       let body: unknown;
       try {
-        const res = await httpRequest(url.toString(), { timeoutMs: 30_000, maxBytes: 16 * 1024 * 1024 });
-        const text = new TextDecoder().decode(res.body);
-        if (res.status < 200 || res.status > 299) throw new Error(`${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
-        body = parseJson(text);
+        body = await client.cosignatures(opts.namespace, epoch, opts.digest);
       } catch (err) {
         fail(EXIT_BAD_INPUT, `cannot fetch the co-signatures: ${(err as Error).message}`);
       }

@@ -1,0 +1,153 @@
+// The typed client of a Chorus node's read API: what monitors and operators `import { … } from 'chorus'`
+// (README "Client library"). Built on the project's outbound HTTP (proxies, timeouts, size limits:
+// src/net/http-client.ts) and lossless JSON, so u64 epochs and timestamps arrive as exact bigints.
+import { httpRequest, type OutboundRequest } from '../net/http-client.js';
+import { ChorusError } from '../util/errors.js';
+import { parseJson } from '../util/json.js';
+
+export { HttpClientError } from '../net/http-client.js';
+export { ChorusError } from '../util/errors.js';
+export { parseJson, stringifyJson } from '../util/json.js';
+
+/** The node answered with an error: `code` is its kebab-case `error` field (or `http-<status>`). */
+export class ChorusApiError extends ChorusError {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, code: string, message: string, body: unknown) {
+    super(code, message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export interface ClientOptions {
+  /** Per request (default 30 s). */
+  timeoutMs?: number;
+  /** Largest response accepted (default 16 MiB): a larger one fails instead of filling memory. */
+  maxBytes?: number;
+  headers?: Record<string, string>;
+}
+
+export interface NodeInfo {
+  keys: { public_key: string; not_before: bigint }[];
+  logs: string[];
+  version?: string;
+}
+export interface SignatureResponse {
+  version: bigint;
+  ciphersuite: bigint;
+  namespace: string;
+  timestamp: bigint;
+  epoch: bigint;
+  digest: string;
+  signature: string;
+  key_id?: bigint;
+  serialized_message: string | null;
+}
+export interface EpochView {
+  namespace: string;
+  epoch: bigint;
+  equivocated: boolean;
+  digests: { digest: string; signers: { signer_key: string; name: string | null; timestamp: bigint; signature: string; ciphersuite: bigint }[] }[];
+  proofs: string[];
+}
+/** The co-signed bundle (checkable offline with `chorus verify-bundle`) plus the node's tally. */
+export interface CosignedEpochJson {
+  namespace: string;
+  epoch: bigint;
+  digest: string;
+  threshold?: bigint;
+  quorum?: boolean;
+  equivocated?: boolean;
+  [field: string]: unknown;
+}
+export interface LastVerifiedEpoch {
+  job_id: string;
+  epoch: bigint;
+  start_hash: string;
+  end_hash: string;
+  timestamp: bigint;
+}
+export interface EquivocationSummary {
+  id: string;
+  namespace: string;
+  epoch: bigint;
+  [field: string]: unknown;
+}
+export interface Alert {
+  type: string;
+  namespace?: string;
+  [field: string]: unknown;
+}
+
+/** A remote Chorus node's read API. Every method throws ChorusApiError on an error answer and HttpClientError when it cannot be reached. */
+export class ChorusClient {
+  readonly baseUrl: string;
+  private readonly opts: Required<Pick<ClientOptions, 'timeoutMs' | 'maxBytes'>> & Pick<ClientOptions, 'headers'>;
+
+  constructor(baseUrl: string, opts: ClientOptions = {}) {
+    this.baseUrl = new URL(baseUrl).toString();
+    this.opts = { timeoutMs: opts.timeoutMs ?? 30_000, maxBytes: opts.maxBytes ?? 16 * 1024 * 1024, ...(opts.headers ? { headers: opts.headers } : {}) };
+  }
+
+  /** GET a path and parse the JSON losslessly; exposed for routes without a typed method. */
+  async getJson<T = unknown>(path: string, query: Record<string, string | bigint | number | undefined> = {}): Promise<T> {
+    const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const req: OutboundRequest = { timeoutMs: this.opts.timeoutMs, maxBytes: this.opts.maxBytes, headers: { accept: 'application/json', ...this.opts.headers } };
+    const res = await httpRequest(url.toString(), req);
+    const text = new TextDecoder().decode(res.body);
+    let body: unknown;
+    try {
+      body = parseJson(text);
+    } catch (err) {
+      if (res.status >= 200 && res.status < 300) throw new ChorusApiError(res.status, 'malformed-response', `${url}: ${(err as Error).message}`, text.slice(0, 200));
+      body = text.slice(0, 200);
+    }
+    if (res.status < 200 || res.status > 299) {
+      const e = body as { error?: unknown; message?: unknown };
+      const code = typeof e?.error === 'string' ? e.error : `http-${res.status}`;
+      const message = typeof e?.message === 'string' ? e.message : String(body);
+      throw new ChorusApiError(res.status, code, `${url}: HTTP ${res.status} ${code}: ${message}`, body);
+    }
+    return body as T;
+  }
+
+  info(): Promise<NodeInfo> {
+    return this.getJson('/info');
+  }
+  async namespaces(): Promise<unknown[]> {
+    return (await this.getJson<{ namespaces: unknown[] }>('/namespaces')).namespaces;
+  }
+  namespace(ns: string): Promise<Record<string, unknown>> {
+    return this.getJson(`/namespaces/${encodeURIComponent(ns)}`);
+  }
+  /** This node's Plexi signature of an epoch. */
+  signature(ns: string, epoch: bigint): Promise<SignatureResponse> {
+    return this.getJson(`/namespaces/${encodeURIComponent(ns)}/audits/${epoch}`);
+  }
+  /** Every digest observed for an epoch and who signed it. */
+  epoch(ns: string, epoch: bigint): Promise<EpochView> {
+    return this.getJson(`/namespaces/${encodeURIComponent(ns)}/epochs/${epoch}`);
+  }
+  /** The co-signed bundle for an epoch (the most-signed digest unless `digest` is given, 64 hex digits). */
+  cosignatures(ns: string, epoch: bigint, digest?: string): Promise<CosignedEpochJson> {
+    return this.getJson(`/namespaces/${encodeURIComponent(ns)}/epochs/${epoch}/cosignatures`, { digest });
+  }
+  lastVerifiedEpoch(ns: string): Promise<LastVerifiedEpoch> {
+    return this.getJson(`/namespaces/${encodeURIComponent(ns)}/last-verified-epoch`);
+  }
+  async equivocations(q: { namespace?: string; limit?: number } = {}): Promise<EquivocationSummary[]> {
+    return (await this.getJson<{ equivocations: EquivocationSummary[] }>('/equivocations', q)).equivocations;
+  }
+  equivocation(id: string): Promise<EquivocationSummary> {
+    return this.getJson(`/equivocations/${encodeURIComponent(id)}`);
+  }
+  async alerts(q: { namespace?: string; type?: string; limit?: number } = {}): Promise<Alert[]> {
+    return (await this.getJson<{ alerts: Alert[] }>('/alerts', q)).alerts;
+  }
+  /** The node's OpenAPI 3.1 document. */
+  openApi(): Promise<Record<string, unknown>> {
+    return this.getJson('/openapi.json');
+  }
+}
