@@ -393,7 +393,9 @@ export class ChorusNode {
       if (ns.proofDirectory) directories.set(ns.name, { dir: openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust: ns.proofDirectoryCacheBust }), config: ns });
     }
     if (directories.size === 0) return;
-    this.pool = new AkdVerifyPool(this.config.validation.workers ? { size: this.config.validation.workers } : {});
+    // One verification thread by default: a WhatsApp epoch takes ~1 s and a Messenger epoch ~5 s, far
+    // below their intervals, and every extra thread adds a proof's worth of peak memory (docs/akd.md).
+    this.pool = new AkdVerifyPool({ size: this.config.validation.workers ?? 1 });
     const validation = new ValidationService({
       signing: this.signing,
       store: this.verifications,
