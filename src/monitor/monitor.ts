@@ -7,6 +7,7 @@ import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
 import { checkEquivocationProof, decodeEquivocationProof, MAX_PROOF_BYTES, proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
+import { bootstrapPeer } from './bootstrap-peers.js';
 import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
 import { observationToJson } from '../consensus/proof-json.js';
 import { decodeSyncResponse, encodeSyncRequest } from '../node/sync-messages.js';
@@ -51,11 +52,7 @@ export class Monitor {
   async start(): Promise<void> {
     const { roster } = this.#o;
     const peers = roster.auditors.filter((a) => a.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
-    for (const addr of this.#o.bootstrap) {
-      const m = /\/p2p\/([^/]+)$/.exec(addr);
-      if (!m) throw new Error(`--bootstrap ${addr} must end with /p2p/<peer id>`);
-      peers.push({ peerId: m[1] as string, addrs: [addr] });
-    }
+    for (const addr of this.#o.bootstrap) peers.push(bootstrapPeer(addr, roster.auditors));
     this.host = await createHost({
       privateKey: this.#o.privateKey,
       ...(this.#o.listen ? { listenAddrs: this.#o.listen } : {}),

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .command('monitor')
     .description('join the auditor network as a non-signing peer and report every equivocation (verified here) and alert: one line each, runs until stopped')
     .requiredOption('--roster <file>', 'the network\'s roster (JSON)')
-    .option('--bootstrap <multiaddr>', 'extra peer to dial, ending in /p2p/<peer id> (repeatable)', collect, [])
+    .option('--bootstrap <multiaddr>', 'extra peer to dial: a multiaddr ending in /p2p/<peer id>, or a roster auditor\'s address without it (repeatable)', collect, [])
     .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
     .option('--webhook <url>', 'POST each alert (JSON) to this URL, with retries')
     .option('--json', 'print one JSON object per line per alert')
