@@ -72,9 +72,21 @@ export class Monitor {
     await this.#o.webhook?.drain();
   }
 
+  /** Alerts reported, by type, and proofs verified: read by `/metrics` (monitor-http.ts). */
+  readonly alertsByType = new Map<string, number>();
+  proofsVerified = 0;
+
+  /** Roster peers connected now: `/readyz` is ready from one on. */
+  rosterPeersConnected(): number {
+    const roster = new Set(this.#o.roster.auditors.map((a) => a.peerId).filter((p) => p !== undefined));
+    return this.host.connectedPeers().filter((p) => roster.has(p)).length;
+  }
+
   #emit(key: string, alert: Record<string, unknown>): void {
     if (this.#seen.has(key)) return;
     this.alertsPrinted++;
+    const type = String(alert.type);
+    this.alertsByType.set(type, (this.alertsByType.get(type) ?? 0) + 1);
     this.#o.print(alert);
     // The dedup key holds separators that are not valid in a header: send its hash as the id.
     this.#o.webhook?.send(PrintedAlerts.hash(key), alert);
@@ -95,6 +107,7 @@ export class Monitor {
   async #handleProof(proof: EquivocationProof, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
     const check = await checkEquivocationProof(proof, this.#o.roster, verifyStrictAsync);
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    this.proofsVerified++;
     const ns = proof.first.namespace;
     if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
     const fact = proofFact(proof, check.kind, check.signers);
