@@ -162,6 +162,15 @@ describe('co-signatures, monitors and alerts', () => {
     }
   });
 
+  it('the monitor refuses a bootstrap address with no knowable peer id, and a bad --http-listen, with clear errors', () => {
+    const noId = runCli(['monitor', '--roster', net.roster, '--bootstrap', '/ip4/127.0.0.1/tcp/1']);
+    expect(noId.status).toBe(2);
+    expect(noId.stderr).toContain('/ip4/127.0.0.1/tcp/1 has no /p2p/<peer id> and is no address of a roster auditor');
+    const badListen = runCli(['monitor', '--roster', net.roster, '--http-listen', 'nonsense']);
+    expect(badListen.status).toBe(2);
+    expect(badListen.stderr).toContain('--http-listen nonsense: expected HOST:PORT');
+  });
+
   it('a monitor restarted with its --data-dir does not report a past equivocation again', async () => {
     const dataDir = join(tmp.dir, 'monitor-data');
     const run = () => {
