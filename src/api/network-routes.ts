@@ -104,11 +104,12 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
 
   app.get('/equivocations/:id', { schema: { params: idParams } }, async (req, reply) => {
     const { id } = req.params as z.infer<typeof idParams>;
-    const p = await ctx.observations.proof(id);
+    // A replaced id answers the canonical proof (200, with `requested_id`), so alert ids resolve forever.
+    const p = await ctx.observations.resolveProof(id);
     if (!p) throw new NotFoundError(`no equivocation proof ${id}`);
     if ((req.headers.accept ?? '').includes(PROTOBUF)) {
       return reply.type(PROTOBUF).send(Buffer.from(encodeEquivocationProof(p.proof)));
     }
-    return proofToJson(p);
+    return p.id === id ? proofToJson(p) : { ...proofToJson(p), requested_id: id };
   });
 }

@@ -7,6 +7,7 @@ import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
 import { checkEquivocationProof, decodeEquivocationProof, MAX_PROOF_BYTES, proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
+import { bootstrapPeer } from './bootstrap-peers.js';
 import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
 import { observationToJson } from '../consensus/proof-json.js';
 import { decodeSyncResponse, encodeSyncRequest } from '../node/sync-messages.js';
@@ -51,11 +52,7 @@ export class Monitor {
   async start(): Promise<void> {
     const { roster } = this.#o;
     const peers = roster.auditors.filter((a) => a.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
-    for (const addr of this.#o.bootstrap) {
-      const m = /\/p2p\/([^/]+)$/.exec(addr);
-      if (!m) throw new Error(`--bootstrap ${addr} must end with /p2p/<peer id>`);
-      peers.push({ peerId: m[1] as string, addrs: [addr] });
-    }
+    for (const addr of this.#o.bootstrap) peers.push(bootstrapPeer(addr, roster.auditors));
     this.host = await createHost({
       privateKey: this.#o.privateKey,
       ...(this.#o.listen ? { listenAddrs: this.#o.listen } : {}),
@@ -75,9 +72,21 @@ export class Monitor {
     await this.#o.webhook?.drain();
   }
 
+  /** Alerts reported, by type, and proofs verified: read by `/metrics` (monitor-http.ts). */
+  readonly alertsByType = new Map<string, number>();
+  proofsVerified = 0;
+
+  /** Roster peers connected now: `/readyz` is ready from one on. */
+  rosterPeersConnected(): number {
+    const roster = new Set(this.#o.roster.auditors.map((a) => a.peerId).filter((p) => p !== undefined));
+    return this.host.connectedPeers().filter((p) => roster.has(p)).length;
+  }
+
   #emit(key: string, alert: Record<string, unknown>): void {
     if (this.#seen.has(key)) return;
     this.alertsPrinted++;
+    const type = String(alert.type);
+    this.alertsByType.set(type, (this.alertsByType.get(type) ?? 0) + 1);
     this.#o.print(alert);
     // The dedup key holds separators that are not valid in a header: send its hash as the id.
     this.#o.webhook?.send(PrintedAlerts.hash(key), alert);
@@ -98,6 +107,7 @@ export class Monitor {
   async #handleProof(proof: EquivocationProof, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
     const check = await checkEquivocationProof(proof, this.#o.roster, verifyStrictAsync);
     if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    this.proofsVerified++;
     const ns = proof.first.namespace;
     if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
     const fact = proofFact(proof, check.kind, check.signers);

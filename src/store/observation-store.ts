@@ -77,6 +77,11 @@ export class ObservationStore {
   readonly proofByFact: Table<string, string>;
   readonly proofByTime: Table<string, string>;
   readonly proofByNsEpoch: Table<string, string>;
+  /**
+   * Replaced (or never-kept, larger) proof id -> its fact: alert ids must resolve forever, even
+   * after the canonical proof replaced them (docs/design-decisions.md, "Proof ids resolve forever").
+   */
+  readonly proofAliases: Table<string, string>;
   /** Arrival number (20 digits) -> observation key, written in the same batch as the observation. */
   readonly arrivals: Table<string, string>;
   #nextArrival: bigint | undefined;
@@ -100,6 +105,7 @@ export class ObservationStore {
     this.proofByFact = new Table(db, 'proof-fact', id, id);
     this.proofByTime = new Table(db, 'proof-time', id, id);
     this.proofByNsEpoch = new Table(db, 'proof-ns', id, id);
+    this.proofAliases = new Table(db, 'proof-aliases', id, id);
     this.arrivals = new Table(db, 'obs-arrival', id, id);
     this.#arrivalMeta = new Table(db, 'obs-arrival-meta', id, id);
   }
@@ -320,6 +326,19 @@ export class ObservationStore {
   }
 
   /**
+   * The proof for an id, following an alias to the fact's canonical proof when the id was
+   * replaced. The alias names the fact, not a proof id, so a chain of replacements still resolves.
+   */
+  async resolveProof(id: string): Promise<StoredProof | undefined> {
+    const direct = await this.proofs.get(id);
+    if (direct) return direct;
+    const fact = await this.proofAliases.get(id);
+    if (fact === undefined) return undefined;
+    const canonical = await this.proofByFact.get(fact);
+    return canonical === undefined ? undefined : this.proofs.get(canonical);
+  }
+
+  /**
    * Stores a verified proof unless a proof of the same fact with a smaller id is held (then
    * `known`); a larger one held is replaced, so all nodes converge on the smallest.
    */
@@ -328,7 +347,11 @@ export class ObservationStore {
     const id = proofId(proof);
     return this.#mutex.run(`proof\x00${fact}`, async () => {
       const heldId = await this.proofByFact.get(fact);
-      if (heldId !== undefined && heldId <= id) return { result: 'known' as const, stored: (await this.proofs.get(heldId)) as StoredProof };
+      if (heldId !== undefined && heldId <= id) {
+        // A larger id someone may have alerted on: remember it so it resolves to the canonical proof.
+        if (heldId !== id && (await this.proofAliases.get(id)) === undefined) await new Batch(this.db).put(this.proofAliases, id, fact).write(true);
+        return { result: 'known' as const, stored: (await this.proofs.get(heldId)) as StoredProof };
+      }
       const ns = proof.first.namespace;
       const epoch = proof.first.epoch;
       const record: StoredProof = { id, fact, kind, namespace: ns, epoch, proof, receivedAt: nowMs, signers };
@@ -336,6 +359,7 @@ export class ObservationStore {
       if (heldId !== undefined) {
         const held = await this.proofs.get(heldId);
         batch.del(this.proofs, heldId);
+        batch.put(this.proofAliases, heldId, fact);
         if (held) {
           batch.del(this.proofByTime, `${epochKey(held.receivedAt)}${SEP}${heldId}`);
           batch.del(this.proofByNsEpoch, `${nsEpochKey(ns, epoch)}${SEP}${heldId}`);

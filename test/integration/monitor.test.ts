@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TestNetwork, waitFor } from '../support/network.js';
 import { CLI, runCli } from '../support/node-process.js';
@@ -47,7 +47,10 @@ describe('co-signatures, monitors and alerts', () => {
     const a = webhook.address();
     webhookUrl = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}/hook`;
     await net.startAll();
-    monitor = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--webhook', webhookUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A roster auditor's address without /p2p/<id>: the monitor takes the peer id from the roster.
+    const rosterDoc = parseJson(readFileSync(net.roster, 'utf8')) as { auditors: { addresses: string[] }[] };
+    const bare = (rosterDoc.auditors[0]!.addresses[0] as string).replace(/\/p2p\/[^/]+$/, '');
+    monitor = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--webhook', webhookUrl, '--bootstrap', bare, '--http-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     createInterface({ input: monitor.stdout! }).on('line', (l) => monitorLines.push(parseJson(l) as Record<string, unknown>));
     createInterface({ input: monitor.stderr! }).on('line', (l) => monitorStderr.push(l));
     for (const n of net.nodes) expect((await net.submit(n.name, 1n, hex32(1))).status).toBe(200);
@@ -134,6 +137,38 @@ describe('co-signatures, monitors and alerts', () => {
     // The co-signature view no longer presents the epoch as co-signed.
     const c = await net.get('org3', `/namespaces/${NS}/epochs/2/cosignatures`);
     expect(c.body).toMatchObject({ equivocated: true, quorum: false });
+  });
+
+  it('the monitor serves /metrics (passes promtool), /healthz and /readyz; every proof an alert names resolves', async () => {
+    const logged = await waitFor('the monitor logs its HTTP address', async () =>
+      monitorStderr.map((l) => (l.startsWith('{') ? (parseJson(l) as Record<string, unknown>) : {})).find((l) => l.event === 'monitor-http'),
+    );
+    const base = String(logged.url);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await waitFor('ready: a roster peer connected', async () => (await fetch(`${base}/readyz`)).status === 200);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^chorus_monitor_alerts_total\{type="equivocation"\} 1$/m);
+    expect(text).toMatch(/^chorus_monitor_proofs_verified_total [1-9]\d*$/m);
+    expect(text).toMatch(/^chorus_monitor_peers_connected [1-9]\d*$/m);
+    expect(text).toMatch(/^chorus_monitor_webhook_failures_total 0$/m);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
+    // Every id an alert names answers on every node, whichever proof each kept (aliases resolve).
+    for (const r of received.filter((x) => x.body.type === 'equivocation')) {
+      for (const n of net.nodes) {
+        await waitFor(`proof ${String(r.body.id)} on ${n.name}`, async () => (await net.get(n.name, `/equivocations/${String(r.body.id)}`)).status === 200);
+      }
+    }
+  });
+
+  it('the monitor refuses a bootstrap address with no knowable peer id, and a bad --http-listen, with clear errors', () => {
+    const noId = runCli(['monitor', '--roster', net.roster, '--bootstrap', '/ip4/127.0.0.1/tcp/1']);
+    expect(noId.status).toBe(2);
+    expect(noId.stderr).toContain('/ip4/127.0.0.1/tcp/1 has no /p2p/<peer id> and is no address of a roster auditor');
+    const badListen = runCli(['monitor', '--roster', net.roster, '--http-listen', 'nonsense']);
+    expect(badListen.status).toBe(2);
+    expect(badListen.stderr).toContain('--http-listen nonsense: expected HOST:PORT');
   });
 
   it('a monitor restarted with its --data-dir does not report a past equivocation again', async () => {
