@@ -129,7 +129,7 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   const routes = collectRoutes(app);
   app.get('/openapi.json', async () => buildOpenApi(routes, { title: 'Chorus', version: chorusVersion() }));
 
-  // CORS for the read-only API: any origin may GET it from a browser (it is public data); admin
+  // CORS for the read-only API: every origin may GET it from a browser (it is public data); admin
   // and metrics never, and no write route is offered to cross-origin callers (docs/design-decisions.md "CORS").
   app.addHook('onRequest', async (req, reply) => {
     if ((req.method === 'GET' || req.method === 'HEAD') && isCorsPath(req.url)) reply.header('access-control-allow-origin', '*');
