@@ -353,20 +353,7 @@ export class VirtualLog {
         sp--;
       }
     }
-    let rootValue: Uint32Array;
-    if (depth[0] === 0) {
-      rootValue = val.slice(0, 8);
-    } else {
-      // The root's single child, on the side of its first bit; the other side is empty.
-      const side = ((words[(ref[0] as number) * 8] as number) & 0x80) >>> 7;
-      h.inputs.values.set(val.subarray(0, 8), side * 8);
-      h.inputs.values.set(h.emptyValue, (1 - side) * 8);
-      labelBlock(0, h.inputs.labels, side * 9);
-      h.inputs.labels.set(h.emptyLabel, (1 - side) * 9);
-      rootValue = new Uint32Array(8);
-      h.parent(rootValue, 0);
-    }
-    const currentHash = h.rootDigest(rootValue, 0);
+    const currentHash = rootDigestOf(h, val, depth[0] as number, words[(ref[0] as number) * 8] as number, labelBlock);
 
     // The proof: unchanged elements left to right, then this epoch's inserts (raw commitments).
     const proof = allocateElements(unchanged, inserted);
@@ -426,6 +413,32 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Root digest of the tree of the proof's unchanged elements (values as given): the start root. */
+/**
+ * The root digest from the merged stack's bottom slot: the slot itself when it is the root (depth
+ * 0), else the root's single child on the side of its first bit, the other side empty.
+ */
+function rootDigestOf(
+  h: NodeHasher,
+  val: Uint32Array,
+  bottomDepth: number,
+  firstWord: number,
+  labelBlock: (slot: number, out: Uint32Array, off: number) => void,
+): Uint8Array {
+  let rootValue: Uint32Array;
+  if (bottomDepth === 0) {
+    rootValue = val.slice(0, 8);
+  } else {
+    const side = (firstWord & 0x80) >>> 7;
+    h.inputs.values.set(val.subarray(0, 8), side * 8);
+    h.inputs.values.set(h.emptyValue, (1 - side) * 8);
+    labelBlock(0, h.inputs.labels, side * 9);
+    h.inputs.labels.set(h.emptyLabel, (1 - side) * 9);
+    rootValue = new Uint32Array(8);
+    h.parent(rootValue, 0);
+  }
+  return h.rootDigest(rootValue, 0);
+}
+
 function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
   const u = proof.unchangedCount;
   const words = new Uint32Array(proof.labels.buffer, 0, u * 8);
@@ -466,19 +479,7 @@ function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
       sp--;
     }
   }
-  let rootValue: Uint32Array;
-  if (depth[0] === 0) {
-    rootValue = val.slice(0, 8);
-  } else {
-    const side = ((words[(ref[0] as number) * 8] as number) & 0x80) >>> 7;
-    h.inputs.values.set(val.subarray(0, 8), side * 8);
-    h.inputs.values.set(h.emptyValue, (1 - side) * 8);
-    labelBlock(0, h.inputs.labels, side * 9);
-    h.inputs.labels.set(h.emptyLabel, (1 - side) * 9);
-    rootValue = new Uint32Array(8);
-    h.parent(rootValue, 0);
-  }
-  return h.rootDigest(rootValue, 0);
+  return rootDigestOf(h, val, depth[0] as number, words[(ref[0] as number) * 8] as number, labelBlock);
 }
 
 /** Write a proof as akd encodes it, 1 MiB at a time (a Messenger proof is hundreds of MB). Returns its size. */
