@@ -3,7 +3,7 @@
 // medians and this process's peak RSS as one JSON line. A separate process so the RSS is the
 // verifier's, not the generator's.
 import { parseBlobName } from '../src/akd/blob-name.js';
-import { peakRssMb } from '../src/akd/peak-rss.js';
+import { peakRssMb } from '../src/akd-runtime/peak-rss.js';
 import { ElementArena } from '../src/akd/proof-codec.js';
 import { decodeProofFile } from '../src/akd/proof-stream.js';
 import { verifyConsecutiveAppendOnly } from '../src/akd/verifier.js';

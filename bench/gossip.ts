@@ -18,7 +18,7 @@ import { signedBytes } from '../src/plexi/signature-message.js';
 import { openDatabase } from '../src/store/database.js';
 import { ObservationStore } from '../src/store/observation-store.js';
 import { SigningStore } from '../src/store/signing-store.js';
-import { NetworkService } from '../src/node/network.js';
+import { NetworkService } from '../src/services/network-service.js';
 import { toHex } from '../src/util/bytes.js';
 import { TestNetwork } from '../test/support/network.js';
 

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { AKD_SHAPES, writeVirtualLog } from '../src/akd/virtual-log.js';
 import { startS3StandIn, type S3StandIn } from '../src/demo/s3-server.js';
-import { initDataDir } from '../src/node/init.js';
+import { initDataDir } from '../src/operator/init.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
 import type { ChorusHost } from '../p2p/index.js';
-import type { NetworkService } from '../node/network.js';
+import type { NetworkService } from '../services/network-service.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { BadRequestError, HttpError, UnauthorizedError } from '../node/errors.js';

@@ -7,7 +7,7 @@
 // disconnected (it reconnects with Last-Event-ID and loses nothing the log still holds). Events are
 // never queued per client: the log is the queue, each client keeps only its position in it.
 import type { FastifyInstance } from 'fastify';
-import type { EventLog, NodeEvent } from '../node/events.js';
+import type { EventLog, NodeEvent } from '../services/event-log.js';
 import { stringifyJson } from '../util/json.js';
 import { BadRequestError, HttpError } from '../node/errors.js';
 import { errorMessage } from '../util/errors.js';

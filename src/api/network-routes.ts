@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Observation } from '../consensus/observation.js';
 import { encodeEquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
-import type { Auditor } from '../node/auditor.js';
+import type { Auditor } from '../services/signing-service.js';
 import { NotFoundError } from '../node/errors.js';
 import { observationToJson } from '../consensus/proof-json.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';

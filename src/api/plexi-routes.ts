@@ -3,9 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
-import type { Auditor } from '../node/auditor.js';
+import type { Auditor } from '../services/signing-service.js';
 import { BadRequestError, NotFoundError } from '../node/errors.js';
-import type { NamespaceView } from '../node/namespace-view.js';
+import type { NamespaceView } from '../services/namespace-view.js';
 import { signatureResponseFromJson, signatureResponseToJson, type SignatureResponse } from '../plexi/signature-response.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { parseU64 } from '../util/u64.js';

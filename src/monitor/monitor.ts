@@ -10,7 +10,7 @@ import type { Roster } from '../consensus/roster.js';
 import { bootstrapPeer } from './bootstrap-peers.js';
 import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
 import { observationToJson } from '../consensus/proof-json.js';
-import { decodeSyncResponse, encodeSyncRequest } from '../node/sync-messages.js';
+import { decodeSyncResponse, encodeSyncRequest } from '../wire/sync-messages.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';

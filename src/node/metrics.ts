@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EquivocationKind } from '../consensus/equivocation.js';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
-import type { DirectoryProgress } from './directory-source.js';
+import type { DirectoryProgress } from '../services/directory-source.js';
 import { chorusVersion } from '../util/version.js';
 import { withoutGaugeTotals } from './exposition.js';
 

@@ -4,8 +4,8 @@
 // against a node running in this process over real HTTP and LevelDB.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { initDataDir } from '../../src/node/init.js';
-import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { tempDir } from '../support/tmp.js';
 import { hex32, http } from '../support/http.js';

@@ -1,8 +1,8 @@
 // The foundation's HTTP API against a node running in this process over real HTTP.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { initDataDir } from '../../src/node/init.js';
-import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { signatureResponseFromJson } from '../../src/plexi/signature-response.js';
 import { verifySignatureResponse } from '../../src/plexi/verify-response.js';

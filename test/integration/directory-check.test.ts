@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
 import { startS3StandIn, type S3StandIn } from '../../src/demo/s3-server.js';
-import { checkDirectory } from '../../src/node/directory-check.js';
-import { openProofDirectory } from '../../src/node/proof-directory.js';
+import { checkDirectory } from '../../src/operator/directory-check.js';
+import { openProofDirectory } from '../../src/services/proof-directory.js';
 import { spawn } from 'node:child_process';
 import { CLI, assertBuilt } from '../support/node-process.js';
 

@@ -9,7 +9,7 @@
 // Needs root for the mount (CI runs as root); without it the test fails saying so, and
 // test/unit/signing-store-failures.test.ts covers the same failures injected.
 import { afterAll, describe, expect, it } from 'vitest';
-import { initDataDir } from '../../src/node/init.js';
+import { initDataDir } from '../../src/operator/init.js';
 import { Ledger, Tmpfs, checkLedger, pushUntilHalt, startRepairing } from '../support/disk-full.js';
 import { http } from '../support/http.js';
 import { NodeProcess } from '../support/node-process.js';

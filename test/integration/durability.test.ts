@@ -3,7 +3,7 @@
 // must be served unchanged afterwards, and no other digest may be signed for those epochs.
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { initDataDir } from '../../src/node/init.js';
+import { initDataDir } from '../../src/operator/init.js';
 import { hex32, http } from '../support/http.js';
 import { NodeProcess } from '../support/node-process.js';
 import { tempDir } from '../support/tmp.js';

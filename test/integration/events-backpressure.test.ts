@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { assertBuilt, CLI } from '../support/node-process.js';
 import { DEFAULT_EVENT_STREAM_LIMITS, registerEventRoutes, type EventStreamLimits } from '../../src/api/events-routes.js';
 import { createServer } from '../../src/api/server.js';
-import { EventLog } from '../../src/node/events.js';
+import { EventLog } from '../../src/services/event-log.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { tempDir } from '../support/tmp.js';
 import { waitFor } from '../support/network.js';
@@ -24,7 +24,7 @@ const ROOT = resolve(dirname(CLI), '..', '..', '..'); // CLI is ROOT/dist/src/cl
 const SERVER = `
 const root = process.env.ROOT;
 const { openDatabase } = await import(root + '/dist/src/store/database.js');
-const { EventLog } = await import(root + '/dist/src/node/events.js');
+const { EventLog } = await import(root + '/dist/src/services/event-log.js');
 const { createServer } = await import(root + '/dist/src/api/server.js');
 const { registerEventRoutes } = await import(root + '/dist/src/api/events-routes.js');
 const { pino } = await import('pino');

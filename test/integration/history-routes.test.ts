@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import type { FastifyInstance } from 'fastify';
-import { initDataDir } from '../../src/node/init.js';
-import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { createServer } from '../../src/api/server.js';
 import { registerHistoryRoutes } from '../../src/api/history-routes.js';

@@ -5,7 +5,7 @@ import { verifyStrict } from '../../src/crypto/ed25519.js';
 import { checkEquivocationProof, decodeEquivocationProof, proofId } from '../../src/consensus/equivocation.js';
 import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import type { Roster } from '../../src/consensus/roster.js';
-import { loadRoster } from '../../src/node/roster-load.js';
+import { loadRoster } from '../../src/config/roster-load.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { createHost, observationsTopic, type ChorusHost } from '../../src/p2p/index.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
-import { NetworkService } from '../../src/node/network.js';
+import { NetworkService } from '../../src/services/network-service.js';
 import { createHost, type ChorusHost } from '../../src/p2p/index.js';
 import { observationsTopic } from '../../src/p2p/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';

@@ -7,7 +7,7 @@ import { TestNetwork, freePort, waitFor } from '../support/network.js';
 import { NodeProcess, runCli } from '../support/node-process.js';
 import { hex32, http } from '../support/http.js';
 import { tempDir } from '../support/tmp.js';
-import { initDataDir } from '../../src/node/init.js';
+import { initDataDir } from '../../src/operator/init.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { fromHex } from '../../src/util/bytes.js';

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { initDataDir } from '../../src/node/init.js';
-import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { makeEquivocationProof, proofId } from '../../src/consensus/equivocation.js';
 import type { Observation } from '../../src/consensus/observation.js';

@@ -2,8 +2,8 @@
 // authenticates the submission, and a log that signs two heads for one epoch is caught.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { initDataDir } from '../../src/node/init.js';
-import { loadConfig } from '../../src/node/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadConfig } from '../../src/config/config.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { keyId, signedBytes } from '../../src/plexi/signature-message.js';

@@ -10,7 +10,7 @@
 import { readdirSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initDataDir } from '../../src/node/init.js';
+import { initDataDir } from '../../src/operator/init.js';
 import { checkLedger, Ledger, pushUntilHalt, startRepairing, Tmpfs } from '../support/disk-full.js';
 import { http } from '../support/http.js';
 import type { NodeProcess } from '../support/node-process.js';

@@ -10,7 +10,7 @@
 import { loadIdentity } from '../../src/p2p/identity.js';
 import { equivocationsTopic, observationsTopic } from '../../src/p2p/topics.js';
 import { decodeObservation, type Observation } from '../../src/consensus/observation.js';
-import { decodeSyncRequest, encodeSyncResponse } from '../../src/node/sync-messages.js';
+import { decodeSyncRequest, encodeSyncResponse } from '../../src/wire/sync-messages.js';
 import { Flooder, type RawMessage } from './flood-attacker.js';
 
 export interface AttackConfig {

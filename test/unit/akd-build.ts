@@ -13,9 +13,11 @@ export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 
 function stale(): boolean {
   if (!existsSync(CLI)) return true;
-  const sources = readdirSync(join(ROOT, 'src', 'akd'))
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => [join(ROOT, 'src', 'akd', f), join(ROOT, 'dist', 'src', 'akd', f.replace(/\.ts$/, '.js'))]);
+  const sources = ['akd', 'akd-runtime'].flatMap((part) =>
+    readdirSync(join(ROOT, 'src', part))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => [join(ROOT, 'src', part, f), join(ROOT, 'dist', 'src', part, f.replace(/\.ts$/, '.js'))]),
+  );
   sources.push([join(ROOT, 'src', 'cli', 'commands', 'akd.ts'), join(ROOT, 'dist', 'src', 'cli', 'commands', 'akd.js')]);
   return sources.some(([src, out]) => !existsSync(out as string) || statSync(out as string).mtimeMs < statSync(src as string).mtimeMs);
 }
@@ -58,7 +60,7 @@ function build(): void {
     // Only the AKD modules and the akd command, emitted to their places in dist/.
     const dir = mkdtempSync(join(tmpdir(), 'chorus-akd-build-'));
     const config = join(dir, 'tsconfig.json');
-    const files = ['src/akd/verify-worker.ts', 'src/akd/verify-pool.ts', 'src/akd/generator.ts', 'src/cli/commands/akd.ts'];
+    const files = ['src/akd-runtime/verify-worker.ts', 'src/akd-runtime/verify-pool.ts', 'src/akd/generator.ts', 'src/cli/commands/akd.ts'];
     writeFileSync(
       config,
       JSON.stringify({

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyntheticLog } from '../../src/akd/generator.js';
 import { splitPhaseA } from '../../src/akd/hash-split.js';
-import { ParallelHashStage } from '../../src/akd/parallel-verify.js';
+import { ParallelHashStage } from '../../src/akd-runtime/parallel-verify.js';
 import { decodeSingleAppendOnlyProof } from '../../src/akd/proof-codec.js';
 import { verifyAuditBlob, type AkdVerifyResult } from '../../src/akd/verifier.js';
 import { AKD_MODEL_VECTORS, AKD_VECTORS, configurationOf, loadIndex, loadProof } from './akd-fixtures.js';

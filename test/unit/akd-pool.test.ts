@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SyntheticLog } from '../../src/akd/generator.js';
-import { AkdPoolError, AkdVerifyPool } from '../../src/akd/verify-pool.js';
+import { AkdPoolError, AkdVerifyPool } from '../../src/akd-runtime/verify-pool.js';
 import { verifyAuditBlob } from '../../src/akd/verifier.js';
 import { AKD_VECTORS, configurationOf, loadIndex, loadProof } from './akd-fixtures.js';
 import { ensureAkdBuild } from './akd-build.js';

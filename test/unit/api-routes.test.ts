@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { registerAdminRoutes } from '../../src/api/admin-routes.js';
 import { registerEventRoutes } from '../../src/api/events-routes.js';
 import { createServer } from '../../src/api/server.js';
-import { EventLog } from '../../src/node/events.js';
+import { EventLog } from '../../src/services/event-log.js';
 import type { ChorusHost } from '../../src/p2p/index.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { SigningStore } from '../../src/store/signing-store.js';

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { configFromObject, loadConfig } from '../../src/node/config.js';
-import { initDataDir } from '../../src/node/init.js';
-import { loadKeyFile, KeyFileError } from '../../src/node/keys.js';
+import { configFromObject, loadConfig } from '../../src/config/config.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { loadKeyFile, KeyFileError } from '../../src/config/key-file.js';
 import { ConfigError } from '../../src/util/errors.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -2,8 +2,8 @@
 // epoch's listing allows.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { classifyEpochKeys, judgeEpoch } from '../../src/node/directory-listing.js';
-import { HeadSearchError, findHead } from '../../src/node/head-search.js';
+import { classifyEpochKeys, judgeEpoch } from '../../src/services/directory-listing.js';
+import { HeadSearchError, findHead } from '../../src/services/head-search.js';
 import { U64_MAX } from '../../src/util/u64.js';
 
 const h = (b: string) => b.repeat(64);

@@ -8,7 +8,7 @@ import { makeEquivocationProof, encodeEquivocationProof } from '../../src/consen
 import type { Observation } from '../../src/consensus/observation.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
-import { NetworkService, observationFromSigned } from '../../src/node/network.js';
+import { NetworkService, observationFromSigned } from '../../src/services/network-service.js';
 import type { ChorusHost, TopicHandler } from '../../src/p2p/index.js';
 import { equivocationsTopic } from '../../src/p2p/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';

@@ -11,8 +11,8 @@ import { encodeEquivocationProof, makeEquivocationProof } from '../../src/consen
 import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
-import { NetworkService } from '../../src/node/network.js';
-import { decodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../../src/node/sync-messages.js';
+import { NetworkService } from '../../src/services/network-service.js';
+import { decodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../../src/wire/sync-messages.js';
 import { SyncSession, type ChorusHost, type TopicHandler } from '../../src/p2p/index.js';
 import { equivocationsTopic, observationsTopic } from '../../src/p2p/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';

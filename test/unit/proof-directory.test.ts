@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseListObjectsV2, ProofDirectoryError } from '../../src/node/proof-directory.js';
+import { parseListObjectsV2, ProofDirectoryError } from '../../src/services/proof-directory.js';
 
 const listing = (key: string) => `<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>${key}</Key></Contents></ListBucketResult>`;
 

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import type { SignedEpoch } from '../../src/store/records.js';
-import { repairFromJournal, RepairError } from '../../src/node/journal-repair.js';
+import { repairFromJournal, RepairError } from '../../src/operator/journal-repair.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { Batch, openDatabase, wrapWrites, type RootDb, type WriteKind } from '../../src/store/database.js';
 import { nsEpochKey, SEP } from '../../src/store/keys.js';

@@ -1,5 +1,5 @@
 import { Option, type Command, type CommanderError } from 'commander';
-import type { ParallelHashStage } from '../../akd/parallel-verify.js';
+import type { ParallelHashStage } from '../../akd-runtime/parallel-verify.js';
 import { EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK, fail } from '../output.js';
 
 // `chorus akd verify` and `chorus akd generate`. Heavy modules load inside the actions.
@@ -67,7 +67,7 @@ export function register(program: Command): void {
       let parallel: ParallelHashStage | null = null;
       if (opts.configuration === 'whatsapp_v1') {
         const size = await stat(file).then((s) => s.size, () => 0); // unreadable: reported below
-        const { ParallelHashStage: Stage, helperWorthIt } = await import('../../akd/parallel-verify.js');
+        const { ParallelHashStage: Stage, helperWorthIt } = await import('../../akd-runtime/parallel-verify.js');
         if (helperWorthIt(size)) parallel = Stage.start();
       }
       const { parseBlobName } = await import('../../akd/blob-name.js');
@@ -83,7 +83,7 @@ export function register(program: Command): void {
       const { verifyConsecutiveAppendOnly } = await import('../../akd/verifier.js');
       const { decodeProofFile } = await import('../../akd/proof-stream.js');
       const { AkdDecodeError, AkdReadError } = await import('../../akd/errors.js');
-      const { peakRssMb } = await import('../../akd/peak-rss.js');
+      const { peakRssMb } = await import('../../akd-runtime/peak-rss.js');
       const configuration =
         opts.configuration === 'experimental'
           ? { name: opts.configuration, ...(opts.domainLabel !== undefined ? { domainLabel: opts.domainLabel } : {}) }

@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { resolve } = await import('node:path');
-      const { parseConfigText } = await import('../../node/config.js');
+      const { parseConfigText } = await import('../../config/config.js');
       const { ConfigError } = await import('../../util/errors.js');
       let text: string;
       try {

@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--out <file>', 'save the bundle (JSON) for `chorus verify-bundle`')
     .option('--json', 'print the check as JSON')
     .action(async (opts: { remoteUrl: string; namespace: string; epoch: string; roster: string; digest?: string; out?: string; json?: boolean }) => {
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       const { checkCosignedEpoch, cosignedEpochFromJson } = await import('../../consensus/cosignature.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
       const { stringifyJson } = await import('../../util/json.js');

@@ -13,8 +13,8 @@ export function register(program: Command): void {
     .option('--format <format>', 's3 (an http(s) URL) or a file:// folder', 's3')
     .option('--json', 'print the report as JSON')
     .action(async (url: string, opts: { from?: string; to?: string; format: string; json?: boolean }) => {
-      const { openProofDirectory } = await import('../../node/proof-directory.js');
-      const { checkDirectory } = await import('../../node/directory-check.js');
+      const { openProofDirectory } = await import('../../services/proof-directory.js');
+      const { checkDirectory } = await import('../../operator/directory-check.js');
       const { parseU64 } = await import('../../util/u64.js');
       const { stringifyJson } = await import('../../util/json.js');
       let dir;
@@ -101,7 +101,7 @@ export function register(program: Command): void {
         }
         process.exit(EXIT_OK);
       }
-      const { loadConfig } = await import('../../node/config.js');
+      const { loadConfig } = await import('../../config/config.js');
       const { openDatabase } = await import('../../store/database.js');
       const { ProofFileStore } = await import('../../store/proof-files.js');
       const { join } = await import('node:path');

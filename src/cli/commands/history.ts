@@ -10,11 +10,11 @@ function collect(value: string, previous: string[]): string[] {
  * process, and its lock also guards the journal). `close` closes both.
  */
 export async function openSigning(configFile: string) {
-  const { loadConfig } = await import('../../node/config.js');
+  const { loadConfig } = await import('../../config/config.js');
   const { openDatabase } = await import('../../store/database.js');
   const { SigningStore } = await import('../../store/signing-store.js');
   const { ObservationStore } = await import('../../store/observation-store.js');
-  const { observationFromSigned } = await import('../../node/network.js');
+  const { observationFromSigned } = await import('../../services/network-service.js');
   const { SIGNING_JOURNAL_FILE, SigningJournal } = await import('../../store/signing-journal.js');
   const { join } = await import('node:path');
   const config = loadConfig(configFile);
@@ -47,8 +47,8 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
     .option('--out <file>', 'write here instead of stdout')
     .action(async (opts: { config: string; namespace: string[]; out?: string }) => {
-      const { exportHistory } = await import('../../node/history.js');
-      const { loadKeyFile } = await import('../../node/keys.js');
+      const { exportHistory } = await import('../../operator/signing-history-transfer.js');
+      const { loadKeyFile } = await import('../../config/key-file.js');
       const { stringifyJson } = await import('../../util/json.js');
       const { writeFileSync } = await import('node:fs');
       let store;
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'the node\'s config')
     .argument('<history>', 'file written by chorus export')
     .action(async (file: string, opts: { config: string }) => {
-      const { importHistory, parseHistory } = await import('../../node/history.js');
+      const { importHistory, parseHistory } = await import('../../operator/signing-history-transfer.js');
       const { parseJson, stringifyJson } = await import('../../util/json.js');
       const { readFileSync } = await import('node:fs');
       let history;
@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'the node\'s config')
     .option('--not-before <ms>', 'when the new key starts signing (ms since the Unix epoch; default: now)')
     .action(async (opts: { config: string; notBefore?: string }) => {
-      const { rotateKey } = await import('../../node/key-rotation.js');
+      const { rotateKey } = await import('../../operator/key-rotation.js');
       try {
         if (opts.notBefore !== undefined && !/^[0-9]{1,20}$/.test(opts.notBefore)) throw new Error(`--not-before must be milliseconds since the Unix epoch, got "${opts.notBefore}"`);
         const r = await rotateKey(opts.config, opts.notBefore !== undefined ? BigInt(opts.notBefore) : BigInt(Date.now()));

@@ -41,8 +41,8 @@ export function register(program: Command): void {
       root?: string;
       json?: boolean;
     }) => {
-      const { initDataDir } = await import('../../node/init.js');
-      const { NAMESPACE_NAME_RE } = await import('../../node/config.js');
+      const { initDataDir } = await import('../../operator/init.js');
+      const { NAMESPACE_NAME_RE } = await import('../../config/config.js');
       const port = Number(opts.httpPort);
       if (!Number.isInteger(port) || port < 0 || port > 65535) fail(EXIT_BAD_INPUT, `--http-port must be 0-65535, got ${opts.httpPort}`);
       for (const ns of opts.namespace) {

@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'log level (logs go to stderr)', 'warn')
     .action(async (opts: { roster: string; bootstrap: string[]; namespace: string[]; webhook?: string; json?: boolean; dataDir?: string; listen: string; httpListen?: string; logLevel: string }) => {
       const { pino } = await import('pino');
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       const { Monitor } = await import('../../monitor/monitor.js');
       const { Webhook } = await import('../../monitor/webhook.js');
       const { stringifyJson } = await import('../../util/json.js');

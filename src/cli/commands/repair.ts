@@ -11,8 +11,8 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'the node\'s config')
     .action(async (opts: { config: string }) => {
       const { openSigning } = await import('./history.js');
-      const { repairFromJournal } = await import('../../node/journal-repair.js');
-      const { loadKeyFile } = await import('../../node/keys.js');
+      const { repairFromJournal } = await import('../../operator/journal-repair.js');
+      const { loadKeyFile } = await import('../../config/key-file.js');
       const { stringifyJson } = await import('../../util/json.js');
       let store;
       try {

@@ -3,7 +3,7 @@ import { EXIT_BAD_INPUT, fail } from '../output.js';
 
 /** A draft roster (threshold above its auditors) is written, with a notice on stderr. */
 async function noteDraft(file: string): Promise<void> {
-  const { draftProblems } = await import('../../node/roster-file.js');
+  const { draftProblems } = await import('../../operator/roster-file.js');
   for (const p of draftProblems(file)) process.stderr.write(`note: ${p}\n`);
 }
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--out <file>', 'roster file to create')
     .option('--force', 'overwrite an existing file')
     .action(async (opts: { network: string; threshold: string; out: string; force?: boolean }) => {
-      const { newRoster } = await import('../../node/roster-file.js');
+      const { newRoster } = await import('../../operator/roster-file.js');
       try {
         newRoster(opts.out, opts.network, opts.threshold, opts.force === true);
       } catch (err) {
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--plexi-url <url>', 'an external Plexi auditor\'s API URL (followed over HTTP instead of gossip)')
     .option('--public-key <hex>', 'the external auditor\'s Ed25519 public key')
     .action(async (file: string, opts: { name: string; config?: string; plexiUrl?: string; publicKey?: string }) => {
-      const { addAuditor } = await import('../../node/roster-file.js');
+      const { addAuditor } = await import('../../operator/roster-file.js');
       const { stringifyJson } = await import('../../util/json.js');
       try {
         const entry = await addAuditor(file, opts);
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--log-key <hex>', 'the log\'s Ed25519 public key (its signed heads count as observations)')
     .option('--proof-directory <url>', 'where the log publishes its append-only proofs')
     .action(async (file: string, opts: { name: string; configuration: string; domainLabel?: string; root?: string; logKey?: string; proofDirectory?: string }) => {
-      const { addNamespace } = await import('../../node/roster-file.js');
+      const { addNamespace } = await import('../../operator/roster-file.js');
       try {
         await addNamespace(file, opts);
       } catch (err) {
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .description('validate a roster as chorus start does (threshold within the auditors, no name, key or peer id listed twice)')
     .argument('<file>', 'roster file')
     .action(async (file: string) => {
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       try {
         const r = loadRoster(file);
         process.stdout.write(`${file}: network ${r.network}, ${r.auditors.length} auditors, threshold ${r.threshold}, ${r.namespaces.length} namespaces\n`);

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent (default: CHORUS_LOG_LEVEL, else the config\'s log_level)')
     .option('--resume-signing', 'clear a doppelgänger halt (only after checking that no other host uses this node\'s key)')
     .action(async (opts: { config: string; roster?: string; resumeSigning?: boolean; logLevel?: string }) => {
-      const { loadConfig } = await import('../../node/config.js');
+      const { loadConfig } = await import('../../config/config.js');
       const { createLogger, isLogLevel, LOG_LEVELS } = await import('../logger.js');
       const envLevel = process.env.CHORUS_LOG_LEVEL || undefined;
       for (const [what, level] of [['--log-level', opts.logLevel], ['CHORUS_LOG_LEVEL', envLevel]] as const) {
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       }
       const { ChorusNode } = await import('../../node/node.js');
       const { ChorusError } = await import('../../util/errors.js');
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       let config;
       let roster;
       try {

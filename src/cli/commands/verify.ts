@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--json', 'print the verdict as JSON')
     .argument('<bundle>', 'file with the CosignedEpoch (JSON as served, or protobuf); - for standard input')
     .action(async (file: string, opts: { roster: string; threshold?: string; json?: boolean }) => {
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       const { readDocumentArg } = await import('../read-input.js');
       const { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } = await import('../../consensus/cosignature.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
@@ -45,7 +45,7 @@ export function register(program: Command): void {
     .option('--json', 'print the verdict as JSON')
     .argument('<proof>', 'file with the proof (JSON from GET /equivocations/{id}, or protobuf); - for standard input')
     .action(async (file: string, opts: { roster: string; json?: boolean }) => {
-      const { loadRoster } = await import('../../node/roster-load.js');
+      const { loadRoster } = await import('../../config/roster-load.js');
       const { readDocumentArg } = await import('../read-input.js');
       const { checkEquivocationProof, decodeEquivocationProof, proofId } = await import('../../consensus/equivocation.js');
       const { proofFromJson } = await import('../../consensus/proof-json.js');

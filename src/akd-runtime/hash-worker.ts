@@ -1,9 +1,9 @@
 // Helper thread of parallel-verify.ts: its share of phase A, then the start tree's root.
 import { parentPort } from 'node:worker_threads';
-import { resolveConfiguration } from './configuration.js';
-import { CTRL_DONE, CTRL_PHASE_A, type HashJob } from './hash-split.js';
-import type { ProofElements } from './proof-codec.js';
-import { WhatsAppTrieHasher } from './trie-hash.js';
+import { resolveConfiguration } from '../akd/configuration.js';
+import { CTRL_DONE, CTRL_PHASE_A, type HashJob } from '../akd/hash-split.js';
+import type { ProofElements } from '../akd/proof-codec.js';
+import { WhatsAppTrieHasher } from '../akd/trie-hash.js';
 
 const hasher = new WhatsAppTrieHasher(resolveConfiguration('whatsapp_v1'));
 /** Longest wait for the other thread (it only hashes: seconds at most). */

@@ -8,11 +8,11 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { AkdHashing } from './configuration.js';
-import { CTRL_DONE, CTRL_PHASE_A, CTRL_WORDS, splitPhaseA, type HashJob } from './hash-split.js';
-import type { ProofElements } from './proof-codec.js';
-import { WhatsAppTrieHasher } from './trie-hash.js';
-import { hasherFor, serialHashStage, type HashStage, type TreeShape } from './verifier.js';
+import type { AkdHashing } from '../akd/configuration.js';
+import { CTRL_DONE, CTRL_PHASE_A, CTRL_WORDS, splitPhaseA, type HashJob } from '../akd/hash-split.js';
+import type { ProofElements } from '../akd/proof-codec.js';
+import { WhatsAppTrieHasher } from '../akd/trie-hash.js';
+import { hasherFor, serialHashStage, type HashStage, type TreeShape } from '../akd/verifier.js';
 
 /**
  * Below this many elements a second thread costs more than it saves: it compiles its own copy of
@@ -42,7 +42,7 @@ const WAIT_MS = 120_000;
 function workerUrl(): URL {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return pathToFileURL(join(dirname(here), 'hash-worker.js'));
-  return pathToFileURL(join(dirname(here), '..', '..', 'dist', 'src', 'akd', 'hash-worker.js'));
+  return pathToFileURL(join(dirname(here), '..', '..', 'dist', 'src', 'akd-runtime', 'hash-worker.js'));
 }
 
 function shared<T extends Uint8Array | Uint16Array | Uint32Array>(a: T): T {

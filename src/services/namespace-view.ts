@@ -5,7 +5,7 @@
 import { CIPHERSUITE_PROTOBUF_ED25519 } from '../plexi/signature-message.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { toHex } from '../util/bytes.js';
-import type { Auditor } from './auditor.js';
+import type { Auditor } from './signing-service.js';
 
 export interface NamespaceExtras {
   /** Base URL of a proof directory clients can fetch `/{epoch}/{prev}/{cur}` from. */

@@ -11,11 +11,11 @@ import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
-import type { Auditor } from './auditor.js';
+import type { Auditor } from './signing-service.js';
 import { judgeEpoch, listEpoch, type EpochVerdict } from './directory-listing.js';
 import { findHead } from './head-search.js';
 import type { ProofDirectory } from './proof-directory.js';
-import type { DownloadedProof, ValidationService } from './validation.js';
+import type { DownloadedProof, ValidationService } from './proof-verification.js';
 
 export interface DirectorySourceOptions {
   namespace: string;

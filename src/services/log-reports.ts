@@ -6,7 +6,7 @@ import type { Observation } from '../consensus/observation.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';
 import { verifySignatureResponse } from '../plexi/verify-response.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
-import { HttpError, UnauthorizedError } from './errors.js';
+import { HttpError, UnauthorizedError } from '../node/errors.js';
 
 export class LogReportError extends HttpError {}
 

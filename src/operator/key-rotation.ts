@@ -9,8 +9,8 @@ import { parse as parseYaml, parseDocument } from 'yaml';
 import { toHex } from '../util/bytes.js';
 import { ChorusError, errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
-import { configFromObject, loadConfig } from './config.js';
-import { createKeyFile } from './keys.js';
+import { configFromObject, loadConfig } from '../config/config.js';
+import { createKeyFile } from '../config/key-file.js';
 
 /** Writes `text` to `file` atomically: a reader sees the old or the new content, never a mix. */
 function replaceFile(file: string, text: string, mode: number): void {

@@ -10,8 +10,8 @@ import { SigningHaltedError, type SigningStore } from '../store/signing-store.js
 import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
-import type { NamespaceConfig } from './config.js';
-import { ConflictError, HttpError, UnauthorizedError, UnknownNamespaceError } from './errors.js';
+import type { NamespaceConfig } from '../config/config.js';
+import { ConflictError, HttpError, UnauthorizedError, UnknownNamespaceError } from '../node/errors.js';
 
 export interface AuditorEvents {
   signed: [record: SignedEpoch, info: { becameRoot: boolean }];

@@ -7,10 +7,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ChorusError } from '../util/errors.js';
-import { parseBlobName, type AuditBlobName } from './blob-name.js';
-import type { AkdConfiguration } from './configuration.js';
-import { AkdInputError } from './errors.js';
-import type { AkdVerdict, AkdVerifyRequest, AkdVerifyResponse } from './verdict.js';
+import { parseBlobName, type AuditBlobName } from '../akd/blob-name.js';
+import type { AkdConfiguration } from '../akd/configuration.js';
+import { AkdInputError } from '../akd/errors.js';
+import type { AkdVerdict, AkdVerifyRequest, AkdVerifyResponse } from '../akd/verdict.js';
 
 export interface AkdVerifyJob {
   proof: Uint8Array;
@@ -72,7 +72,7 @@ export function defaultWorkerUrl(): URL {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.js')) return pathToFileURL(join(dirname(here), 'verify-worker.js'));
   const root = join(dirname(here), '..', '..');
-  return pathToFileURL(join(root, 'dist', 'src', 'akd', 'verify-worker.js'));
+  return pathToFileURL(join(root, 'dist', 'src', 'akd-runtime', 'verify-worker.js'));
 }
 
 export class AkdVerifyPool {

@@ -5,8 +5,8 @@
 // 24 bytes (epoch, 8-byte prefixes of both digests) and sorted at the end; the few examples
 // reported are listed again by `prefix={epoch}/` to name them in full.
 import { formatBlobName } from '../akd/blob-name.js';
-import { classifyEpochKeys, listEpoch } from './directory-listing.js';
-import { listPages, type ProofDirectory } from './proof-directory.js';
+import { classifyEpochKeys, listEpoch } from '../services/directory-listing.js';
+import { listPages, type ProofDirectory } from '../services/proof-directory.js';
 
 export interface CheckOptions {
   from?: bigint;

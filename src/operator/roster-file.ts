@@ -7,8 +7,8 @@ import { Roster } from '../consensus/roster.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ChorusError } from '../util/errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
-import { loadConfig } from './config.js';
-import { loadKeyFile } from './keys.js';
+import { loadConfig } from '../config/config.js';
+import { loadKeyFile } from '../config/key-file.js';
 
 type Doc = { network: string; threshold: bigint; auditors: Record<string, unknown>[]; namespaces: Record<string, unknown>[] };
 

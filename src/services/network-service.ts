@@ -28,8 +28,8 @@ import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { ChorusError, errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
 import { Batch, Table, type RootDb } from '../store/database.js';
-import { decodeCanonical, NonCanonicalError } from './canonical.js';
-import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from './sync-messages.js';
+import { decodeCanonical, NonCanonicalError } from '../wire/canonical.js';
+import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../wire/sync-messages.js';
 
 export interface NetworkEvents {
   alert: [info: { alert: Alert; raisedBy: string }];

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { formatBlobName } from '../akd/blob-name.js';
-import type { AkdVerifyPool } from '../akd/verify-pool.js';
+import type { AkdVerifyPool } from '../akd-runtime/verify-pool.js';
 import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { VerificationRecord, VerificationStore } from '../store/verification-store.js';
@@ -13,7 +13,7 @@ import type { ProofFileStore, RetentionPolicy } from '../store/proof-files.js';
 import { verifyProofFile } from './verify-proof-file.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
-import type { NamespaceConfig } from './config.js';
+import type { NamespaceConfig } from '../config/config.js';
 import { ProofDirectoryError, type ProofDirectory } from './proof-directory.js';
 
 export interface ValidationOptions {

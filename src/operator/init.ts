@@ -5,8 +5,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { toHex } from '../util/bytes.js';
 import { ChorusError } from '../util/errors.js';
-import { renderConfig, type TemplateNamespace } from './config-template.js';
-import { createKeyFile } from './keys.js';
+import { renderConfig, type TemplateNamespace } from '../config/config-template.js';
+import { createKeyFile } from '../config/key-file.js';
 
 export const CONFIG_FILE = 'chorus.yaml';
 export const KEY_FILE = 'node.key';

@@ -1,12 +1,12 @@
 // Worker-thread entry of the verify pool: decode and verify one proof per message, answer with a
-// plain verdict. Runs compiled (dist/src/akd/verify-worker.js). A job names either the proof's
+// plain verdict. Runs compiled (dist/src/akd-runtime/verify-worker.js). A job names either the proof's
 // bytes (moved here) or a file, which this thread reads itself in chunks (proof-stream.ts).
 import { parentPort } from 'node:worker_threads';
-import { AkdDecodeError, AkdReadError } from './errors.js';
-import { decodeProofFile } from './proof-stream.js';
-import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from './proof-codec.js';
-import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from './verdict.js';
-import { verifyConsecutiveAppendOnly } from './verifier.js';
+import { AkdDecodeError, AkdReadError } from '../akd/errors.js';
+import { decodeProofFile } from '../akd/proof-stream.js';
+import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../akd/proof-codec.js';
+import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from '../akd/verdict.js';
+import { verifyConsecutiveAppendOnly } from '../akd/verifier.js';
 
 /**
  * One job at a time, so one set of element buffers, reused (docs/akd.md "Where the bytes go");
