@@ -10,7 +10,7 @@ export function register(program: Command): void {
     )
     .requiredOption('--config <file>', 'the node\'s config')
     .action(async (opts: { config: string }) => {
-      const { openSigning } = await import('./history.js');
+      const { openSigning } = await import('./signing-history.js');
       const { repairFromJournal } = await import('../../operator/journal-repair.js');
       const { loadKeyFile } = await import('../../config/key-file.js');
       const { stringifyJson } = await import('../../util/json.js');
