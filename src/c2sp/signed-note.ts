@@ -148,6 +148,8 @@ export interface OpenedNote {
  */
 export function openNote(input: Uint8Array | string | Note, verifiers: readonly NoteVerifier[]): OpenedNote {
   const note = typeof input === 'object' && !(input instanceof Uint8Array) ? input : parseNote(input);
+  // A caller-built Note skipped parsing: its text must still be note text before anything is verified.
+  assertNoteText(note.text);
   const textBytes = encodeUtf8(note.text);
   const verified: OpenedNote['verified'] = [];
   const unknown: NoteSignature[] = [];
