@@ -113,15 +113,15 @@ describe('DirectorySource', () => {
     const real = rig.bucket.entry(3n);
     const other = formatBlobName({ epoch: 3n, previousHash: real.previous, currentHash: digestOf(0xee) });
     rig.bucket.addKey(other);
-    let pick: string | undefined;
-    const source = await make({ picked: async (e) => (e === 3n ? pick : undefined) });
+    const operator: { pick?: string } = {};
+    const source = await make({ picked: async (e) => (e === 3n ? operator.pick : undefined) });
     expect(await source.round()).toBe(2);
     expect(rig.alerts.map((a) => a.key)).toEqual([`directory-fork:${NS}:3`]);
     expect(rig.alerts[0]?.alert).toMatchObject({ type: 'validation-failed', namespace: NS, epoch: 3n, timestamp: rig.clock.now });
     expect([...((rig.alerts[0]?.alert as { blob_names?: string[] }).blob_names ?? [])].sort()).toEqual([real.blobName, other].sort());
     expect(await source.round()).toBe(0);
     expect((await head())?.epoch).toBe(2n);
-    pick = real.blobName;
+    operator.pick = real.blobName;
     expect(await source.round()).toBe(3);
     expect(toHex((await head())?.digest ?? new Uint8Array())).toBe(digestAt(5n));
   });
