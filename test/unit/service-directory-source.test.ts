@@ -2,10 +2,12 @@
 // holding a synthetic log; real LevelDB, real AKD pool). An epoch is signed only when its listing
 // shows exactly one canonical blob continuing the chain that verified; a fork, malformed keys, a
 // chain break or an invalid proof are alerts and sign nothing; an absent epoch is "not yet".
+import { createServer } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatBlobName } from '../../src/akd/blob-name.js';
 import type { Alert } from '../../src/consensus/alerts.js';
 import { DirectorySource, type DirectorySourceOptions } from '../../src/services/directory-source.js';
+import { openProofDirectory } from '../../src/services/proof-directory.js';
 import { ValidationService } from '../../src/services/proof-verification.js';
 import { Auditor, Keyring } from '../../src/services/signing-service.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -152,5 +154,24 @@ describe('DirectorySource', () => {
     expect(await rig.signing.signedEpoch(NS, 3n)).toBeUndefined();
     expect(await source.round()).toBe(0);
     expect(rig.alerts).toHaveLength(1); // judged once
+  });
+
+  it('a listing that is not a ListObjectsV2 answer: "could not check", logged, nothing signed and no alert', async () => {
+    let answer = '<html>maintenance</html>';
+    const server = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/xml' }).end(answer));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const a = server.address();
+      const dir = openProofDirectory(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, 's3', { cacheBust: false });
+      const source = await make({ dir });
+      expect(await source.round()).toBe(0);
+      answer = '{"not":"xml"}';
+      expect(await source.round()).toBe(0);
+      expect(rig.alerts).toEqual([]);
+      expect((await rig.signing.namespaceState(NS))?.root).toBeUndefined();
+      expect(rig.logs.filter((l) => l.event === 'directory-poll-failed').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -147,4 +147,18 @@ describe('LivenessMonitor: auditor-silent', () => {
     m.monitor.check();
     expect(m.raised.map((r) => r.alert.type === 'auditor-silent' && r.alert.auditor)).toEqual(['org1']);
   });
+
+  it('an epoch arriving in the same ms the auditor was last heard is no sign of silence; one ms later it is', () => {
+    const m = makeMonitor({ auditorSilenceMs: SILENCE });
+    m.monitor.onObservation(obs(0, 1n)); // org1 heard at T0
+    m.monitor.onObservation(obs(1, 2n)); // epoch 2 at T0 too
+    m.clock.now = T0 + 10n * SILENCE;
+    m.monitor.check();
+    expect(m.raised).toEqual([]);
+    m.clock.now = T0 + 1n;
+    m.monitor.onObservation(obs(1, 3n)); // epoch 3 one ms after org1's last word
+    m.clock.now = T0 + 10n * SILENCE;
+    m.monitor.check();
+    expect(m.raised.map((r) => r.key)).toEqual([`auditor-silent:${NS}:org1:${T0}`]);
+  });
 });
