@@ -5,6 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openProofDirectory } from '../../src/services/proof-directory.js';
 import { ValidationService, type ValidationOptions } from '../../src/services/proof-verification.js';
 import type { VerificationRecord } from '../../src/store/verification-store.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -113,6 +114,18 @@ describe('ValidationService', () => {
     rig.bucket.restore(3n);
     await waitFor('epoch 3 verified', async () => (await rig.verifications.result(NS, 3n))?.ok === true, 10_000);
     expect(rig.alerts).toEqual([]);
+  });
+
+  it('enqueue: a blob the directory refuses to serve (over the size limit) is logged and retried, never alerted', async () => {
+    for (const e of [0n, 1n]) await rig.signEpoch(e);
+    const tiny = openProofDirectory(rig.bucket.url, undefined, { maxBlobBytes: 16 });
+    v = makeValidation(rig, { directories: new Map([[NS, { dir: tiny, config: rig.nsConfig('push') }]]) });
+    v.service.enqueue(NS, 1n);
+    await waitFor('two retries', async () => rig.logs.filter((l) => l.event === 'validation-retry').length >= 2, 10_000);
+    expect(rig.logs.find((l) => l.event === 'validation-error')?.err).toMatch(/over 16/);
+    expect(await rig.verifications.result(NS, 1n)).toBeUndefined();
+    expect(rig.alerts).toEqual([]);
+    expect(incoming()).toEqual([]);
   });
 
   it('enqueue: an invalid proof is alerted once and not retried', async () => {
