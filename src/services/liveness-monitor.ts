@@ -23,7 +23,8 @@ export const MAX_TRACKED_EPOCHS = 2048;
 export class LivenessMonitor {
   readonly #lastEpoch = new Map<string, { epoch: bigint; at: bigint }>();
   readonly #firstSeen = new Map<string, { ns: string; epoch: bigint; at: bigint; reached: boolean }>();
-  readonly #heard = new Map<string, { ns: string; auditor: string; at: bigint }>();
+  /** Per namespace and roster auditor: when it was last heard, or when watching began (`heard: false`). */
+  readonly #heard = new Map<string, { ns: string; auditor: string; at: bigint; heard: boolean }>();
 
   constructor(
     private readonly roster: Roster,
@@ -34,7 +35,14 @@ export class LivenessMonitor {
 
   /** Namespaces are watched from the start: a log that never produces an epoch stalls too. */
   watch(ns: string): void {
-    if (!this.#lastEpoch.has(ns)) this.#lastEpoch.set(ns, { epoch: -1n, at: this.now() });
+    const now = this.now();
+    if (!this.#lastEpoch.has(ns)) this.#lastEpoch.set(ns, { epoch: -1n, at: now });
+    // Every roster auditor is timed from the start too: one never heard since then is silent as
+    // well once epochs keep coming (README, `liveness.auditor_silence_seconds`).
+    for (const a of this.roster.auditors) {
+      const k = `${ns}\x00${a.name}`;
+      if (!this.#heard.has(k)) this.#heard.set(k, { ns, auditor: a.name, at: now, heard: false });
+    }
   }
 
   onObservation(o: Observation): void {
@@ -42,7 +50,7 @@ export class LivenessMonitor {
     const last = this.#lastEpoch.get(o.namespace);
     if (!last || o.epoch > last.epoch) this.#lastEpoch.set(o.namespace, { epoch: o.epoch, at: now });
     const role = this.roster.signerRole(o.namespace, o.signerKey);
-    if (role?.kind === 'auditor') this.#heard.set(`${o.namespace}\x00${role.auditor.name}`, { ns: o.namespace, auditor: role.auditor.name, at: now });
+    if (role?.kind === 'auditor') this.#heard.set(`${o.namespace}\x00${role.auditor.name}`, { ns: o.namespace, auditor: role.auditor.name, at: now, heard: true });
   }
 
   /**
@@ -99,7 +107,9 @@ export class LivenessMonitor {
       for (const h of this.#heard.values()) {
         if (auditorSilent(h.at, this.#lastEpoch.get(h.ns)?.at, now, this.settings.auditorSilenceMs)) {
           this.raise(
-            { type: 'auditor-silent', namespace: h.ns, timestamp: now, reason: `${h.auditor} has not been heard for ${(now - h.at) / 1000n} s while epochs kept coming`, auditor: h.auditor, last_heard_at: h.at },
+            { type: 'auditor-silent', namespace: h.ns, timestamp: now, reason: h.heard
+                ? `${h.auditor} has not been heard for ${(now - h.at) / 1000n} s while epochs kept coming`
+                : `${h.auditor} has not been heard since this node started ${(now - h.at) / 1000n} s ago while epochs kept coming`, auditor: h.auditor, last_heard_at: h.at },
             `auditor-silent:${h.ns}:${h.auditor}:${h.at}`,
           );
         }

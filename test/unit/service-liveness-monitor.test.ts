@@ -162,3 +162,20 @@ describe('LivenessMonitor: auditor-silent', () => {
     expect(m.raised.map((r) => r.key)).toEqual([`auditor-silent:${NS}:org1:${T0}`]);
   });
 });
+
+describe('auditor-silent for an auditor never heard since the start', () => {
+  it('org3 never signs while org1 and org2 sign epoch after epoch: org3 is silent', () => {
+    const clock = { now: 1_000_000n };
+    const raised: Alert[] = [];
+    const m = new LivenessMonitor(roster, { maxEpochIntervalMs: () => undefined, auditorSilenceMs: 60_000n }, () => clock.now, (a) => raised.push(a));
+    m.watch(NS);
+    for (let e = 1n; e <= 10n; e++) {
+      clock.now += 30_000n;
+      for (const s of [0, 1]) m.onObservation(signedObservation(testKey(s), NS, e, digestOf(Number(e))));
+      m.check();
+    }
+    const silent = raised.filter((a) => a.type === 'auditor-silent');
+    expect([...new Set(silent.map((a) => (a as { auditor: string }).auditor))]).toEqual(['org3']);
+    expect(silent[0]?.reason).toMatch(/since this node started/);
+  });
+});
