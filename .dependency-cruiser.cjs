@@ -13,9 +13,10 @@ function partRules(name, part) {
   const generated = [];
   const never = part.never ? part.never.parts : [];
   const typeOnly = part.typeOnly ?? [];
+  const allowed = [...part.mayImport, ...typeOnly.map((t) => `${t} (types)`)].join(', ') || 'nothing in src';
   generated.push({
     name: `part-${name}-imports-only-its-parts`.replace(/\//g, '-'),
-    comment: `${name} may import only: ${[...part.mayImport, ...typeOnly.map((t) => `${t} (types)`)].join(', ') || 'nothing in src'}`,
+    comment: `${name} may import only: ${allowed}`,
     severity: 'error',
     from,
     to: { path: '^src/', pathNot: folders([name, ...part.mayImport, ...typeOnly, ...never]) },
@@ -84,7 +85,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^(dist|node_modules)/' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {
       extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
