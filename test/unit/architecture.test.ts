@@ -182,6 +182,9 @@ describe('the generated dependency-cruiser rules', () => {
     // Forbidden: a cycle.
     write('src/net/a.ts', "import { b } from './b.js';\nexport const a = (): number => b();\n");
     write('src/net/b.ts', "import { a } from './a.js';\nexport const b = (): number => a();\n");
+    // Allowed: a cycle closed by a type-only import (erased at compile time).
+    write('src/store/x.ts', "import { y } from './y.js';\nexport interface X { n: number }\nexport const x = y;\n");
+    write('src/store/y.ts', "import type { X } from './x.js';\nexport const y = (v: X) => v.n;\n");
 
     const result = await cruise(
       ['src', 'test'],
