@@ -17,4 +17,17 @@ export default tseslint.config(
     files: ['bin/**', '**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // dependency-cruiser reads its configuration as CommonJS (.dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // No line in src/ over 120 characters (docs/architecture.md, "Formatting"). Off until Prettier has
+    // been applied to the whole tree once (`npm run format`); then switch 'off' to 'error'. Prettier
+    // cannot break long strings, comments or regexes, so those are counted too and wrapped by hand.
+    files: ['src/**/*.ts'],
+    rules: { 'max-len': ['off', { code: 120, tabWidth: 2, ignoreUrls: true }] },
+  },
 );
