@@ -41,7 +41,8 @@ function namespaceBlock(ns: TemplateNamespace): string {
   const format = ns.logFormat ?? 'akd';
   lines.push(`    log_format: ${format}   # how the log's proofs are named and verified (docs/log-formats.md): akd`);
   if (format === 'akd') {
-    lines.push(`    configuration: ${ns.configuration ?? 'whatsapp_v1'}   # AKD configuration: whatsapp_v1 | experimental`);
+    const configuration = ns.configuration ?? 'whatsapp_v1';
+    lines.push(`    configuration: ${configuration}   # AKD configuration: whatsapp_v1 | experimental`);
     if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
   }
   lines.push(

@@ -52,6 +52,8 @@ type CommonNamespace = z.output<z.ZodObject<typeof commonNamespaceShape>>;
 /** A parsed namespace: the common fields, its `log_format` and that format's own fields. */
 type ParsedNamespace = CommonNamespace & { log_format: string } & FormatSettings;
 
+const isMapping = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 function checkCommonNamespace(ns: CommonNamespace, ctx: z.RefinementCtx): void {
     if (ns.status === 'Online' && !ns.root) {
       ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
@@ -75,7 +77,9 @@ function namespaceSchemaFor(formats: FormatRegistry): z.ZodType<ParsedNamespace>
       .strict()
       .superRefine((ns, ctx) => {
         checkCommonNamespace(ns, ctx);
-        for (const p of f.checkSettings?.(ns) ?? []) ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+        for (const p of f.checkSettings?.(ns) ?? []) {
+          ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+        }
       }),
   );
   if (!first) throw new ConfigError('log_format', 'no log format is registered');
@@ -84,7 +88,7 @@ function namespaceSchemaFor(formats: FormatRegistry): z.ZodType<ParsedNamespace>
   });
   const union = z.discriminatedUnion('log_format', [first, ...rest]);
   return z.preprocess(
-    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('log_format' in v) ? { ...v, log_format: DEFAULT_LOG_FORMAT } : v),
+    (v) => (isMapping(v) && !('log_format' in v) ? { ...v, log_format: DEFAULT_LOG_FORMAT } : v),
     // The format is checked first so an unknown one is named as such, not as a union mismatch.
     known.loose().pipe(union),
   ) as unknown as z.ZodType<ParsedNamespace>;

@@ -404,7 +404,8 @@ export class ChorusNode {
         verifiers.set(format.id, verifier);
         this.verifiers.push(verifier);
       }
-      const dir = openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust: ns.proofDirectoryCacheBust });
+      const cacheBust = ns.proofDirectoryCacheBust;
+      const dir = openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust });
       directories.set(ns.name, { dir, config: ns, format, verifier });
     }
     if (directories.size === 0) return;

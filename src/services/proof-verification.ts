@@ -127,7 +127,13 @@ export class ProofVerificationService {
     this.#o.onVerified?.(record);
     if (!outcome.ok) {
       this.#o.logger.error(
-        { event: 'validation-failed', namespace: t.namespace, epoch: t.epoch.toString(), blob_name: blobName, reason: outcome.failure?.message },
+        {
+          event: 'validation-failed',
+          namespace: t.namespace,
+          epoch: t.epoch.toString(),
+          blob_name: blobName,
+          reason: outcome.failure?.message,
+        },
         `${entry.format.describe.label} proof did not verify`,
       );
       await this.#o.raiseAlert(
@@ -145,7 +151,14 @@ export class ProofVerificationService {
       return { kind: 'failed', record };
     }
     this.#o.logger.info(
-      { event: 'epoch-verified', namespace: t.namespace, epoch: t.epoch.toString(), ms: record.ms, inserted: record.inserted, unchanged: record.unchanged },
+      {
+        event: 'epoch-verified',
+        namespace: t.namespace,
+        epoch: t.epoch.toString(),
+        ms: record.ms,
+        inserted: record.inserted,
+        unchanged: record.unchanged,
+      },
       `${entry.format.describe.proofLabel} verified`,
     );
     return { kind: 'verified', record };

@@ -5,7 +5,16 @@ import { z } from 'zod';
 import { formatBlobName, parseBlobName } from '../../akd/blob-name.js';
 import type { AkdConfiguration } from '../../akd/configuration.js';
 import { AkdVerifyPool } from '../../akd-runtime/verify-pool.js';
-import type { FormatSettings, LogFormat, ProofName, ProofNaming, ProofTransition, ProofVerdict, ProofVerifier, VerifierOptions } from '../log-format.js';
+import type {
+  FormatSettings,
+  LogFormat,
+  ProofName,
+  ProofNaming,
+  ProofTransition,
+  ProofVerdict,
+  ProofVerifier,
+  VerifierOptions,
+} from '../log-format.js';
 import { verifyProofFile } from './verify-proof-file.js';
 
 export const AKD_FORMAT_ID = 'akd';

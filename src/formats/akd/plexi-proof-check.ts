@@ -16,7 +16,9 @@ export const plexiProofVerifier: ProofVerifier = async (blob, proof) => {
   if (result.error instanceof AkdDecodeError) {
     return {
       ok: false,
-      reason: CONVERTER_REASONS.has(result.error.reason) ? 'converting parsed protobuf proof to `SingleAppendOnlyProof`' : 'unable to parse proof bytes',
+      reason: CONVERTER_REASONS.has(result.error.reason)
+        ? 'converting parsed protobuf proof to `SingleAppendOnlyProof`'
+        : 'unable to parse proof bytes',
     };
   }
   return { ok: false, reason: `verifying raw proof: ${name}` };
