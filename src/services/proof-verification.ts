@@ -76,10 +76,6 @@ export class ProofVerificationService {
     return this.#o.directories.get(ns)?.dir;
   }
 
-  formatFor(ns: string): LogFormat | undefined {
-    return this.#o.directories.get(ns)?.format;
-  }
-
   /** Fetches and verifies one transition's proof (no retries); records the result. */
   async verifyTransition(t: Transition, prefetched?: DownloadedProof): Promise<VerifyOutcome> {
     const entry = this.#o.directories.get(t.namespace);
