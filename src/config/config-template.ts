@@ -4,6 +4,8 @@ export interface TemplateNamespace {
   tokenSha256: string;
   status?: 'Initialization' | 'Online' | 'Disabled';
   root?: string;
+  /** The log format (docs/log-formats.md); default akd. */
+  logFormat?: string;
   configuration?: 'whatsapp_v1' | 'experimental';
   domainLabel?: string;
   /** The log's Ed25519 public key (hex): enables log-signed reports. */
@@ -36,8 +38,13 @@ function namespaceBlock(ns: TemplateNamespace): string {
     `    # root: "EPOCH/HEX_DIGEST"   # the trust anchor; it is signed when the node starts`,
   ];
   if (ns.root) lines.push(`    root: ${JSON.stringify(ns.root)}`);
-  lines.push(`    configuration: ${ns.configuration ?? 'whatsapp_v1'}   # AKD configuration: whatsapp_v1 | experimental`);
-  if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
+  const format = ns.logFormat ?? 'akd';
+  lines.push(`    log_format: ${format}   # how the log's proofs are named and verified (docs/log-formats.md): akd`);
+  if (format === 'akd') {
+    const configuration = ns.configuration ?? 'whatsapp_v1';
+    lines.push(`    configuration: ${configuration}   # AKD configuration: whatsapp_v1 | experimental`);
+    if (ns.domainLabel) lines.push(`    domain_label: ${JSON.stringify(ns.domainLabel)}`);
+  }
   lines.push(
     ns.source === 'directory'
       ? `    source: directory   # poll the proof directory; validate each epoch, then sign it`

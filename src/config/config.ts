@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
 import { fromHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
+import type { FormatSettings } from '../formats/log-format.js';
+import { DEFAULT_LOG_FORMAT, defaultFormats, type FormatRegistry } from '../formats/registry.js';
 
 /** 2 GiB per namespace: ~35 WhatsApp or ~7 Messenger proofs. */
 export const DEFAULT_PROOF_RETENTION_BYTES = 2 * 1024 * 1024 * 1024;
@@ -22,13 +24,12 @@ const rootSchema = z
 const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
 const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());
 
-const namespaceSchema = z
-  .object({
+// The fields every namespace has, whatever its log format; each format adds its own
+// (docs/log-formats.md, "Namespace settings").
+const commonNamespaceShape = {
     name: z.string().regex(NAMESPACE_NAME_RE, { error: 'letters, digits, ".", "_" and "-" only (1-128), starting with a letter or digit' }),
     status: z.enum(['Initialization', 'Online', 'Disabled']).default('Initialization'),
     root: rootSchema.nullish(),
-    configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
-    domain_label: z.string().min(1).nullish(),
     source: z.enum(['push', 'directory']).default('push'),
     proof_directory: z
       .string()
@@ -45,9 +46,15 @@ const namespaceSchema = z
     max_epoch_interval_seconds: positiveInt.nullish(),
     log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
     token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
-  })
-  .strict()
-  .superRefine((ns, ctx) => {
+};
+
+type CommonNamespace = z.output<z.ZodObject<typeof commonNamespaceShape>>;
+/** A parsed namespace: the common fields, its `log_format` and that format's own fields. */
+type ParsedNamespace = CommonNamespace & { log_format: string } & FormatSettings;
+
+const isMapping = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function checkCommonNamespace(ns: CommonNamespace, ctx: z.RefinementCtx): void {
     if (ns.status === 'Online' && !ns.root) {
       ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
     }
@@ -57,12 +64,37 @@ const namespaceSchema = z
     if (ns.source === 'directory' && ns.proof_directory_format === 'http') {
       ctx.addIssue({ code: 'custom', path: ['proof_directory_format'], message: 'a plain HTTP directory cannot be listed: use s3 or a file:// folder' });
     }
-    if (ns.configuration === 'experimental' && !ns.domain_label) {
-      ctx.addIssue({ code: 'custom', path: ['domain_label'], message: 'the experimental configuration needs a domain label' });
-    }
-  });
+}
 
-const configSchema = z
+/**
+ * A namespace: a union discriminated by `log_format` (absent: `akd`, so every config written before
+ * formats existed keeps its meaning), each member the common fields plus its format's settings.
+ */
+function namespaceSchemaFor(formats: FormatRegistry): z.ZodType<ParsedNamespace> {
+  const [first, ...rest] = formats.all.map((f) =>
+    z
+      .object({ ...commonNamespaceShape, ...f.settings.shape, log_format: z.literal(f.id) })
+      .strict()
+      .superRefine((ns, ctx) => {
+        checkCommonNamespace(ns, ctx);
+        for (const p of f.checkSettings?.(ns) ?? []) {
+          ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+        }
+      }),
+  );
+  if (!first) throw new ConfigError('log_format', 'no log format is registered');
+  const known = z.object({
+    log_format: z.string().refine((id) => formats.has(id), { error: `must be one of: ${formats.ids.join(', ')}` }),
+  });
+  const union = z.discriminatedUnion('log_format', [first, ...rest]);
+  return z.preprocess(
+    (v) => (isMapping(v) && !('log_format' in v) ? { ...v, log_format: DEFAULT_LOG_FORMAT } : v),
+    // The format is checked first so an unknown one is named as such, not as a union mismatch.
+    known.loose().pipe(union),
+  ) as unknown as z.ZodType<ParsedNamespace>;
+}
+
+const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) => z
   .object({
     data_dir: z.string().default('.'),
     keys: z
@@ -138,13 +170,28 @@ const configSchema = z
     });
   });
 
-export type RawConfig = z.output<typeof configSchema>;
-export type RawNamespaceConfig = z.output<typeof namespaceSchema>;
+/** One schema per registry: the registry is fixed for a node's life. */
+const schemas = new WeakMap<FormatRegistry, ReturnType<typeof configSchemaFor>>();
+function configSchemaOf(formats: FormatRegistry): ReturnType<typeof configSchemaFor> {
+  let schema = schemas.get(formats);
+  if (!schema) schemas.set(formats, (schema = configSchemaFor(namespaceSchemaFor(formats))));
+  return schema;
+}
+
+export type RawConfig = z.output<ReturnType<typeof configSchemaFor>>;
+export type RawNamespaceConfig = ParsedNamespace;
 
 export interface NamespaceConfig {
   name: string;
   status: 'Initialization' | 'Online' | 'Disabled';
   root?: { epoch: bigint; digest: Uint8Array };
+  /** The log format (src/formats/registry.ts) and its own fields, as its settings schema parsed them. */
+  logFormat: string;
+  formatSettings: FormatSettings;
+  /**
+   * The roster's AKD tree configuration (src/consensus/roster.ts names one for every namespace):
+   * the AKD settings' value; `whatsapp_v1` for other formats, whose roster entries do not use it.
+   */
   configuration: 'whatsapp_v1' | 'experimental';
   domainLabel?: string;
   source: 'push' | 'directory';
@@ -208,8 +255,8 @@ export function parseRoot(text: string): { epoch: bigint; digest: Uint8Array } {
 }
 
 /** Validate an already-parsed config document; `file` anchors relative paths. */
-export function configFromObject(doc: unknown, file: string): NodeConfig {
-  const parsed = configSchema.safeParse(doc ?? {});
+export function configFromObject(doc: unknown, file: string, formats: FormatRegistry = defaultFormats): NodeConfig {
+  const parsed = configSchemaOf(formats).safeParse(doc ?? {});
   if (!parsed.success) {
     const [issue, ...rest] = parsed.error.issues as [z.core.$ZodIssue, ...z.core.$ZodIssue[]];
     // Every problem, one per line, so one run of `chorus config check` shows them all.
@@ -234,10 +281,15 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
     logLevel: c.log_level,
     http,
     namespaces: c.namespaces.map((ns) => {
+      const settingsShape = formats.get(ns.log_format).settings.shape;
+      const formatSettings = Object.fromEntries(Object.keys(settingsShape).map((k) => [k, ns[k]]));
+      const akd = ns.log_format === DEFAULT_LOG_FORMAT;
       const out: NamespaceConfig = {
         name: ns.name,
         status: ns.status,
-        configuration: ns.configuration,
+        logFormat: ns.log_format,
+        formatSettings,
+        configuration: akd && ns.configuration === 'experimental' ? 'experimental' : 'whatsapp_v1',
         source: ns.source,
         pollIntervalSeconds: ns.poll_interval_seconds,
         startAt: ns.start_at,
@@ -246,7 +298,7 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
         tokenSha256: fromHex(ns.token_sha256, 32),
       };
       if (ns.root) out.root = parseRoot(ns.root);
-      if (ns.domain_label) out.domainLabel = ns.domain_label;
+      if (akd && typeof ns.domain_label === 'string') out.domainLabel = ns.domain_label;
       if (ns.log_key) out.logKey = fromHex(ns.log_key, 32);
       if (ns.max_epoch_interval_seconds) out.maxEpochIntervalSeconds = ns.max_epoch_interval_seconds;
       if (ns.proof_directory) out.proofDirectory = ns.proof_directory;
@@ -273,18 +325,18 @@ export function configFromObject(doc: unknown, file: string): NodeConfig {
   };
 }
 
-export function loadConfig(file: string): NodeConfig {
+export function loadConfig(file: string, formats: FormatRegistry = defaultFormats): NodeConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`);
   }
-  return parseConfigText(text, file);
+  return parseConfigText(text, file, formats);
 }
 
 /** Parses and validates a config file's text (`chorus config check`, loadConfig); `file` anchors relative paths. */
-export function parseConfigText(text: string, file: string): NodeConfig {
+export function parseConfigText(text: string, file: string, formats: FormatRegistry = defaultFormats): NodeConfig {
   let doc: unknown;
   try {
     doc = parseYaml(text, { intAsBigInt: true, uniqueKeys: true });
@@ -295,5 +347,5 @@ export function parseConfigText(text: string, file: string): NodeConfig {
   // An empty file (or only comments) is a mistake, never "all defaults": refuse it.
   if (doc === null || doc === undefined) throw new ConfigError('', `config file ${file} is empty: write one with chorus init`);
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('', `config file ${file} must be a YAML mapping (key: value lines)`);
-  return configFromObject(doc, file);
+  return configFromObject(doc, file, formats);
 }

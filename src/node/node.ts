@@ -38,15 +38,15 @@ import { PlexiFollower } from '../services/plexi-follower.js';
 import { VerificationStore } from '../store/verification-store.js';
 import { ProofFileStore } from '../store/proof-files.js';
 import { DirectoryPicks } from '../store/directory-picks.js';
-import { ValidationService } from '../services/proof-verification.js';
+import { ProofVerificationService, type VerifiedNamespace } from '../services/proof-verification.js';
 import { DirectorySource } from '../services/directory-source.js';
-import { openProofDirectory, type ProofDirectory } from '../services/proof-directory.js';
-import { AkdVerifyPool } from '../akd-runtime/verify-pool.js';
+import { openProofDirectory } from '../services/proof-directory.js';
+import { defaultFormats, type FormatRegistry } from '../formats/registry.js';
+import type { ProofVerifier } from '../formats/log-format.js';
 import type { LastVerifiedEpoch } from '../api/plexi-routes.js';
 import { registerProofMirrorRoutes } from '../api/proof-mirror-routes.js';
 import { registerDashboardRoutes } from '../api/dashboard-routes.js';
 import { registerHistoryRoutes } from '../api/history-routes.js';
-import type { NamespaceConfig } from '../config/config.js';
 import { alertBody, alertSignedBytes, type Alert } from '../consensus/alerts.js';
 import { registerAlertRoutes } from '../api/alert-routes.js';
 
@@ -60,6 +60,8 @@ export interface NodeOptions {
   roster?: Roster;
   /** Clear a doppelgänger halt at start (the operator has checked no other host uses the key). */
   resumeSigning?: boolean;
+  /** The log formats namespaces may name (docs/log-formats.md); `defaultFormats` unless a test adds one. */
+  formats?: FormatRegistry;
 }
 
 export class ChorusNode {
@@ -73,8 +75,9 @@ export class ChorusNode {
   readonly verifications: VerificationStore;
   readonly proofs: ProofFileStore;
   readonly picks: DirectoryPicks;
-  validation: ValidationService | undefined;
-  pool: AkdVerifyPool | undefined;
+  validation: ProofVerificationService | undefined;
+  /** One proof verifier per log format in use, closed with the node. */
+  readonly verifiers: ProofVerifier[] = [];
   readonly directorySources: DirectorySource[] = [];
   #url = '';
   /** The admin listener (`admin_http`), when configured. */
@@ -203,7 +206,7 @@ export class ChorusNode {
         },
         lastVerifiedEpoch: (ns) => node.verifications.lastVerifiedEpoch(ns),
       });
-      node.#createValidation(now);
+      node.#createValidation(now, opts.formats ?? defaultFormats);
       const effectiveRoster = opts.roster ?? localRoster(config, keyring);
       registerNetworkRoutes(http, { auditor, observations, roster: effectiveRoster });
       registerHistoryRoutes(http, { auditor, observations, roster: effectiveRoster });
@@ -387,19 +390,28 @@ export class ChorusNode {
     return { jobId: r.jobId, epoch: r.epoch, startHash: fromHex(r.startHash, 32), endHash: fromHex(r.endHash, 32), timestamp: r.timestamp };
   }
 
-  #createValidation(now: () => bigint): void {
-    const directories = new Map<string, { dir: ProofDirectory; config: NamespaceConfig }>();
+  #createValidation(now: () => bigint, formats: FormatRegistry): void {
+    const directories = new Map<string, VerifiedNamespace>();
+    const verifiers = new Map<string, ProofVerifier>();
     for (const ns of this.config.namespaces) {
-      if (ns.proofDirectory) directories.set(ns.name, { dir: openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust: ns.proofDirectoryCacheBust }), config: ns });
+      if (!ns.proofDirectory) continue;
+      const format = formats.get(ns.logFormat);
+      let verifier = verifiers.get(format.id);
+      if (!verifier) {
+        // One verification thread by default: a WhatsApp epoch takes ~1 s and a Messenger epoch ~5 s, far
+        // below their intervals, and every extra thread adds a proof's worth of peak memory (docs/akd.md).
+        verifier = format.createVerifier({ workers: this.config.validation.workers ?? 1 });
+        verifiers.set(format.id, verifier);
+        this.verifiers.push(verifier);
+      }
+      const cacheBust = ns.proofDirectoryCacheBust;
+      const dir = openProofDirectory(ns.proofDirectory, ns.proofDirectoryFormat, { cacheBust });
+      directories.set(ns.name, { dir, config: ns, format, verifier });
     }
     if (directories.size === 0) return;
-    // One verification thread by default: a WhatsApp epoch takes ~1 s and a Messenger epoch ~5 s, far
-    // below their intervals, and every extra thread adds a proof's worth of peak memory (docs/akd.md).
-    this.pool = new AkdVerifyPool({ size: this.config.validation.workers ?? 1 });
-    const validation = new ValidationService({
+    const validation = new ProofVerificationService({
       signing: this.signing,
       store: this.verifications,
-      pool: this.pool,
       directories,
       logger: this.logger,
       now,
@@ -418,7 +430,7 @@ export class ChorusNode {
       },
     });
     this.validation = validation;
-    for (const [ns, { dir, config }] of directories) {
+    for (const [ns, { dir, config, format }] of directories) {
       if (config.source !== 'directory') continue;
       this.directorySources.push(
         new DirectorySource({
@@ -428,6 +440,7 @@ export class ChorusNode {
           auditor: this.auditor,
           signing: this.signing,
           validation,
+          proofNames: format.proofNames,
           logger: this.logger,
           now,
           raiseAlert: (alert, key) => this.raiseAlert(alert, key),
@@ -521,7 +534,7 @@ export class ChorusNode {
     await this.#ops?.listener?.close();
     await this.http.close();
     if (this.host) await this.host.stop();
-    await this.pool?.close();
+    for (const v of this.verifiers) await v.close();
     await this.db.close();
     await this.#journal?.close();
   }

@@ -4,7 +4,8 @@
 // downloading a proof. Keys come in byte order ("10/…" before "9/…"), so each key is kept as
 // 24 bytes (epoch, 8-byte prefixes of both digests) and sorted at the end; the few examples
 // reported are listed again by `prefix={epoch}/` to name them in full.
-import { formatBlobName } from '../akd/blob-name.js';
+import { akdProofNames } from '../formats/akd/index.js';
+import type { ProofNaming } from '../formats/log-format.js';
 import { classifyEpochKeys, listEpoch } from '../services/directory-listing.js';
 import { listPages, type ProofDirectory } from '../services/proof-directory.js';
 
@@ -15,6 +16,8 @@ export interface CheckOptions {
   onProgress?: (p: { pages: number; keys: number; lastKey?: string }) => void;
   /** Examples named per kind of problem. */
   maxExamples?: number;
+  /** How the log's format names its proofs (default: AKD's blob names, as WhatsApp's bucket has). */
+  proofNames?: ProofNaming;
 }
 
 export interface CheckReport {
@@ -61,6 +64,7 @@ class Columns {
 
 export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}): Promise<CheckReport> {
   const max = o.maxExamples ?? 5;
+  const naming = o.proofNames ?? akdProofNames;
   const cols = new Columns();
   const report: CheckReport = {
     keys: 0,
@@ -84,7 +88,7 @@ export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}):
       const m = /^([0-9]{1,20})\//.exec(key);
       const epoch = m ? BigInt(m[1] as string) : undefined;
       if (epoch !== undefined && ((o.from !== undefined && epoch < o.from) || (o.to !== undefined && epoch > o.to))) continue;
-      const c = classifyEpochKeys(epoch ?? -1n, [key]);
+      const c = classifyEpochKeys(epoch ?? -1n, [key], naming);
       const blob = c.blobs[0];
       if (!blob) {
         report.malformed.count++;
@@ -92,7 +96,7 @@ export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}):
         continue;
       }
       report.blobs++;
-      cols.push(blob.epoch, fp(blob.previousHash), fp(blob.currentHash));
+      cols.push(blob.epoch, fp(blob.previous), fp(blob.current));
     }
     o.onProgress?.({ pages, keys: report.keys, ...(previousKey !== undefined ? { lastKey: previousKey } : {}) });
   }
@@ -137,7 +141,7 @@ export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}):
     i = j;
   }
   // Name the examples in full (a handful of small listings).
-  const names = async (e: bigint) => (await listEpoch(dir, e)).blobs.map(formatBlobName);
+  const names = async (e: bigint) => (await listEpoch(dir, e, naming)).blobs.map((b) => b.name);
   for (const e of breakEpochs) report.breaks.examples.push({ epoch: e, current: await names(e), next: await names(e + 1n) });
   for (const e of dupEpochs) report.duplicates.examples.push({ epoch: e, names: await names(e) });
   report.consistent = report.breaks.count === 0 && report.duplicates.count === 0 && report.malformed.count === 0;

@@ -6,7 +6,6 @@
 // proof overlaps the verification of the current one. An epoch is signed only when its listing
 // shows exactly one canonical blob that continues the chain and that blob verified.
 import type { Logger } from 'pino';
-import { formatBlobName } from '../akd/blob-name.js';
 import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
@@ -15,7 +14,8 @@ import type { Auditor } from './signing-service.js';
 import { judgeEpoch, listEpoch, type EpochVerdict } from './directory-listing.js';
 import { findHead } from './head-search.js';
 import type { ProofDirectory } from './proof-directory.js';
-import type { DownloadedProof, ValidationService } from './proof-verification.js';
+import type { DownloadedProof, ProofVerificationService } from './proof-verification.js';
+import type { ProofNaming } from '../formats/log-format.js';
 
 export interface DirectorySourceOptions {
   namespace: string;
@@ -23,7 +23,9 @@ export interface DirectorySourceOptions {
   pollIntervalMs: number;
   auditor: Auditor;
   signing: SigningStore;
-  validation: ValidationService;
+  validation: ProofVerificationService;
+  /** How the namespace's log format names its proofs. */
+  proofNames: ProofNaming;
   logger: Logger;
   now: () => bigint;
   raiseAlert: (alert: Alert, dedupKey: string) => Promise<void>;
@@ -161,11 +163,11 @@ export class DirectorySource {
 
   /** A fork the operator settled by picking one of its blobs counts as that one blob. */
   async #judge(epoch: bigint): Promise<EpochVerdict> {
-    const listing = await listEpoch(this.#o.dir, epoch);
+    const listing = await listEpoch(this.#o.dir, epoch, this.#o.proofNames);
     const v = judgeEpoch(listing);
     if (v.kind !== 'fork' || !this.#o.picked) return v;
     const pick = await this.#o.picked(epoch);
-    const blob = listing.blobs.find((b) => formatBlobName(b) === pick);
+    const blob = listing.blobs.find((b) => b.name === pick);
     return blob ? { kind: 'one', blob } : v;
   }
 
@@ -175,8 +177,8 @@ export class DirectorySource {
     const p: Prefetch = { epoch, verdict, proof: undefined, downloadMs: 0 };
     const started = Date.now();
     const proof = verdict.then(async (v) => {
-      if (v.kind !== 'one' || !bytesEqual(v.blob.previousHash, from)) return undefined;
-      const d = await this.#o.validation.download(this.#o.namespace, formatBlobName(v.blob));
+      if (v.kind !== 'one' || !bytesEqual(v.blob.previous, from)) return undefined;
+      const d = await this.#o.validation.download(this.#o.namespace, v.blob.name);
       p.downloadMs = Date.now() - started;
       return d;
     });
@@ -206,8 +208,8 @@ export class DirectorySource {
     }
     const v = await this.#judge(epoch);
     if (!(await this.#check(epoch, v)) || v.kind !== 'one') return false;
-    await this.#o.auditor.submit(ns, { epoch: epoch - 1n, digest: v.blob.previousHash });
-    logger.info({ event: 'directory-root', namespace: ns, start_at: startAt.toString(), root: `${epoch - 1n}/${toHex(v.blob.previousHash)}` }, `starting the directory audit at epoch ${epoch}`);
+    await this.#o.auditor.submit(ns, { epoch: epoch - 1n, digest: v.blob.previous });
+    logger.info({ event: 'directory-root', namespace: ns, start_at: startAt.toString(), root: `${epoch - 1n}/${toHex(v.blob.previous)}` }, `starting the directory audit at epoch ${epoch}`);
     return true;
   }
 
@@ -250,22 +252,22 @@ export class DirectorySource {
         }
         const blob = verdict.blob;
         if (this.#head === undefined || next > this.#head) this.#head = next;
-        if (!bytesEqual(blob.previousHash, head.digest)) {
+        if (!bytesEqual(blob.previous, head.digest)) {
           // Both objects are present and their names do not chain: conclusive.
-          await this.#alert(`the blob for epoch ${next} (${formatBlobName(blob)}) does not continue the chain from ${head.epoch}/${toHex(head.digest)}`, `directory-chain-break:${ns}:${next}`, {
+          await this.#alert(`the blob for epoch ${next} (${blob.name}) does not continue the chain from ${head.epoch}/${toHex(head.digest)}`, `directory-chain-break:${ns}:${next}`, {
             epoch: next,
-            blob_names: [formatBlobName(blob)],
+            blob_names: [blob.name],
           });
           break;
         }
         // A failed prefetch is retried by verifyTransition, which downloads what it is not given.
         const proof = await settled(ahead.proof ?? Promise.resolve(undefined));
         // Next epoch's listing and download run while this one verifies.
-        this.#ahead = this.#prefetch(next + 1n, blob.currentHash);
+        this.#ahead = this.#prefetch(next + 1n, blob.current);
         const tv = Date.now();
-        const outcome = await this.#o.validation.verifyTransition({ namespace: ns, epoch: next, previous: blob.previousHash, current: blob.currentHash }, proof);
+        const outcome = await this.#o.validation.verifyTransition({ namespace: ns, epoch: next, previous: blob.previous, current: blob.current }, proof);
         if (outcome.kind !== 'verified') break; // missing: retry next round; failed: alerted, never signed
-        await this.#o.auditor.submit(ns, { epoch: next, digest: blob.currentHash, previous: blob.previousHash });
+        await this.#o.auditor.submit(ns, { epoch: next, digest: blob.current, previous: blob.previous });
         signed++;
         const done = Date.now();
         this.#note(next, ahead.downloadMs, done - tv, done - t0, proof?.bytes ?? 0);

@@ -1,26 +1,33 @@
-// AKD append-only validation in the node (docs/protocol.md §4.6): every epoch a namespace signs is checked
-// against the log's proof, in worker threads, without ever delaying a signature. Results are
-// stored and served (last-verified-epoch), verified proofs are mirrored for plexi users, failures
-// are alerts. Fetch errors retry with backoff; after a restart, validation resumes where it was.
+// Proof verification in the node (docs/protocol.md §4.6): every epoch a namespace signs is checked
+// against the log's proof by the namespace's log format (docs/log-formats.md; AKD verifies in worker
+// threads), without ever delaying a signature. Results are stored and served (last-verified-epoch),
+// verified proofs are mirrored for plexi users, failures are alerts. Fetch errors retry with
+// backoff; after a restart, verification resumes where it was. Event and metric names keep the word
+// "validation": they are user-visible contracts.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { formatBlobName } from '../akd/blob-name.js';
-import type { AkdVerifyPool } from '../akd-runtime/verify-pool.js';
 import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { VerificationRecord, VerificationStore } from '../store/verification-store.js';
 import type { ProofFileStore, RetentionPolicy } from '../store/proof-files.js';
-import { verifyProofFile } from './verify-proof-file.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import type { NamespaceConfig } from '../config/config.js';
+import type { LogFormat, ProofVerifier } from '../formats/log-format.js';
 import { ProofDirectoryError, type ProofDirectory } from './proof-directory.js';
 
-export interface ValidationOptions {
+/** A namespace whose proofs are checked: where they are, its config, its format and that format's verifier. */
+export interface VerifiedNamespace {
+  dir: ProofDirectory;
+  config: NamespaceConfig;
+  format: LogFormat;
+  verifier: ProofVerifier;
+}
+
+export interface ProofVerificationOptions {
   signing: SigningStore;
   store: VerificationStore;
-  pool: AkdVerifyPool;
-  directories: Map<string, { dir: ProofDirectory; config: NamespaceConfig }>;
+  directories: Map<string, VerifiedNamespace>;
   logger: Logger;
   now: () => bigint;
   raiseAlert: (alert: Alert, dedupKey: string) => Promise<void>;
@@ -51,13 +58,13 @@ export interface DownloadedProof {
 
 export type VerifyOutcome = { kind: 'verified'; record: VerificationRecord } | { kind: 'failed'; record: VerificationRecord } | { kind: 'missing' };
 
-export class ValidationService {
-  readonly #o: ValidationOptions;
+export class ProofVerificationService {
+  readonly #o: ProofVerificationOptions;
   readonly #queued = new Set<string>();
   #stopped = false;
   readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor(o: ValidationOptions) {
+  constructor(o: ProofVerificationOptions) {
     this.#o = o;
   }
 
@@ -73,7 +80,7 @@ export class ValidationService {
   async verifyTransition(t: Transition, prefetched?: DownloadedProof): Promise<VerifyOutcome> {
     const entry = this.#o.directories.get(t.namespace);
     if (!entry) throw new Error(`namespace ${t.namespace} has no proof directory`);
-    const blobName = formatBlobName({ epoch: t.epoch, previousHash: t.previous, currentHash: t.current });
+    const blobName = entry.format.proofNames.format({ epoch: t.epoch, previous: t.previous, current: t.current });
     // A blob is judged once: its verdict does not change.
     const prior = await this.#o.store.result(t.namespace, t.epoch);
     if (prior && prior.blobName === blobName) {
@@ -86,12 +93,9 @@ export class ValidationService {
     }
     const proof = prefetched ?? (await this.download(t.namespace, blobName));
     if (!proof) return { kind: 'missing' };
-    const configuration = entry.config.configuration === 'experimental'
-      ? { name: 'experimental' as const, ...(entry.config.domainLabel ? { domainLabel: entry.config.domainLabel } : {}) }
-      : { name: 'whatsapp_v1' as const };
     let outcome;
     try {
-      outcome = await verifyProofFile(this.#o.pool, { path: proof.path, previous: t.previous, current: t.current, endEpoch: t.epoch, configuration });
+      outcome = await entry.verifier.verify(proof.path, { ...t, settings: entry.config.formatSettings });
     } catch (err) {
       await this.#o.proofs.discard(proof.path);
       throw err;
@@ -118,7 +122,16 @@ export class ValidationService {
     await this.#o.store.record(record, root);
     this.#o.onVerified?.(record);
     if (!outcome.ok) {
-      this.#o.logger.error({ event: 'validation-failed', namespace: t.namespace, epoch: t.epoch.toString(), blob_name: blobName, reason: outcome.failure?.message }, 'AKD proof did not verify');
+      this.#o.logger.error(
+        {
+          event: 'validation-failed',
+          namespace: t.namespace,
+          epoch: t.epoch.toString(),
+          blob_name: blobName,
+          reason: outcome.failure?.message,
+        },
+        `${entry.format.describe.label} proof did not verify`,
+      );
       await this.#o.raiseAlert(
         {
           type: 'validation-failed',
@@ -133,7 +146,17 @@ export class ValidationService {
       );
       return { kind: 'failed', record };
     }
-    this.#o.logger.info({ event: 'epoch-verified', namespace: t.namespace, epoch: t.epoch.toString(), ms: record.ms, inserted: record.inserted, unchanged: record.unchanged }, 'append-only proof verified');
+    this.#o.logger.info(
+      {
+        event: 'epoch-verified',
+        namespace: t.namespace,
+        epoch: t.epoch.toString(),
+        ms: record.ms,
+        inserted: record.inserted,
+        unchanged: record.unchanged,
+      },
+      `${entry.format.describe.proofLabel} verified`,
+    );
     return { kind: 'verified', record };
   }
 

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseBlobName } from '../akd/blob-name.js';
+import { epochOfProofName } from '../formats/proof-name.js';
 import { ChorusError } from '../util/errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 import { Batch, Table, type RootDb } from './database.js';
@@ -48,8 +48,8 @@ function decode(text: string): StoredProof {
 
 /** File name of a blob: its name with the slashes as dashes (never a path of the log's choosing). */
 function fileName(blobName: string): string {
-  const b = parseBlobName(blobName);
-  return `${b.epoch}-${blobName.split('/').slice(1).join('-')}`;
+  const epoch = epochOfProofName(blobName);
+  return `${epoch}-${blobName.split('/').slice(1).join('-')}`;
 }
 
 export class ProofFileStore {
@@ -95,7 +95,7 @@ export class ProofFileStore {
 
   /** Moves a downloaded file into the store (as evidence or as a verified proof). */
   async keep(ns: string, blobName: string, file: string, bytes: number, evidence?: { reason: string }): Promise<StoredProof> {
-    const { epoch } = parseBlobName(blobName);
+    const epoch = epochOfProofName(blobName);
     const key = this.#key(ns, epoch, blobName);
     const prior = await this.index.get(key);
     const p: StoredProof = {
@@ -117,7 +117,7 @@ export class ProofFileStore {
 
   /** Marks an already kept proof as evidence (its epoch turned out to be forked). */
   async markEvidence(ns: string, blobName: string, reason: string): Promise<boolean> {
-    const { epoch } = parseBlobName(blobName);
+    const epoch = epochOfProofName(blobName);
     const key = this.#key(ns, epoch, blobName);
     const p = await this.index.get(key);
     if (!p || p.evidence) return false;
@@ -132,7 +132,7 @@ export class ProofFileStore {
   async file(blobName: string): Promise<{ path: string; proof: StoredProof } | undefined> {
     const ns = await this.byName.get(blobName);
     if (ns === undefined) return undefined;
-    const p = await this.index.get(this.#key(ns, parseBlobName(blobName).epoch, blobName));
+    const p = await this.index.get(this.#key(ns, epochOfProofName(blobName), blobName));
     return p ? { path: this.#path(p), proof: p } : undefined;
   }
 

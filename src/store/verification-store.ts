@@ -1,6 +1,7 @@
-// Results of AKD append-only validation per (namespace, epoch) and each namespace's last verified
-// epoch. The proofs themselves are files (src/store/proof-files.ts), not LevelDB values.
-import type { AkdFailure } from '../akd/verdict.js';
+// Results of proof verification per (namespace, epoch) and each namespace's last verified epoch,
+// whatever the log format (docs/log-formats.md): failures are the formats' plain data. The proofs
+// themselves are files (src/store/proof-files.ts), not LevelDB values.
+import type { ProofFailure } from '../formats/log-format.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 import { Batch, Table, type RootDb } from './database.js';
 import { nsEpochKey } from './keys.js';
@@ -10,7 +11,7 @@ export interface VerificationRecord {
   epoch: bigint;
   blobName: string;
   ok: boolean;
-  failure?: AkdFailure;
+  failure?: ProofFailure;
   jobId: string;
   /** When the verification finished (ms). */
   timestamp: bigint;
@@ -21,7 +22,7 @@ export interface VerificationRecord {
   ms: number;
 }
 
-/** parseJson makes every integer a bigint: give the small counters back their number type. */
+/** parseJson makes every integer a bigint: give the small counters (and AKD's decode offset) back their number type. */
 function decodeRecord(text: string): VerificationRecord {
   const r = parseJson(text) as Record<string, unknown>;
   const failure = r.failure as Record<string, unknown> | undefined;

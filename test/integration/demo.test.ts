@@ -12,7 +12,7 @@ import { http } from '../support/http.js';
 import { tempDir } from '../support/tmp.js';
 import { PlexiClient } from '../../src/plexi/client.js';
 import { auditReport } from '../../src/plexi/audit-report.js';
-import { plexiProofVerifier } from '../../src/plexi/akd-proof-check.js';
+import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';
 
 async function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {

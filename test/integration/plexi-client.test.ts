@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlexiClient } from '../../src/plexi/client.js';
 import { auditReport, lsReport } from '../../src/plexi/audit-report.js';
-import { plexiProofVerifier } from '../../src/plexi/akd-proof-check.js';
+import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';
 import { initDataDir } from '../../src/operator/init.js';
 import { NodeProcess, runCli } from '../support/node-process.js';
 import { hex32, http } from '../support/http.js';

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
 import { PlexiClient } from '../../src/plexi/client.js';
 import { auditReport } from '../../src/plexi/audit-report.js';
-import { plexiProofVerifier } from '../../src/plexi/akd-proof-check.js';
+import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';
 import { NodeProcess, runCli } from '../support/node-process.js';
 import { http } from '../support/http.js';
 import { startS3StandIn, type S3StandIn } from '../../src/demo/s3-server.js';

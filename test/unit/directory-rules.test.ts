@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { classifyEpochKeys, judgeEpoch } from '../../src/services/directory-listing.js';
+import { akdProofNames } from '../../src/formats/akd/index.js';
 import { HeadSearchError, findHead } from '../../src/services/head-search.js';
 import { U64_MAX } from '../../src/util/u64.js';
 
@@ -42,15 +43,15 @@ describe('head search', () => {
 describe("one epoch's listing", () => {
   const ok = `7/${h('a')}/${h('b')}`;
   it('one canonical blob may be signed', () => {
-    const v = judgeEpoch(classifyEpochKeys(7n, [ok, ok]));
+    const v = judgeEpoch(classifyEpochKeys(7n, [ok, ok], akdProofNames));
     expect(v.kind).toBe('one');
   });
   it('nothing is "not yet", never evidence', () => {
-    expect(judgeEpoch(classifyEpochKeys(7n, [])).kind).toBe('absent');
+    expect(judgeEpoch(classifyEpochKeys(7n, [], akdProofNames)).kind).toBe('absent');
   });
   it('two different blobs are a fork naming both', () => {
     const other = `7/${h('a')}/${h('c')}`;
-    expect(judgeEpoch(classifyEpochKeys(7n, [ok, other]))).toEqual({ kind: 'fork', names: [ok, other] });
+    expect(judgeEpoch(classifyEpochKeys(7n, [ok, other], akdProofNames))).toEqual({ kind: 'fork', names: [ok, other] });
   });
   it('upper-case hex, a padded epoch, epoch 0, u64 overflow and junk are malformed keys', () => {
     for (const [epoch, key] of [
@@ -60,10 +61,10 @@ describe("one epoch's listing", () => {
       [U64_MAX + 1n, `${U64_MAX + 1n}/${h('a')}/${h('b')}`],
       [7n, '7/readme.txt'],
     ] as const) {
-      const v = judgeEpoch(classifyEpochKeys(epoch, [key]));
+      const v = judgeEpoch(classifyEpochKeys(epoch, [key], akdProofNames));
       expect(v, key).toEqual({ kind: 'malformed', keys: [key] });
     }
     // Junk next to a blob: fail closed, do not sign.
-    expect(judgeEpoch(classifyEpochKeys(7n, [ok, '7/junk'])).kind).toBe('malformed');
+    expect(judgeEpoch(classifyEpochKeys(7n, [ok, '7/junk'], akdProofNames)).kind).toBe('malformed');
   });
 });

@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .action(async (opts: { remoteUrl: string; namespace: string; epoch?: string; long?: boolean; verifyingKey?: string; verify: boolean }) => {
       const { PlexiClient } = await import('../../plexi/client.js');
       const { auditReport } = await import('../../plexi/audit-report.js');
-      const { plexiProofVerifier } = await import('../../plexi/akd-proof-check.js');
+      const { plexiProofVerifier } = await import('../../formats/akd/plexi-proof-check.js');
       const { parseU64 } = await import('../../util/u64.js');
       let epoch: bigint | undefined;
       let client;
