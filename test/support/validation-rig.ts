@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
 import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
-import { AkdVerifyPool } from '../../src/akd-runtime/verify-pool.js';
+import { akdFormat } from '../../src/formats/akd/index.js';
+import type { ProofVerifier } from '../../src/formats/log-format.js';
 import type { Alert } from '../../src/consensus/alerts.js';
 import type { NamespaceConfig } from '../../src/config/config.js';
 import { openProofDirectory, type ProofDirectory } from '../../src/services/proof-directory.js';
@@ -80,7 +81,7 @@ export interface Rig {
   signing: SigningStore;
   verifications: VerificationStore;
   proofs: ProofFileStore;
-  pool: AkdVerifyPool;
+  verifier: ProofVerifier;
   bucket: ProofBucket;
   proofDirectory: ProofDirectory;
   clock: { now: bigint };
@@ -107,7 +108,7 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
   await signing.load();
   const proofs = new ProofFileStore(db, join(t.dir, 'proofs'), now);
   await proofs.open();
-  const pool = new AkdVerifyPool({ size: 1 });
+  const verifier = akdFormat.createVerifier({ workers: 1 });
   const bucket = new ProofBucket(bucketDir, log);
   const logs: Record<string, unknown>[] = [];
   const key = testKey(0);
@@ -121,7 +122,7 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
     signing,
     verifications: new VerificationStore(db),
     proofs,
-    pool,
+    verifier,
     bucket,
     proofDirectory: openProofDirectory(bucket.url),
     clock,
@@ -137,6 +138,8 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
     nsConfig: (source, extra = {}) => ({
       name: RIG_NS,
       status: 'Online',
+      logFormat: 'akd',
+      formatSettings: { configuration: 'whatsapp_v1' },
       configuration: 'whatsapp_v1',
       source,
       proofDirectory: bucket.url,
@@ -148,7 +151,7 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
       ...extra,
     }),
     close: async () => {
-      await pool.close();
+      await verifier.close();
       if (db.status === 'open') await db.close();
       t.cleanup();
     },

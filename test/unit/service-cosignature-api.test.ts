@@ -32,6 +32,8 @@ async function makeApi(db: RootDb): Promise<{ app: FastifyInstance; observations
   const config: NamespaceConfig = {
     name: NS,
     status: 'Online',
+    logFormat: 'akd',
+    formatSettings: { configuration: 'whatsapp_v1' },
     configuration: 'whatsapp_v1',
     source: 'push',
     pollIntervalSeconds: 60,

@@ -3,12 +3,13 @@
 // shows exactly one canonical blob continuing the chain that verified; a fork, malformed keys, a
 // chain break or an invalid proof are alerts and sign nothing; an absent epoch is "not yet".
 import { createServer } from 'node:http';
+import { akdFormat, akdProofNames } from '../../src/formats/akd/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { formatBlobName } from '../../src/akd/blob-name.js';
 import type { Alert } from '../../src/consensus/alerts.js';
 import { DirectorySource, type DirectorySourceOptions } from '../../src/services/directory-source.js';
 import { openProofDirectory } from '../../src/services/proof-directory.js';
-import { ValidationService } from '../../src/services/proof-verification.js';
+import { ProofVerificationService } from '../../src/services/proof-verification.js';
 import { Auditor, Keyring } from '../../src/services/signing-service.js';
 import { toHex } from '../../src/util/bytes.js';
 import { digestOf, testKey } from '../support/service-fixtures.js';
@@ -23,11 +24,10 @@ async function makeSource(rig: Rig, extra: Partial<DirectorySourceOptions> = {})
   const auditor = new Auditor(rig.signing, new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
   await auditor.start();
   const raiseAlert = async (alert: Alert, key: string) => void rig.alerts.push({ alert, key });
-  const validation = new ValidationService({
+  const validation = new ProofVerificationService({
     signing: rig.signing,
     store: rig.verifications,
-    pool: rig.pool,
-    directories: new Map([[NS, { dir: rig.proofDirectory, config }]]),
+    directories: new Map([[NS, { dir: rig.proofDirectory, config, format: akdFormat, verifier: rig.verifier }]]),
     logger: rig.logger,
     now,
     raiseAlert,
@@ -45,6 +45,7 @@ async function makeSource(rig: Rig, extra: Partial<DirectorySourceOptions> = {})
     now,
     raiseAlert,
     startAt: 1n,
+    proofNames: akdProofNames,
     ...extra,
   });
   return { source, validation };

@@ -175,7 +175,7 @@ describe('auditor-silent for an auditor never heard since the start', () => {
       m.check();
     }
     const silent = raised.filter((a) => a.type === 'auditor-silent');
-    expect([...new Set(silent.map((a) => (a as { auditor: string }).auditor))]).toEqual(['org3']);
+    expect([...new Set(silent.map((a) => (a as unknown as { auditor: string }).auditor))]).toEqual(['org3']);
     expect(silent[0]?.reason).toMatch(/since this node started/);
   });
 });

@@ -1,12 +1,13 @@
-// The proof verification service (issue 13 §7; class ValidationService): real LevelDB, a real AKD
+// The proof verification service (issue 13 §7; class ProofVerificationService): real LevelDB, a real AKD
 // verify pool and a `file://` proof directory holding a synthetic log. A verified proof is
 // recorded and kept; an invalid one is an alert and evidence, judged once; a missing one is
 // retried with backoff and withheld, never an alert.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { akdFormat } from '../../src/formats/akd/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openProofDirectory } from '../../src/services/proof-directory.js';
-import { ValidationService, type ValidationOptions } from '../../src/services/proof-verification.js';
+import { ProofVerificationService, type ProofVerificationOptions } from '../../src/services/proof-verification.js';
 import type { VerificationRecord } from '../../src/store/verification-store.js';
 import { toHex } from '../../src/util/bytes.js';
 import { waitFor } from '../support/network.js';
@@ -15,15 +16,14 @@ import { openRig, RIG_NS, type Rig } from '../support/validation-rig.js';
 const NS = RIG_NS;
 
 /** The one place the service is built (a renamed class or moved option is a one-place fix). */
-function makeValidation(rig: Rig, extra: Partial<ValidationOptions> & { source?: 'push' | 'directory' } = {}) {
+function makeValidation(rig: Rig, extra: Partial<ProofVerificationOptions> & { source?: 'push' | 'directory' } = {}) {
   const verified: VerificationRecord[] = [];
   const downloaded: number[] = [];
   const { source, ...rest } = extra;
-  const service = new ValidationService({
+  const service = new ProofVerificationService({
     signing: rig.signing,
     store: rig.verifications,
-    pool: rig.pool,
-    directories: new Map([[NS, { dir: rig.proofDirectory, config: rig.nsConfig(source ?? 'push') }]]),
+    directories: new Map([[NS, { dir: rig.proofDirectory, config: rig.nsConfig(source ?? 'push'), format: akdFormat, verifier: rig.verifier }]]),
     logger: rig.logger,
     now: () => rig.clock.now,
     raiseAlert: async (alert, key) => void rig.alerts.push({ alert, key }),
@@ -37,7 +37,7 @@ function makeValidation(rig: Rig, extra: Partial<ValidationOptions> & { source?:
   return { service, verified, downloaded };
 }
 
-describe('ValidationService', () => {
+describe('ProofVerificationService', () => {
   let rig: Rig;
   let v: ReturnType<typeof makeValidation>;
   const transition = (epoch: bigint) => {
@@ -119,7 +119,7 @@ describe('ValidationService', () => {
   it('enqueue: a blob the directory refuses to serve (over the size limit) is logged and retried, never alerted', async () => {
     for (const e of [0n, 1n]) await rig.signEpoch(e);
     const tiny = openProofDirectory(rig.bucket.url, undefined, { maxBlobBytes: 16 });
-    v = makeValidation(rig, { directories: new Map([[NS, { dir: tiny, config: rig.nsConfig('push') }]]) });
+    v = makeValidation(rig, { directories: new Map([[NS, { dir: tiny, config: rig.nsConfig('push'), format: akdFormat, verifier: rig.verifier }]]) });
     v.service.enqueue(NS, 1n);
     await waitFor('two retries', async () => rig.logs.filter((l) => l.event === 'validation-retry').length >= 2, 10_000);
     expect(rig.logs.find((l) => l.event === 'validation-error')?.err).toMatch(/over 16/);
