@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Observation } from '../consensus/observation.js';
 import type { Roster, RosterAuditor } from '../consensus/roster.js';
-import { PlexiClient } from '../plexi/client.js';
+import { PlexiClient } from '../plexi-client/client.js';
 import { verifySignatureResponse } from '../plexi/verify-response.js';
 import { Batch, Table, type RootDb } from '../store/database.js';
 import type { SigningStore } from '../store/signing-store.js';

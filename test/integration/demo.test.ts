@@ -10,8 +10,8 @@ import { CLI } from '../support/node-process.js';
 import { waitFor } from '../support/network.js';
 import { http } from '../support/http.js';
 import { tempDir } from '../support/tmp.js';
-import { PlexiClient } from '../../src/plexi/client.js';
-import { auditReport } from '../../src/plexi/audit-report.js';
+import { PlexiClient } from '../../src/plexi-client/client.js';
+import { auditReport } from '../../src/plexi-client/audit-report.js';
 import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';
 
 async function portFree(port: number): Promise<boolean> {

@@ -2,8 +2,8 @@
 // request by request with a client that parses responses as plexi_core's serde types do; and
 // `chorus audit`, which prints what `plexi audit` prints.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlexiClient } from '../../src/plexi/client.js';
-import { auditReport, lsReport } from '../../src/plexi/audit-report.js';
+import { PlexiClient } from '../../src/plexi-client/client.js';
+import { auditReport, lsReport } from '../../src/plexi-client/audit-report.js';
 import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';
 import { initDataDir } from '../../src/operator/init.js';
 import { NodeProcess, runCli } from '../support/node-process.js';

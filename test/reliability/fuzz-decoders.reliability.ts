@@ -32,7 +32,7 @@ import { signingKeyFromSeed, signingKeyToPem, verifyStrict, type SigningKey } fr
 import { CIPHERSUITE_BINCODE_ED25519, CIPHERSUITE_PROTOBUF_ED25519, keyId, signedBytes } from '../../src/plexi/signature-message.js';
 import { signatureResponseFromJson, signatureResponseToJson } from '../../src/plexi/signature-response.js';
 import { verifySignatureResponse } from '../../src/plexi/verify-response.js';
-import { PlexiClient } from '../../src/plexi/client.js';
+import { PlexiClient } from '../../src/plexi-client/client.js';
 import { decodeObservation, encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { checkEquivocationProof, decodeEquivocationProof, encodeEquivocationProof, makeEquivocationProof, type EquivocationProof } from '../../src/consensus/equivocation.js';
 import { checkCosignedEpoch, cosignedEpochFromJson, cosignedEpochToJson, decodeCosignedEpoch, encodeCosignedEpoch, type CosignedEpoch } from '../../src/consensus/cosignature.js';

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClientError, httpRequest, httpToFile } from '../../src/net/http-client.js';
 import { startLoopbackProxy, type LoopbackProxy } from '../support/loopback-proxy.js';
-import { PlexiClient } from '../../src/plexi/client.js';
+import { PlexiClient } from '../../src/plexi-client/client.js';
 import { Webhook } from '../../src/monitor/webhook.js';
 import { pino } from 'pino';
 

@@ -12,8 +12,8 @@ export function register(program: Command): void {
     .option('--verifying-key <hex>', 'the auditor\'s Ed25519 public key (default: the /info key matching key_id)')
     .option('--no-verify', 'disable signature and proof validation')
     .action(async (opts: { remoteUrl: string; namespace: string; epoch?: string; long?: boolean; verifyingKey?: string; verify: boolean }) => {
-      const { PlexiClient } = await import('../../plexi/client.js');
-      const { auditReport } = await import('../../plexi/audit-report.js');
+      const { PlexiClient } = await import('../../plexi-client/client.js');
+      const { auditReport } = await import('../../plexi-client/audit-report.js');
       const { plexiProofVerifier } = await import('../../formats/akd/plexi-proof-check.js');
       const { parseU64 } = await import('../../util/u64.js');
       let epoch: bigint | undefined;

@@ -5,7 +5,7 @@
 import { formatBlobName } from '../../akd/blob-name.js';
 import { AkdDecodeError } from '../../akd/errors.js';
 import { verifyAuditBlob } from '../../akd/verifier.js';
-import type { ProofVerifier } from '../../plexi/audit-report.js';
+import type { ProofVerifier } from '../../plexi/proof-verifier.js';
 
 const CONVERTER_REASONS = new Set(['missing-field', 'label-val-too-long', 'label-len-too-long', 'bad-value-length']);
 

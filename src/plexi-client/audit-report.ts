@@ -1,16 +1,12 @@
 // `plexi ls` and `plexi audit` (cloudflare/plexi plexi_cli/src/cmd.rs): the same requests in the
 // same order and the same text, so `chorus audit` can stand in for the real client and tests can
 // replay what it does against a node.
-import { formatBlobName } from '../akd/blob-name.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { PlexiClient, PlexiClientError, type NamespaceInfo } from './client.js';
-import type { SignatureResponse } from './signature-response.js';
-import { verifySignatureResponse } from './verify-response.js';
+import type { SignatureResponse } from '../plexi/signature-response.js';
+import { verifySignatureResponse } from '../plexi/verify-response.js';
+import { plexiProofPath, type ProofVerifier } from '../plexi/proof-verifier.js';
 
-export type ProofVerifier = (
-  blob: { epoch: bigint; previousHash: Uint8Array; currentHash: Uint8Array },
-  proof: Uint8Array,
-) => Promise<{ ok: true } | { ok: false; reason: string }>;
 
 type Status = { kind: 'success' } | { kind: 'disabled' } | { kind: 'failed'; reason: string };
 const success: Status = { kind: 'success' };
@@ -138,7 +134,7 @@ export async function auditReport(client: PlexiClient, o: AuditOptions): Promise
   // The real client panics here (exit 101); a Chorus node never advertises such an epoch.
   if (!prev) throw new PlexiClientError('Epoch is not the root, there should be a previous signature');
   const blob = { epoch: sig.epoch, previousHash: prev.digest, currentHash: sig.digest };
-  const proof = await client.proof(info.logDirectory, formatBlobName(blob));
+  const proof = await client.proof(info.logDirectory, plexiProofPath(blob));
   if (!proof) return formatAudit(long, sig, success, failed('cannot retrieve audit proof'));
   const verdict = await o.verifyProof(blob, proof);
   return formatAudit(long, sig, success, verdict.ok ? success : failed(verdict.reason));

@@ -7,7 +7,7 @@ import { ChorusError, DecodeError } from '../util/errors.js';
 import { parseJson } from '../util/json.js';
 import { httpRequest } from '../net/http-client.js';
 import { describeZodError, u32, u64 } from '../util/schema.js';
-import { signatureResponseFromJson, type SignatureResponse } from './signature-response.js';
+import { signatureResponseFromJson, type SignatureResponse } from '../plexi/signature-response.js';
 
 export class PlexiClientError extends ChorusError {
   constructor(message: string, options?: { cause?: unknown }) {
