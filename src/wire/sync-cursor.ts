@@ -22,7 +22,7 @@ export function encodeSyncCursor(p: SyncPosition): Uint8Array {
     p.kind === 'arrival'
       ? { arrival: arrivalMarkToProto(p) }
       : { epoch_item: { ...(p.epoch !== 0n ? { epoch: toLong(p.epoch) } : {}), ...(p.item.length ? { item: p.item } : {}) } };
-  return SyncCursorType.encode(raw).finish();
+  return new Uint8Array(SyncCursorType.encode(raw).finish());
 }
 
 function decodeRaw(bytes: Uint8Array): SyncPosition {
