@@ -170,7 +170,7 @@ export class ChorusNode {
         directoryProgress: () => node.directorySources.map((d) => d.progress()),
         rosterAuditors: () => (opts.roster ?? localRoster(config, keyring)).auditors,
         alertTypes: [...ALERT_TYPES],
-        gossipInternalErrors: () => node.network?.counters.gossipInternalErrors ?? 0,
+        gossipInternalErrors: () => node.network?.gossipInternalErrors ?? 0,
       });
       for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       signing.onHalt((kind, reason, ns) => {

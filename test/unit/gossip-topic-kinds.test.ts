@@ -137,7 +137,7 @@ describe('gossip topic kinds', () => {
     // What was accepted had its effects: the node stored the proof, the monitor printed it and the alert.
     expect(await node.observations.proof(proofId(proof))).toBeDefined();
     expect(printed.map((p) => p.type).sort()).toEqual(['equivocation', 'log-stalled']);
-    expect(node.network.counters.gossipInternalErrors).toBe(0);
+    expect(node.network.gossipInternalErrors).toBe(0);
     expect(monitor.gossipInternalErrors).toBe(0);
   });
 
@@ -197,12 +197,12 @@ describe('internal errors while validating gossip', () => {
     const o = observe(11n, digest(11));
     const spy = vi.spyOn(node.observations, 'hasObservation').mockRejectedValueOnce(new Error('LevelDB read failed'));
     expect(await handler.validate(encodeObservation(o), 'peer')).toEqual({ outcome: 'ignore', reason: 'internal-error' });
-    expect(node.network.counters.gossipInternalErrors).toBe(1);
+    expect(node.network.gossipInternalErrors).toBe(1);
     spy.mockRestore();
     // The same message, once the store answers, is valid: it was never the sender's fault.
     expect(await handler.validate(encodeObservation(o), 'peer')).toEqual({ outcome: 'accept', reason: 'valid' });
     expect(await handler.validate(new Uint8Array([0xff, 0xff]), 'peer')).toEqual({ outcome: 'reject', reason: 'undecodable' });
-    expect(node.network.counters.gossipInternalErrors).toBe(1);
+    expect(node.network.gossipInternalErrors).toBe(1);
     expect(node.penalties).toEqual([]);
     const metrics = new Metrics({
       namespaces: () => [NS],
@@ -210,7 +210,7 @@ describe('internal errors while validating gossip', () => {
       host: () => undefined,
       lastVerifiedEpoch: async () => undefined,
       rosterAuditors: () => [],
-      gossipInternalErrors: () => node.network.counters.gossipInternalErrors,
+      gossipInternalErrors: () => node.network.gossipInternalErrors,
     });
     expect(await metrics.exposition()).toMatch(/^chorus_gossip_internal_errors_total 1$/m);
   });
