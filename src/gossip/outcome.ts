@@ -7,7 +7,9 @@ import { DecodeError, errorMessage } from '../util/errors.js';
 import { decodeCanonical, NonCanonicalError } from '../wire/canonical.js';
 
 /** A validator's answer; `accept` carries what the checks established. */
-export type Judged<A> = { outcome: 'accept'; reason: 'valid'; value: A } | { outcome: 'ignore' | 'reject'; reason: string };
+export type Judged<A, Refusal = { outcome: 'ignore' | 'reject'; reason: string }> =
+  | { outcome: 'accept'; reason: 'valid'; value: A }
+  | Refusal;
 
 /** What a topic handler ends with, before it is reported to gossipsub. */
 export type GossipOutcome = ValidationResult | { outcome: 'internal-error'; reason: 'internal-error'; error: string };
@@ -47,7 +49,8 @@ export async function runGuarded(validate: () => Promise<ValidationResult>): Pro
 
 /** gossipsub knows accept, ignore and reject: an internal error is ignored (no penalty). */
 export function toValidationResult(o: GossipOutcome): ValidationResult {
-  return o.outcome === 'internal-error' ? { outcome: 'ignore', reason: 'internal-error' } : { outcome: o.outcome, reason: o.reason };
+  if (o.outcome === 'internal-error') return { outcome: 'ignore', reason: 'internal-error' };
+  return { outcome: o.outcome, reason: o.reason };
 }
 
 /**

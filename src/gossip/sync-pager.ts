@@ -38,7 +38,11 @@ export interface PageTransport {
  * throw, or answer 'stop', to stop), then follows `nextCursor` until the peer has no more. The cursor is opaque: it
  * is passed back as received.
  */
-export async function pageThrough(transport: PageTransport, first: SyncRequest, onPage: (page: SyncResponse) => Promise<'stop' | undefined>): Promise<void> {
+export async function pageThrough(
+  transport: PageTransport,
+  first: SyncRequest,
+  onPage: (page: SyncResponse) => Promise<'stop' | undefined>,
+): Promise<void> {
   let cursor = first.cursor;
   for (;;) {
     const bytes = await transport.request(encodeSyncRequest({ ...first, cursor }));
@@ -47,9 +51,12 @@ export async function pageThrough(transport: PageTransport, first: SyncRequest, 
       page = decodeSyncResponse(bytes);
     } catch (err) {
       if (!(err instanceof DecodeError)) throw err;
-      throw new SyncPageDecodeError(transport.peerId, `peer ${transport.peerId} sent an undecodable sync page for ${first.namespace}: ${err.message}`, { cause: err });
+      const message = `peer ${transport.peerId} sent an undecodable sync page for ${first.namespace}: ${err.message}`;
+      throw new SyncPageDecodeError(transport.peerId, message, { cause: err });
     }
-    if (page.error) throw new SyncRefusedError(`peer ${transport.peerId} refused sync of ${first.namespace}: ${page.error}`);
+    if (page.error) {
+      throw new SyncRefusedError(`peer ${transport.peerId} refused sync of ${first.namespace}: ${page.error}`);
+    }
     if ((await onPage(page)) === 'stop' || page.nextCursor.length === 0) return;
     cursor = page.nextCursor;
     // Let the event loop breathe between pages (signature checks are synchronous).

@@ -3,7 +3,15 @@
 // returning an explicit outcome), what is published on it and how it is synced. The node
 // (src/services/network-service.ts) and the monitor (src/monitor/monitor.ts) both validate through
 // this table, so they cannot drift apart; adding a topic is an entry here plus the kind's own module.
-import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
+import {
+  ALERT_MAX_AGE_MS,
+  checkSignedAlert,
+  decodeSignedAlert,
+  encodeSignedAlert,
+  MAX_ALERT_BYTES,
+  type Alert,
+  type SignedAlert,
+} from '../consensus/alerts.js';
 import {
   checkEquivocationProof,
   decodeEquivocationProof,
@@ -13,8 +21,9 @@ import {
   type EquivocationProof,
   type SignatureVerifier,
 } from '../consensus/equivocation.js';
-import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
-import { judgeObservation, type ObservationFacts } from '../consensus/observation-rules.js';
+import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES } from '../consensus/observation.js';
+import type { Observation } from '../consensus/observation.js';
+import { judgeObservation, type ObservationFacts, type Verdict } from '../consensus/observation-rules.js';
 import type { Roster } from '../consensus/roster.js';
 import { alertsTopic, equivocationsTopic, observationsTopic } from '../wire/topics.js';
 import type { GossipCodec, Judged } from './outcome.js';
@@ -22,7 +31,7 @@ import type { GossipCodec, Judged } from './outcome.js';
 /** How a kind's past messages reach a node that missed them (docs/p2p.md, "Sync protocol"). */
 export type SyncMethod = 'arrival' | 'proofs' | 'none';
 
-export interface TopicKind<M, F, A> {
+export interface TopicKind<M, F, A, Refusal = { outcome: 'ignore' | 'reject'; reason: string }> {
   readonly name: string;
   /** One topic per network, or one per audited namespace. */
   readonly scope: 'network' | 'namespace';
@@ -31,7 +40,7 @@ export interface TopicKind<M, F, A> {
   /** Messages over this many bytes are dropped before decoding. */
   readonly maxBytes: number;
   readonly codec: GossipCodec<M>;
-  validate(message: M, facts: F): Promise<Judged<A>>;
+  validate(message: M, facts: F): Promise<Judged<A, Refusal>>;
   /** What the node publishes on it (documentation, shown in docs/p2p.md). */
   readonly publishes: string;
   readonly sync: SyncMethod;
@@ -71,7 +80,9 @@ function namespaceOf(namespace: string | undefined): string {
   return namespace;
 }
 
-const observations: TopicKind<Observation, ObservationFacts, Observation> = {
+type ObservationRefusal = Exclude<Verdict, { outcome: 'accept' }>;
+
+const observations: TopicKind<Observation, ObservationFacts, Observation, ObservationRefusal> = {
   name: 'observations',
   scope: 'namespace',
   topic: (network, namespace) => observationsTopic(network, namespaceOf(namespace)),

@@ -37,7 +37,7 @@ export function monitorRegistry(facts: MonitorFacts): Registry {
   });
   new Counter({
     name: 'chorus_monitor_gossip_internal_errors_total',
-    help: 'Gossip validations that failed on the monitor\'s own error: the message was ignored, its sender not penalised',
+    help: 'Gossip validations that failed on the monitor\'s own error (message ignored, sender not penalised)',
     registers: [registry],
     collect() {
       this.reset();

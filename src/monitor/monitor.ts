@@ -63,7 +63,8 @@ export class Monitor {
       roster: peers,
       logger: this.#o.logger,
     });
-    this.host.subscribe(EQUIVOCATIONS.topic(roster.network), { maxBytes: EQUIVOCATIONS.maxBytes, validate: this.validators.equivocations });
+    const equivocations = { maxBytes: EQUIVOCATIONS.maxBytes, validate: this.validators.equivocations };
+    this.host.subscribe(EQUIVOCATIONS.topic(roster.network), equivocations);
     this.host.subscribe(ALERTS.topic(roster.network), { maxBytes: ALERTS.maxBytes, validate: this.validators.alerts });
     this.host.onPeerConnected((peer) => {
       void this.#syncProofs(peer);
@@ -84,7 +85,8 @@ export class Monitor {
 
   readonly #onInternalError = (error: string, from: string): void => {
     this.gossipInternalErrors++;
-    this.#o.logger.error({ event: 'gossip-internal-error', from, err: error }, 'a gossip validation failed on our side; message ignored');
+    const what = { event: 'gossip-internal-error', from, err: error };
+    this.#o.logger.error(what, 'a gossip validation failed on our side; message ignored');
   };
 
   /** The topic handlers' validators (what gossipsub is told), by topic kind. */
@@ -97,7 +99,8 @@ export class Monitor {
   proofFacts(): ProofFacts {
     const { roster } = this.#o;
     // The monitor stores no proofs: each is verified again (its alerts are de-duplicated instead).
-    return { roster, knownNamespace: (ns) => roster.namespace(ns) !== undefined, alreadyStored: false, verify: verifyStrictAsync };
+    const knownNamespace = (ns: string): boolean => roster.namespace(ns) !== undefined;
+    return { roster, knownNamespace, alreadyStored: false, verify: verifyStrictAsync };
   }
 
   /** The facts an alert is judged with: the same rules as a node's. */
@@ -174,7 +177,8 @@ export class Monitor {
     for (const ns of this.#o.roster.namespaces.map((n) => n.name).filter((n) => this.#wanted(n))) {
       let proofs = 0;
       try {
-        const request = { namespace: ns, limit: SYNC_PAGE_MAX, cursor: new Uint8Array(), mode: { kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX } } as const;
+        const mode = { kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX } as const;
+        const request = { namespace: ns, limit: SYNC_PAGE_MAX, cursor: new Uint8Array(), mode };
         await pageThrough(this.host.syncSession(peer), request, async (res) => {
           for (const p of res.proofs) await this.#handleProof(p, 'sync');
           proofs += res.proofs.length;
@@ -183,9 +187,11 @@ export class Monitor {
         this.#o.logger.info({ event: 'proofs-synced', peer, namespace: ns, proofs }, 'synced past proofs from a peer');
       } catch (err) {
         if (err instanceof SyncPageLimitError) {
-          this.#o.logger.info({ event: 'sync-cut-off', peer, namespace: ns, proofs }, 'sync page bound reached; the next connection syncs again');
+          const what = { event: 'sync-cut-off', peer, namespace: ns, proofs };
+          this.#o.logger.info(what, 'sync page bound reached; the next connection syncs again');
         } else {
-          this.#o.logger.warn({ event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) }, 'could not sync past proofs from a peer');
+          const what = { event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) };
+          this.#o.logger.warn(what, 'could not sync past proofs from a peer');
         }
       }
     }

@@ -227,7 +227,7 @@ export class Metrics {
     });
     new Counter({
       name: 'chorus_gossip_internal_errors_total',
-      help: 'Gossip validations that failed on this node\'s own error: the message was ignored, its sender not penalised',
+      help: 'Gossip validations that failed on this node\'s own error (message ignored, sender not penalised)',
       registers: [r],
       collect() {
         this.reset();

@@ -10,7 +10,8 @@ import { encodeSignedAlert, type Alert, type SignedAlert } from '../consensus/al
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import { encodeObservation, type Observation } from '../consensus/observation.js';
-import { proofId, detectEquivocation, encodeEquivocationProof, type EquivocationProof } from '../consensus/equivocation.js';
+import { proofId, detectEquivocation, encodeEquivocationProof } from '../consensus/equivocation.js';
+import type { EquivocationProof } from '../consensus/equivocation.js';
 import type { Verdict } from '../consensus/observation-rules.js';
 import type { Roster } from '../consensus/roster.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
@@ -141,7 +142,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   /** Counted and logged; the message is ignored, not rejected (src/gossip/outcome.ts). */
   readonly #onInternalError = (error: string, from: string): void => {
     this.#gossipInternalErrors++;
-    this.#o.logger.error({ event: 'gossip-internal-error', from, err: error }, 'a gossip validation failed on our side; message ignored');
+    const what = { event: 'gossip-internal-error', from, err: error };
+    this.#o.logger.error(what, 'a gossip validation failed on our side; message ignored');
   };
 
   /** Subscribes the topics and the sync handler; call before the host starts. */
@@ -207,12 +209,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
+  #publishObservation(o: Observation): Promise<boolean> {
+    const what = { namespace: o.namespace, epoch: o.epoch.toString() };
+    return this.#publish(OBSERVATIONS.topic(this.networkName, o.namespace), encodeObservation(o), what);
+  }
+
   /** Called after each new signature of ours is stored: publish it, look for conflicts. */
   async onSigned(record: SignedEpoch): Promise<void> {
     const o = observationFromSigned(record);
     this.emit('observation', o, 'local');
     await this.#detect(o, await this.#o.observations.othersAt(o), 'local');
-    await this.#publish(OBSERVATIONS.topic(this.networkName, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+    await this.#publishObservation(o);
   }
 
   /** An observation this node received first-hand (a log-signed report): store, check, publish. */
@@ -221,7 +228,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     if (!stored) return;
     this.emit('observation', o, 'local');
     await this.#detect(o, known, 'local');
-    await this.#publish(OBSERVATIONS.topic(this.networkName, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+    await this.#publishObservation(o);
   }
 
   // ---- observations ------------------------------------------------------------------------
@@ -247,7 +254,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       ...(topicNamespace !== undefined ? { topicNamespace } : {}),
     };
     const judged = await OBSERVATIONS.validate(o, facts);
-    if (judged.outcome !== 'accept') return judged as Verdict;
+    if (judged.outcome !== 'accept') return judged;
     const verdict: Verdict = { outcome: 'accept', reason: 'valid' };
     await this.#checkDoppelganger(o);
     const { stored, known } = await observations.storeObservation(o);
@@ -261,7 +268,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async importObservation(o: Observation): Promise<Verdict> {
     const verdict = await this.ingestObservation(o, 'import');
     if (verdict.outcome === 'accept') {
-      await this.#publish(OBSERVATIONS.topic(this.networkName, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+      await this.#publishObservation(o);
     }
     return verdict;
   }
@@ -336,7 +343,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       // The same fact, proven by a smaller proof: kept so every node converges on one proof.
       logger.debug({ event: 'equivocation-proof-replaced', id: stored.id, namespace: ns, epoch: stored.epoch.toString() }, 'kept the smaller proof of a known equivocation');
     }
-    if (publish && (await this.#publish(EQUIVOCATIONS.topic(this.networkName), encodeEquivocationProof(proof), { id: stored.id }))) {
+    const topic = EQUIVOCATIONS.topic(this.networkName);
+    if (publish && (await this.#publish(topic, encodeEquivocationProof(proof), { id: stored.id }))) {
       this.counters.proofsPublished++;
     }
     return { outcome: 'accept', reason: 'valid' };
@@ -347,7 +355,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async #onAlertMessage(data: Uint8Array): Promise<ValidationResult> {
     const decoded = decodeGossip(ALERTS.codec, data);
     if (!('value' in decoded)) return decoded;
-    const facts = { roster: this.#o.roster, nowMs: this.#o.now(), maxFutureMs: this.#o.maxFutureMs ?? 600_000n, verify: verifyStrictAsync };
+    const maxFutureMs = this.#o.maxFutureMs ?? 600_000n;
+    const facts = { roster: this.#o.roster, nowMs: this.#o.now(), maxFutureMs, verify: verifyStrictAsync };
     const judged = await ALERTS.validate(decoded.value, facts);
     if (judged.outcome !== 'accept') return judged;
     this.emit('alert', judged.value);
@@ -376,7 +385,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const { observations } = this.#o;
     const mode = req.mode;
     if (mode.kind === 'arrival') {
-      if (position && position.kind !== 'arrival') return encodeSyncResponse({ error: 'the cursor is not an arrival cursor' });
+      if (position && position.kind !== 'arrival') {
+        return encodeSyncResponse({ error: 'the cursor is not an arrival cursor' });
+      }
       await observations.ready();
       const logId = observations.arrivalLogId;
       // A mark from another log (this store was wiped, or another host answered under our peer
@@ -386,34 +397,50 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       const page = await observations.arrivalPage(ns, from, limit, ARRIVAL_SCAN_MAX);
       return encodeSyncResponse({
         observations: page.items,
-        nextCursor: page.done ? new Uint8Array() : encodeSyncCursor({ kind: 'arrival', logId: fromHex(logId), number: page.last }),
+        nextCursor: page.done
+          ? new Uint8Array()
+          : encodeSyncCursor({ kind: 'arrival', logId: fromHex(logId), number: page.last }),
         position: page.last,
         logId: fromHex(logId),
       });
     }
     // By epoch: the cursor names the last item sent; the store key is built here from its parts,
     // never taken from the wire (docs/p2p.md, "Sync protocol").
-    if (position && position.kind !== 'epoch-item') return encodeSyncResponse({ error: 'the cursor is not a by-epoch cursor' });
+    if (position && position.kind !== 'epoch-item') {
+      return encodeSyncResponse({ error: 'the cursor is not a by-epoch cursor' });
+    }
     const itemBytes = mode.kind === 'proofs' ? 32 : 64;
-    if (position && position.item.length !== itemBytes) return encodeSyncResponse({ error: `a ${mode.kind} cursor item is ${itemBytes} bytes` });
+    if (position && position.item.length !== itemBytes) {
+      return encodeSyncResponse({ error: `a ${mode.kind} cursor item is ${itemBytes} bytes` });
+    }
     if (mode.kind === 'proofs') {
       const after = position ? `${nsEpochKey(ns, position.epoch)}${SEP}${toHex(position.item)}` : undefined;
       const page = await observations.proofPage(ns, mode.fromEpoch, mode.toEpoch, after, limit);
       const last = page.items[page.items.length - 1];
       return encodeSyncResponse({
         proofs: page.items.map((p) => p.proof),
-        nextCursor: page.items.length === limit && last ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: fromHex(last.id) }) : new Uint8Array(),
+        nextCursor:
+          page.items.length === limit && last
+            ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: fromHex(last.id) })
+            : new Uint8Array(),
       });
     }
     const after = position
-      ? observationKey({ namespace: ns, epoch: position.epoch, digest: position.item.subarray(0, 32), signerKey: position.item.subarray(32) })
+      ? observationKey({
+          namespace: ns,
+          epoch: position.epoch,
+          digest: position.item.subarray(0, 32),
+          signerKey: position.item.subarray(32),
+        })
       : undefined;
     const page = await observations.observationPage(ns, mode.fromEpoch, mode.toEpoch, after, limit);
     const last = page.items[page.items.length - 1];
     return encodeSyncResponse({
       observations: page.items,
       nextCursor:
-        page.items.length === limit && last ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: concatBytes(last.digest, last.signerKey) }) : new Uint8Array(),
+        page.items.length === limit && last
+          ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: concatBytes(last.digest, last.signerKey) })
+          : new Uint8Array(),
     });
   }
 
@@ -475,12 +502,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   }
 
   /** Pages through a sync of one namespace; an undecodable page is invalid data (penalised, sync ended). */
-  async #pageThrough(session: SyncSession, request: SyncRequest, onPage: Parameters<typeof pageThrough>[2]): Promise<void> {
+  async #pageThrough(
+    session: SyncSession,
+    request: SyncRequest,
+    onPage: Parameters<typeof pageThrough>[2],
+  ): Promise<void> {
     try {
       await pageThrough(session, request, onPage);
     } catch (err) {
       if (err instanceof SyncPageDecodeError) {
-        this.#penalize(session.peerId, OBSERVATIONS.topic(this.networkName, request.namespace), 1, 'undecodable-sync-page');
+        const topic = OBSERVATIONS.topic(this.networkName, request.namespace);
+        this.#penalize(session.peerId, topic, 1, 'undecodable-sync-page');
         throw new SyncJunkError(err.message);
       }
       throw err;

@@ -4,10 +4,13 @@
 // it never becomes a store key, since the server builds its keys from the decoded position.
 import { SyncCursorType, fromLong, toLong } from '../proto/index.js';
 import { decodeCanonical } from './canonical.js';
-import { arrivalMarkFromProto, arrivalMarkToProto, MAX_SYNC_CURSOR_BYTES, SyncDecodeError, type ArrivalMark } from './sync-messages.js';
+import { arrivalMarkFromProto, arrivalMarkToProto, MAX_SYNC_CURSOR_BYTES, SyncDecodeError } from './sync-messages.js';
+import type { ArrivalMark } from './sync-messages.js';
 
 /** Where a page ended: the last item of a by-epoch page, or the arrival number reached. */
-export type SyncPosition = { kind: 'epoch-item'; epoch: bigint; item: Uint8Array } | ({ kind: 'arrival' } & ArrivalMark);
+export type SyncPosition =
+  | { kind: 'epoch-item'; epoch: bigint; item: Uint8Array }
+  | ({ kind: 'arrival' } & ArrivalMark);
 
 /** Longest item tag inside a by-epoch cursor (an observation's digest and signer key: 64 bytes). */
 const MAX_ITEM_BYTES = 64;
@@ -18,10 +21,12 @@ interface RawCursor {
 }
 
 export function encodeSyncCursor(p: SyncPosition): Uint8Array {
+  // Defaults are left out, as the decoder leaves them out: the encoding stays canonical.
+  const item = { ...(p.kind === 'epoch-item' && p.epoch !== 0n ? { epoch: toLong(p.epoch) } : {}) };
   const raw =
     p.kind === 'arrival'
       ? { arrival: arrivalMarkToProto(p) }
-      : { epoch_item: { ...(p.epoch !== 0n ? { epoch: toLong(p.epoch) } : {}), ...(p.item.length ? { item: p.item } : {}) } };
+      : { epoch_item: { ...item, ...(p.item.length ? { item: p.item } : {}) } };
   return new Uint8Array(SyncCursorType.encode(raw).finish());
 }
 
@@ -44,7 +49,9 @@ function decodeRaw(bytes: Uint8Array): SyncPosition {
     }
     const e = raw.epoch_item as { epoch?: unknown; item?: Uint8Array };
     const item = new Uint8Array(e.item ?? []);
-    if (item.length === 0 || item.length > MAX_ITEM_BYTES) throw new SyncDecodeError(`a cursor item is 1-${MAX_ITEM_BYTES} bytes`);
+    if (item.length === 0 || item.length > MAX_ITEM_BYTES) {
+      throw new SyncDecodeError(`a cursor item is 1-${MAX_ITEM_BYTES} bytes`);
+    }
     return { kind: 'epoch-item', epoch: fromLong(e.epoch, 'epoch'), item };
   } catch (err) {
     if (err instanceof SyncDecodeError) throw err;

@@ -64,7 +64,10 @@ interface RawRequest {
 
 function rangeToProto(fromEpoch: bigint, toEpoch: bigint): RawRange {
   // Defaults are left out, as protobuf decoders leave them out: the encoding stays canonical.
-  return { ...(fromEpoch !== 0n ? { from_epoch: toLong(fromEpoch) } : {}), ...(toEpoch !== 0n ? { to_epoch: toLong(toEpoch) } : {}) };
+  return {
+    ...(fromEpoch !== 0n ? { from_epoch: toLong(fromEpoch) } : {}),
+    ...(toEpoch !== 0n ? { to_epoch: toLong(toEpoch) } : {}),
+  };
 }
 
 export function arrivalMarkToProto(m: ArrivalMark | undefined): RawMark {
@@ -100,7 +103,8 @@ function decodeRequestRaw(bytes: Uint8Array): SyncRequest {
   } catch (err) {
     throw new SyncDecodeError(`undecodable sync request: ${(err as Error).message}`);
   }
-  const present = (['observations', 'proofs', 'arrival'] as const).filter((k) => raw[k] !== undefined && raw[k] !== null);
+  const modes = ['observations', 'proofs', 'arrival'] as const;
+  const present = modes.filter((k) => raw[k] !== undefined && raw[k] !== null);
   if (present.length !== 1) throw new SyncDecodeError(`a sync request names exactly one mode (got ${present.length})`);
   let mode: SyncMode;
   try {
@@ -110,15 +114,19 @@ function decodeRequestRaw(bytes: Uint8Array): SyncRequest {
     } else {
       const kind = present[0] as 'observations' | 'proofs';
       const range = raw[kind] as RawRange;
-      mode = { kind, fromEpoch: fromLong(range.from_epoch, 'from_epoch'), toEpoch: fromLong(range.to_epoch, 'to_epoch') };
+      const fromEpoch = fromLong(range.from_epoch, 'from_epoch');
+      mode = { kind, fromEpoch, toEpoch: fromLong(range.to_epoch, 'to_epoch') };
     }
   } catch (err) {
     throw new SyncDecodeError(`sync request: ${(err as Error).message}`);
   }
-  const r: SyncRequest = { namespace: raw.namespace ?? '', limit: raw.limit ?? 0, cursor: new Uint8Array(raw.cursor ?? []), mode };
+  const cursor = new Uint8Array(raw.cursor ?? []);
+  const r: SyncRequest = { namespace: raw.namespace ?? '', limit: raw.limit ?? 0, cursor, mode };
   if (!r.namespace) throw new SyncDecodeError('sync request without a namespace');
   if (r.cursor.length > MAX_SYNC_CURSOR_BYTES) throw new SyncDecodeError('sync cursor too long');
-  if (mode.kind !== 'arrival' && mode.fromEpoch > mode.toEpoch) throw new SyncDecodeError('from_epoch is above to_epoch');
+  if (mode.kind !== 'arrival' && mode.fromEpoch > mode.toEpoch) {
+    throw new SyncDecodeError('from_epoch is above to_epoch');
+  }
   if (mode.kind === 'arrival' && mode.resume && mode.resume.logId.length !== 0 && mode.resume.logId.length !== 16) {
     throw new SyncDecodeError('an arrival log id is 16 bytes');
   }
