@@ -9,6 +9,8 @@ export interface MonitorFacts {
   proofsVerified: number;
   rosterPeersConnected(): number;
   webhookFailures(): number;
+  /** Gossip validations that failed on the monitor's own error (message ignored, sender not penalised). */
+  gossipInternalErrors?(): number;
 }
 
 /** A registry whose values are read from the monitor at scrape time. */
@@ -31,6 +33,16 @@ export function monitorRegistry(facts: MonitorFacts): Registry {
     collect() {
       this.reset();
       this.inc(facts.proofsVerified);
+    },
+  });
+  new Counter({
+    name: 'chorus_monitor_gossip_internal_errors_total',
+    help: 'Gossip validations that failed on the monitor\'s own error (message ignored, sender not penalised)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      const n = facts.gossipInternalErrors?.() ?? 0;
+      if (n > 0) this.inc(n);
     },
   });
   new Gauge({

@@ -4,13 +4,15 @@
 import type { Logger } from 'pino';
 import type { PrivateKey } from '@libp2p/interface';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
-import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, MAX_ALERT_BYTES, type Alert } from '../consensus/alerts.js';
-import { checkEquivocationProof, decodeEquivocationProof, MAX_PROOF_BYTES, proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
+import type { Alert } from '../consensus/alerts.js';
+import { proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
 import { bootstrapPeer } from './bootstrap-peers.js';
-import { alertsTopic, createHost, equivocationsTopic, type ChorusHost, type ValidationResult } from '../p2p/index.js';
+import { createHost, SyncPageLimitError, type ChorusHost, type ValidationResult } from '../p2p/index.js';
 import { observationToJson } from '../consensus/proof-json.js';
-import { decodeSyncResponse, encodeSyncRequest } from '../wire/sync-messages.js';
+import { decodeGossip, guardedValidator } from '../gossip/outcome.js';
+import { pageThrough, SYNC_PAGE_MAX } from '../gossip/sync-pager.js';
+import { TOPIC_KINDS, type AlertFacts, type ProofFacts } from '../gossip/topic-kinds.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
@@ -32,6 +34,8 @@ export interface MonitorOptions {
   /** Clock skew allowed for alert timestamps ahead of ours (ms). */
   maxFutureMs?: bigint;
 }
+
+const { equivocations: EQUIVOCATIONS, alerts: ALERTS } = TOPIC_KINDS;
 
 export class Monitor {
   readonly #o: MonitorOptions;
@@ -59,8 +63,9 @@ export class Monitor {
       roster: peers,
       logger: this.#o.logger,
     });
-    this.host.subscribe(equivocationsTopic(roster.network), { maxBytes: MAX_PROOF_BYTES, validate: (d) => this.#onProof(d, 'gossip') });
-    this.host.subscribe(alertsTopic(roster.network), { maxBytes: MAX_ALERT_BYTES, validate: (d) => this.#onAlert(d) });
+    const equivocations = { maxBytes: EQUIVOCATIONS.maxBytes, validate: this.validators.equivocations };
+    this.host.subscribe(EQUIVOCATIONS.topic(roster.network), equivocations);
+    this.host.subscribe(ALERTS.topic(roster.network), { maxBytes: ALERTS.maxBytes, validate: this.validators.alerts });
     this.host.onPeerConnected((peer) => {
       void this.#syncProofs(peer);
     });
@@ -75,6 +80,34 @@ export class Monitor {
   /** Alerts reported, by type, and proofs verified: read by `/metrics` (monitor-http.ts). */
   readonly alertsByType = new Map<string, number>();
   proofsVerified = 0;
+  /** Gossip validations that failed on our own error (message ignored, sender not penalised). */
+  gossipInternalErrors = 0;
+
+  readonly #onInternalError = (error: string, from: string): void => {
+    this.gossipInternalErrors++;
+    const what = { event: 'gossip-internal-error', from, err: error };
+    this.#o.logger.error(what, 'a gossip validation failed on our side; message ignored');
+  };
+
+  /** The topic handlers' validators (what gossipsub is told), by topic kind. */
+  readonly validators = {
+    equivocations: guardedValidator((d) => this.#onProof(d), this.#onInternalError),
+    alerts: guardedValidator((d) => this.#onAlert(d), this.#onInternalError),
+  };
+
+  /** The facts a proof is judged with: the same rules as a node's (src/gossip/topic-kinds.ts). */
+  proofFacts(): ProofFacts {
+    const { roster } = this.#o;
+    // The monitor stores no proofs: each is verified again (its alerts are de-duplicated instead).
+    const knownNamespace = (ns: string): boolean => roster.namespace(ns) !== undefined;
+    return { roster, knownNamespace, alreadyStored: false, verify: verifyStrictAsync };
+  }
+
+  /** The facts an alert is judged with: the same rules as a node's. */
+  alertFacts(): AlertFacts {
+    const nowMs = this.#o.now?.() ?? BigInt(Date.now());
+    return { roster: this.#o.roster, nowMs, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, verify: verifyStrictAsync };
+  }
 
   /** Roster peers connected now: `/readyz` is ready from one on. */
   rosterPeersConnected(): number {
@@ -94,19 +127,16 @@ export class Monitor {
     this.#seen.add(key);
   }
 
-  async #onProof(data: Uint8Array, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
-    let proof: EquivocationProof;
-    try {
-      proof = decodeEquivocationProof(data);
-    } catch {
-      return { outcome: 'reject', reason: 'undecodable' };
-    }
-    return this.#handleProof(proof, origin);
+  async #onProof(data: Uint8Array): Promise<ValidationResult> {
+    const decoded = decodeGossip(EQUIVOCATIONS.codec, data);
+    if (!('value' in decoded)) return decoded;
+    return this.#handleProof(decoded.value, 'gossip');
   }
 
   async #handleProof(proof: EquivocationProof, origin: 'gossip' | 'sync'): Promise<ValidationResult> {
-    const check = await checkEquivocationProof(proof, this.#o.roster, verifyStrictAsync);
-    if (!check.ok) return { outcome: 'reject', reason: check.reason };
+    const judged = await EQUIVOCATIONS.validate(proof, this.proofFacts());
+    if (judged.outcome !== 'accept') return judged;
+    const check = judged.value;
     this.proofsVerified++;
     const ns = proof.first.namespace;
     if (!this.#wanted(ns)) return { outcome: 'accept', reason: 'valid' };
@@ -129,14 +159,11 @@ export class Monitor {
   }
 
   async #onAlert(data: Uint8Array): Promise<ValidationResult> {
-    let check;
-    try {
-      const now = this.#o.now?.() ?? BigInt(Date.now());
-      check = await checkSignedAlert(decodeSignedAlert(data), this.#o.roster, verifyStrictAsync, { nowMs: now, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, maxAgeMs: ALERT_MAX_AGE_MS });
-    } catch {
-      return { outcome: 'reject', reason: 'undecodable' };
-    }
-    if (!check.ok) return { outcome: check.outcome, reason: check.reason };
+    const decoded = decodeGossip(ALERTS.codec, data);
+    if (!('value' in decoded)) return decoded;
+    const judged = await ALERTS.validate(decoded.value, this.alertFacts());
+    if (judged.outcome !== 'accept') return judged;
+    const check = judged.value;
     const a: Alert = check.alert;
     // Proofs are checked by the monitor itself; a node's word about an equivocation adds nothing.
     if (a.type === 'equivocation' || !this.#wanted(a.namespace)) return { outcome: 'accept', reason: 'valid' };
@@ -145,23 +172,27 @@ export class Monitor {
     return { outcome: 'accept', reason: 'valid' };
   }
 
+  /** Past proofs from a peer, paged like a node's sync (bounded by the host's per-session page bound). */
   async #syncProofs(peer: string): Promise<void> {
     for (const ns of this.#o.roster.namespaces.map((n) => n.name).filter((n) => this.#wanted(n))) {
-      let cursor: Uint8Array = new Uint8Array();
       let proofs = 0;
       try {
-        for (let page = 0; page < 10_000; page++) {
-          const req = encodeSyncRequest({ namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: 256, proofs: true });
-          const res = decodeSyncResponse(await this.host.requestSync(peer, req));
-          if (res.error) break;
+        const mode = { kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX } as const;
+        const request = { namespace: ns, limit: SYNC_PAGE_MAX, cursor: new Uint8Array(), mode };
+        await pageThrough(this.host.syncSession(peer), request, async (res) => {
           for (const p of res.proofs) await this.#handleProof(p, 'sync');
           proofs += res.proofs.length;
-          if (res.nextCursor.length === 0) break;
-          cursor = res.nextCursor;
-        }
+          return undefined;
+        });
         this.#o.logger.info({ event: 'proofs-synced', peer, namespace: ns, proofs }, 'synced past proofs from a peer');
       } catch (err) {
-        this.#o.logger.warn({ event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) }, 'could not sync past proofs from a peer');
+        if (err instanceof SyncPageLimitError) {
+          const what = { event: 'sync-cut-off', peer, namespace: ns, proofs };
+          this.#o.logger.info(what, 'sync page bound reached; the next connection syncs again');
+        } else {
+          const what = { event: 'sync-failed', peer, namespace: ns, err: errorMessage(err) };
+          this.#o.logger.warn(what, 'could not sync past proofs from a peer');
+        }
       }
     }
   }

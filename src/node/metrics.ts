@@ -23,6 +23,8 @@ export interface MetricsSources {
   rosterAuditors: () => { name: string; peerId?: string }[];
   /** Alert types that count in chorus_alerts_total (pre-set to 0). */
   alertTypes?: readonly string[];
+  /** Gossip validations that failed on our own error (src/gossip/outcome.ts); 0 without a network. */
+  gossipInternalErrors?: () => number;
 }
 
 const EQUIVOCATION_KINDS: readonly EquivocationKind[] = ['auditor-equivocation', 'log-equivocation', 'split-view'];
@@ -221,6 +223,16 @@ export class Metrics {
       registers: [r],
       collect() {
         this.set(src.host()?.stats().coolingDown.length ?? 0);
+      },
+    });
+    new Counter({
+      name: 'chorus_gossip_internal_errors_total',
+      help: 'Gossip validations that failed on this node\'s own error (message ignored, sender not penalised)',
+      registers: [r],
+      collect() {
+        this.reset();
+        const n = src.gossipInternalErrors?.() ?? 0;
+        if (n > 0) this.inc(n);
       },
     });
     new Counter({

@@ -173,6 +173,7 @@ export class ChorusNode {
         directoryProgress: () => node.directorySources.map((d) => d.progress()),
         rosterAuditors: () => (opts.roster ?? localRoster(config, keyring)).auditors,
         alertTypes: [...ALERT_TYPES],
+        gossipInternalErrors: () => node.network?.gossipInternalErrors ?? 0,
       });
       for (const [ns, reason] of signing.refusedNamespaces) node.#event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
       signing.onHalt((kind, reason, ns) => {
@@ -478,7 +479,7 @@ export class ChorusNode {
       // Equivocations travel as proofs that monitors verify themselves; gossiping every node's
       // word about the same proof would only multiply traffic at the worst moment.
       if (this.network && this.host && type !== 'equivocation') {
-        const body = alertBody(alert, this.network.network);
+        const body = alertBody(alert, this.network.networkName);
         const key = this.auditor.keyring.active(alert.timestamp);
         await this.network.publishAlert({ body, signerKey: key.publicKey, signature: key.sign(alertSignedBytes(body)) });
       }

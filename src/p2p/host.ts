@@ -158,7 +158,7 @@ export interface ChorusHost {
   onPeerConnected(cb: PeerCallback): () => void;
   onPeerDisconnected(cb: PeerCallback): () => void;
 
-  /** Serve `/chorus/1/sync/1.0.0`; call before start (requests before that get a stream reset). */
+  /** Serve `/chorus/1/sync/2.0.0`; call before start (requests before that get a stream reset). */
   handleSync(handler: SyncHandler): void;
   requestSync(peerId: string, request: Uint8Array, options?: SyncRequestOptions): Promise<Uint8Array>;
   /**

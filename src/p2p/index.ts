@@ -3,8 +3,6 @@ export { createHost, tcpMultiaddr } from './host.js';
 export type { ChorusHost, ConnectionInfo, HostOptions, HostStats, PeerCallback, PublishCounts, RosterPeer, TopicStats } from './host.js';
 export { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from './identity.js';
 export type { P2PIdentity } from './identity.js';
-export { alertsTopic, equivocationsTopic, observationsTopic, parseTopic } from './topics.js';
-export type { ParsedTopic } from './topics.js';
 export { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, SyncSession } from './sync-protocol.js';
 export { DEFAULT_PEER_RATE_LIMIT, PeerRateLimiter } from './rate-limit.js';
 export type { RateLimit } from './rate-limit.js';

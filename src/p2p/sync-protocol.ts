@@ -1,4 +1,4 @@
-// `/chorus/1/sync/1.0.0`: request/response over a fresh libp2p stream. Exactly one
+// `/chorus/1/sync/2.0.0`: request/response over a fresh libp2p stream. Exactly one
 // length-prefixed request, then one length-prefixed response, then both sides close. Payloads are
 // opaque bytes here (the node encodes SyncRequest/SyncResponse). Each side enforces its size caps
 // and a deadline; inbound streams are bounded per peer so one peer cannot pin our handler.
@@ -9,7 +9,7 @@ import { ChorusError, ConfigError, errorMessage } from '../util/errors.js';
 import { HostStateError, SyncOversizeError, SyncPageLimitError, SyncProtocolError, SyncTimeoutError } from './errors.js';
 import { readFrame, writeFrame } from './framing.js';
 
-export const SYNC_PROTOCOL = '/chorus/1/sync/1.0.0';
+export const SYNC_PROTOCOL = '/chorus/1/sync/2.0.0';
 
 export interface SyncLimits {
   /** Largest request accepted (inbound) or sent (outbound). */

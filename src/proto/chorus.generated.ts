@@ -91,34 +91,95 @@ export const descriptor = {
               }
             },
             "SyncRequest": {
+              "oneofs": {
+                "mode": {
+                  "oneof": [
+                    "observations",
+                    "proofs",
+                    "arrival"
+                  ]
+                }
+              },
               "fields": {
                 "namespace": {
                   "type": "string",
                   "id": 1
                 },
-                "from_epoch": {
-                  "type": "uint64",
+                "limit": {
+                  "type": "uint32",
                   "id": 2
-                },
-                "to_epoch": {
-                  "type": "uint64",
-                  "id": 3
                 },
                 "cursor": {
                   "type": "bytes",
+                  "id": 3
+                },
+                "observations": {
+                  "type": "EpochRange",
                   "id": 4
                 },
-                "limit": {
-                  "type": "uint32",
+                "proofs": {
+                  "type": "EpochRange",
                   "id": 5
                 },
-                "proofs": {
-                  "type": "bool",
+                "arrival": {
+                  "type": "ArrivalMark",
                   "id": 6
+                }
+              }
+            },
+            "EpochRange": {
+              "fields": {
+                "from_epoch": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "to_epoch": {
+                  "type": "uint64",
+                  "id": 2
+                }
+              }
+            },
+            "ArrivalMark": {
+              "fields": {
+                "log_id": {
+                  "type": "bytes",
+                  "id": 1
+                },
+                "number": {
+                  "type": "uint64",
+                  "id": 2
+                }
+              }
+            },
+            "SyncCursor": {
+              "oneofs": {
+                "position": {
+                  "oneof": [
+                    "epoch_item",
+                    "arrival"
+                  ]
+                }
+              },
+              "fields": {
+                "epoch_item": {
+                  "type": "EpochItem",
+                  "id": 1
                 },
                 "arrival": {
-                  "type": "bool",
-                  "id": 7
+                  "type": "ArrivalMark",
+                  "id": 2
+                }
+              }
+            },
+            "EpochItem": {
+              "fields": {
+                "epoch": {
+                  "type": "uint64",
+                  "id": 1
+                },
+                "item": {
+                  "type": "bytes",
+                  "id": 2
                 }
               }
             },

@@ -19,6 +19,7 @@ export const EquivocationProofType = chorusRoot.lookupType('chorus.v1.Equivocati
 export const CosignedEpochType = chorusRoot.lookupType('chorus.v1.CosignedEpoch');
 export const SyncRequestType = chorusRoot.lookupType('chorus.v1.SyncRequest');
 export const SyncResponseType = chorusRoot.lookupType('chorus.v1.SyncResponse');
+export const SyncCursorType = chorusRoot.lookupType('chorus.v1.SyncCursor');
 export const SignedAlertType = chorusRoot.lookupType('chorus.v1.SignedAlert');
 
 export function toLong(v: bigint): Long {

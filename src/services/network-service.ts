@@ -5,31 +5,29 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost, SyncSession } from '../p2p/index.js';
-import { alertsTopic, equivocationsTopic, observationsTopic, SyncPageLimitError } from '../p2p/index.js';
-import { ALERT_MAX_AGE_MS, checkSignedAlert, decodeSignedAlert, encodeSignedAlert, MAX_ALERT_BYTES, type Alert, type SignedAlert } from '../consensus/alerts.js';
+import { SyncPageLimitError } from '../p2p/index.js';
+import { encodeSignedAlert, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
-import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES, type Observation } from '../consensus/observation.js';
-import {
-  checkEquivocationProof,
-  proofId,
-  decodeEquivocationProof,
-  detectEquivocation,
-  encodeEquivocationProof,
-  MAX_PROOF_BYTES,
-  type EquivocationProof,
-} from '../consensus/equivocation.js';
-import { judgeObservation, type Verdict } from '../consensus/observation-rules.js';
+import { encodeObservation, type Observation } from '../consensus/observation.js';
+import { proofId, detectEquivocation, encodeEquivocationProof } from '../consensus/equivocation.js';
+import type { EquivocationProof } from '../consensus/equivocation.js';
+import type { Verdict } from '../consensus/observation-rules.js';
 import type { Roster } from '../consensus/roster.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { SignedEpoch } from '../store/records.js';
-import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
+import { observationKey } from '../store/observation-store.js';
+import { nsEpochKey, SEP } from '../store/keys.js';
+import { bytesEqual, concatBytes, fromHex, toHex } from '../util/bytes.js';
 import { ChorusError, errorMessage } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
 import { Batch, Table, type RootDb } from '../store/database.js';
-import { decodeCanonical, NonCanonicalError } from '../wire/canonical.js';
-import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../wire/sync-messages.js';
+import { decodeSyncRequest, encodeSyncResponse, type ArrivalMark, type SyncRequest } from '../wire/sync-messages.js';
+import { decodeSyncCursor, encodeSyncCursor, type SyncPosition } from '../wire/sync-cursor.js';
+import { decodeGossip, guardedValidator } from '../gossip/outcome.js';
+import { TOPIC_KINDS } from '../gossip/topic-kinds.js';
+import { ARRIVAL_SCAN_MAX, pageThrough, SYNC_PAGE_MAX, SyncPageDecodeError } from '../gossip/sync-pager.js';
 
 export interface NetworkEvents {
   alert: [info: { alert: Alert; raisedBy: string }];
@@ -77,18 +75,15 @@ export class SyncJunkError extends ChorusError {
   }
 }
 
-/** Gossip bytes must be canonical: a re-encoding would be a new message id that dodges de-duplication. */
-function decodeGossip<T>(data: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array, what: string): { value: T } | { verdict: ValidationResult } {
-  try {
-    return { value: decodeCanonical(data, decode, encode, what) };
-  } catch (err) {
-    return { verdict: { outcome: 'reject', reason: err instanceof NonCanonicalError ? 'non-canonical' : 'undecodable' } };
-  }
-}
+const { observations: OBSERVATIONS, equivocations: EQUIVOCATIONS, alerts: ALERTS } = TOPIC_KINDS;
 
-const SYNC_PAGE_MAX = 256;
-/** Arrivals scanned per sync page at most (a node's arrival log interleaves its namespaces). */
-const ARRIVAL_SCAN_MAX = SYNC_PAGE_MAX * 16;
+/** A mark "<log id hex>:<arrival number>" (how marks are kept in the database) as a resume position. */
+function markToArrival(mark: string | undefined): ArrivalMark | undefined {
+  const m = mark === undefined ? undefined : /^([0-9a-f]{32}):([0-9]{1,20})$/.exec(mark);
+  if (!m) return undefined;
+  const number = BigInt(m[2] as string);
+  return number > U64_MAX ? undefined : { logId: fromHex(m[1] as string), number };
+}
 
 export function observationFromSigned(r: SignedEpoch): Observation {
   return {
@@ -121,6 +116,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     syncPenalties: 0,
     proofsPublished: 0,
   };
+  #gossipInternalErrors = 0;
 
   constructor(o: NetworkOptions) {
     super();
@@ -129,27 +125,44 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     this.#arrivalMarks = new Table(o.db, 'sync-arrival-marks', (v: string) => v, (v: string) => v);
   }
 
-  get network(): string {
+  /** The roster's network name (it names the topics). */
+  get networkName(): string {
     return this.#o.roster.network;
   }
+
+  /**
+   * Gossip validations that failed on our own error rather than on the message (the message was
+   * ignored, its sender not penalised): `chorus_gossip_internal_errors_total`. Kept out of
+   * `counters`, which the admin API serves as they are.
+   */
+  get gossipInternalErrors(): number {
+    return this.#gossipInternalErrors;
+  }
+
+  /** Counted and logged; the message is ignored, not rejected (src/gossip/outcome.ts). */
+  readonly #onInternalError = (error: string, from: string): void => {
+    this.#gossipInternalErrors++;
+    const what = { event: 'gossip-internal-error', from, err: error };
+    this.#o.logger.error(what, 'a gossip validation failed on our side; message ignored');
+  };
 
   /** Subscribes the topics and the sync handler; call before the host starts. */
   async attach(): Promise<void> {
     const { host } = this.#o;
     if (!host) return;
     for (const ns of this.#audited) {
-      host.subscribe(observationsTopic(this.network, ns), {
-        maxBytes: MAX_OBSERVATION_BYTES,
-        validate: (data, from) => this.#onObservationMessage(ns, data, from),
+      host.subscribe(OBSERVATIONS.topic(this.networkName, ns), {
+        maxBytes: OBSERVATIONS.maxBytes,
+        validate: guardedValidator((data, from) => this.#onObservationMessage(ns, data, from), this.#onInternalError),
       });
     }
-    host.subscribe(equivocationsTopic(this.network), {
-      maxBytes: MAX_PROOF_BYTES,
-      validate: (data) => this.#onProofMessage(data),
+    host.subscribe(EQUIVOCATIONS.topic(this.networkName), {
+      maxBytes: EQUIVOCATIONS.maxBytes,
+      validate: guardedValidator((data) => this.#onProofMessage(data), this.#onInternalError),
     });
-    host.subscribe(alertsTopic(this.network), {
-      maxBytes: MAX_ALERT_BYTES,
-      validate: (data) => this.#onAlertMessage(data),
+    host.subscribe(ALERTS.topic(this.networkName), {
+      maxBytes: ALERTS.maxBytes,
+      validate: guardedValidator((data) => this.#onAlertMessage(data), this.#onInternalError),
     });
     await host.handleSync((req, peer) => this.#serveSync(req, peer));
     // Only roster members keep and serve observations; a monitor or a stranger has nothing to
@@ -196,12 +209,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
+  #publishObservation(o: Observation): Promise<boolean> {
+    const what = { namespace: o.namespace, epoch: o.epoch.toString() };
+    return this.#publish(OBSERVATIONS.topic(this.networkName, o.namespace), encodeObservation(o), what);
+  }
+
   /** Called after each new signature of ours is stored: publish it, look for conflicts. */
   async onSigned(record: SignedEpoch): Promise<void> {
     const o = observationFromSigned(record);
     this.emit('observation', o, 'local');
     await this.#detect(o, await this.#o.observations.othersAt(o), 'local');
-    await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+    await this.#publishObservation(o);
   }
 
   /** An observation this node received first-hand (a log-signed report): store, check, publish. */
@@ -210,14 +228,14 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     if (!stored) return;
     this.emit('observation', o, 'local');
     await this.#detect(o, known, 'local');
-    await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+    await this.#publishObservation(o);
   }
 
   // ---- observations ------------------------------------------------------------------------
 
   async #onObservationMessage(topicNs: string, data: Uint8Array, from: string): Promise<ValidationResult> {
-    const decoded = decodeGossip(data, decodeObservation, encodeObservation, 'observation');
-    if ('verdict' in decoded) return decoded.verdict;
+    const decoded = decodeGossip(OBSERVATIONS.codec, data);
+    if (!('value' in decoded)) return decoded;
     const verdict = await this.ingestObservation(decoded.value, 'gossip', topicNs);
     if (verdict.outcome === 'reject') this.#o.logger.debug({ event: 'observation-rejected', from, reason: verdict.reason }, 'rejected an observation');
     return verdict;
@@ -235,8 +253,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       verify: verifyStrictAsync,
       ...(topicNamespace !== undefined ? { topicNamespace } : {}),
     };
-    const verdict = await judgeObservation(o, facts);
-    if (verdict.outcome !== 'accept') return verdict;
+    const judged = await OBSERVATIONS.validate(o, facts);
+    if (judged.outcome !== 'accept') return judged;
+    const verdict: Verdict = { outcome: 'accept', reason: 'valid' };
     await this.#checkDoppelganger(o);
     const { stored, known } = await observations.storeObservation(o);
     if (!stored) return { outcome: 'ignore', reason: 'duplicate' };
@@ -249,7 +268,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async importObservation(o: Observation): Promise<Verdict> {
     const verdict = await this.ingestObservation(o, 'import');
     if (verdict.outcome === 'accept') {
-      await this.#publish(observationsTopic(this.network, o.namespace), encodeObservation(o), { namespace: o.namespace, epoch: o.epoch.toString() });
+      await this.#publishObservation(o);
     }
     return verdict;
   }
@@ -282,8 +301,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   // ---- equivocation proofs -------------------------------------------------------------------
 
   async #onProofMessage(data: Uint8Array): Promise<ValidationResult> {
-    const decoded = decodeGossip(data, decodeEquivocationProof, encodeEquivocationProof, 'equivocation proof');
-    if ('verdict' in decoded) return decoded.verdict;
+    const decoded = decodeGossip(EQUIVOCATIONS.codec, data);
+    if (!('value' in decoded)) return decoded;
     return this.#acceptProof(decoded.value, 'gossip', false);
   }
 
@@ -295,12 +314,16 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async #acceptProof(proof: EquivocationProof, origin: 'local' | 'gossip' | 'sync', publish: boolean): Promise<ValidationResult> {
     const { roster, observations, logger } = this.#o;
     const ns = proof.first.namespace;
-    if (!this.#audited.has(ns) && !roster.namespace(ns)) return { outcome: 'ignore', reason: 'unknown-namespace' };
-    // The same bytes were verified when they were stored: every sync offers every proof again.
-    if (await observations.proof(proofId(proof))) return { outcome: 'ignore', reason: 'duplicate' };
-    const check = await checkEquivocationProof(proof, roster, verifyStrictAsync);
-    if (!check.ok) return { outcome: 'reject', reason: check.reason };
-    const { result, stored } = await observations.storeProof(proof, check.kind, check.signers, this.#o.now());
+    const judged = await EQUIVOCATIONS.validate(proof, {
+      roster,
+      knownNamespace: (n) => this.#audited.has(n) || roster.namespace(n) !== undefined,
+      // The same bytes were verified when they were stored: every sync offers every proof again.
+      alreadyStored: (await observations.proof(proofId(proof))) !== undefined,
+      verify: verifyStrictAsync,
+    });
+    if (judged.outcome !== 'accept') return judged;
+    const { kind, signers } = judged.value;
+    const { result, stored } = await observations.storeProof(proof, kind, signers, this.#o.now());
     if (result === 'known') return { outcome: 'ignore', reason: 'duplicate' };
     for (const o of [proof.first, proof.second]) {
       // A proof may be the first we hear of an observation under our own key (a proof convicting
@@ -320,7 +343,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       // The same fact, proven by a smaller proof: kept so every node converges on one proof.
       logger.debug({ event: 'equivocation-proof-replaced', id: stored.id, namespace: ns, epoch: stored.epoch.toString() }, 'kept the smaller proof of a known equivocation');
     }
-    if (publish && (await this.#publish(equivocationsTopic(this.network), encodeEquivocationProof(proof), { id: stored.id }))) {
+    const topic = EQUIVOCATIONS.topic(this.networkName);
+    if (publish && (await this.#publish(topic, encodeEquivocationProof(proof), { id: stored.id }))) {
       this.counters.proofsPublished++;
     }
     return { outcome: 'accept', reason: 'valid' };
@@ -329,62 +353,94 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   // ---- alerts --------------------------------------------------------------------------------
 
   async #onAlertMessage(data: Uint8Array): Promise<ValidationResult> {
-    const decoded = decodeGossip(data, decodeSignedAlert, encodeSignedAlert, 'alert');
-    if ('verdict' in decoded) return decoded.verdict;
-    const signed: SignedAlert = decoded.value;
-    const now = this.#o.now();
-    const check = await checkSignedAlert(signed, this.#o.roster, verifyStrictAsync, { nowMs: now, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, maxAgeMs: ALERT_MAX_AGE_MS });
-    if (!check.ok) return { outcome: check.outcome, reason: check.reason };
-    this.emit('alert', { alert: check.alert, raisedBy: check.raisedBy });
+    const decoded = decodeGossip(ALERTS.codec, data);
+    if (!('value' in decoded)) return decoded;
+    const maxFutureMs = this.#o.maxFutureMs ?? 600_000n;
+    const facts = { roster: this.#o.roster, nowMs: this.#o.now(), maxFutureMs, verify: verifyStrictAsync };
+    const judged = await ALERTS.validate(decoded.value, facts);
+    if (judged.outcome !== 'accept') return judged;
+    this.emit('alert', judged.value);
     return { outcome: 'accept', reason: 'valid' };
   }
 
   async publishAlert(signed: SignedAlert): Promise<void> {
-    await this.#publish(alertsTopic(this.network), encodeSignedAlert(signed), { alert: 'publish' });
+    await this.#publish(ALERTS.topic(this.networkName), encodeSignedAlert(signed), { alert: 'publish' });
   }
 
   // ---- sync ----------------------------------------------------------------------------------
 
   async #serveSync(bytes: Uint8Array, _peer: string): Promise<Uint8Array> {
     let req: SyncRequest;
+    let position: SyncPosition | undefined;
     try {
       req = decodeSyncRequest(bytes);
+      if (req.cursor.length) position = decodeSyncCursor(req.cursor);
     } catch (err) {
       return encodeSyncResponse({ error: errorMessage(err) });
     }
-    const known = this.#audited.has(req.namespace) || this.#o.roster.namespace(req.namespace) !== undefined;
-    if (!known) return encodeSyncResponse({ error: `namespace ${req.namespace} is not known here` });
+    const ns = req.namespace;
+    const known = this.#audited.has(ns) || this.#o.roster.namespace(ns) !== undefined;
+    if (!known) return encodeSyncResponse({ error: `namespace ${ns} is not known here` });
     const limit = Math.max(1, Math.min(req.limit || SYNC_PAGE_MAX, SYNC_PAGE_MAX));
-    const after = req.cursor.length ? new TextDecoder().decode(req.cursor) : undefined;
     const { observations } = this.#o;
-    if (req.proofs) {
-      const page = await observations.proofPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
-      return encodeSyncResponse({
-        proofs: page.items.map((p) => p.proof),
-        nextCursor: page.items.length === limit && page.last ? new TextEncoder().encode(page.last) : new Uint8Array(),
-      });
-    }
-    if (req.arrival) {
-      const m = after === undefined ? undefined : /^(?:([0-9a-f]{32}):)?([0-9]{1,20})$/.exec(after);
-      if (after !== undefined && !m) return encodeSyncResponse({ error: 'an arrival cursor is "<log id>:<arrival number>"' });
+    const mode = req.mode;
+    if (mode.kind === 'arrival') {
+      if (position && position.kind !== 'arrival') {
+        return encodeSyncResponse({ error: 'the cursor is not an arrival cursor' });
+      }
       await observations.ready();
       const logId = observations.arrivalLogId;
       // A mark from another log (this store was wiped, or another host answered under our peer
       // id) says nothing about this one: start from the start.
-      const from = m && (m[1] === undefined || m[1] === logId) ? BigInt(m[2] as string) : 0n;
-      if (from > U64_MAX) return encodeSyncResponse({ error: 'an arrival cursor is a u64' });
-      const page = await observations.arrivalPage(req.namespace, from, limit, ARRIVAL_SCAN_MAX);
+      const mark = position ?? mode.resume;
+      const from = mark && toHex(mark.logId) === logId ? mark.number : 0n;
+      const page = await observations.arrivalPage(ns, from, limit, ARRIVAL_SCAN_MAX);
       return encodeSyncResponse({
         observations: page.items,
-        nextCursor: page.done ? new Uint8Array() : new TextEncoder().encode(`${logId}:${page.last}`),
+        nextCursor: page.done
+          ? new Uint8Array()
+          : encodeSyncCursor({ kind: 'arrival', logId: fromHex(logId), number: page.last }),
         position: page.last,
         logId: fromHex(logId),
       });
     }
-    const page = await observations.observationPage(req.namespace, req.fromEpoch, req.toEpoch, after, limit);
+    // By epoch: the cursor names the last item sent; the store key is built here from its parts,
+    // never taken from the wire (docs/p2p.md, "Sync protocol").
+    if (position && position.kind !== 'epoch-item') {
+      return encodeSyncResponse({ error: 'the cursor is not a by-epoch cursor' });
+    }
+    const itemBytes = mode.kind === 'proofs' ? 32 : 64;
+    if (position && position.item.length !== itemBytes) {
+      return encodeSyncResponse({ error: `a ${mode.kind} cursor item is ${itemBytes} bytes` });
+    }
+    if (mode.kind === 'proofs') {
+      const after = position ? `${nsEpochKey(ns, position.epoch)}${SEP}${toHex(position.item)}` : undefined;
+      const page = await observations.proofPage(ns, mode.fromEpoch, mode.toEpoch, after, limit);
+      const last = page.items[page.items.length - 1];
+      return encodeSyncResponse({
+        proofs: page.items.map((p) => p.proof),
+        nextCursor:
+          page.items.length === limit && last
+            ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: fromHex(last.id) })
+            : new Uint8Array(),
+      });
+    }
+    const after = position
+      ? observationKey({
+          namespace: ns,
+          epoch: position.epoch,
+          digest: position.item.subarray(0, 32),
+          signerKey: position.item.subarray(32),
+        })
+      : undefined;
+    const page = await observations.observationPage(ns, mode.fromEpoch, mode.toEpoch, after, limit);
+    const last = page.items[page.items.length - 1];
     return encodeSyncResponse({
       observations: page.items,
-      nextCursor: page.items.length === limit && page.last ? new TextEncoder().encode(page.last) : new Uint8Array(),
+      nextCursor:
+        page.items.length === limit && last
+          ? encodeSyncCursor({ kind: 'epoch-item', epoch: last.epoch, item: concatBytes(last.digest, last.signerKey) })
+          : new Uint8Array(),
     });
   }
 
@@ -435,20 +491,6 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
-  /** One page from the peer; an undecodable one is invalid data (penalised, sync ended). */
-  async #page(session: SyncSession, ns: string, request: SyncRequest): Promise<SyncResponse> {
-    const bytes = await session.request(encodeSyncRequest(request));
-    let res: SyncResponse;
-    try {
-      res = decodeSyncResponse(bytes);
-    } catch (err) {
-      this.#penalize(session.peerId, observationsTopic(this.network, ns), 1, 'undecodable-sync-page');
-      throw new SyncJunkError(`peer ${session.peerId} sent an undecodable sync page for ${ns}: ${errorMessage(err)}`);
-    }
-    if (res.error) throw new Error(`peer refused sync of ${ns}: ${res.error}`);
-    return res;
-  }
-
   #penalize(peer: string, topic: string, count: number, reason: string): void {
     this.counters.syncPenalties += count;
     this.#o.logger.warn({ event: 'sync-penalty', peer, topic, count, reason }, 'invalid data through sync: peer penalised');
@@ -459,16 +501,39 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
   }
 
+  /** Pages through a sync of one namespace; an undecodable page is invalid data (penalised, sync ended). */
+  async #pageThrough(
+    session: SyncSession,
+    request: SyncRequest,
+    onPage: Parameters<typeof pageThrough>[2],
+  ): Promise<void> {
+    try {
+      await pageThrough(session, request, onPage);
+    } catch (err) {
+      if (err instanceof SyncPageDecodeError) {
+        const topic = OBSERVATIONS.topic(this.networkName, request.namespace);
+        this.#penalize(session.peerId, topic, 1, 'undecodable-sync-page');
+        throw new SyncJunkError(err.message);
+      }
+      throw err;
+    }
+  }
+
   /**
    * Pages through a peer's arrival log for one namespace after `progress.reached`
    * ("<log id>:<n>"), moving it after each checked page (left alone when the peer names no log).
    */
   async #pullArrivals(session: SyncSession, ns: string, progress: { reached: string | undefined }): Promise<void> {
     const peer = session.peerId;
-    let cursor: Uint8Array = progress.reached !== undefined ? new TextEncoder().encode(progress.reached) : new Uint8Array();
+    const resume = markToArrival(progress.reached);
     let logId: string | undefined;
-    for (;;) {
-      const res = await this.#page(session, ns, { namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: false, arrival: true });
+    const request: SyncRequest = {
+      namespace: ns,
+      limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX,
+      cursor: new Uint8Array(),
+      mode: resume ? { kind: 'arrival', resume } : { kind: 'arrival' },
+    };
+    await this.#pageThrough(session, request, async (res) => {
       let invalid = 0;
       for (const o of res.observations) {
         if (o.namespace !== ns) {
@@ -489,20 +554,22 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         progress.reached = `${id}:${res.position}`;
       }
       if (invalid > 0) {
-        this.#penalize(peer, observationsTopic(this.network, ns), invalid, 'invalid-sync-observation');
+        this.#penalize(peer, OBSERVATIONS.topic(this.networkName, ns), invalid, 'invalid-sync-observation');
         throw new SyncJunkError(`peer ${peer} sent ${invalid} invalid observation(s) of ${ns} through sync`);
       }
-      if (!res.logId || res.position === undefined || res.nextCursor.length === 0) return;
-      cursor = res.nextCursor;
-      await new Promise((r) => setImmediate(r));
-    }
+      return !res.logId || res.position === undefined ? 'stop' : undefined;
+    });
   }
 
   /** Pages through every proof of one namespace a peer holds (by epoch, from 0: they are few). */
   async #pullProofs(session: SyncSession, ns: string): Promise<void> {
-    let cursor: Uint8Array = new Uint8Array();
-    for (;;) {
-      const res = await this.#page(session, ns, { namespace: ns, fromEpoch: 0n, toEpoch: U64_MAX, cursor, limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX, proofs: true });
+    const request: SyncRequest = {
+      namespace: ns,
+      limit: this.#o.syncPageSize ?? SYNC_PAGE_MAX,
+      cursor: new Uint8Array(),
+      mode: { kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX },
+    };
+    await this.#pageThrough(session, request, async (res) => {
       let invalid = 0;
       for (const p of res.proofs) {
         const v = await this.#acceptProof(p, 'sync', false);
@@ -510,13 +577,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         else if (v.outcome === 'reject') invalid++;
       }
       if (invalid > 0) {
-        this.#penalize(session.peerId, equivocationsTopic(this.network), invalid, 'invalid-sync-proof');
+        this.#penalize(session.peerId, EQUIVOCATIONS.topic(this.networkName), invalid, 'invalid-sync-proof');
         throw new SyncJunkError(`peer ${session.peerId} sent ${invalid} invalid equivocation proof(s) of ${ns} through sync`);
       }
-      if (res.nextCursor.length === 0) return;
-      cursor = res.nextCursor;
-      // Let the event loop breathe between pages (signature checks are synchronous).
-      await new Promise((r) => setImmediate(r));
-    }
+      return undefined;
+    });
   }
 }

@@ -1,18 +1,35 @@
-// SyncRequest / SyncResponse (proto/chorus.proto) for /chorus/1/sync/1.0.0, with strict decoding.
+// SyncRequest / SyncResponse (proto/chorus.proto) for /chorus/1/sync/2.0.0, with strict decoding:
+// a request names exactly one mode, is canonically encoded and its cursor is bounded
+// (docs/p2p.md, "Sync protocol").
 import { SyncRequestType, SyncResponseType, fromLong, toLong } from '../proto/index.js';
 import { observationFromRaw, observationToProto, type Observation } from '../consensus/observation.js';
 import { type EquivocationProof } from '../consensus/equivocation.js';
 import { DecodeError } from '../util/errors.js';
+import { decodeCanonical } from './canonical.js';
+
+/** Longest cursor a server accepts (its own are far shorter). */
+export const MAX_SYNC_CURSOR_BYTES = 512;
+
+/** A position in a server's arrival log (log ids are 16 bytes). */
+export interface ArrivalMark {
+  logId: Uint8Array;
+  number: bigint;
+}
+
+/** What a sync request asks for: one explicit mode. */
+export type SyncMode =
+  | { kind: 'observations'; fromEpoch: bigint; toEpoch: bigint }
+  | { kind: 'proofs'; fromEpoch: bigint; toEpoch: bigint }
+  /** Observations in the server's arrival order, after `resume` when there is no cursor. */
+  | { kind: 'arrival'; resume?: ArrivalMark };
 
 export interface SyncRequest {
   namespace: string;
-  fromEpoch: bigint;
-  toEpoch: bigint;
-  cursor: Uint8Array;
+  /** Items per page; 0 lets the server choose. The server caps it. */
   limit: number;
-  proofs: boolean;
-  /** Observations in the server's arrival order; `cursor` is then `<log id hex>:<arrival number>` to start after. */
-  arrival?: boolean;
+  /** Opaque: empty for the first page, else the previous answer's `nextCursor`. */
+  cursor: Uint8Array;
+  mode: SyncMode;
 }
 
 export interface SyncResponse {
@@ -28,38 +45,97 @@ export interface SyncResponse {
 
 export class SyncDecodeError extends DecodeError {}
 
-export function encodeSyncRequest(r: SyncRequest): Uint8Array {
+interface RawRange {
+  from_epoch?: unknown;
+  to_epoch?: unknown;
+}
+interface RawMark {
+  log_id?: Uint8Array;
+  number?: unknown;
+}
+interface RawRequest {
+  namespace?: string;
+  limit?: number;
+  cursor?: Uint8Array;
+  observations?: RawRange | null;
+  proofs?: RawRange | null;
+  arrival?: RawMark | null;
+}
+
+function rangeToProto(fromEpoch: bigint, toEpoch: bigint): RawRange {
+  // Defaults are left out, as protobuf decoders leave them out: the encoding stays canonical.
+  return {
+    ...(fromEpoch !== 0n ? { from_epoch: toLong(fromEpoch) } : {}),
+    ...(toEpoch !== 0n ? { to_epoch: toLong(toEpoch) } : {}),
+  };
+}
+
+export function arrivalMarkToProto(m: ArrivalMark | undefined): RawMark {
+  if (!m) return {};
+  return { ...(m.logId.length ? { log_id: m.logId } : {}), ...(m.number !== 0n ? { number: toLong(m.number) } : {}) };
+}
+
+export function arrivalMarkFromProto(raw: RawMark): ArrivalMark {
+  return { logId: new Uint8Array(raw.log_id ?? []), number: fromLong(raw.number, 'number') };
+}
+
+function encodeRequestRaw(r: SyncRequest): Uint8Array {
+  const mode =
+    r.mode.kind === 'arrival'
+      ? { arrival: arrivalMarkToProto(r.mode.resume) }
+      : { [r.mode.kind]: rangeToProto(r.mode.fromEpoch, r.mode.toEpoch) };
   return SyncRequestType.encode({
-    namespace: r.namespace,
-    from_epoch: toLong(r.fromEpoch),
-    to_epoch: toLong(r.toEpoch),
-    cursor: r.cursor,
-    limit: r.limit,
-    proofs: r.proofs,
-    arrival: r.arrival ?? false,
+    ...(r.namespace ? { namespace: r.namespace } : {}),
+    ...(r.limit ? { limit: r.limit } : {}),
+    ...(r.cursor.length ? { cursor: r.cursor } : {}),
+    ...mode,
   }).finish();
 }
 
-export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
-  let raw: { namespace?: string; from_epoch?: unknown; to_epoch?: unknown; cursor?: Uint8Array; limit?: number; proofs?: boolean; arrival?: boolean };
+export function encodeSyncRequest(r: SyncRequest): Uint8Array {
+  return encodeRequestRaw(r);
+}
+
+function decodeRequestRaw(bytes: Uint8Array): SyncRequest {
+  let raw: RawRequest;
   try {
-    raw = SyncRequestType.decode(bytes) as unknown as typeof raw;
+    raw = SyncRequestType.decode(bytes) as unknown as RawRequest;
   } catch (err) {
     throw new SyncDecodeError(`undecodable sync request: ${(err as Error).message}`);
   }
-  const r: SyncRequest = {
-    namespace: raw.namespace ?? '',
-    fromEpoch: fromLong(raw.from_epoch, 'from_epoch'),
-    toEpoch: fromLong(raw.to_epoch, 'to_epoch'),
-    cursor: new Uint8Array(raw.cursor ?? []),
-    limit: raw.limit ?? 0,
-    proofs: raw.proofs ?? false,
-  };
-  if (raw.arrival) r.arrival = true;
+  const modes = ['observations', 'proofs', 'arrival'] as const;
+  const present = modes.filter((k) => raw[k] !== undefined && raw[k] !== null);
+  if (present.length !== 1) throw new SyncDecodeError(`a sync request names exactly one mode (got ${present.length})`);
+  let mode: SyncMode;
+  try {
+    if (raw.arrival) {
+      const resume = arrivalMarkFromProto(raw.arrival);
+      mode = resume.logId.length || resume.number !== 0n ? { kind: 'arrival', resume } : { kind: 'arrival' };
+    } else {
+      const kind = present[0] as 'observations' | 'proofs';
+      const range = raw[kind] as RawRange;
+      const fromEpoch = fromLong(range.from_epoch, 'from_epoch');
+      mode = { kind, fromEpoch, toEpoch: fromLong(range.to_epoch, 'to_epoch') };
+    }
+  } catch (err) {
+    throw new SyncDecodeError(`sync request: ${(err as Error).message}`);
+  }
+  const cursor = new Uint8Array(raw.cursor ?? []);
+  const r: SyncRequest = { namespace: raw.namespace ?? '', limit: raw.limit ?? 0, cursor, mode };
   if (!r.namespace) throw new SyncDecodeError('sync request without a namespace');
-  if (r.cursor.length > 512) throw new SyncDecodeError('sync cursor too long');
-  if (r.fromEpoch > r.toEpoch) throw new SyncDecodeError('from_epoch is above to_epoch');
+  if (r.cursor.length > MAX_SYNC_CURSOR_BYTES) throw new SyncDecodeError('sync cursor too long');
+  if (mode.kind !== 'arrival' && mode.fromEpoch > mode.toEpoch) {
+    throw new SyncDecodeError('from_epoch is above to_epoch');
+  }
+  if (mode.kind === 'arrival' && mode.resume && mode.resume.logId.length !== 0 && mode.resume.logId.length !== 16) {
+    throw new SyncDecodeError('an arrival log id is 16 bytes');
+  }
   return r;
+}
+
+/** Strict: one mode, bounded cursor, and the very bytes our encoder makes (no padding, no extras). */
+export function decodeSyncRequest(bytes: Uint8Array): SyncRequest {
+  return decodeCanonical(bytes, decodeRequestRaw, encodeRequestRaw, 'sync request');
 }
 
 export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
@@ -81,13 +157,15 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
     throw new SyncDecodeError(`undecodable sync response: ${(err as Error).message}`);
   }
   try {
+    const nextCursor = new Uint8Array(raw.next_cursor ?? []);
+    if (nextCursor.length > MAX_SYNC_CURSOR_BYTES) throw new SyncDecodeError('sync cursor too long');
     return {
       observations: (raw.observations ?? []).map((o) => observationFromRaw(o)),
       proofs: (raw.proofs ?? []).map((p) => {
         if (!p.first || !p.second) throw new SyncDecodeError('a proof without both observations');
         return { first: observationFromRaw(p.first), second: observationFromRaw(p.second) };
       }),
-      nextCursor: new Uint8Array(raw.next_cursor ?? []),
+      nextCursor,
       error: raw.error ?? '',
       position: fromLong(raw.position, 'position'),
       ...(raw.log_id && raw.log_id.length ? { logId: new Uint8Array(raw.log_id) } : {}),

@@ -152,6 +152,7 @@ describe('co-signatures, monitors and alerts', () => {
     expect(text).toMatch(/^chorus_monitor_proofs_verified_total [1-9]\d*$/m);
     expect(text).toMatch(/^chorus_monitor_peers_connected [1-9]\d*$/m);
     expect(text).toMatch(/^chorus_monitor_webhook_failures_total 0$/m);
+    expect(text).toMatch(/^chorus_monitor_gossip_internal_errors_total 0$/m);
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0);
     // Every id an alert names answers on every node, whichever proof each kept (aliases resolve).

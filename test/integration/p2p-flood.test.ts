@@ -12,7 +12,7 @@ import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { NetworkService } from '../../src/services/network-service.js';
 import { createHost, type ChorusHost } from '../../src/p2p/index.js';
-import { observationsTopic } from '../../src/p2p/topics.js';
+import { observationsTopic } from '../../src/wire/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { ObservationStore } from '../../src/store/observation-store.js';

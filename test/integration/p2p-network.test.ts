@@ -301,7 +301,7 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     slowGate();
 
     const syncStreams = (n: Node): number =>
-      n.host.connections().reduce((k, c) => k + c.streams.filter((p) => p === '/chorus/1/sync/1.0.0').length, 0);
+      n.host.connections().reduce((k, c) => k + c.streams.filter((p) => p === '/chorus/1/sync/2.0.0').length, 0);
     // at most 2 concurrent inbound requests per peer on h2
     let settled = 0;
     const all = Promise.allSettled(

@@ -49,7 +49,9 @@ import { loadKeyFile } from '../../src/config/key-file.js';
 import { NetworkService } from '../../src/services/network-service.js';
 import { parseDocument } from '../../src/cli/read-input.js';
 import { parseEpochParam } from '../../src/api/plexi-routes.js';
-import { alertsTopic, equivocationsTopic, observationsTopic, parseTopic, SyncSession, type ChorusHost, type TopicHandler, type ValidationResult } from '../../src/p2p/index.js';
+import { alertsTopic, equivocationsTopic, observationsTopic, parseTopic } from '../../src/wire/topics.js';
+import { encodeSyncCursor } from '../../src/wire/sync-cursor.js';
+import { SyncSession, type ChorusHost, type TopicHandler, type ValidationResult } from '../../src/p2p/index.js';
 import { loadIdentity, loadOrCreateIdentity } from '../../src/p2p/identity.js';
 import { TopicValidationQueue, ValidationCounters } from '../../src/p2p/validation-queue.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
@@ -322,10 +324,10 @@ const genuineAlerts = new Set(alerts.map(alertKey));
 const alertBytes = alerts.map(encodeSignedAlert);
 
 const syncRequests = [
-  encodeSyncRequest({ namespace: NS, fromEpoch: 0n, toEpoch: U64_MAX, cursor: new Uint8Array(), limit: 256, proofs: false }),
-  encodeSyncRequest({ namespace: NS, fromEpoch: 5n, toEpoch: 6n, cursor: new TextEncoder().encode(`${NS}\x0000000000000000000005`), limit: 2, proofs: false }),
-  encodeSyncRequest({ namespace: NS, fromEpoch: 0n, toEpoch: U64_MAX, cursor: new Uint8Array(), limit: 0, proofs: true }),
-  encodeSyncRequest({ namespace: NS2, fromEpoch: 1n, toEpoch: 1n, cursor: new Uint8Array(40).fill(0xff), limit: 1, proofs: false }),
+  encodeSyncRequest({ namespace: NS, limit: 256, cursor: new Uint8Array(), mode: { kind: 'observations', fromEpoch: 0n, toEpoch: U64_MAX } }),
+  encodeSyncRequest({ namespace: NS, limit: 2, cursor: encodeSyncCursor({ kind: 'epoch-item', epoch: 5n, item: new Uint8Array(64).fill(1) }), mode: { kind: 'observations', fromEpoch: 5n, toEpoch: 6n } }),
+  encodeSyncRequest({ namespace: NS, limit: 0, cursor: new Uint8Array(), mode: { kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX } }),
+  encodeSyncRequest({ namespace: NS2, limit: 1, cursor: new Uint8Array(40).fill(0xff), mode: { kind: 'arrival', resume: { logId: new Uint8Array(16).fill(2), number: 7n } } }),
 ];
 const syncResponses = [
   encodeSyncResponse({ observations }),

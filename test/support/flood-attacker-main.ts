@@ -8,7 +8,7 @@
 //     (forged signatures), in turn.
 // Argument: one JSON object (AttackConfig). Prints JSON lines: `ready`, `template`, `stats`.
 import { loadIdentity } from '../../src/p2p/identity.js';
-import { equivocationsTopic, observationsTopic } from '../../src/p2p/topics.js';
+import { equivocationsTopic, observationsTopic } from '../../src/wire/topics.js';
 import { decodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { decodeSyncRequest, encodeSyncResponse } from '../../src/wire/sync-messages.js';
 import { Flooder, type RawMessage } from './flood-attacker.js';
@@ -84,7 +84,7 @@ await flooder.serveSync(async (bytes, peer) => {
   stats.syncRequests++;
   const req = decodeSyncRequest(bytes);
   const o = observation;
-  if (req.proofs) {
+  if (req.mode.kind === 'proofs') {
     // A new sync run starts with the proofs: once there is something to forge, every other run
     // gets a forged proof, the others endless pages.
     if (req.cursor.length === 0 && o) sessions.set(peer, (sessions.get(peer) ?? 0) + 1);

@@ -1,5 +1,5 @@
 // A hostile libp2p peer for flood tests (docs/p2p.md, "Flood protection"). It speaks the real
-// wire protocols (TCP, Noise, Yamux, gossipsub, /chorus/1/sync/1.0.0) but none of the rules: it
+// wire protocols (TCP, Noise, Yamux, gossipsub, /chorus/1/sync/2.0.0) but none of the rules: it
 // writes gossipsub RPCs straight to its peers' streams (any topic, any bytes, no de-duplication)
 // and answers sync requests with whatever its handler returns. Test support only.
 import { createHash } from 'node:crypto';

@@ -10,7 +10,7 @@ import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { NetworkService, observationFromSigned } from '../../src/services/network-service.js';
 import type { ChorusHost, TopicHandler } from '../../src/p2p/index.js';
-import { equivocationsTopic } from '../../src/p2p/topics.js';
+import { equivocationsTopic } from '../../src/wire/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { ObservationStore } from '../../src/store/observation-store.js';

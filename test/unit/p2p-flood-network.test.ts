@@ -14,7 +14,7 @@ import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { NetworkService } from '../../src/services/network-service.js';
 import { decodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../../src/wire/sync-messages.js';
 import { SyncSession, type ChorusHost, type TopicHandler } from '../../src/p2p/index.js';
-import { equivocationsTopic, observationsTopic } from '../../src/p2p/topics.js';
+import { equivocationsTopic, observationsTopic } from '../../src/wire/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { ObservationStore } from '../../src/store/observation-store.js';
@@ -95,6 +95,12 @@ describe('flood protection in the node network service', () => {
     tmp.cleanup();
   });
 
+  /** Where the first arrival request of a sync resumes ("<log id>:<n>"); the cursor is then empty. */
+  const resumeOf = (rs: SyncRequest[]): string | undefined => {
+    const r = rs.find((q) => q.mode.kind === 'arrival');
+    return r?.mode.kind === 'arrival' && r.mode.resume && r.cursor.length === 0 ? `${toHex(r.mode.resume.logId)}:${r.mode.resume.number}` : undefined;
+  };
+
   const gossip = async (topic: string, data: Uint8Array) => {
     const h = handlers.get(topic);
     if (!h) throw new Error(`${topic} not subscribed`);
@@ -125,8 +131,9 @@ describe('flood protection in the node network service', () => {
   const honestLog = (total: number): Serve => {
     const all = Array.from({ length: total }, (_, i) => observe(BigInt(100 + i), digest(i + 1)));
     return (req) => {
-      if (req.proofs) return {};
-      const after = req.cursor.length ? Number(new TextDecoder().decode(req.cursor).split(':')[1]) : 0;
+      if (req.mode.kind === 'proofs') return {};
+      const resume = req.mode.kind === 'arrival' ? req.mode.resume : undefined;
+      const after = req.cursor.length ? Number(new TextDecoder().decode(req.cursor).split(':')[1]) : Number(resume?.number ?? 0n);
       const items = all.slice(after, after + req.limit);
       const position = BigInt(after + items.length);
       const done = after + items.length >= total;
@@ -144,7 +151,7 @@ describe('flood protection in the node network service', () => {
     requests = [];
     await network.syncWithPeer(PEER);
     // Resumed right after the 6 it has: nothing fetched twice.
-    expect(new TextDecoder().decode(requests.find((r) => r.arrival)?.cursor)).toBe(`${toHex(LOG_ID)}:6`);
+    expect(resumeOf(requests)).toBe(`${toHex(LOG_ID)}:6`);
     expect(network.counters.syncObservations).toBe(12);
     await network.syncWithPeer(PEER);
     expect(network.counters.syncObservations).toBe(13);
@@ -155,10 +162,10 @@ describe('flood protection in the node network service', () => {
   it('endless pages from one peer cost a bounded number of requests per sync', async () => {
     const o = observe(9n, digest(9));
     let n = 0;
-    serve = (req) => (req.proofs ? { nextCursor: new TextEncoder().encode('more') } : { observations: [o], position: BigInt(++n), logId: LOG_ID, nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:${n}`) });
+    serve = (req) => (req.mode.kind === 'proofs' ? { nextCursor: new TextEncoder().encode('more') } : { observations: [o], position: BigInt(++n), logId: LOG_ID, nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:${n}`) });
     await network.syncWithPeer(PEER);
     expect(requests).toHaveLength(maxPages);
-    expect(requests.every((r) => r.proofs)).toBe(true);
+    expect(requests.every((r) => r.mode.kind === 'proofs')).toBe(true);
     expect(network.counters.syncCutOffs).toBe(1);
   });
 
@@ -168,7 +175,7 @@ describe('flood protection in the node network service', () => {
     const forged = { ...observe(22n, digest(22)), digest: digest(99) }; // signature no longer matches
     const elsewhere = observe(23n, digest(23), 'other.example');
     serve = (req) =>
-      req.proofs
+      req.mode.kind === 'proofs'
         ? {}
         : { observations: [good1, forged, good2, elsewhere], position: 4n, logId: LOG_ID, nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:4`) };
     await network.syncWithPeer(PEER);
@@ -176,23 +183,23 @@ describe('flood protection in the node network service', () => {
     expect(network.counters.syncPenalties).toBe(2);
     expect(network.counters.syncFailures).toBe(1);
     // No page after the junk one, but what validated in it is kept.
-    expect(requests.filter((r) => r.arrival)).toHaveLength(1);
+    expect(requests.filter((r) => r.mode.kind === 'arrival')).toHaveLength(1);
     expect(await observations.hasObservation(good1)).toBe(true);
     expect(await observations.hasObservation(good2)).toBe(true);
     expect(await observations.hasObservation(forged)).toBe(false);
     // The checked page is not asked again.
     requests = [];
     await network.syncWithPeer(PEER);
-    expect(new TextDecoder().decode(requests.find((r) => r.arrival)?.cursor)).toBe(`${toHex(LOG_ID)}:4`);
+    expect(resumeOf(requests)).toBe(`${toHex(LOG_ID)}:4`);
   });
 
   it('an invalid proof through sync is penalised on the equivocations topic; an undecodable page on the observations topic', async () => {
     const a = observe(30n, digest(30));
     const b = { ...observe(30n, digest(31)), signature: new Uint8Array(64).fill(7) };
-    serve = (req) => (req.proofs ? { proofs: [makeEquivocationProof(a, b)] } : {});
+    serve = (req) => (req.mode.kind === 'proofs' ? { proofs: [makeEquivocationProof(a, b)] } : {});
     await network.syncWithPeer(PEER);
     expect(penalties).toEqual([{ peer: PEER, topic: PROOF_TOPIC, count: 1 }]);
-    expect(requests.some((r) => r.arrival)).toBe(false);
+    expect(requests.some((r) => r.mode.kind === 'arrival')).toBe(false);
 
     penalties = [];
     serve = () => new Uint8Array([0x0a, 0xff, 0xff]);

@@ -83,6 +83,7 @@ export function register(program: Command): void {
           },
           rosterPeersConnected: () => monitor.rosterPeersConnected(),
           webhookFailures: () => webhook?.failed ?? 0,
+          gossipInternalErrors: () => monitor.gossipInternalErrors,
         };
         try {
           const started = await startMonitorHttp(facts, http.host, http.port);

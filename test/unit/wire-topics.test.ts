@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { equivocationsTopic, observationsTopic, parseTopic } from '../../src/p2p/topics.js';
+import { equivocationsTopic, observationsTopic, parseTopic } from '../../src/wire/topics.js';
 import { ConfigError } from '../../src/util/errors.js';
 
 describe('topics', () => {

@@ -1,4 +1,4 @@
-// Topic names (docs/protocol.md §5). Nodes that audit a namespace of the same name in the same network
+// Topic names (docs/p2p.md, "Topics"). Nodes that audit a namespace of the same name in the same network
 // gossip on the same topic, so the names must be built in exactly one place.
 import { ConfigError } from '../util/errors.js';
 
