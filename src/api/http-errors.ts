@@ -63,7 +63,9 @@ const DOMAIN_STATUS: readonly [new (...args: never[]) => ChorusError, number][] 
  * A ChorusError the table does not name (a decode error in a request, say) is the client's: 400.
  */
 export function httpFailureOf(err: unknown): HttpFailure | undefined {
-  if (err instanceof HttpError) return { status: err.status, code: err.code, message: err.message, details: err.details };
+  if (err instanceof HttpError) {
+    return { status: err.status, code: err.code, message: err.message, details: err.details };
+  }
   if (!(err instanceof ChorusError)) return undefined;
   const status = DOMAIN_STATUS.find(([type]) => err instanceof type)?.[1] ?? 400;
   const details = err instanceof SubmissionRefusedError || err instanceof SigningUnavailableError ? err.details : {};

@@ -33,7 +33,12 @@ export interface NetworkDependencies {
   closers: CloserStack;
 }
 
-export async function buildNetwork(d: NetworkDependencies): Promise<{ host: ChorusHost | undefined; network: NetworkService }> {
+export interface BuiltNetwork {
+  host: ChorusHost | undefined;
+  network: NetworkService;
+}
+
+export async function buildNetwork(d: NetworkDependencies): Promise<BuiltNetwork> {
   const p2p = d.config.p2p;
   let host: ChorusHost | undefined;
   if (d.gossip && p2p) {

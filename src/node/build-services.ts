@@ -184,15 +184,38 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
 
     // The network.
     const network = await buildNetwork({
-      config, roster: effectiveRoster, gossip: opts.roster !== undefined, db, signing, observations, signingService, keyring, metrics, logger, clock, closers,
+      config,
+      roster: effectiveRoster,
+      gossip: opts.roster !== undefined,
+      db,
+      signing,
+      observations,
+      signingService,
+      keyring,
+      metrics,
+      logger,
+      clock,
+      closers,
     });
 
     // Services that act on the network.
-    const alerting = new Alerting({ alerts, events, metrics, logger, keyring, network: network.network, host: network.host });
+    const alerting = new Alerting({ alerts, events, metrics, logger, keyring, ...network });
     const raiseAlert = (alert: Parameters<Alerting['raise']>[0], key: string) => alerting.raise(alert, key);
     const event = (type: Parameters<Alerting['event']>[0], data: Record<string, unknown>) => alerting.event(type, data);
     const verification = buildVerification(
-      { config, signing, verifications, proofs, picks, auditor: signingService, metrics, logger, raiseAlert, event, directorySources },
+      {
+        config,
+        signing,
+        verifications,
+        proofs,
+        picks,
+        auditor: signingService,
+        metrics,
+        logger,
+        raiseAlert,
+        event,
+        directorySources,
+      },
       now,
     );
     if (verification) {
@@ -279,7 +302,9 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       unblockPeer: (peer) => host.unblockPeer(peer),
       status: () => ({ ...host.stats(), sync_counters: network.network.counters }),
     };
-    const logKey = (ns: string): Uint8Array | undefined => signingService.namespaceConfig(ns).logKey ?? opts.roster?.namespace(ns)?.logKey;
+    // The log's key for a namespace: from the config or the roster (they must agree).
+    const logKey = (ns: string): Uint8Array | undefined =>
+      signingService.namespaceConfig(ns).logKey ?? opts.roster?.namespace(ns)?.logKey;
     registerApi(http, {
       limitWrites,
       adminTokenSha256: config.adminTokenSha256,
@@ -314,14 +339,40 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     });
 
     const services: NodeServices = {
-      config, logger, clock, closers, db, signing, observations, alerts, verifications, proofs, picks, events, signingService, namespaces, metrics,
-      roster: opts.roster, effectiveRoster, host, network: network.network, alerting,
-      validation: verification?.validation, directorySources, quorum, liveness, follower, http, serving,
+      config,
+      logger,
+      clock,
+      closers,
+      db,
+      signing,
+      observations,
+      alerts,
+      verifications,
+      proofs,
+      picks,
+      events,
+      signingService,
+      namespaces,
+      metrics,
+      roster: opts.roster,
+      effectiveRoster,
+      host,
+      network: network.network,
+      alerting,
+      validation: verification?.validation,
+      directorySources,
+      quorum,
+      liveness,
+      follower,
+      http,
+      serving,
     };
     wireEvents(services);
     return services;
   } catch (err) {
-    await closers.closeAll((name, e) => logger.error({ event: 'close-failed', step: name, err: e }, `could not close ${name}`)).catch(() => undefined);
+    // Each failed step is logged as it fails; the build's own error is the one to report.
+    const logFailure = (name: string, e: unknown) => logger.error({ event: 'close-failed', step: name, err: e }, `could not close ${name}`);
+    await closers.closeAll(logFailure).catch((closeErr: unknown) => logger.debug({ err: closeErr }, 'closed after a failed start'));
     throw err;
   }
 }

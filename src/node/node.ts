@@ -69,14 +69,16 @@ export class ChorusNode {
   }
 
   async listen(): Promise<string> {
-    const { config, host, liveness, follower, http, serving, validation, directorySources, closers, logger } = this.services;
+    const { config, host, liveness, follower, http, serving, closers, logger } = this.services;
+    const { validation, directorySources } = this.services;
     if (host) await host.start();
     const livenessTimer = setInterval(() => liveness.check(), config.liveness.checkIntervalSeconds * 1000);
     livenessTimer.unref();
     closers.push('liveness timer', () => clearInterval(livenessTimer));
     follower?.start();
     const address = await http.listen({ host: config.http.host, port: config.http.port });
-    const ops = serving.opsRequests && config.adminHttp ? await listenOps(http, serving.opsRequests, config.adminHttp.host, config.adminHttp.port) : undefined;
+    const admin = config.adminHttp;
+    const ops = serving.opsRequests && admin ? await listenOps(http, serving.opsRequests, admin.host, admin.port) : undefined;
     serving.listening(address, ops);
     if (validation) {
       const queued = await validation.resume();
@@ -102,6 +104,7 @@ export class ChorusNode {
    * then the network, verification and finally the journal and the database close.
    */
   async close(): Promise<void> {
-    await this.services.closers.closeAll((step, err) => this.logger.error({ event: 'close-failed', step, err }, `could not close ${step}`));
+    const logFailure = (step: string, err: unknown) => this.logger.error({ event: 'close-failed', step, err }, `could not close ${step}`);
+    await this.services.closers.closeAll(logFailure);
   }
 }
