@@ -69,7 +69,7 @@ export async function run(flags: string[]): Promise<void> {
     process.stderr.write(`history bench: stored ${epochs * signers} observations and ${proofs} proofs in ${Math.round(performance.now() - t0)} ms\n`);
 
     const { app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, rateLimit: { max: 1_000_000, windowMs: 60_000 } });
-    registerHistoryRoutes(app, { auditor: { namespaceConfig: () => ({}) }, observations: store, roster });
+    registerHistoryRoutes(app, { signingService: { namespaceConfig: () => ({}) }, observations: store, roster });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const time = async (page: string, path: string): Promise<void> => {

@@ -4,11 +4,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
-import type { ChorusHost } from '../p2p/index.js';
-import type { NetworkService } from '../services/network-service.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { BadRequestError, HttpError, UnauthorizedError } from '../node/errors.js';
+import { BadRequestError, HttpError, UnauthorizedError } from './http-errors.js';
 import { errorMessage } from '../util/errors.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 import type { DirectoryPicks } from '../store/directory-picks.js';
@@ -19,12 +17,20 @@ export interface AdminContext {
   limitWrites?: RateLimitHook;
   adminTokenSha256: Uint8Array | undefined;
   signing: SigningStore;
-  host: () => ChorusHost | undefined;
-  network: () => NetworkService | undefined;
+  /** The libp2p peers, when the node runs in a network (absent without a roster). */
+  peers?: PeerAdministration;
   /** Proof storage: the operator prunes kept evidence here (docs/design-decisions.md, "Proof storage"). */
   proofs?: ProofFileStore;
   /** The operator's pick among two blobs for one epoch of a directory namespace. */
   picks?: DirectoryPicks;
+}
+
+/** What the operator routes need of the libp2p host; declared here so the api knows no p2p types. */
+export interface PeerAdministration {
+  blockPeer(peerId: string): Promise<void>;
+  unblockPeer(peerId: string): void;
+  /** The host's statistics and the sync counters, as GET /network/status shows them. */
+  status(): Record<string, unknown>;
 }
 
 const pickBody = z
@@ -63,8 +69,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     if (!timingSafeEqual(presented, ctx.adminTokenSha256)) throw new UnauthorizedError('the admin token is not valid');
   };
   const authorize = [...(ctx.limitWrites ? [ctx.limitWrites] : []), check];
-  const needHost = (): ChorusHost => {
-    const h = ctx.host();
+  const needHost = (): PeerAdministration => {
+    const h = ctx.peers;
     if (!h) throw new HttpError(409, 'no-network', 'this node runs without a roster: there is no libp2p host');
     return h;
   };
@@ -118,9 +124,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
   });
 
   app.get('/network/status', async () => {
-    const host = ctx.host();
-    if (!host) return { enabled: false };
-    const s = host.stats();
-    return { enabled: true, ...s, sync_counters: ctx.network()?.counters ?? null };
+    if (!ctx.peers) return { enabled: false };
+    return { enabled: true, ...ctx.peers.status() };
   });
 }

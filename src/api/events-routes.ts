@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventLog, NodeEvent } from '../services/event-log.js';
 import { stringifyJson } from '../util/json.js';
-import { BadRequestError, HttpError } from '../node/errors.js';
+import { BadRequestError, HttpError } from './http-errors.js';
 import { errorMessage } from '../util/errors.js';
 
 const HEARTBEAT_MS = 15_000;

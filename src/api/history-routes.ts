@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Observation } from '../consensus/observation.js';
 import type { Roster } from '../consensus/roster.js';
-import { BadRequestError } from '../node/errors.js';
+import { BadRequestError } from './http-errors.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import { nsEpochKey, nsRange, SEP } from '../store/keys.js';
 import { compareBytes, toHex } from '../util/bytes.js';
@@ -16,7 +16,7 @@ import { parseEpochParam } from './plexi-routes.js';
 
 export interface HistoryRoutesContext {
   /** Throws UnknownNamespaceError (404) for a namespace this node does not audit. */
-  auditor: { namespaceConfig(ns: string): unknown };
+  signingService: { namespaceConfig(ns: string): unknown };
   observations: ObservationStore;
   roster: Roster;
   /** Observations read per history page at most (default HISTORY_MAX_SCAN). */
@@ -103,7 +103,7 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: HistoryRoutesCo
   app.get('/namespaces/:ns/history', { schema: { params: nsParams, querystring: historyQuery } }, async (req) => {
     const { ns } = req.params as z.infer<typeof nsParams>;
     const q = req.query as z.infer<typeof historyQuery>;
-    ctx.auditor.namespaceConfig(ns);
+    ctx.signingService.namespaceConfig(ns);
     const before = q.before === undefined ? undefined : parseEpochParam(q.before);
     const range = nsRange(ns);
     const lt = before === undefined ? range.lt : nsEpochKey(ns, before);
@@ -159,7 +159,7 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: HistoryRoutesCo
   app.get('/namespaces/:ns/equivocations', { schema: { params: nsParams, querystring: equivocationQuery } }, async (req) => {
     const { ns } = req.params as z.infer<typeof nsParams>;
     const q = req.query as z.infer<typeof equivocationQuery>;
-    ctx.auditor.namespaceConfig(ns);
+    ctx.signingService.namespaceConfig(ns);
     const range = nsRange(ns);
     const lt = q.before === undefined ? range.lt : cursorKey(ns, q.before);
     const page: StoredProof[] = [];

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { Observation } from '../consensus/observation.js';
 import { encodeEquivocationProof } from '../consensus/equivocation.js';
 import type { Roster } from '../consensus/roster.js';
-import type { Auditor } from '../services/signing-service.js';
-import { NotFoundError } from '../node/errors.js';
+import type { SigningService } from '../services/signing-service.js';
+import { NotFoundError } from './http-errors.js';
 import { observationToJson } from '../consensus/proof-json.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import { compareBytes, fromHex, toHex } from '../util/bytes.js';
@@ -15,7 +15,7 @@ import { cosignedView, tallyEpoch } from '../consensus/quorum.js';
 import { parseEpochParam } from './plexi-routes.js';
 
 export interface NetworkRoutesContext {
-  auditor: Auditor;
+  signingService: SigningService;
   observations: ObservationStore;
   roster: Roster;
 }
@@ -51,7 +51,7 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
 
   app.get('/namespaces/:ns/epochs/:epoch', { schema: { params: epochParams } }, async (req) => {
     const { ns, epoch } = req.params as z.infer<typeof epochParams>;
-    ctx.auditor.namespaceConfig(ns);
+    ctx.signingService.namespaceConfig(ns);
     const e = parseEpochParam(epoch);
     const seen = await ctx.observations.observationsAt(ns, e);
     if (seen.length === 0) throw new NotFoundError(`no observation of epoch ${e} of namespace "${ns}"`);
@@ -81,7 +81,7 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
   app.get('/namespaces/:ns/epochs/:epoch/cosignatures', { schema: { params: epochParams, querystring: cosigQuery } }, async (req, reply) => {
     const { ns, epoch } = req.params as z.infer<typeof epochParams>;
     const { digest } = req.query as z.infer<typeof cosigQuery>;
-    ctx.auditor.namespaceConfig(ns);
+    ctx.signingService.namespaceConfig(ns);
     const e = parseEpochParam(epoch);
     const tally = tallyEpoch(await ctx.observations.observationsAt(ns, e), ctx.roster);
     const proofs = await ctx.observations.proofsAt(ns, e);

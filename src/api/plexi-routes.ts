@@ -3,8 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RateLimitHook } from './server.js';
 import { z } from 'zod';
-import type { Auditor } from '../services/signing-service.js';
-import { BadRequestError, NotFoundError } from '../node/errors.js';
+import type { SigningService } from '../services/signing-service.js';
+import { BadRequestError, NotFoundError } from './http-errors.js';
 import type { NamespaceView } from '../services/namespace-view.js';
 import { signatureResponseFromJson, signatureResponseToJson, type SignatureResponse } from '../plexi/signature-response.js';
 import { fromHex, toHex } from '../util/bytes.js';
@@ -13,7 +13,8 @@ import { u64 } from '../util/schema.js';
 import { DecodeError } from '../util/errors.js';
 import { chorusVersion } from '../util/version.js';
 
-export interface LastVerifiedEpoch {
+/** The newest verified epoch of a namespace and the proof that verified it. */
+export interface LastVerification {
   jobId: string;
   epoch: bigint;
   startHash: Uint8Array;
@@ -24,9 +25,9 @@ export interface LastVerifiedEpoch {
 export interface PlexiRoutesContext {
   /** Per-client rate limit for write endpoints. */
   limitWrites?: RateLimitHook;
-  auditor: Auditor;
+  signingService: SigningService;
   namespaces: NamespaceView;
-  lastVerifiedEpoch?: (ns: string) => Promise<LastVerifiedEpoch | undefined>;
+  lastVerification?: (ns: string) => Promise<LastVerification | undefined>;
   /** A log-signed report (Plexi's Report: a SignatureResponse signed by the log's key). */
   submitReport?: (ns: string, report: SignatureResponse) => Promise<SignatureResponse>;
 }
@@ -54,8 +55,8 @@ export function parseEpochParam(text: string): bigint {
 
 export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContext): void {
   app.get('/info', async () => ({
-    keys: ctx.auditor.keyring.infos().map((k) => ({ public_key: toHex(k.publicKey), not_before: k.notBefore })),
-    logs: ctx.auditor.namespaceNames(),
+    keys: ctx.signingService.keyring.infos().map((k) => ({ public_key: toHex(k.publicKey), not_before: k.notBefore })),
+    logs: ctx.signingService.namespaceNames(),
     // Not in plexi_core's Info: its clients ignore unknown fields (README "Versions").
     version: chorusVersion(),
   }));
@@ -70,15 +71,15 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
   app.get('/namespaces/:ns/audits/:epoch', { schema: { params: epochParams } }, async (req) => {
     const { ns, epoch } = req.params as z.infer<typeof epochParams>;
     const e = parseEpochParam(epoch);
-    const sig = await ctx.auditor.signature(ns, e);
+    const sig = await ctx.signingService.signature(ns, e);
     if (!sig) throw new NotFoundError(`no signature for epoch ${e} of namespace "${ns}"`);
     return signatureResponseToJson(sig);
   });
 
   app.get('/namespaces/:ns/last-verified-epoch', { schema: { params: nsParams } }, async (req) => {
     const { ns } = req.params as z.infer<typeof nsParams>;
-    ctx.auditor.namespaceConfig(ns);
-    const lve = ctx.lastVerifiedEpoch ? await ctx.lastVerifiedEpoch(ns) : undefined;
+    ctx.signingService.namespaceConfig(ns);
+    const lve = ctx.lastVerification ? await ctx.lastVerification(ns) : undefined;
     if (!lve) throw new NotFoundError(`no epoch of namespace "${ns}" has been verified yet`);
     return { job_id: lve.jobId, epoch: lve.epoch, start_hash: toHex(lve.startHash), end_hash: toHex(lve.endHash), timestamp: lve.timestamp };
   });
@@ -93,7 +94,7 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
         ...(ctx.limitWrites ? [ctx.limitWrites] : []),
         async (req: FastifyRequest) => {
           const { ns } = req.params as { ns: string };
-          ctx.auditor.authorize(ns, req.headers.authorization);
+          ctx.signingService.authorize(ns, req.headers.authorization);
         },
       ],
     },
@@ -106,7 +107,7 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
         previous?: Uint8Array;
       };
       if (body.previous) submission.previous = fromHex(body.previous, 32, 'previous');
-      return signatureResponseToJson(await ctx.auditor.submit(ns, submission));
+      return signatureResponseToJson(await ctx.signingService.submit(ns, submission));
     },
   );
 
@@ -114,7 +115,7 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
   // signature is the authentication, and the signed head is itself an observation.
   app.post('/namespaces/:ns/reports', { schema: { params: nsParams }, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) }, async (req) => {
     const { ns } = req.params as z.infer<typeof nsParams>;
-    ctx.auditor.namespaceConfig(ns);
+    ctx.signingService.namespaceConfig(ns);
     if (!ctx.submitReport) throw new NotFoundError('this node does not accept log-signed reports');
     let report: SignatureResponse;
     try {

@@ -4,7 +4,7 @@
 import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { NotFoundError } from '../node/errors.js';
+import { NotFoundError } from './http-errors.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 
 const params = z.object({

@@ -6,8 +6,8 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
-import { HttpError } from '../node/errors.js';
-import { ChorusError, DecodeError } from '../util/errors.js';
+import { HttpError, httpFailureOf } from './http-errors.js';
+import { DecodeError } from '../util/errors.js';
 import { parseJson, stringifyJson } from '../util/json.js';
 import { describeZodError } from '../util/schema.js';
 import { chorusVersion } from '../util/version.js';
@@ -108,13 +108,12 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
-    if (err instanceof HttpError) {
-      return reply.code(err.status).send(errorBody(err.code, err.message, err.details));
-    }
+    // Typed errors, the api's and the domain's, get their status from one table (./http-errors.ts).
+    const failure = httpFailureOf(err);
+    if (failure) return reply.code(failure.status).send(errorBody(failure.code, failure.message, failure.details));
     const known = FASTIFY_CODES[(err as FastifyError).code ?? ''];
     if (known) return reply.code(known[0]).send(errorBody(known[1], err.message));
     if ((err as FastifyError).validation) return reply.code(400).send(errorBody('invalid-request', err.message));
-    if (err instanceof ChorusError) return reply.code(400).send(errorBody(err.code, err.message));
     const status = (err as FastifyError).statusCode;
     if (status && status >= 400 && status < 500) return reply.code(status).send(errorBody('bad-request', err.message));
     req.log.error({ err }, 'request failed');

@@ -9,6 +9,7 @@ import { fromHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
 import type { FormatSettings } from '../formats/log-format.js';
 import { DEFAULT_LOG_FORMAT, defaultFormats, type FormatRegistry } from '../formats/registry.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 
 /** 2 GiB per namespace: ~35 WhatsApp or ~7 Messenger proofs. */
 export const DEFAULT_PROOF_RETENTION_BYTES = 2 * 1024 * 1024 * 1024;
@@ -155,7 +156,7 @@ const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) => z
         listen: z.array(z.string().min(1)).min(1).default(['/ip4/127.0.0.1/tcp/0']),
         announce: z.array(z.string().min(1)).default([]),
         identity_file: z.string().default('p2p-identity.key'),
-        max_future_skew_ms: positiveInt.default(600_000),
+        max_future_skew_ms: positiveInt.default(DEFAULT_MAX_FUTURE_SKEW_MS),
         sync_interval_seconds: positiveInt.default(60),
       })
       .strict()

@@ -5,6 +5,12 @@ import type { Roster } from './roster.js';
 import { observationSignedBytes } from './observation.js';
 import type { SignatureVerifier } from './equivocation.js';
 
+/**
+ * How far ahead of our clock a signed timestamp may be (clock skew allowance) unless configured
+ * (`p2p.max_future_skew_ms`): the one default for observations and alerts, node and monitor.
+ */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 600_000;
+
 export type Verdict =
   | { outcome: 'accept'; reason: 'valid' }
   | { outcome: 'ignore'; reason: 'unknown-namespace' | 'duplicate' | 'queue-full' }

@@ -10,7 +10,7 @@ import type { Alert } from '../consensus/alerts.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
-import type { Auditor } from './signing-service.js';
+import type { SigningService } from './signing-service.js';
 import { judgeEpoch, listEpoch, type EpochVerdict } from './directory-listing.js';
 import { findHead } from './head-search.js';
 import type { ProofDirectory } from './proof-directory.js';
@@ -21,7 +21,7 @@ export interface DirectorySourceOptions {
   namespace: string;
   dir: ProofDirectory;
   pollIntervalMs: number;
-  auditor: Auditor;
+  auditor: SigningService;
   signing: SigningStore;
   validation: ProofVerificationService;
   /** How the namespace's log format names its proofs. */

@@ -5,7 +5,7 @@
 import { CIPHERSUITE_PROTOBUF_ED25519 } from '../plexi/signature-message.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { toHex } from '../util/bytes.js';
-import type { Auditor } from './signing-service.js';
+import type { SigningService } from './signing-service.js';
 
 export interface NamespaceExtras {
   /** Base URL of a proof directory clients can fetch `/{epoch}/{prev}/{cur}` from. */
@@ -19,7 +19,7 @@ export interface NamespaceExtras {
 export class NamespaceView {
   readonly #extras: NamespaceExtras[] = [];
   constructor(
-    private readonly auditor: Auditor,
+    private readonly signingService: SigningService,
     private readonly store: SigningStore,
   ) {}
 
@@ -28,7 +28,7 @@ export class NamespaceView {
   }
 
   async info(ns: string): Promise<Record<string, unknown>> {
-    this.auditor.namespaceConfig(ns); // 404 for unknown namespaces
+    this.signingService.namespaceConfig(ns); // 404 for unknown namespaces
     const state = await this.store.namespaceState(ns);
     let logDirectory: string | undefined;
     let lastVerified: bigint | undefined;
@@ -44,7 +44,7 @@ export class NamespaceView {
       root: state?.root ? `${state.root.epoch}/${toHex(state.root.digest)}` : null,
     };
     if (lastVerified !== undefined) out.last_verified_epoch = lastVerified;
-    out.status = this.auditor.effectiveStatus(ns, state?.status ?? 'Initialization');
+    out.status = this.signingService.effectiveStatus(ns, state?.status ?? 'Initialization');
     out.reports_uri = `/namespaces/${ns}/reports`;
     out.audits_uri = `/namespaces/${ns}/audits`;
     out.signature_version = CIPHERSUITE_PROTOBUF_ED25519;
@@ -54,7 +54,7 @@ export class NamespaceView {
 
   async all(): Promise<Record<string, unknown>[]> {
     const out: Record<string, unknown>[] = [];
-    for (const ns of this.auditor.namespaceNames()) out.push(await this.info(ns));
+    for (const ns of this.signingService.namespaceNames()) out.push(await this.info(ns));
     return out;
   }
 }

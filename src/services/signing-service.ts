@@ -1,4 +1,4 @@
-// The auditing service: turns a log's submission into a Plexi signature under the chain rules,
+// The signing service: turns a log's submission into a Plexi signature under the chain rules,
 // and answers the Plexi read API. Owns no I/O of its own beyond the store.
 import { EventEmitter } from 'node:events';
 import { timingSafeEqual, createHash } from 'node:crypto';
@@ -11,9 +11,9 @@ import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import type { NamespaceConfig } from '../config/config.js';
-import { ConflictError, HttpError, UnauthorizedError, UnknownNamespaceError } from '../node/errors.js';
+import { NotAuthenticatedError, SigningUnavailableError, SubmissionRefusedError, UnknownNamespaceError } from './errors.js';
 
-export interface AuditorEvents {
+export interface SigningServiceEvents {
   signed: [record: SignedEpoch, info: { becameRoot: boolean }];
   conflict: [info: { namespace: string; epoch: bigint; signedDigest: string; submittedDigest: string }];
 }
@@ -41,7 +41,7 @@ export function signatureResponseFromRecord(r: SignedEpoch): SignatureResponse {
   return { ...message, signature: r.signature, keyId: keyId(r.publicKey), serializedMessage: signedBytes(message) };
 }
 
-export class Auditor extends EventEmitter<AuditorEvents> {
+export class SigningService extends EventEmitter<SigningServiceEvents> {
   readonly #namespaces = new Map<string, NamespaceConfig>();
 
   constructor(
@@ -96,9 +96,9 @@ export class Auditor extends EventEmitter<AuditorEvents> {
   authorize(ns: string, authorization: string | undefined): void {
     const cfg = this.namespaceConfig(ns);
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(authorization ?? '');
-    if (!m) throw new UnauthorizedError('a bearer token is required to submit epochs to this namespace');
+    if (!m) throw new NotAuthenticatedError('a bearer token is required to submit epochs to this namespace');
     const presented = createHash('sha256').update(m[1] as string).digest();
-    if (!timingSafeEqual(presented, cfg.tokenSha256)) throw new UnauthorizedError('the bearer token is not valid for this namespace');
+    if (!timingSafeEqual(presented, cfg.tokenSha256)) throw new NotAuthenticatedError('the bearer token is not valid for this namespace');
   }
 
   effectiveStatus(ns: string, stored: NamespaceStatus): NamespaceStatus {
@@ -119,7 +119,7 @@ export class Auditor extends EventEmitter<AuditorEvents> {
       });
     } catch (err) {
       // The write of this very signature failed: it is not returned, and signing is halted.
-      if (err instanceof SigningHaltedError) throw new HttpError(503, err.code, err.message);
+      if (err instanceof SigningHaltedError) throw new SigningUnavailableError(err.message);
       throw err;
     }
     switch (result.kind) {
@@ -138,8 +138,8 @@ export class Auditor extends EventEmitter<AuditorEvents> {
             submittedDigest: String(d.details.submitted_digest),
           });
         }
-        if (d.code === 'signing-halted') throw new HttpError(503, d.code, d.message, d.details);
-        throw new ConflictError(d.code, d.message, d.details);
+        if (d.code === 'signing-halted') throw new SigningUnavailableError(d.message, d.details);
+        throw new SubmissionRefusedError(d.code, d.message, d.details);
       }
     }
   }

@@ -15,6 +15,7 @@ import {
   type EquivocationProof,
 } from '../consensus/equivocation.js';
 import { fromHex, toHex } from '../util/bytes.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
 import { parseU64 } from '../util/u64.js';
 import { Batch, Table, type RootDb } from './database.js';
@@ -71,6 +72,12 @@ export function observationKey(o: Pick<Observation, 'namespace' | 'epoch' | 'dig
 
 export type StoreProofResult = 'stored' | 'replaced' | 'known';
 
+/**
+ * A batch built but not written after this long no longer holds back the complete head of the
+ * arrival log (see `#completeHead`): batches are written within milliseconds, so 10 s means lost.
+ */
+export const IN_FLIGHT_EXPIRY_MS = 10_000n;
+
 export class ObservationStore {
   readonly observations: Table<Observation, string>;
   readonly proofs: Table<StoredProof, StoredProofJson>;
@@ -88,7 +95,7 @@ export class ObservationStore {
   #logId: string | undefined;
   readonly #arrivalMeta: Table<string, string>;
   /** Arrival numbers handed out whose batch is not written yet -> when (ms). */
-  readonly #inFlight = new Map<bigint, number>();
+  readonly #inFlight = new Map<bigint, bigint>();
   #ready: Promise<void> | undefined;
   readonly #mutex = new KeyedMutex();
   /**
@@ -98,7 +105,10 @@ export class ObservationStore {
   readonly #recent = new Map<string, Observation[]>();
   static readonly RECENT_EPOCHS = 4096;
 
-  constructor(private readonly db: RootDb) {
+  constructor(
+    private readonly db: RootDb,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.observations = new Table(db, 'obs', (o: Observation) => toHex(encodeObservation(o)), (h: string) => decodeObservation(fromHex(h)));
     this.proofs = new Table(db, 'proofs', proofToJson, proofFromJson);
     const id = (s: string) => s;
@@ -156,7 +166,7 @@ export class ObservationStore {
     const n = this.#nextArrival++;
     batch.put(this.observations, key, o);
     batch.put(this.arrivals, epochKey(n), key);
-    this.#inFlight.set(n, Date.now());
+    this.#inFlight.set(n, this.clock.now());
     batch.onSettled(() => this.#inFlight.delete(n));
   }
 
@@ -164,13 +174,14 @@ export class ObservationStore {
    * The arrival number up to which every entry is written: batches commit out of order, so the
    * log is only complete below the oldest batch still in flight. A sync that stops here never
    * skips an entry that becomes visible later, so the next sync resumes exactly after it. A
-   * batch built but never written would hold this back for good: after 10 s it no longer counts.
+   * batch built but never written would hold this back for good: after IN_FLIGHT_EXPIRY_MS it no
+   * longer counts.
    */
   #completeHead(): bigint {
     let head = (this.#nextArrival as bigint) - 1n;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const [n, since] of this.#inFlight) {
-      if (now - since > 10_000) this.#inFlight.delete(n);
+      if (now - since > IN_FLIGHT_EXPIRY_MS) this.#inFlight.delete(n);
       else if (n - 1n < head) head = n - 1n;
     }
     return head;
@@ -261,8 +272,9 @@ export class ObservationStore {
       const key = observationKey(o);
       const known = [...list];
       if (known.some((k) => observationKey(k) === key)) return { stored: false, known };
-      list.push(o);
       await this.#groupWrite(o);
+      // Cached only once written: a failed write must not make the observation look stored.
+      if (!list.some((k) => observationKey(k) === key)) list.push(o);
       return { stored: true, known };
     });
   }

@@ -81,7 +81,7 @@ describe('history endpoints', () => {
     await node.observations.storeProof(makeEquivocationProof(x, y), 'split-view', ['org2', 'org3'], 1n);
     // The same routes with a tiny scan bound, to see a page cut short.
     ({ app: small } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, rateLimit: { max: 1000, windowMs: 60_000 } }));
-    registerHistoryRoutes(small, { auditor: node.auditor, observations: node.observations, roster: new Roster('t', 1, [], []), maxScan: 5 });
+    registerHistoryRoutes(small, { signingService: node.signingService, observations: node.observations, roster: new Roster('t', 1, [], []), maxScan: 5 });
     smallUrl = await small.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

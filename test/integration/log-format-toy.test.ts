@@ -87,7 +87,7 @@ describe('a second log format (test-only toy format) through a real node', () =>
       return r.status === 200 && r.body.epoch === 2n ? r.body : false;
     });
     expect(lve).toMatchObject({ epoch: 2n, start_hash: toHex(pushDigests[1] as Uint8Array), end_hash: toHex(pushDigests[2] as Uint8Array) });
-    const record = await node!.verifications.result(PUSH, 2n);
+    const record = await node!.services.verifications.result(PUSH, 2n);
     expect(record).toMatchObject({ ok: true, inserted: 2, blobName: toyFormat.proofNames.format({ epoch: 2n, previous: pushDigests[1] as Uint8Array, current: pushDigests[2] as Uint8Array }) });
   });
 
@@ -99,7 +99,7 @@ describe('a second log format (test-only toy format) through a real node', () =>
     });
     expect(alert).toMatchObject({ type: 'validation-failed', namespace: PUSH, epoch: 3n, blob_name: badName });
     expect(String(alert.reason)).toMatch(/entries hash to/);
-    expect((await node!.verifications.result(PUSH, 3n))?.failure).toMatchObject({ code: 'verification-failed', reason: 'digest-mismatch' });
+    expect((await node!.services.verifications.result(PUSH, 3n))?.failure).toMatchObject({ code: 'verification-failed', reason: 'digest-mismatch' });
     expect((await http(`${url}/namespaces/${PUSH}/last-verified-epoch`)).body.epoch).toBe(2n);
   });
 

@@ -6,11 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { registerAdminRoutes } from '../../src/api/admin-routes.js';
+import { registerAdminRoutes, type PeerAdministration } from '../../src/api/admin-routes.js';
 import { registerEventRoutes } from '../../src/api/events-routes.js';
 import { createServer } from '../../src/api/server.js';
 import { EventLog } from '../../src/services/event-log.js';
-import type { ChorusHost } from '../../src/p2p/index.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { SigningStore } from '../../src/store/signing-store.js';
 import { tempDir } from '../support/tmp.js';
@@ -32,15 +31,15 @@ describe('routes given hostile input', () => {
     ({ app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 16384, rateLimit: { max: 1000, windowMs: 60_000 } }));
     events = new EventLog(db, now);
     registerEventRoutes(app, events);
-    const host: Pick<ChorusHost, 'blockPeer' | 'unblockPeer'> = {
+    const peers: PeerAdministration = {
       blockPeer: async (p) => void blocked.push(p),
       unblockPeer: (p) => void blocked.push(`-${p}`),
+      status: () => ({}),
     };
     registerAdminRoutes(app, {
       adminTokenSha256: createHash('sha256').update(ADMIN).digest(),
       signing: new SigningStore(db, { now }),
-      host: () => host as ChorusHost,
-      network: () => undefined,
+      peers,
     });
     await app.listen({ port: 0, host: '127.0.0.1' });
     port = (app.server.address() as { port: number }).port;

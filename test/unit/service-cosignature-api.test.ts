@@ -11,7 +11,7 @@ import type { NamespaceConfig } from '../../src/config/config.js';
 import { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } from '../../src/consensus/cosignature.js';
 import type { Observation } from '../../src/consensus/observation.js';
 import { verifyStrict } from '../../src/crypto/ed25519.js';
-import { Auditor, Keyring } from '../../src/services/signing-service.js';
+import { SigningService, Keyring } from '../../src/services/signing-service.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { ObservationStore } from '../../src/store/observation-store.js';
 import { SigningStore } from '../../src/store/signing-store.js';
@@ -42,10 +42,10 @@ async function makeApi(db: RootDb): Promise<{ app: FastifyInstance; observations
     proofDirectoryCacheBust: false,
     tokenSha256: new Uint8Array(32),
   };
-  const auditor = new Auditor(new SigningStore(db, { now }), new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
+  const auditor = new SigningService(new SigningStore(db, { now }), new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
   const observations = new ObservationStore(db);
   await observations.ready();
-  registerNetworkRoutes(app, { auditor, observations, roster });
+  registerNetworkRoutes(app, { signingService: auditor, observations, roster });
   await app.ready();
   return { app, observations };
 }

@@ -10,7 +10,7 @@ import type { Alert } from '../../src/consensus/alerts.js';
 import { DirectorySource, type DirectorySourceOptions } from '../../src/services/directory-source.js';
 import { openProofDirectory } from '../../src/services/proof-directory.js';
 import { ProofVerificationService } from '../../src/services/proof-verification.js';
-import { Auditor, Keyring } from '../../src/services/signing-service.js';
+import { SigningService, Keyring } from '../../src/services/signing-service.js';
 import { toHex } from '../../src/util/bytes.js';
 import { digestOf, testKey } from '../support/service-fixtures.js';
 import { openRig, RIG_NS, type Rig } from '../support/validation-rig.js';
@@ -21,7 +21,7 @@ const NS = RIG_NS;
 async function makeSource(rig: Rig, extra: Partial<DirectorySourceOptions> = {}) {
   const now = () => rig.clock.now;
   const config = rig.nsConfig('directory');
-  const auditor = new Auditor(rig.signing, new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
+  const auditor = new SigningService(rig.signing, new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
   await auditor.start();
   const raiseAlert = async (alert: Alert, key: string) => void rig.alerts.push({ alert, key });
   const validation = new ProofVerificationService({
