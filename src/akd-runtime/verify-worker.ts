@@ -9,12 +9,11 @@ import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyRespon
 import { verifyConsecutiveAppendOnly } from '../akd/verifier.js';
 
 /**
- * One job at a time, so one set of element buffers, reused (docs/akd.md "Where the bytes go");
- * let go after a few idle seconds so an idle worker holds no proof's worth of memory.
+ * One job at a time, so one set of element buffers, reused from job to job (docs/akd.md "Where the
+ * bytes go"). They live as long as this thread: the pool stops a worker after a short idle time,
+ * which is what returns them (an idle isolate collects no garbage, so dropping them would not).
  */
 const arena = new ElementArena();
-const ARENA_IDLE_MS = 5_000;
-let arenaTimer: NodeJS.Timeout | null = null;
 
 function decode(req: AkdVerifyRequest): ProofElements {
   if (req.path !== undefined) return decodeProofFile(req.path, { arena });
@@ -52,7 +51,4 @@ port.on('message', (req: AkdVerifyRequest) => {
     response = { id: req.id, crash: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
   port.postMessage(response);
-  if (arenaTimer !== null) clearTimeout(arenaTimer);
-  arenaTimer = setTimeout(() => arena.release(), ARENA_IDLE_MS);
-  arenaTimer.unref();
 });
