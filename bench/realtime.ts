@@ -17,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { AKD_SHAPES, writeVirtualLog } from '../src/akd/virtual-log.js';
+import { writeVirtualLog } from '../src/akd-runtime/log-writer.js';
+import { AKD_SHAPES } from '../src/akd/virtual-log.js';
 import { startS3StandIn, type S3StandIn } from '../src/demo/s3-server.js';
 import { initDataDir } from '../src/operator/init.js';
 

@@ -1,9 +1,9 @@
 // Worker-thread entry of the verify pool: decode and verify one proof per message, answer with a
 // plain verdict. Runs compiled (dist/src/akd-runtime/verify-worker.js). A job names either the proof's
-// bytes (moved here) or a file, which this thread reads itself in chunks (proof-stream.ts).
+// bytes (moved here) or a file, which this thread reads itself in chunks (proof-file-reader.ts).
 import { parentPort } from 'node:worker_threads';
 import { AkdDecodeError, AkdReadError } from '../akd/errors.js';
-import { decodeProofFile } from '../akd/proof-stream.js';
+import { decodeProofFile } from './proof-file-reader.js';
 import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../akd/proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from '../akd/verdict.js';
 import { verifyConsecutiveAppendOnly } from '../akd/verifier.js';
