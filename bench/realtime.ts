@@ -198,7 +198,9 @@ export async function run(flags: string[]): Promise<void> {
     });
     writeFileSync(init.config, doc.toString());
     const t0 = Date.now();
-    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The allocator setting the deploy files give the node (docs/akd.md, "The node's memory").
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], { stdio: ['ignore', 'pipe', 'inherit'], env });
     const pid = node.pid as number;
     let apiUrl = '';
     createInterface({ input: node.stdout as NodeJS.ReadableStream }).on('line', (line) => {
