@@ -241,6 +241,9 @@ export async function run(flags: string[]): Promise<void> {
       if (done || Date.now() > deadline) break;
     }
     const final = procStatus(pid);
+    // A few seconds later: the pool has stopped its idle worker (docs/akd.md, "The node's memory").
+    await new Promise((r) => setTimeout(r, 4_000));
+    const idle = procStatus(pid);
     const disk = du(join(work, 'node'));
     const totalEpochs = nss.reduce((s, ns) => s + ns.signedAt.size, 0);
     const perNs = [];
@@ -287,6 +290,7 @@ export async function run(flags: string[]): Promise<void> {
         node: {
           peak_rss_mb: round(peak.hwmMb),
           final_rss_mb: round(final.rssMb),
+          idle_rss_mb: round(idle.rssMb),
           disk_mb: round(disk / 1e6),
           cpu_seconds: round(final.cpuSeconds),
           cpu_seconds_per_epoch: round(final.cpuSeconds / Math.max(1, totalEpochs)),
