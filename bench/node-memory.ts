@@ -28,7 +28,7 @@ const VARIANTS: Record<string, { env?: Record<string, string>; workers?: number;
   'arena-2-terminate': { env: { MALLOC_ARENA_MAX: '2' }, terminate: true },
   'workers-2': { env: { MALLOC_ARENA_MAX: '' }, workers: 2 },
   'workers-2-arena-2': { env: { MALLOC_ARENA_MAX: '2' }, workers: 2 },
-  // The environment bin/chorus and the deploy files set (docs/akd.md, "The node's memory").
+  // The environment the deploy files give the node (docs/akd.md, "The node's memory").
   chorus: { env: { MALLOC_ARENA_MAX: '2' } },
 };
 
