@@ -5,7 +5,7 @@
 import { parseBlobName } from '../src/akd/blob-name.js';
 import { peakRssMb } from '../src/akd-runtime/peak-rss.js';
 import { ElementArena } from '../src/akd/proof-codec.js';
-import { decodeProofFile } from '../src/akd/proof-stream.js';
+import { decodeProofFile } from '../src/akd-runtime/proof-file-reader.js';
 import { verifyConsecutiveAppendOnly } from '../src/akd/verifier.js';
 
 const [file, blobName, runsText] = process.argv.slice(2);

@@ -17,7 +17,8 @@ import { hashInto as jitHashInto } from 'blake3-jit';
 import { createBLAKE3 } from 'hash-wasm';
 import { BLAKE3_IV, ONE_BLOCK, compress } from '../src/akd/blake3.js';
 import { SyntheticLog } from '../src/akd/generator.js';
-import { AKD_SHAPES, writeVirtualLog, type AkdShapeName } from '../src/akd/virtual-log.js';
+import { writeVirtualLog } from '../src/akd-runtime/log-writer.js';
+import { AKD_SHAPES, type AkdShapeName } from '../src/akd/virtual-log.js';
 
 // dist/bench/akd.js → the checkout's root.
 const HERE = dirname(fileURLToPath(import.meta.url));

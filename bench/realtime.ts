@@ -8,6 +8,8 @@
 // `--catch-up`: every epoch is published before the node starts (start_at: the first), so the
 // per-epoch node time shows the download of e+1 overlapping the verification of e.
 // The stand-ins cache negative listings for a minute, as the real CDN does.
+// `--only=w` / `--only=m`: one namespace only (the node's memory bound is per log: docs/akd.md,
+// "The node's memory"); `--no-reference`: skip the in-process reference runs (and the ratio).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
-import { AKD_SHAPES, writeVirtualLog } from '../src/akd/virtual-log.js';
+import { writeVirtualLog } from '../src/akd-runtime/log-writer.js';
+import { AKD_SHAPES } from '../src/akd/virtual-log.js';
 import { startS3StandIn, type S3StandIn } from '../src/demo/s3-server.js';
 import { initDataDir } from '../src/operator/init.js';
 
@@ -141,6 +144,9 @@ export async function run(flags: string[]): Promise<void> {
   const nM = Math.max(5, Math.ceil((minutes * 60_000) / mEvery));
   const shapeW = flag(flags, 'shape-w') ?? (quick ? 'small-w' : 'whatsapp');
   const shapeM = flag(flags, 'shape-m') ?? (quick ? 'small-m' : 'messenger');
+  const only = flag(flags, 'only');
+  if (only !== undefined && only !== 'w' && only !== 'm') throw new Error('--only must be w or m');
+  const reference = !flags.includes('--no-reference');
   const work = join(tmpdir(), `chorus-realtime-${process.pid}`);
   mkdirSync(CACHE, { recursive: true });
   const ignore = join(ROOT, 'bench', '.cache', '.gitignore');
@@ -149,7 +155,9 @@ export async function run(flags: string[]): Promise<void> {
   const nss: Ns[] = [
     { name: 'w.example', shape: shapeW, everyMs: wEvery, n: nW + 1 },
     { name: 'm.example', shape: shapeM, everyMs: mEvery, n: nM + 1 },
-  ].map((x) => ({
+  ]
+    .filter((x) => only === undefined || x.name.startsWith(`${only}.`))
+    .map((x) => ({
     name: x.name,
     shape: x.shape,
     everyMs: x.everyMs,
@@ -161,7 +169,7 @@ export async function run(flags: string[]): Promise<void> {
     nodeMs: new Map(),
     lagEpochs: [],
   }));
-  for (const [i, ns] of nss.entries()) ns.epochs = await generateShapedLog(ns.shape, i === 0 ? nW + 1 : nM + 1, ns.staging, ns.name);
+  for (const ns of nss) ns.epochs = await generateShapedLog(ns.shape, ns.name === 'w.example' ? nW + 1 : nM + 1, ns.staging, ns.name);
   let node: ChildProcess | undefined;
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -190,7 +198,9 @@ export async function run(flags: string[]): Promise<void> {
     });
     writeFileSync(init.config, doc.toString());
     const t0 = Date.now();
-    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The allocator setting the deploy files give the node (docs/akd.md, "The node's memory").
+    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], { stdio: ['ignore', 'pipe', 'inherit'], env });
     const pid = node.pid as number;
     let apiUrl = '';
     createInterface({ input: node.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -231,6 +241,9 @@ export async function run(flags: string[]): Promise<void> {
       if (done || Date.now() > deadline) break;
     }
     const final = procStatus(pid);
+    // A few seconds later: the pool has stopped its idle worker (docs/akd.md, "The node's memory").
+    await new Promise((r) => setTimeout(r, 4_000));
+    const idle = procStatus(pid);
     const disk = du(join(work, 'node'));
     const totalEpochs = nss.reduce((s, ns) => s + ns.signedAt.size, 0);
     const perNs = [];
@@ -246,6 +259,7 @@ export async function run(flags: string[]): Promise<void> {
         const n = ns.nodeMs.get(e.epoch);
         if (!n) continue;
         verifyMs.push(n.verify);
+        if (!reference) continue;
         const ip = await inProcessMs(join(ns.staging, 'blobs', ...e.blobName.split('/')), e.blobName);
         inproc.push(ip);
         ratio.push(n.total / ip);
@@ -276,6 +290,7 @@ export async function run(flags: string[]): Promise<void> {
         node: {
           peak_rss_mb: round(peak.hwmMb),
           final_rss_mb: round(final.rssMb),
+          idle_rss_mb: round(idle.rssMb),
           disk_mb: round(disk / 1e6),
           cpu_seconds: round(final.cpuSeconds),
           cpu_seconds_per_epoch: round(final.cpuSeconds / Math.max(1, totalEpochs)),

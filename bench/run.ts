@@ -12,6 +12,7 @@ const known: Record<string, () => Promise<Bench>> = {
   signing: () => import('./signing.js'),
   realtime: () => import('./realtime.js'),
   history: () => import('./history.js'),
+  'node-memory': () => import('./node-memory.js'),
 };
 
 const args = process.argv.slice(2);

@@ -42,7 +42,16 @@ export interface AkdVerifyPoolOptions {
   size?: number;
   /** The compiled worker entry (default: verify-worker.js next to this module, or in dist/). */
   workerUrl?: URL;
+  /**
+   * A worker idle this long is stopped (default IDLE_WORKER_MS): an idle isolate never collects
+   * its garbage, so a proof's arrays would stay resident until the next job (docs/akd.md, "The
+   * node's memory"); stopping the thread hands them back to the system at once.
+   */
+  idleMs?: number;
 }
+
+/** How long an idle worker is kept for the next job before it is stopped. */
+export const IDLE_WORKER_MS = 2_000;
 
 export class AkdPoolError extends ChorusError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -62,6 +71,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   job: Pending | null;
+  idleTimer: NodeJS.Timeout | null;
 }
 
 /**
@@ -78,7 +88,9 @@ export function defaultWorkerUrl(): URL {
 export class AkdVerifyPool {
   readonly size: number;
   private readonly workerUrl: URL;
+  private readonly idleMs: number;
   private readonly slots: Slot[] = [];
+  private readonly stopping = new Set<Promise<number>>();
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
@@ -89,6 +101,8 @@ export class AkdVerifyPool {
     if (!Number.isInteger(size) || size < 1) throw new AkdPoolError(`pool size must be a positive integer, got ${size}`);
     this.size = size;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    this.idleMs = options.idleMs ?? IDLE_WORKER_MS;
+    if (!(this.idleMs >= 0)) throw new AkdPoolError(`idleMs must be a non-negative number, got ${this.idleMs}`);
     if (this.workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(this.workerUrl))) {
       throw new AkdPoolError(`AKD verify worker not found at ${fileURLToPath(this.workerUrl)} (run \`npm run build\`)`);
     }
@@ -101,6 +115,11 @@ export class AkdVerifyPool {
 
   get running(): number {
     return this.slots.filter((s) => s.job !== null).length;
+  }
+
+  /** Worker threads alive (idle ones are stopped after `idleMs`). */
+  get workers(): number {
+    return this.slots.length;
   }
 
   /**
@@ -193,12 +212,29 @@ export class AkdVerifyPool {
 
   private async terminateAll(): Promise<void> {
     const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    for (const s of slots) this.clearIdle(s);
+    await Promise.all([...slots.map((s) => s.worker.terminate()), ...this.stopping]);
+  }
+
+  private clearIdle(slot: Slot): void {
+    if (slot.idleTimer !== null) clearTimeout(slot.idleTimer);
+    slot.idleTimer = null;
+  }
+
+  /** Stop an idle worker: forgotten first, so its exit is not a failure. */
+  private retire(slot: Slot): void {
+    slot.idleTimer = null;
+    const i = this.slots.indexOf(slot);
+    if (i < 0 || slot.job !== null) return;
+    this.slots.splice(i, 1);
+    const stopped = slot.worker.terminate();
+    this.stopping.add(stopped);
+    void stopped.finally(() => this.stopping.delete(stopped));
   }
 
   private spawn(): Slot {
     const worker = new Worker(this.workerUrl);
-    const slot: Slot = { worker, job: null };
+    const slot: Slot = { worker, job: null, idleTimer: null };
     worker.on('message', (msg: AkdVerifyResponse) => this.onMessage(slot, msg));
     worker.on('error', (err: Error) => this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => this.onFailure(slot, new AkdPoolError(`AKD verify worker exited (code ${code})`)));
@@ -215,6 +251,7 @@ export class AkdVerifyPool {
         slot = this.spawn();
       }
       const job = this.queue.shift() as Pending;
+      this.clearIdle(slot);
       job.started = performance.now();
       slot.job = job;
       slot.worker.ref(); // a running job keeps the process alive; an idle pool does not
@@ -232,6 +269,10 @@ export class AkdVerifyPool {
     if ('crash' in msg) job.reject(new AkdPoolError(`AKD verify worker crashed: ${msg.crash}`));
     else job.resolve({ ...msg.verdict, queuedMs: job.started - job.submitted, totalMs: now - job.submitted });
     this.dispatch();
+    if (slot.job === null && this.slots.includes(slot)) {
+      slot.idleTimer = setTimeout(() => this.retire(slot), this.idleMs);
+      slot.idleTimer.unref();
+    }
   }
 
   /** A worker died (error or exit): fail its job, forget it, and let a new one take the queue. */
@@ -239,6 +280,7 @@ export class AkdVerifyPool {
     const i = this.slots.indexOf(slot);
     if (i < 0) return; // already removed (terminate, or error followed by exit)
     this.slots.splice(i, 1);
+    this.clearIdle(slot);
     slot.job?.reject(err);
     slot.job = null;
     this.dispatch();

@@ -1,20 +1,19 @@
 // Worker-thread entry of the verify pool: decode and verify one proof per message, answer with a
 // plain verdict. Runs compiled (dist/src/akd-runtime/verify-worker.js). A job names either the proof's
-// bytes (moved here) or a file, which this thread reads itself in chunks (proof-stream.ts).
+// bytes (moved here) or a file, which this thread reads itself in chunks (proof-file-reader.ts).
 import { parentPort } from 'node:worker_threads';
 import { AkdDecodeError, AkdReadError } from '../akd/errors.js';
-import { decodeProofFile } from '../akd/proof-stream.js';
+import { decodeProofFile } from './proof-file-reader.js';
 import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../akd/proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from '../akd/verdict.js';
 import { verifyConsecutiveAppendOnly } from '../akd/verifier.js';
 
 /**
- * One job at a time, so one set of element buffers, reused (docs/akd.md "Where the bytes go");
- * let go after a few idle seconds so an idle worker holds no proof's worth of memory.
+ * One job at a time, so one set of element buffers, reused from job to job (docs/akd.md "Where the
+ * bytes go"). They live as long as this thread: the pool stops a worker after a short idle time,
+ * which is what returns them (an idle isolate collects no garbage, so dropping them would not).
  */
 const arena = new ElementArena();
-const ARENA_IDLE_MS = 5_000;
-let arenaTimer: NodeJS.Timeout | null = null;
 
 function decode(req: AkdVerifyRequest): ProofElements {
   if (req.path !== undefined) return decodeProofFile(req.path, { arena });
@@ -52,7 +51,4 @@ port.on('message', (req: AkdVerifyRequest) => {
     response = { id: req.id, crash: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
   port.postMessage(response);
-  if (arenaTimer !== null) clearTimeout(arenaTimer);
-  arenaTimer = setTimeout(() => arena.release(), ARENA_IDLE_MS);
-  arenaTimer.unref();
 });

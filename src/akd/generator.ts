@@ -1,9 +1,5 @@
 // Synthetic AKD logs: deterministic pseudo-random leaves fed to the directory tree, one epoch at a
-// time, and a writer that lays out the proof blobs as a proof directory on disk
-// ("{epoch}/{previous}/{current}" becomes nested folders, the last part the file).
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { toHex } from '../util/bytes.js';
+// time, in memory. Writing them out as a proof directory is src/akd-runtime/log-writer.ts's job.
 import { BLAKE3_IV, ONE_BLOCK, blake3, compress } from './blake3.js';
 import type { AkdConfiguration } from './configuration.js';
 import { AkdDirectoryTree, type LeafBatch, type PublishedEpoch } from './directory-tree.js';
@@ -66,75 +62,4 @@ export class SyntheticLog {
   publish(inserts: number): PublishedEpoch {
     return this.tree.publish(this.leaves.next(inserts));
   }
-}
-
-/** Write a proof blob under its blob name below `dir`. Returns the file's path. */
-export async function writeProofBlob(dir: string, blobName: string, proof: Uint8Array): Promise<string> {
-  const parts = blobName.split('/');
-  const folder = join(dir, ...parts.slice(0, -1));
-  await mkdir(folder, { recursive: true });
-  const file = join(folder, parts[parts.length - 1] as string);
-  await writeFile(file, proof);
-  return file;
-}
-
-export interface SyntheticLogOptions {
-  /** Folder to write the proof directory into (created if missing). */
-  out: string;
-  configuration: AkdConfiguration;
-  /** Leaves inserted by the first epoch (0: none, the first epoch has `inserts` like the rest). */
-  base?: number;
-  /** Epochs after the base epoch. */
-  epochs: number;
-  /** Leaves inserted per epoch. */
-  inserts: number;
-  seed?: string;
-}
-
-export interface SyntheticLogEpoch {
-  epoch: string;
-  blob_name: string;
-  inserted: number;
-  unchanged: number;
-  bytes: number;
-}
-
-export interface SyntheticLogSummary {
-  out: string;
-  configuration: string;
-  domain_label?: string;
-  seed: string;
-  /** The start of the chain: epoch 0 and the empty tree's root. */
-  root: { epoch: string; digest: string };
-  head: { epoch: string; digest: string };
-  leaves: number;
-  epochs: SyntheticLogEpoch[];
-}
-
-/** Generate a synthetic log from the empty tree and write every epoch's proof blob. */
-export async function writeSyntheticLog(options: SyntheticLogOptions): Promise<SyntheticLogSummary> {
-  const seed = options.seed ?? 'chorus';
-  const base = options.base ?? 0;
-  const expectedLeaves = base + options.epochs * options.inserts;
-  const log = new SyntheticLog(options.configuration, seed, { expectedLeaves });
-  const summary: SyntheticLogSummary = {
-    out: options.out,
-    configuration: options.configuration.name,
-    ...(options.configuration.name === 'experimental' ? { domain_label: new TextDecoder().decode(log.tree.hashing.domainLabel) } : {}),
-    seed,
-    root: { epoch: '0', digest: toHex(log.tree.rootHash()) },
-    head: { epoch: '0', digest: toHex(log.tree.rootHash()) },
-    leaves: 0,
-    epochs: [],
-  };
-  await mkdir(options.out, { recursive: true });
-  const sizes = base > 0 ? [base, ...Array<number>(options.epochs).fill(options.inserts)] : Array<number>(options.epochs).fill(options.inserts);
-  for (const k of sizes) {
-    const e = log.publish(k);
-    await writeProofBlob(options.out, e.blobName, e.proof);
-    summary.epochs.push({ epoch: e.epoch.toString(), blob_name: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes: e.proof.length });
-    summary.head = { epoch: e.epoch.toString(), digest: toHex(e.currentHash) };
-  }
-  summary.leaves = log.tree.leaves;
-  return summary;
 }

@@ -371,6 +371,29 @@ export function encodeElementAt(out: Uint8Array, pos: number, p: ProofElements, 
 }
 
 /**
+ * Encode as encodeSingleAppendOnlyProof does, a chunk at a time: `emit(chunk, length)` receives
+ * `chunk[0..length)` and must use it before returning (the chunk is reused). Returns the size. A
+ * Messenger proof is hundreds of MB: its writer never holds it whole.
+ */
+export function encodeProofInChunks(p: ProofElements, chunk: Uint8Array, emit: (chunk: Uint8Array, length: number) => void): number {
+  let total = 0;
+  let pos = 0;
+  const put = (i: number, isInserted: boolean): void => {
+    if (pos + encodedElementSize(p, i) > chunk.length) {
+      emit(chunk, pos);
+      pos = 0;
+    }
+    const next = encodeElementAt(chunk, pos, p, i, isInserted);
+    total += next - pos;
+    pos = next;
+  };
+  for (let i = p.unchangedCount; i < p.count; i++) put(i, true);
+  for (let i = 0; i < p.unchangedCount; i++) put(i, false);
+  if (pos > 0) emit(chunk, pos);
+  return total;
+}
+
+/**
  * Encode as akd does (rust-protobuf writes fields in number order: all `inserted`, then all
  * `unchanged_nodes`; label_val minimal unless `fullLabels`).
  */

@@ -1,16 +1,29 @@
-// Decode a SingleAppendOnlyProof from a file without holding the file (docs/akd.md, "Where the
-// bytes go"): the bytes arrive through one reused window of about 1 MiB, and each element goes
-// straight into the flat arrays. Two passes over the file, as the in-memory decoder makes two over
-// the buffer: the first counts each list to size the arrays exactly (a 284 MB Messenger proof
-// would otherwise need growing arrays, i.e. twice the memory at the moment they grow), the second
-// decodes. Verdicts, error reasons and offsets are the in-memory decoder's (proof-codec.ts).
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+// Decode a SingleAppendOnlyProof from a byte source (a file, in practice) without holding it
+// (docs/akd.md, "Where the bytes go"): the bytes arrive through one reused window of about 1 MiB,
+// and each element goes straight into the flat arrays. Two passes over the source, as the in-memory
+// decoder makes two over the buffer: the first counts each list to size the arrays exactly (a
+// 284 MB Messenger proof would otherwise need growing arrays, i.e. twice the memory at the moment
+// they grow), the second decodes. Verdicts, error reasons and offsets are the in-memory decoder's
+// (proof-codec.ts). Pure: the file I/O is src/akd-runtime/proof-file-reader.ts's.
 import { AkdDecodeError, AkdReadError } from './errors.js';
 import { ElementState, MIN_ELEMENT_BYTES, allocateElements, elementsFor, type ElementArena, type PendingError, type ProofElements } from './proof-codec.js';
 import { WIRE_LEN, WireReader } from './protobuf.js';
 
 /** Bytes read at a time. */
 export const WINDOW_BYTES = 1 << 20;
+
+/**
+ * Random-access bytes of a fixed `size` (a proof file). `read` fills `buf[offset..offset+length)`
+ * from `position` and returns how many bytes it read (0 only at the end); `currentSize` tells
+ * whether the source changed size while it was decoded. Errors they throw pass through.
+ */
+export interface ProofByteSource {
+  readonly size: number;
+  /** A name for error messages (the file's path). */
+  readonly name: string;
+  read(buf: Uint8Array, offset: number, length: number, position: number): number;
+  currentSize(): number;
+}
 
 /** A window on the file: `buf[0..len)` holds the file's bytes `[base, base + len)`. */
 class FileWindow {
@@ -20,12 +33,14 @@ class FileWindow {
   /** Incremented whenever the window's contents move (readers must rebind). */
   generation = 0;
 
+  readonly size: number;
+
   constructor(
-    private readonly fd: number,
-    readonly size: number,
+    private readonly source: ProofByteSource,
     capacity: number,
   ) {
-    this.buf = new Uint8Array(Math.max(1, Math.min(capacity, size)));
+    this.size = source.size;
+    this.buf = new Uint8Array(Math.max(1, Math.min(capacity, this.size)));
   }
 
   get end(): number {
@@ -49,7 +64,7 @@ class FileWindow {
     }
     let have = keep;
     while (have < this.buf.length && at + have < this.size) {
-      const n = readSync(this.fd, this.buf, have, this.buf.length - have, at + have);
+      const n = this.source.read(this.buf, have, this.buf.length - have, at + have);
       if (n === 0) throw new AkdReadError(`the proof file ended at byte ${at + have} while being read (it was ${this.size} bytes)`);
       have += n;
     }
@@ -138,7 +153,7 @@ function scanTopLevel(win: FileWindow, needBody: boolean, onElement: (isInserted
   }
 }
 
-export interface DecodeFileOptions {
+export interface DecodeStreamOptions {
   /** Decode into SharedArrayBuffers (for a second hashing thread). */
   shared?: boolean;
   /** Window size in bytes (tests use small windows to cross every boundary). */
@@ -148,33 +163,15 @@ export interface DecodeFileOptions {
 }
 
 /**
- * Decode the SingleAppendOnlyProof in the file at `path`, reading it in windows. Throws
- * AkdDecodeError as decodeSingleAppendOnlyProof does for the same bytes, and AkdReadError when the
- * file cannot be read or changes while it is read (could not check: not a verdict on the proof).
+ * Decode the SingleAppendOnlyProof in `source`, reading it in windows. Throws AkdDecodeError as
+ * decodeSingleAppendOnlyProof does for the same bytes, and AkdReadError when the source changes
+ * while it is read (could not check: not a verdict on the proof).
  */
-export function decodeProofFile(path: string, options: DecodeFileOptions = {}): ProofElements {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new AkdReadError(`cannot open the proof file ${path}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    return decodeOpenFile(fd, path, options);
-  } catch (err) {
-    if (err instanceof AkdDecodeError || err instanceof AkdReadError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new AkdReadError(`cannot read the proof file ${path}: ${(err as Error).message}`, { cause: err });
-    throw err;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): ProofElements {
-  const size = fstatSync(fd).size;
+export function decodeProofStream(source: ProofByteSource, options: DecodeStreamOptions = {}): ProofElements {
+  const path = source.name;
+  const size = source.size;
   const windowBytes = options.windowBytes ?? WINDOW_BYTES;
-  const win = new FileWindow(fd, size, windowBytes);
+  const win = new FileWindow(source, windowBytes);
 
   // Pass 1: count each list (wire errors of the top level are reported here, as in memory).
   let inserted = 0;
@@ -212,10 +209,10 @@ function decodeOpenFile(fd: number, path: string, options: DecodeFileOptions): P
       }
     });
   } catch (err) {
-    if (fstatSync(fd).size !== size) throw new AkdReadError(`the proof file ${path} changed while being read`, { cause: err });
+    if (source.currentSize() !== size) throw new AkdReadError(`the proof file ${path} changed while being read`, { cause: err });
     throw err;
   }
-  if (fstatSync(fd).size !== size || nextInserted !== unchanged + inserted || nextUnchanged !== unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
+  if (source.currentSize() !== size || nextInserted !== unchanged + inserted || nextUnchanged !== unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
   const first = firstError.inserted ?? firstError.unchanged;
   if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
   if (tooShort) throw new Error(`internal: an element under ${MIN_ELEMENT_BYTES} bytes decoded without error`);

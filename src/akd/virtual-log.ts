@@ -12,16 +12,13 @@
 // akd's: the maximal subtrees of the tree of atoms and earlier inserts that this epoch's inserts do
 // not touch (unchanged), and this epoch's inserts; the generator hashes that tree itself, so epoch
 // e + 1 starts at the root epoch e ends with.
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { toHex } from '../util/bytes.js';
 import { ONE_BLOCK, blake3, compress } from './blake3.js';
 import { formatBlobName } from './blob-name.js';
 import { emptyTreeRoot, resolveConfiguration, type AkdConfiguration, type AkdHashing } from './configuration.js';
-import { LeafSource, type SyntheticLogSummary } from './generator.js';
+import { LeafSource } from './generator.js';
 import { adjacentPrefixes, bswap32, sortLabels } from './label-order.js';
 import { nodeHasherFor, type NodeHasher } from './node-hasher.js';
-import { allocateElements, encodeElementAt, encodedElementSize, type ProofElements } from './proof-codec.js';
+import { allocateElements, type ProofElements } from './proof-codec.js';
 import { ChorusError } from '../util/errors.js';
 
 export class VirtualLogError extends ChorusError {
@@ -480,60 +477,4 @@ function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
     }
   }
   return rootDigestOf(h, val, depth[0] as number, words[(ref[0] as number) * 8] as number, labelBlock);
-}
-
-/** Write a proof as akd encodes it, 1 MiB at a time (a Messenger proof is hundreds of MB). Returns its size. */
-export function writeProofFile(path: string, proof: ProofElements): number {
-  const chunk = new Uint8Array(1 << 20);
-  const fd = openSync(path, 'w');
-  let total = 0;
-  try {
-    let pos = 0;
-    const put = (i: number, isInserted: boolean): void => {
-      if (pos + encodedElementSize(proof, i) > chunk.length) {
-        writeSync(fd, chunk, 0, pos);
-        pos = 0;
-      }
-      const next = encodeElementAt(chunk, pos, proof, i, isInserted);
-      total += next - pos;
-      pos = next;
-    };
-    for (let i = proof.unchangedCount; i < proof.count; i++) put(i, true);
-    for (let i = 0; i < proof.unchangedCount; i++) put(i, false);
-    if (pos > 0) writeSync(fd, chunk, 0, pos);
-  } finally {
-    closeSync(fd);
-  }
-  return total;
-}
-
-/**
- * Generate a chain of virtual-tree epochs and write each proof under its blob name below `out`
- * ("{epoch}/{previous}/{current}" as nested folders). Returns the same summary as writeSyntheticLog.
- */
-export function writeVirtualLog(options: VirtualLogOptions & { out: string }): SyntheticLogSummary & { virtual_leaves: number } {
-  const log = new VirtualLog(options);
-  mkdirSync(options.out, { recursive: true });
-  const summary: SyntheticLogSummary & { virtual_leaves: number } = {
-    out: options.out,
-    configuration: log.hashing.name,
-    ...(log.hashing.name === 'experimental' ? { domain_label: new TextDecoder().decode(log.hashing.domainLabel) } : {}),
-    seed: options.seed ?? 'chorus',
-    root: { epoch: '', digest: '' },
-    head: { epoch: '', digest: '' },
-    leaves: options.leaves,
-    virtual_leaves: options.leaves,
-    epochs: [],
-  };
-  for (let e = log.next(); e !== null; e = log.next()) {
-    if (summary.epochs.length === 0) summary.root = { epoch: (e.epoch - 1n).toString(), digest: toHex(e.previousHash) };
-    const parts = e.blobName.split('/');
-    const folder = join(options.out, ...parts.slice(0, -1));
-    mkdirSync(folder, { recursive: true });
-    const bytes = writeProofFile(join(folder, parts[parts.length - 1] as string), e.proof);
-    summary.epochs.push({ epoch: e.epoch.toString(), blob_name: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes });
-    summary.head = { epoch: e.epoch.toString(), digest: toHex(e.currentHash) };
-    summary.leaves += e.inserted;
-  }
-  return summary;
 }

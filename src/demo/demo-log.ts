@@ -7,7 +7,8 @@
 import { existsSync, readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { LeafSource, SyntheticLog, writeProofBlob } from '../akd/generator.js';
+import { LeafSource, SyntheticLog } from '../akd/generator.js';
+import { writeProofBlob } from '../akd-runtime/log-writer.js';
 import type { PublishedEpoch } from '../akd/directory-tree.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';

@@ -3,7 +3,7 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
+import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd-runtime/log-writer.js';
 import { startS3StandIn, type S3StandIn } from '../../src/demo/s3-server.js';
 import { checkDirectory } from '../../src/operator/directory-check.js';
 import { openProofDirectory } from '../../src/services/proof-directory.js';

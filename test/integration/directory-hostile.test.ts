@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
+import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd-runtime/log-writer.js';
 import { loadConfig } from '../../src/config/config.js';
 import { initDataDir } from '../../src/operator/init.js';
 import { ChorusNode } from '../../src/node/node.js';

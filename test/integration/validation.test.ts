@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
+import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd-runtime/log-writer.js';
 import { PlexiClient } from '../../src/plexi-client/client.js';
 import { auditReport } from '../../src/plexi-client/audit-report.js';
 import { plexiProofVerifier } from '../../src/formats/akd/plexi-proof-check.js';

@@ -25,7 +25,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import { signedBytes, keyId } from '../../src/plexi/signature-message.js';
 import { signatureResponseFromJson, signatureResponseToJson } from '../../src/plexi/signature-response.js';
-import { writeSyntheticLog } from '../../src/akd/generator.js';
+import { writeSyntheticLog } from '../../src/akd-runtime/log-writer.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
 import { DecodeError } from '../../src/util/errors.js';

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino, type Logger } from 'pino';
-import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd/generator.js';
+import { writeSyntheticLog, type SyntheticLogSummary } from '../../src/akd-runtime/log-writer.js';
 import { akdFormat } from '../../src/formats/akd/index.js';
 import type { ProofVerifier } from '../../src/formats/log-format.js';
 import type { Alert } from '../../src/consensus/alerts.js';

@@ -120,6 +120,29 @@ describe('AKD verify pool', () => {
     }
   });
 
+  it('stops a worker idle for idleMs (its memory leaves with it) and starts one for the next job', async () => {
+    const e = new SyntheticLog({ name: 'whatsapp_v1' }, 'idle').publish(50);
+    const job = () => ({ proof: e.proof.slice(), previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' as const } });
+    const quick = new AkdVerifyPool({ size: 1, idleMs: 50 });
+    const patient = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
+    try {
+      expect((await patient.verify(job())).ok).toBe(true);
+      expect((await quick.verify(job())).ok).toBe(true);
+      expect(quick.workers).toBe(1); // the answer came before the idle timer started
+      const until = Date.now() + 10_000;
+      while (quick.workers > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(quick.workers).toBe(0);
+      expect(patient.workers).toBe(1); // still idle for less than a minute: kept for the next job
+      const again = await quick.verify(job());
+      expect(again.ok).toBe(true);
+      expect(again.inserted).toBe(50);
+    } finally {
+      await quick.close();
+      await patient.close();
+    }
+    expect(() => new AkdVerifyPool({ idleMs: -1 })).toThrow(AkdPoolError);
+  });
+
   it('fails cleanly when the worker entry is missing', () => {
     expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(/not found/);
   });

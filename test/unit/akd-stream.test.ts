@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AkdDecodeError, AkdReadError } from '../../src/akd/errors.js';
 import { SyntheticLog } from '../../src/akd/generator.js';
 import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../../src/akd/proof-codec.js';
-import { decodeProofFile } from '../../src/akd/proof-stream.js';
+import { decodeProofFile } from '../../src/akd-runtime/proof-file-reader.js';
 import { AKD_MODEL_VECTORS, AKD_VECTORS, loadIndex, loadProof } from './akd-fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'chorus-akd-stream-'));

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSingleAppendOnlyProof, encodeSingleAppendOnlyProof } from '../../src/akd/proof-codec.js';
 import { verifyAuditBlob, verifyConsecutiveAppendOnly } from '../../src/akd/verifier.js';
-import { AKD_SHAPES, VirtualLog, VirtualLogError, writeProofFile, type VirtualEpoch } from '../../src/akd/virtual-log.js';
+import { AKD_SHAPES, VirtualLog, VirtualLogError, type VirtualEpoch } from '../../src/akd/virtual-log.js';
+import { writeProofFile } from '../../src/akd-runtime/log-writer.js';
 import { toHex } from '../../src/util/bytes.js';
 import { CLI, ensureAkdBuild } from './akd-build.js';
 

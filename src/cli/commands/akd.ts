@@ -81,7 +81,7 @@ export function register(program: Command): void {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
       }
       const { verifyConsecutiveAppendOnly } = await import('../../akd/verifier.js');
-      const { decodeProofFile } = await import('../../akd/proof-stream.js');
+      const { decodeProofFile } = await import('../../akd-runtime/proof-file-reader.js');
       const { AkdDecodeError, AkdReadError } = await import('../../akd/errors.js');
       const { peakRssMb } = await import('../../akd-runtime/peak-rss.js');
       const configuration =
@@ -186,7 +186,7 @@ export function register(program: Command): void {
         if (opts.leaves !== undefined && !/^[0-9]{1,15}$/.test(opts.leaves)) fail(EXIT_BAD_INPUT, 'bad input: --leaves must be an integer below 10^15');
         const leaves = shape?.leaves ?? Number(opts.leaves);
         if (!/^[0-9]{1,10}$/.test(opts.firstEpoch ?? '1') || BigInt(opts.firstEpoch ?? '1') < 1n) fail(EXIT_BAD_INPUT, 'bad input: --first-epoch must be an integer >= 1');
-        const { writeVirtualLog } = await import('../../akd/virtual-log.js');
+        const { writeVirtualLog } = await import('../../akd-runtime/log-writer.js');
         try {
           const summary = writeVirtualLog({ out: opts.out, configuration, leaves, inserts, epochs, seed: opts.seed, firstEpoch: BigInt(opts.firstEpoch ?? '1') });
           process.stdout.write(`${JSON.stringify(summary)}\n`);
@@ -197,7 +197,7 @@ export function register(program: Command): void {
         }
         process.exit(EXIT_OK);
       }
-      const { writeSyntheticLog } = await import('../../akd/generator.js');
+      const { writeSyntheticLog } = await import('../../akd-runtime/log-writer.js');
       const summary = await writeSyntheticLog({ out: opts.out, configuration, epochs, inserts, base, seed: opts.seed });
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       process.exit(EXIT_OK);
