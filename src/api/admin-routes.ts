@@ -10,7 +10,8 @@ import { BadRequestError, HttpError, UnauthorizedError } from './http-errors.js'
 import { errorMessage } from '../util/errors.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 import type { DirectoryPicks } from '../store/directory-picks.js';
-import { parseBlobName } from '../akd/blob-name.js';
+import type { ProofNaming } from '../formats/log-format.js';
+import { epochOfProofName } from '../formats/proof-name.js';
 import { parseU64 } from '../util/u64.js';
 
 export interface AdminContext {
@@ -23,6 +24,8 @@ export interface AdminContext {
   proofs?: ProofFileStore;
   /** The operator's pick among two blobs for one epoch of a directory namespace. */
   picks?: DirectoryPicks;
+  /** How a namespace's log format names its proofs (docs/log-formats.md); a pick must parse. */
+  proofNaming?: (ns: string) => ProofNaming | undefined;
 }
 
 /** What the operator routes need of the libp2p host; declared here so the api knows no p2p types. */
@@ -114,7 +117,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     let epoch: bigint;
     try {
       epoch = parseU64(b.epoch, 'epoch');
-      if (parseBlobName(b.blob_name).epoch !== epoch) throw new Error(`blob ${b.blob_name} is not of epoch ${epoch}`);
+      const naming = ctx.proofNaming?.(b.namespace);
+      const named = naming ? naming.parse(b.blob_name).epoch : epochOfProofName(b.blob_name);
+      if (named !== epoch) throw new Error(`blob ${b.blob_name} is not of epoch ${epoch}`);
     } catch (err) {
       throw new BadRequestError(errorMessage(err), 'bad-pick');
     }

@@ -9,6 +9,7 @@ import type { NamespaceView } from '../services/namespace-view.js';
 import type { SigningService } from '../services/signing-service.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { DirectoryPicks } from '../store/directory-picks.js';
+import type { ProofNaming } from '../formats/log-format.js';
 import type { ObservationStore } from '../store/observation-store.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 import type { SigningStore } from '../store/signing-store.js';
@@ -40,6 +41,8 @@ export interface ApiDependencies {
   events: EventLog;
   proofs: ProofFileStore;
   picks: DirectoryPicks;
+  /** How a namespace's log format names its proofs (undefined: not a namespace of this node). */
+  proofNaming: (ns: string) => ProofNaming | undefined;
   /** The network's roster, or the node's one-member roster when it runs alone. */
   roster: Roster;
   /** The libp2p peers, when the node runs in a network. */
@@ -79,6 +82,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     ...(deps.peers ? { peers: deps.peers } : {}),
     proofs: deps.proofs,
     picks: deps.picks,
+    proofNaming: deps.proofNaming,
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);

@@ -323,6 +323,10 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       events,
       proofs,
       picks,
+      proofNaming: (ns) => {
+        const c = config.namespaces.find((n) => n.name === ns);
+        return c ? (opts.formats ?? defaultFormats).get(c.logFormat).proofNames : undefined;
+      },
       roster: effectiveRoster,
       ...(peers ? { peers } : {}),
       lastVerification: (ns) => lastVerification(verifications, ns),
