@@ -21,7 +21,10 @@ for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
   const proof = decodeProofFile(file, { arena });
   const decodeMs = performance.now() - t0;
-  const r = verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, 'whatsapp_v1', { decodeMs, consumeProof: true });
+  const r = verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, 'whatsapp_v1', {
+    decodeMs,
+    consumeProof: true,
+  });
   const ms = performance.now() - t0;
   if (!r.ok) throw r.error;
   samples.push({ ms, ...r.timings });

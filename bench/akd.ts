@@ -62,14 +62,24 @@ function proofFor(base: number, inserts: number): CachedProof {
   log.tree.insert(log.leaves.next(base)); // epoch 1, without encoding its (huge) proof
   const e = log.publish(inserts);
   writeFileSync(file, e.proof);
-  const out: CachedProof = { file, blobName: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes: e.proof.length };
+  const out: CachedProof = {
+    file,
+    blobName: e.blobName,
+    inserted: e.inserted,
+    unchanged: e.unchanged,
+    bytes: e.proof.length,
+  };
   writeFileSync(meta, JSON.stringify(out));
-  process.stderr.write(`akd bench: generated ${base}/${inserts} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `akd bench: generated ${base}/${inserts} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   return out;
 }
 
 /** akd 0.12 and the earlier Chorus on the issue's realistic epochs (whole process, median of 3). */
-const SHAPE_REFERENCE: Partial<Record<AkdShapeName, { akdMs: number; akdRssMb: number; chorusBeforeMs: number; chorusBeforeRssMb: number }>> = {
+const SHAPE_REFERENCE: Partial<
+  Record<AkdShapeName, { akdMs: number; akdRssMb: number; chorusBeforeMs: number; chorusBeforeRssMb: number }>
+> = {
   whatsapp: { akdMs: 8_700, akdRssMb: 438, chorusBeforeMs: 1_500, chorusBeforeRssMb: 252 },
   messenger: { akdMs: 49_900, akdRssMb: 1_940, chorusBeforeMs: 6_300, chorusBeforeRssMb: 1_000 },
 };
@@ -84,10 +94,23 @@ function shapeProof(shape: AkdShapeName): CachedProof {
   if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
   const t0 = performance.now();
   const { leaves, inserts } = AKD_SHAPES[shape];
-  const summary = writeVirtualLog({ out: dir, configuration: { name: 'whatsapp_v1' }, leaves, inserts, epochs: 1, seed: `bench-${shape}` });
+  const summary = writeVirtualLog({
+    out: dir,
+    configuration: { name: 'whatsapp_v1' },
+    leaves,
+    inserts,
+    epochs: 1,
+    seed: `bench-${shape}`,
+  });
   const e = summary.epochs[0];
   if (e === undefined) throw new Error('no epoch generated');
-  const out: CachedProof = { file: join(dir, e.blob_name), blobName: e.blob_name, inserted: e.inserted, unchanged: e.unchanged, bytes: e.bytes };
+  const out: CachedProof = {
+    file: join(dir, e.blob_name),
+    blobName: e.blob_name,
+    inserted: e.inserted,
+    unchanged: e.unchanged,
+    bytes: e.bytes,
+  };
   writeFileSync(meta, JSON.stringify(out));
   process.stderr.write(`akd bench: generated ${shape} in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return out;
@@ -97,14 +120,32 @@ async function runShapes(names: AkdShapeName[], runs: number): Promise<void> {
   for (const shape of names) {
     const p = shapeProof(shape);
     const ref = SHAPE_REFERENCE[shape];
-    const common = { shape, inserted: p.inserted, unchanged: p.unchanged, proof_bytes: p.bytes, proof_mb: round(p.bytes / 1e6) };
+    const common = {
+      shape,
+      inserted: p.inserted,
+      unchanged: p.unchanged,
+      proof_bytes: p.bytes,
+      proof_mb: round(p.bytes / 1e6),
+    };
     const reference =
       ref === undefined
         ? {}
-        : { akd_0_12_ms: ref.akdMs, akd_0_12_peak_rss_mb: ref.akdRssMb, chorus_before_ms: ref.chorusBeforeMs, chorus_before_peak_rss_mb: ref.chorusBeforeRssMb };
+        : {
+            akd_0_12_ms: ref.akdMs,
+            akd_0_12_peak_rss_mb: ref.akdRssMb,
+            chorus_before_ms: ref.chorusBeforeMs,
+            chorus_before_peak_rss_mb: ref.chorusBeforeRssMb,
+          };
     const inproc = await exec(process.execPath, [CHILD, p.file, p.blobName, String(runs)]);
     if (inproc.code !== 0) throw new Error(`in-process run failed: ${inproc.stderr}`);
-    const r = JSON.parse(inproc.stdout) as { ms: number; first_ms: number; decode_ms: number; build_ms: number; hash_ms: number; peak_rss_mb: number };
+    const r = JSON.parse(inproc.stdout) as {
+      ms: number;
+      first_ms: number;
+      decode_ms: number;
+      build_ms: number;
+      hash_ms: number;
+      peak_rss_mb: number;
+    };
     process.stdout.write(
       `${JSON.stringify({ ...common, mode: 'in-process call (streamed file)', ms: round(r.ms), first_call_ms: round(r.first_ms), decode_ms: round(r.decode_ms), build_ms: round(r.build_ms), hash_ms: round(r.hash_ms), peak_rss_mb: round(r.peak_rss_mb), runs })}\n`,
     );
@@ -112,7 +153,17 @@ async function runShapes(names: AkdShapeName[], runs: number): Promise<void> {
     const cpus: number[] = [];
     const rss: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const c = await exec(process.execPath, [CLI, 'akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', p.blobName, p.file, '--json']);
+      const c = await exec(process.execPath, [
+        CLI,
+        'akd',
+        'verify',
+        '--configuration',
+        'whatsapp_v1',
+        '--blob-name',
+        p.blobName,
+        p.file,
+        '--json',
+      ]);
       if (c.code !== 0) throw new Error(`chorus akd verify exited ${c.code}: ${c.stderr}`);
       const out = JSON.parse(c.stdout) as { peak_rss_mb: number; cpu_ms: number };
       walls.push(c.ms);
@@ -125,7 +176,10 @@ async function runShapes(names: AkdShapeName[], runs: number): Promise<void> {
   }
 }
 
-function exec(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function exec(
+  cmd: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -176,7 +230,9 @@ async function blake3Candidates(): Promise<void> {
       for (let i = 0; i < n; i++) fn(i);
       best = Math.min(best, ((performance.now() - t0) * 1000) / n);
     }
-    process.stdout.write(`${JSON.stringify({ primitive: 'blake3 of 64 bytes', impl, us_per_hash: Math.round(best * 1000) / 1000 })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ primitive: 'blake3 of 64 bytes', impl, us_per_hash: Math.round(best * 1000) / 1000 })}\n`,
+    );
   }
 }
 
@@ -184,8 +240,11 @@ export async function run(flags: string[]): Promise<void> {
   if (flags.includes('--blake3')) await blake3Candidates();
   const shapes = flags.find((f) => f === '--shapes' || f.startsWith('--shapes='));
   if (shapes !== undefined) {
-    const names = (shapes.includes('=') ? shapes.slice('--shapes='.length) : Object.keys(AKD_SHAPES).join(',')).split(',');
-    for (const n of names) if (!(n in AKD_SHAPES)) throw new Error(`unknown shape ${n}; known: ${Object.keys(AKD_SHAPES).join(', ')}`);
+    const names = (shapes.includes('=') ? shapes.slice('--shapes='.length) : Object.keys(AKD_SHAPES).join(',')).split(
+      ',',
+    );
+    for (const n of names)
+      if (!(n in AKD_SHAPES)) throw new Error(`unknown shape ${n}; known: ${Object.keys(AKD_SHAPES).join(', ')}`);
     await runShapes(names as AkdShapeName[], Number(flag(flags, 'runs') ?? '3'));
     return;
   }
@@ -199,11 +258,19 @@ export async function run(flags: string[]): Promise<void> {
     const p = proofFor(base, inserts);
     const ref = AKD_REFERENCE[proof];
     const common = { proof, inserted: p.inserted, unchanged: p.unchanged, proof_bytes: p.bytes };
-    const akd = ref === undefined ? {} : { akd_ms_2_threads: ref.ms2, akd_ms_1_thread: ref.ms1, akd_peak_rss_mb: ref.rssMb };
+    const akd =
+      ref === undefined ? {} : { akd_ms_2_threads: ref.ms2, akd_ms_1_thread: ref.ms1, akd_peak_rss_mb: ref.rssMb };
 
     const inproc = await exec(process.execPath, [CHILD, p.file, p.blobName, String(runs)]);
     if (inproc.code !== 0) throw new Error(`in-process run failed: ${inproc.stderr}`);
-    const r = JSON.parse(inproc.stdout) as { ms: number; first_ms: number; decode_ms: number; build_ms: number; hash_ms: number; peak_rss_mb: number };
+    const r = JSON.parse(inproc.stdout) as {
+      ms: number;
+      first_ms: number;
+      decode_ms: number;
+      build_ms: number;
+      hash_ms: number;
+      peak_rss_mb: number;
+    };
     const n = p.inserted + p.unchanged;
     process.stdout.write(
       `${JSON.stringify({
@@ -227,7 +294,17 @@ export async function run(flags: string[]): Promise<void> {
     const phases: Array<{ decodeMs: number; buildMs: number; hashMs: number }> = [];
     let threads = 1;
     for (let i = 0; i < runs; i++) {
-      const c = await exec(process.execPath, [CLI, 'akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', p.blobName, p.file, '--json']);
+      const c = await exec(process.execPath, [
+        CLI,
+        'akd',
+        'verify',
+        '--configuration',
+        'whatsapp_v1',
+        '--blob-name',
+        p.blobName,
+        p.file,
+        '--json',
+      ]);
       if (c.code !== 0) throw new Error(`chorus akd verify exited ${c.code}: ${c.stderr}`);
       const out = JSON.parse(c.stdout) as {
         peak_rss_mb: number;

@@ -41,7 +41,9 @@ let host: ChorusHost | undefined;
 let topic = '';
 
 process.on('message', (raw: ParentMessage) => {
-  void handle(raw).catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+  void handle(raw).catch((err: unknown) =>
+    send({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
+  );
 });
 
 async function handle(m: ParentMessage): Promise<void> {
@@ -50,7 +52,13 @@ async function handle(m: ParentMessage): Promise<void> {
     // Raw gossip capacity: no per-peer rate limit (docs/p2p.md, "Flood protection"), which would
     // drop a driven rate above 100 messages/s per peer before it is measured.
     const unlimited = { perSecond: 1e9, burst: 1e9, maxRefusals: 1e9 };
-    host = await createHost({ privateKey: key, listenAddrs: [tcpMultiaddr('127.0.0.1', port)], roster: m.roster, directRosterPeers: m.direct, peerRateLimit: unlimited });
+    host = await createHost({
+      privateKey: key,
+      listenAddrs: [tcpMultiaddr('127.0.0.1', port)],
+      roster: m.roster,
+      directRosterPeers: m.direct,
+      peerRateLimit: unlimited,
+    });
     host.subscribe(topic, {
       maxQueue: 100_000,
       validate: async (data) => {

@@ -109,7 +109,11 @@ export async function run(flags: string[]): Promise<void> {
         sizeBytes: size,
         intervalMs,
         networkFormMs: formMs,
-        toLastNode: { p50: round(quantile(toLast, 0.5)), p99: round(quantile(toLast, 0.99)), max: round(toLast.at(-1) ?? NaN) },
+        toLastNode: {
+          p50: round(quantile(toLast, 0.5)),
+          p99: round(quantile(toLast, 0.99)),
+          max: round(toLast.at(-1) ?? NaN),
+        },
         perDelivery: { p50: round(quantile(all, 0.5)), p99: round(quantile(all, 0.99)) },
         lostDeliveries: lost,
       }),
@@ -117,7 +121,10 @@ export async function run(flags: string[]): Promise<void> {
   } finally {
     for (const c of children) sendTo(c, { cmd: 'stop' });
     await Promise.all(
-      children.map((c) => new Promise<void>((resolve) => (c.proc.exitCode !== null ? resolve() : c.proc.once('exit', () => resolve())))),
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => (c.proc.exitCode !== null ? resolve() : c.proc.once('exit', () => resolve()))),
+      ),
     );
   }
 }

@@ -60,12 +60,29 @@ async function detection(nodes: number, trials: number): Promise<void> {
       const stored = await waitProofEverywhere(net, names, epoch);
       samples.push(Math.max(...stored) - t0);
       if (process.env.CHORUS_BENCH_DEBUG) {
-        const signedAt = net.proc(last as string).logs.find((l) => l.event === 'epoch-signed' && l.epoch === epoch.toString());
-        console.error(JSON.stringify({ epoch: epoch.toString(), signed: signedAt ? Date.parse(String(signedAt.time)) - t0 : null, stored: stored.map((x) => x - t0).sort((a, b) => a - b) }));
+        const signedAt = net
+          .proc(last as string)
+          .logs.find((l) => l.event === 'epoch-signed' && l.epoch === epoch.toString());
+        console.error(
+          JSON.stringify({
+            epoch: epoch.toString(),
+            signed: signedAt ? Date.parse(String(signedAt.time)) - t0 : null,
+            stored: stored.map((x) => x - t0).sort((a, b) => a - b),
+          }),
+        );
       }
     }
     samples.sort((a, b) => a - b);
-    console.log(JSON.stringify({ bench: 'gossip-detection', nodes, trials, p50_ms: percentile(samples, 50), p99_ms: percentile(samples, 99), max_ms: samples.at(-1) }));
+    console.log(
+      JSON.stringify({
+        bench: 'gossip-detection',
+        nodes,
+        trials,
+        p50_ms: percentile(samples, 50),
+        p99_ms: percentile(samples, 99),
+        max_ms: samples.at(-1),
+      }),
+    );
   } finally {
     await net.stopAll();
     rmSync(dir, { recursive: true, force: true });
@@ -77,7 +94,10 @@ async function waitAll(net: TestNetwork, names: string[], epoch: bigint, signers
   for (const n of names) {
     for (;;) {
       const v = await net.get(n, `/namespaces/${net.namespace}/epochs/${epoch}`);
-      const count = ((v.body.digests as { signers: unknown[] }[] | undefined) ?? []).reduce((s, d) => s + d.signers.length, 0);
+      const count = ((v.body.digests as { signers: unknown[] }[] | undefined) ?? []).reduce(
+        (s, d) => s + d.signers.length,
+        0,
+      );
       if (count >= signers) break;
       if (Date.now() > deadline) throw new Error(`epoch ${epoch} did not reach ${n}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -106,11 +126,22 @@ async function waitProofEverywhere(net: TestNetwork, names: string[], epoch: big
 async function ingest(count: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'chorus-bench-ingest-'));
   const keys = Array.from({ length: 8 }, (_, i) => signingKeyFromSeed(new Uint8Array(32).fill(i + 1)));
-  const roster = Roster.fromJson({ network: 'bench', threshold: 2n, auditors: keys.map((k, i) => ({ name: `org${i}`, public_key: toHex(k.publicKey) })), namespaces: [{ name: 'ns' }] });
+  const roster = Roster.fromJson({
+    network: 'bench',
+    threshold: 2n,
+    auditors: keys.map((k, i) => ({ name: `org${i}`, public_key: toHex(k.publicKey) })),
+    namespaces: [{ name: 'ns' }],
+  });
   const messages: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const key = keys[i % keys.length] as (typeof keys)[number];
-    const m = { ciphersuite: 1, namespace: 'ns', timestamp: BigInt(Date.now()), epoch: BigInt(Math.floor(i / keys.length) + 1), digest: new Uint8Array(32).fill(7) };
+    const m = {
+      ciphersuite: 1,
+      namespace: 'ns',
+      timestamp: BigInt(Date.now()),
+      epoch: BigInt(Math.floor(i / keys.length) + 1),
+      digest: new Uint8Array(32).fill(7),
+    };
     const o: Observation = { ...m, signature: key.sign(signedBytes(m)), signerKey: key.publicKey };
     messages.push(encodeObservation(o));
   }
@@ -118,7 +149,16 @@ async function ingest(count: number): Promise<void> {
   try {
     const observations = new ObservationStore(db);
     const signing = new SigningStore(db, { now: () => BigInt(Date.now()) });
-    const network = new NetworkService({ roster, db, signing, observations, audited: ['ns'], ownKeys: [], logger: pino({ level: 'silent' }), now: () => BigInt(Date.now()) });
+    const network = new NetworkService({
+      roster,
+      db,
+      signing,
+      observations,
+      audited: ['ns'],
+      ownKeys: [],
+      logger: pino({ level: 'silent' }),
+      now: () => BigInt(Date.now()),
+    });
     // As gossip does: several validations in flight at once.
     const concurrency = 16;
     let next = 0;
@@ -135,7 +175,14 @@ async function ingest(count: number): Promise<void> {
     );
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (accepted !== count) throw new Error(`only ${accepted}/${count} accepted`);
-    console.log(JSON.stringify({ bench: 'gossip-ingest', observations: count, ms: Math.round(ms), per_s: Math.round((count / ms) * 1000) }));
+    console.log(
+      JSON.stringify({
+        bench: 'gossip-ingest',
+        observations: count,
+        ms: Math.round(ms),
+        per_s: Math.round((count / ms) * 1000),
+      }),
+    );
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -40,7 +40,12 @@ export async function run(flags: string[]): Promise<void> {
     const store = new ObservationStore(db);
     await store.ready();
     const keys = Array.from({ length: signers }, (_, i) => signingKeyFromSeed(new Uint8Array(32).fill(i + 1)));
-    const roster = new Roster('bench', Math.ceil(signers / 2), keys.map((k, i) => ({ name: `org${i + 1}`, keys: [{ publicKey: k.publicKey, notBefore: 0n }], addresses: [] })), []);
+    const roster = new Roster(
+      'bench',
+      Math.ceil(signers / 2),
+      keys.map((k, i) => ({ name: `org${i + 1}`, keys: [{ publicKey: k.publicKey, notBefore: 0n }], addresses: [] })),
+      [],
+    );
     const digest = (e: number, alt: boolean): Uint8Array => {
       const d = new Uint8Array(32);
       new DataView(d.buffer).setUint32(0, e);
@@ -48,7 +53,13 @@ export async function run(flags: string[]): Promise<void> {
       return d;
     };
     const observe = (k: (typeof keys)[number], e: number, alt: boolean): Observation => {
-      const m = { ciphersuite: 1, namespace: ns, timestamp: 1_700_000_000_000n + BigInt(e) * 1000n, epoch: BigInt(e), digest: digest(e, alt) };
+      const m = {
+        ciphersuite: 1,
+        namespace: ns,
+        timestamp: 1_700_000_000_000n + BigInt(e) * 1000n,
+        epoch: BigInt(e),
+        digest: digest(e, alt),
+      };
       return { ...m, signature: k.sign(signedBytes(m)), signerKey: k.publicKey };
     };
     const t0 = performance.now();
@@ -61,14 +72,27 @@ export async function run(flags: string[]): Promise<void> {
         for (const o of obs) batch.push(store.storeObservation(o));
         if (split) {
           proofs++;
-          batch.push(store.storeProof(makeEquivocationProof(obs[0] as Observation, obs[signers - 1] as Observation), 'split-view', ['org1', `org${signers}`], BigInt(x)));
+          batch.push(
+            store.storeProof(
+              makeEquivocationProof(obs[0] as Observation, obs[signers - 1] as Observation),
+              'split-view',
+              ['org1', `org${signers}`],
+              BigInt(x),
+            ),
+          );
         }
       }
       await Promise.all(batch);
     }
-    process.stderr.write(`history bench: stored ${epochs * signers} observations and ${proofs} proofs in ${Math.round(performance.now() - t0)} ms\n`);
+    process.stderr.write(
+      `history bench: stored ${epochs * signers} observations and ${proofs} proofs in ${Math.round(performance.now() - t0)} ms\n`,
+    );
 
-    const { app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, rateLimit: { max: 1_000_000, windowMs: 60_000 } });
+    const { app } = await createServer({
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 1024,
+      rateLimit: { max: 1_000_000, windowMs: 60_000 },
+    });
     registerHistoryRoutes(app, { signingService: { namespaceConfig: () => ({}) }, observations: store, roster });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
@@ -84,7 +108,17 @@ export async function run(flags: string[]): Promise<void> {
           bytes = body.length;
         }
         samples.sort((a, b) => a - b);
-        console.log(JSON.stringify({ bench: 'history-page', page, epochs, signers, p50_ms: percentile(samples, 50), p99_ms: percentile(samples, 99), bytes }));
+        console.log(
+          JSON.stringify({
+            bench: 'history-page',
+            page,
+            epochs,
+            signers,
+            p50_ms: percentile(samples, 50),
+            p99_ms: percentile(samples, 99),
+            bytes,
+          }),
+        );
       };
       await time('epochs newest 20 (the default page)', `/namespaces/${ns}/history`);
       await time('epochs newest 100', `/namespaces/${ns}/history?limit=100`);
@@ -103,7 +137,15 @@ export async function run(flags: string[]): Promise<void> {
         pages++;
       } while (cursor !== null);
       if (seen !== proofs) throw new Error(`walked ${seen} proofs, stored ${proofs}`);
-      console.log(JSON.stringify({ bench: 'history-walk', proofs: seen, pages, ms: Math.round(performance.now() - s), rss_mb: Math.round(process.memoryUsage().rss / 1e6) }));
+      console.log(
+        JSON.stringify({
+          bench: 'history-walk',
+          proofs: seen,
+          pages,
+          ms: Math.round(performance.now() - s),
+          rss_mb: Math.round(process.memoryUsage().rss / 1e6),
+        }),
+      );
     } finally {
       await app.close();
     }

@@ -66,7 +66,13 @@ try {
     if (res.status !== 200) throw new Error(`GET ${blobName}: status ${res.status}`);
     const t1 = performance.now();
     enter('verify');
-    const v = await pool.verifyFile({ path, previous: name.previousHash, current: name.currentHash, endEpoch: name.epoch, configuration: { name: 'whatsapp_v1' } });
+    const v = await pool.verifyFile({
+      path,
+      previous: name.previousHash,
+      current: name.currentHash,
+      endEpoch: name.epoch,
+      configuration: { name: 'whatsapp_v1' },
+    });
     const t2 = performance.now();
     enter('between');
     rmSync(path);
@@ -74,7 +80,13 @@ try {
       await pool.close();
       pool = new AkdVerifyPool({ size: args.workers });
     }
-    epochs.push({ epoch: name.epoch.toString(), download_ms: Math.round(t1 - t0), verify_ms: Math.round(t2 - t1), ok: v.ok, rss_after_mb: mb(rssNow()) });
+    epochs.push({
+      epoch: name.epoch.toString(),
+      download_ms: Math.round(t1 - t0),
+      verify_ms: Math.round(t2 - t1),
+      ok: v.ok,
+      rss_after_mb: mb(rssNow()),
+    });
   }
   enter('idle');
   await new Promise((r) => setTimeout(r, args.idleMs));
@@ -84,9 +96,22 @@ try {
   process.stdout.write(
     `${JSON.stringify({
       peak_rss_mb: Number(hwm?.[1] ?? 0) / 1024,
-      final: { rss_mb: mb(final.rss), heap_used_mb: mb(final.heapUsed), external_mb: mb(final.external), array_buffers_mb: mb(final.arrayBuffers) },
+      final: {
+        rss_mb: mb(final.rss),
+        heap_used_mb: mb(final.heapUsed),
+        external_mb: mb(final.external),
+        array_buffers_mb: mb(final.arrayBuffers),
+      },
       stages: Object.fromEntries(
-        [...stages].map(([k, p]) => [k, { rss_mb: mb(p.rss), heap_used_mb: mb(p.heapUsed), external_mb: mb(p.external), array_buffers_mb: mb(p.arrayBuffers) }]),
+        [...stages].map(([k, p]) => [
+          k,
+          {
+            rss_mb: mb(p.rss),
+            heap_used_mb: mb(p.heapUsed),
+            external_mb: mb(p.external),
+            array_buffers_mb: mb(p.arrayBuffers),
+          },
+        ]),
       ),
       epochs,
     })}\n`,

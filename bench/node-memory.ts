@@ -18,7 +18,10 @@ const CACHE = join(ROOT, 'bench', '.cache', 'realtime');
 const CHILD = join(HERE, 'node-memory-child.js');
 
 /** What each variant changes: the child's environment, worker count, worker lifetime. */
-const VARIANTS: Record<string, { env?: Record<string, string>; workers?: number; terminate?: boolean; execArgv?: string[] }> = {
+const VARIANTS: Record<
+  string,
+  { env?: Record<string, string>; workers?: number; terminate?: boolean; execArgv?: string[] }
+> = {
   // As the node ran before this bench: glibc's defaults (MALLOC_ARENA_MAX unset).
   default: { env: { MALLOC_ARENA_MAX: '' } },
   'arena-2': { env: { MALLOC_ARENA_MAX: '2' } },
@@ -43,11 +46,16 @@ function runChild(payload: object, env: Record<string, string>): Promise<string>
       if (v === '') delete merged[k];
       else merged[k] = v;
     }
-    const child = spawn(process.execPath, [CHILD, JSON.stringify(payload)], { env: merged, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD, JSON.stringify(payload)], {
+      env: merged,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`node-memory child exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new Error(`node-memory child exited ${code}`)),
+    );
   });
 }
 
@@ -58,9 +66,11 @@ export async function run(flags: string[]): Promise<void> {
   const names = (flag(flags, 'variants') ?? 'default,arena-2,terminate').split(',');
   const staging = join(CACHE, shape === 'messenger' ? 'messenger-6' : 'whatsapp-21');
   const meta = join(staging, 'epochs.json');
-  if (!existsSync(meta)) throw new Error(`no cached ${shape} proofs in ${staging}: run \`npm run bench -- realtime\` once first`);
+  if (!existsSync(meta))
+    throw new Error(`no cached ${shape} proofs in ${staging}: run \`npm run bench -- realtime\` once first`);
   const all = JSON.parse(readFileSync(meta, 'utf8')) as { blobName: string; bytes: number }[];
-  if (!Number.isInteger(epochs) || epochs < 1 || epochs > all.length) throw new Error(`--epochs must be 1..${all.length}`);
+  if (!Number.isInteger(epochs) || epochs < 1 || epochs > all.length)
+    throw new Error(`--epochs must be 1..${all.length}`);
   const blobs = all.slice(0, epochs).map((e) => e.blobName);
   const s3 = await startS3StandIn(join(staging, 'blobs'));
   try {
@@ -70,7 +80,9 @@ export async function run(flags: string[]): Promise<void> {
       const payload = { url: s3.url, blobs, workers: v.workers ?? 1, terminate: v.terminate ?? false, idleMs };
       const out = await runChild(payload, v.env ?? {});
       const r = JSON.parse(out) as object;
-      process.stdout.write(`${JSON.stringify({ bench: 'node-memory', variant: name, shape, env: v.env ?? {}, workers: payload.workers, terminate: payload.terminate, ...r })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'node-memory', variant: name, shape, env: v.env ?? {}, workers: payload.workers, terminate: payload.terminate, ...r })}\n`,
+      );
     }
   } finally {
     await s3.close();

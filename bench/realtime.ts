@@ -64,10 +64,19 @@ async function generateShapedLog(shape: string, epochs: number, out: string, see
   rmSync(out, { recursive: true, force: true });
   const t0 = performance.now();
   // A chain of realistic epochs of a virtual dense tree (docs/akd.md, "Realistic synthetic logs").
-  const summary = writeVirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: s.leaves, inserts: s.inserts, epochs, seed, out: join(out, 'blobs') });
+  const summary = writeVirtualLog({
+    configuration: { name: 'whatsapp_v1' },
+    leaves: s.leaves,
+    inserts: s.inserts,
+    epochs,
+    seed,
+    out: join(out, 'blobs'),
+  });
   const list: Epoch[] = summary.epochs.map((e) => ({ epoch: BigInt(e.epoch), blobName: e.blob_name, bytes: e.bytes }));
   writeFileSync(meta, JSON.stringify(list.map((e) => ({ ...e, epoch: e.epoch.toString() }))));
-  process.stderr.write(`realtime bench: generated ${epochs} ${shape} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(
+    `realtime bench: generated ${epochs} ${shape} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+  );
   return list;
 }
 
@@ -86,7 +95,11 @@ const pct = (v: number[], p: number): number => {
   const s = [...v].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
 };
-const stats = (v: number[]) => ({ p50: round(pct(v, 50)), p99: round(pct(v, 99)), max: round(v.length ? Math.max(...v) : 0) });
+const stats = (v: number[]) => ({
+  p50: round(pct(v, 50)),
+  p99: round(pct(v, 99)),
+  max: round(v.length ? Math.max(...v) : 0),
+});
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 function procStatus(pid: number): { rssMb: number; hwmMb: number; cpuSeconds: number } {
@@ -115,7 +128,11 @@ function inProcessMs(file: string, blobName: string): Promise<number> {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve((JSON.parse(out) as { ms: number }).ms) : reject(new Error(`in-process verification exited ${code}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve((JSON.parse(out) as { ms: number }).ms)
+        : reject(new Error(`in-process verification exited ${code}`)),
+    );
   });
 }
 
@@ -158,18 +175,19 @@ export async function run(flags: string[]): Promise<void> {
   ]
     .filter((x) => only === undefined || x.name.startsWith(`${only}.`))
     .map((x) => ({
-    name: x.name,
-    shape: x.shape,
-    everyMs: x.everyMs,
-    epochs: [],
-    staging: join(CACHE, `${x.shape}-${x.n}`),
-    bucket: join(work, `bucket-${x.name}`),
-    publishedAt: new Map(),
-    signedAt: new Map(),
-    nodeMs: new Map(),
-    lagEpochs: [],
-  }));
-  for (const ns of nss) ns.epochs = await generateShapedLog(ns.shape, ns.name === 'w.example' ? nW + 1 : nM + 1, ns.staging, ns.name);
+      name: x.name,
+      shape: x.shape,
+      everyMs: x.everyMs,
+      epochs: [],
+      staging: join(CACHE, `${x.shape}-${x.n}`),
+      bucket: join(work, `bucket-${x.name}`),
+      publishedAt: new Map(),
+      signedAt: new Map(),
+      nodeMs: new Map(),
+      lagEpochs: [],
+    }));
+  for (const ns of nss)
+    ns.epochs = await generateShapedLog(ns.shape, ns.name === 'w.example' ? nW + 1 : nM + 1, ns.staging, ns.name);
   let node: ChildProcess | undefined;
   const timers: NodeJS.Timeout[] = [];
   try {
@@ -200,7 +218,10 @@ export async function run(flags: string[]): Promise<void> {
     const t0 = Date.now();
     // The allocator setting the deploy files give the node (docs/akd.md, "The node's memory").
     const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
-    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], { stdio: ['ignore', 'pipe', 'inherit'], env });
+    node = spawn(process.execPath, [CLI, 'start', '--config', init.config], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    });
     const pid = node.pid as number;
     let apiUrl = '';
     createInterface({ input: node.stdout as NodeJS.ReadableStream }).on('line', (line) => {
@@ -214,11 +235,17 @@ export async function run(flags: string[]): Promise<void> {
       const ns = nss.find((n) => n.name === l.namespace);
       if (!ns) return;
       if (l.event === 'epoch-signed') ns.signedAt.set(BigInt(String(l.epoch)), Date.now());
-      if (l.event === 'directory-epoch') ns.nodeMs.set(BigInt(String(l.epoch)), { download: Number(l.download_ms), verify: Number(l.verify_ms), total: Number(l.total_ms) });
+      if (l.event === 'directory-epoch')
+        ns.nodeMs.set(BigInt(String(l.epoch)), {
+          download: Number(l.download_ms),
+          verify: Number(l.verify_ms),
+          total: Number(l.total_ms),
+        });
     });
     // Publication schedules, from now.
     if (!catchUp) {
-      for (const ns of nss) ns.epochs.slice(1).forEach((e, k) => timers.push(setTimeout(() => publish(ns, e), (k + 1) * ns.everyMs)));
+      for (const ns of nss)
+        ns.epochs.slice(1).forEach((e, k) => timers.push(setTimeout(() => publish(ns, e), (k + 1) * ns.everyMs)));
     }
     const end = catchUp ? 60_000 : Math.max(...nss.map((ns) => (ns.epochs.length - 1) * ns.everyMs));
     let peak = { rssMb: 0, hwmMb: 0, cpuSeconds: 0 };

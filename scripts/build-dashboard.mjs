@@ -68,5 +68,7 @@ for (const f of [names['app.js'], names['style.css']]) {
   writeFileSync(join(out, `${f}.gz`), gzipSync(body, { level: 9 }));
 }
 
-const size = (f) => (result.metafile.outputs[join('dist', 'dashboard', f)]?.bytes ?? 0);
-console.log(`dashboard: dist/dashboard/${names['app.js']} (${size(names['app.js'])} B), ${names['style.css']}, index.html`);
+const size = (f) => result.metafile.outputs[join('dist', 'dashboard', f)]?.bytes ?? 0;
+console.log(
+  `dashboard: dist/dashboard/${names['app.js']} (${size(names['app.js'])} B), ${names['style.css']}, index.html`,
+);

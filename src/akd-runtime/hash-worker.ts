@@ -32,7 +32,8 @@ function run(job: HashJob): void {
   Atomics.add(job.control, CTRL_PHASE_A, 1);
   Atomics.notify(job.control, CTRL_PHASE_A);
   while (Atomics.load(job.control, CTRL_PHASE_A) < 2) {
-    if (Atomics.wait(job.control, CTRL_PHASE_A, 1, WAIT_MS) === 'timed-out') throw new Error('main thread did not finish phase A');
+    if (Atomics.wait(job.control, CTRL_PHASE_A, 1, WAIT_MS) === 'timed-out')
+      throw new Error('main thread did not finish phase A');
   }
   const root = hasher.root(job.startSeq, job.unchangedCount, job.startLcps, job.startPairs);
   job.startRoot.set(new Uint32Array(root.buffer, root.byteOffset, 8));

@@ -62,7 +62,9 @@ export async function writeSyntheticLog(options: SyntheticLogOptions): Promise<S
   const summary: SyntheticLogSummary = {
     out: options.out,
     configuration: options.configuration.name,
-    ...(options.configuration.name === 'experimental' ? { domain_label: new TextDecoder().decode(log.tree.hashing.domainLabel) } : {}),
+    ...(options.configuration.name === 'experimental'
+      ? { domain_label: new TextDecoder().decode(log.tree.hashing.domainLabel) }
+      : {}),
     seed,
     root: { epoch: '0', digest: toHex(log.tree.rootHash()) },
     head: { epoch: '0', digest: toHex(log.tree.rootHash()) },
@@ -70,11 +72,20 @@ export async function writeSyntheticLog(options: SyntheticLogOptions): Promise<S
     epochs: [],
   };
   await mkdir(options.out, { recursive: true });
-  const sizes = base > 0 ? [base, ...Array<number>(options.epochs).fill(options.inserts)] : Array<number>(options.epochs).fill(options.inserts);
+  const sizes =
+    base > 0
+      ? [base, ...Array<number>(options.epochs).fill(options.inserts)]
+      : Array<number>(options.epochs).fill(options.inserts);
   for (const k of sizes) {
     const e = log.publish(k);
     await writeProofBlob(options.out, e.blobName, e.proof);
-    summary.epochs.push({ epoch: e.epoch.toString(), blob_name: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes: e.proof.length });
+    summary.epochs.push({
+      epoch: e.epoch.toString(),
+      blob_name: e.blobName,
+      inserted: e.inserted,
+      unchanged: e.unchanged,
+      bytes: e.proof.length,
+    });
     summary.head = { epoch: e.epoch.toString(), digest: toHex(e.currentHash) };
   }
   summary.leaves = log.tree.leaves;
@@ -98,7 +109,9 @@ export function writeProofFile(path: string, proof: ProofElements): number {
  * Generate a chain of virtual-tree epochs and write each proof under its blob name below `out`
  * ("{epoch}/{previous}/{current}" as nested folders). Returns the same summary as writeSyntheticLog.
  */
-export function writeVirtualLog(options: VirtualLogOptions & { out: string }): SyntheticLogSummary & { virtual_leaves: number } {
+export function writeVirtualLog(
+  options: VirtualLogOptions & { out: string },
+): SyntheticLogSummary & { virtual_leaves: number } {
   const log = new VirtualLog(options);
   mkdirSync(options.out, { recursive: true });
   const summary: SyntheticLogSummary & { virtual_leaves: number } = {
@@ -118,7 +131,13 @@ export function writeVirtualLog(options: VirtualLogOptions & { out: string }): S
     const folder = join(options.out, ...parts.slice(0, -1));
     mkdirSync(folder, { recursive: true });
     const bytes = writeProofFile(join(folder, parts[parts.length - 1] as string), e.proof);
-    summary.epochs.push({ epoch: e.epoch.toString(), blob_name: e.blobName, inserted: e.inserted, unchanged: e.unchanged, bytes });
+    summary.epochs.push({
+      epoch: e.epoch.toString(),
+      blob_name: e.blobName,
+      inserted: e.inserted,
+      unchanged: e.unchanged,
+      bytes,
+    });
     summary.head = { epoch: e.epoch.toString(), digest: toHex(e.currentHash) };
     summary.leaves += e.inserted;
   }

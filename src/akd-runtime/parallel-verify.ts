@@ -35,7 +35,9 @@ export const PARALLEL_MAX_BYTES = 32 * 1024 * 1024;
  * threads of one proof only compete with each other.
  */
 export function helperWorthIt(sizeBytes: number): boolean {
-  return sizeBytes >= PARALLEL_MIN_BYTES && sizeBytes <= PARALLEL_MAX_BYTES && loadavg()[0]! < availableParallelism() - 1;
+  return (
+    sizeBytes >= PARALLEL_MIN_BYTES && sizeBytes <= PARALLEL_MAX_BYTES && loadavg()[0]! < availableParallelism() - 1
+  );
 }
 const WAIT_MS = 120_000;
 
@@ -90,7 +92,13 @@ export class ParallelHashStage implements HashStage {
     return this.failure;
   }
 
-  roots(proof: ProofElements, shape: TreeShape, endEpoch: bigint, hashing: AkdHashing, previous: Uint8Array): { start: Uint8Array; end: Uint8Array | null } {
+  roots(
+    proof: ProofElements,
+    shape: TreeShape,
+    endEpoch: bigint,
+    hashing: AkdHashing,
+    previous: Uint8Array,
+  ): { start: Uint8Array; end: Uint8Array | null } {
     const hasher = hasherFor(hashing);
     if (!(hasher instanceof WhatsAppTrieHasher) || proof.count < this.minElements || this.failure !== null) {
       return serialHashStage.roots(proof, shape, endEpoch, hashing, previous);
@@ -129,7 +137,12 @@ export class ParallelHashStage implements HashStage {
     }
   }
 
-  private split(hasher: WhatsAppTrieHasher, proof: ProofElements, job: HashJob, endEpoch: bigint): { start: Uint8Array; end: Uint8Array } {
+  private split(
+    hasher: WhatsAppTrieHasher,
+    proof: ProofElements,
+    job: HashJob,
+    endEpoch: bigint,
+  ): { start: Uint8Array; end: Uint8Array } {
     const n = job.count;
     const pairs = Math.max(0, n - 1);
     const elements = { ...proof, labels: job.labels, lens: job.lens, values: job.values };

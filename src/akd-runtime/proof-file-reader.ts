@@ -24,14 +24,16 @@ export function decodeProofFile(path: string, options: DecodeFileOptions = {}): 
     const source = {
       name: path,
       size: fstatSync(fd).size,
-      read: (buf: Uint8Array, offset: number, length: number, position: number) => readSync(fd, buf, offset, length, position),
+      read: (buf: Uint8Array, offset: number, length: number, position: number) =>
+        readSync(fd, buf, offset, length, position),
       currentSize: () => fstatSync(fd).size,
     };
     return decodeProofStream(source, options);
   } catch (err) {
     if (err instanceof AkdDecodeError || err instanceof AkdReadError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new AkdReadError(`cannot read the proof file ${path}: ${(err as Error).message}`, { cause: err });
+    if (typeof code === 'string')
+      throw new AkdReadError(`cannot read the proof file ${path}: ${(err as Error).message}`, { cause: err });
     throw err;
   } finally {
     closeSync(fd);

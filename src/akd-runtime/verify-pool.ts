@@ -98,7 +98,8 @@ export class AkdVerifyPool {
 
   constructor(options: AkdVerifyPoolOptions = {}) {
     const size = options.size ?? availableParallelism();
-    if (!Number.isInteger(size) || size < 1) throw new AkdPoolError(`pool size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new AkdPoolError(`pool size must be a positive integer, got ${size}`);
     this.size = size;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.idleMs = options.idleMs ?? IDLE_WORKER_MS;
@@ -147,7 +148,14 @@ export class AkdVerifyPool {
       configuration: job.configuration,
     };
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
-      this.queue.push({ req, transfer: [proof.buffer as ArrayBuffer], submitted: performance.now(), started: 0, resolve, reject });
+      this.queue.push({
+        req,
+        transfer: [proof.buffer as ArrayBuffer],
+        submitted: performance.now(),
+        started: 0,
+        resolve,
+        reject,
+      });
       this.dispatch();
     });
   }
@@ -177,14 +185,24 @@ export class AkdVerifyPool {
   }
 
   /** Verify a proof blob against the transition its blob name states. Rejects a malformed name. */
-  verifyBlob(proof: Uint8Array, blobName: string | AuditBlobName, configuration: AkdConfiguration): Promise<AkdVerifyOutcome> {
+  verifyBlob(
+    proof: Uint8Array,
+    blobName: string | AuditBlobName,
+    configuration: AkdConfiguration,
+  ): Promise<AkdVerifyOutcome> {
     let name: AuditBlobName;
     try {
       name = typeof blobName === 'string' ? parseBlobName(blobName) : blobName;
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    return this.verify({ proof, previous: name.previousHash, current: name.currentHash, endEpoch: name.epoch, configuration });
+    return this.verify({
+      proof,
+      previous: name.previousHash,
+      current: name.currentHash,
+      endEpoch: name.epoch,
+      configuration,
+    });
   }
 
   /** Finish every queued and running job, then stop the workers. */
@@ -236,7 +254,9 @@ export class AkdVerifyPool {
     const worker = new Worker(this.workerUrl);
     const slot: Slot = { worker, job: null, idleTimer: null };
     worker.on('message', (msg: AkdVerifyResponse) => this.onMessage(slot, msg));
-    worker.on('error', (err: Error) => this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })));
+    worker.on('error', (err: Error) =>
+      this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })),
+    );
     worker.on('exit', (code) => this.onFailure(slot, new AkdPoolError(`AKD verify worker exited (code ${code})`)));
     worker.unref();
     this.slots.push(slot);

@@ -33,7 +33,10 @@ function handle(req: AkdVerifyRequest): AkdVerifyResponse {
   }
   const decodeMs = performance.now() - t0;
   // The decoded arrays are this job's alone: hash in bounded memory (docs/akd.md).
-  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, { decodeMs, consumeProof: true });
+  const r = verifyConsecutiveAppendOnly(proof, req.previous, req.current, req.endEpoch, req.configuration, {
+    decodeMs,
+    consumeProof: true,
+  });
   const verdict: AkdVerdict = r.ok
     ? { ok: true, inserted: r.inserted, unchanged: r.unchanged, timings: r.timings }
     : { ok: false, failure: failureOf(r.error), inserted: r.inserted, unchanged: r.unchanged, timings: r.timings };

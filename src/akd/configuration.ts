@@ -40,7 +40,12 @@ export interface AkdHashing {
   /** `NodeLabel::value`: compute_node_label_value(label.to_bytes()). */
   labelValue(label: NodeLabel): Uint8Array;
   /** compute_parent_hash_from_children(left value, left label value, right value, right label value). */
-  parentHash(leftValue: Uint8Array, leftLabelValue: Uint8Array, rightValue: Uint8Array, rightLabelValue: Uint8Array): Uint8Array;
+  parentHash(
+    leftValue: Uint8Array,
+    leftLabelValue: Uint8Array,
+    rightValue: Uint8Array,
+    rightLabelValue: Uint8Array,
+  ): Uint8Array;
   /** The published root digest from the root node's value. */
   rootHashFromValue(rootValue: Uint8Array): Uint8Array;
 }
@@ -142,7 +147,10 @@ export function resolveConfiguration(configuration: AkdConfiguration | AkdConfig
       return new Experimental(label);
     }
     default:
-      throw new ConfigError('configuration', `unknown AKD configuration "${String((c as { name: unknown }).name)}" (whatsapp_v1 or experimental)`);
+      throw new ConfigError(
+        'configuration',
+        `unknown AKD configuration "${String((c as { name: unknown }).name)}" (whatsapp_v1 or experimental)`,
+      );
   }
 }
 

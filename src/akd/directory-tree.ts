@@ -3,7 +3,12 @@
 // the benchmarks and the tests. It keeps only the latest version of each node (akd also keeps the
 // previous one, which its proofs never read) in flat typed arrays: about 140 bytes per leaf.
 import { formatBlobName } from './blob-name.js';
-import { resolveConfiguration, type AkdConfiguration, type AkdConfigurationName, type AkdHashing } from './configuration.js';
+import {
+  resolveConfiguration,
+  type AkdConfiguration,
+  type AkdConfigurationName,
+  type AkdHashing,
+} from './configuration.js';
 import { ChorusError } from '../util/errors.js';
 import { bswap32, commonPrefixWords, sortLabels } from './label-order.js';
 import { nodeHasherFor, type NodeHasher } from './node-hasher.js';
@@ -79,9 +84,14 @@ export class AkdDirectoryTree {
   private epoch = 0;
   private readonly tmp = new Uint32Array(8);
 
-  constructor(configuration: AkdConfiguration | AkdConfigurationName | AkdHashing, options: { expectedLeaves?: number } = {}) {
+  constructor(
+    configuration: AkdConfiguration | AkdConfigurationName | AkdHashing,
+    options: { expectedLeaves?: number } = {},
+  ) {
     this.hashing =
-      typeof configuration === 'object' && 'hash' in configuration ? configuration : resolveConfiguration(configuration);
+      typeof configuration === 'object' && 'hash' in configuration
+        ? configuration
+        : resolveConfiguration(configuration);
     this.hasher = nodeHasherFor(this.hashing);
     const leaves = Math.max(16, options.expectedLeaves ?? 1024);
     const nodes = leaves * 2;
@@ -182,7 +192,8 @@ export class AkdDirectoryTree {
 
     // New leaf slots, sorted by label.
     const first = this.leafCount;
-    while (this.leafLabels.length < (first + k) * 8) this.leafLabels = grow(this.leafLabels, this.leafLabels.length * 2);
+    while (this.leafLabels.length < (first + k) * 8)
+      this.leafLabels = grow(this.leafLabels, this.leafLabels.length * 2);
     this.leafLabels.set(wordView(batch.labels), first * 8);
     this.leafCount += k;
     const batchWords = this.leafLabels.subarray(first * 8, (first + k) * 8);
@@ -408,7 +419,10 @@ export class AkdDirectoryTree {
         const block = new Uint32Array(9);
         this.labelBlock(node, block, 0);
         for (let k = 0; k < 8; k++) if (block[1 + k] !== words[k]) return null;
-        return { value: new Uint8Array(this.value.slice(node * 8, node * 8 + 8).buffer), lastEpoch: this.lastEpoch[node] as number };
+        return {
+          value: new Uint8Array(this.value.slice(node * 8, node * 8 + 8).buffer),
+          lastEpoch: this.lastEpoch[node] as number,
+        };
       }
       if (nl > len || this.kind[node] === LEAF) return null;
       const byte = label[nl >>> 3] as number;

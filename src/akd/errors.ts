@@ -73,7 +73,9 @@ export class AkdLabelConflictError extends AkdProofError {
     const name = (r: AkdElementRef): string => `${r.list}[${r.index}] ${r.label}`;
     let message: string;
     if (relation === 'root' || second === null) {
-      message = `label conflict (akd#495): ${name(first)} has label_len 0, the root's label, which is a prefix of every label`;
+      message =
+        `label conflict (akd#495): ${name(first)} has label_len 0, the root's label, which is a prefix of ` +
+        `every label`;
     } else if (relation === 'equal') {
       message = `label conflict (akd#495): ${name(first)} and ${name(second)} have the same label`;
     } else {

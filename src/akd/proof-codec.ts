@@ -60,7 +60,8 @@ export function emptyProofElements(): ProofElements {
 /** Zeroed arrays for the elements; `shared` puts them in SharedArrayBuffers (for a second thread). */
 export function allocateElements(unchangedCount: number, insertedCount: number, shared = false): ProofElements {
   const count = unchangedCount + insertedCount;
-  const buffer = (n: number): ArrayBuffer | SharedArrayBuffer => (shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+  const buffer = (n: number): ArrayBuffer | SharedArrayBuffer =>
+    shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n);
   return {
     count,
     unchangedCount,
@@ -135,7 +136,11 @@ export interface DecodeOptions {
 }
 
 /** The arrays a decoder fills: from the arena if there is one. */
-export function elementsFor(unchanged: number, inserted: number, options: { shared?: boolean; arena?: ElementArena }): ProofElements {
+export function elementsFor(
+  unchanged: number,
+  inserted: number,
+  options: { shared?: boolean; arena?: ElementArena },
+): ProofElements {
   if (options.arena !== undefined && options.shared !== true) return options.arena.take(unchanged, inserted);
   return allocateElements(unchanged, inserted, options.shared === true);
 }
@@ -152,7 +157,8 @@ export function decodeSingleAppendOnlyProof(bytes: Uint8Array, options: DecodeOp
     const tag = r.tag();
     const field = tag >>> 3;
     if (field === 1 || field === 2) {
-      if ((tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
+      if ((tag & 7) !== WIRE_LEN)
+        r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
       const n = r.length(); // (not `r.pos += r.length()`: that reads pos before the length moves it)
       r.pos += n;
       if (n < MIN_ELEMENT_BYTES) tooShort = true;
@@ -350,7 +356,14 @@ export function encodedElementSize(p: ProofElements, i: number, options: EncodeO
  * Write element `i` of `p` at `out[pos..]` as field `inserted` (isInserted) or `unchanged_nodes`;
  * returns the position after it.
  */
-export function encodeElementAt(out: Uint8Array, pos: number, p: ProofElements, i: number, isInserted: boolean, options: EncodeOptions = {}): number {
+export function encodeElementAt(
+  out: Uint8Array,
+  pos: number,
+  p: ProofElements,
+  i: number,
+  isInserted: boolean,
+  options: EncodeOptions = {},
+): number {
   const vl = options.fullLabels === true ? 32 : minimalLabelLength(p.labels, i * 32);
   const len = p.lens[i] as number;
   const ls = labelMessageSize(vl, len);
@@ -375,7 +388,11 @@ export function encodeElementAt(out: Uint8Array, pos: number, p: ProofElements, 
  * `chunk[0..length)` and must use it before returning (the chunk is reused). Returns the size. A
  * Messenger proof is hundreds of MB: its writer never holds it whole.
  */
-export function encodeProofInChunks(p: ProofElements, chunk: Uint8Array, emit: (chunk: Uint8Array, length: number) => void): number {
+export function encodeProofInChunks(
+  p: ProofElements,
+  chunk: Uint8Array,
+  emit: (chunk: Uint8Array, length: number) => void,
+): number {
   let total = 0;
   let pos = 0;
   const put = (i: number, isInserted: boolean): void => {

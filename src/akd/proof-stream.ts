@@ -6,7 +6,15 @@
 // they grow), the second decodes. Verdicts, error reasons and offsets are the in-memory decoder's
 // (proof-codec.ts). Pure: the file I/O is src/akd-runtime/proof-file-reader.ts's.
 import { AkdDecodeError, AkdReadError } from './errors.js';
-import { ElementState, MIN_ELEMENT_BYTES, allocateElements, elementsFor, type ElementArena, type PendingError, type ProofElements } from './proof-codec.js';
+import {
+  ElementState,
+  MIN_ELEMENT_BYTES,
+  allocateElements,
+  elementsFor,
+  type ElementArena,
+  type PendingError,
+  type ProofElements,
+} from './proof-codec.js';
 import { WIRE_LEN, WireReader } from './protobuf.js';
 
 /** Bytes read at a time. */
@@ -65,7 +73,10 @@ class FileWindow {
     let have = keep;
     while (have < this.buf.length && at + have < this.size) {
       const n = this.source.read(this.buf, have, this.buf.length - have, at + have);
-      if (n === 0) throw new AkdReadError(`the proof file ended at byte ${at + have} while being read (it was ${this.size} bytes)`);
+      if (n === 0)
+        throw new AkdReadError(
+          `the proof file ended at byte ${at + have} while being read (it was ${this.size} bytes)`,
+        );
       have += n;
     }
     this.base = at;
@@ -83,7 +94,11 @@ class FileWindow {
  * (with its bytes in the window when `needBody`), other fields skipped. Long length-delimited
  * fields not needed are skipped by moving past them in the file, never by reading them.
  */
-function scanTopLevel(win: FileWindow, needBody: boolean, onElement: (isInserted: boolean, start: number, length: number) => void): void {
+function scanTopLevel(
+  win: FileWindow,
+  needBody: boolean,
+  onElement: (isInserted: boolean, start: number, length: number) => void,
+): void {
   const size = win.size;
   let pos = 0;
   let want = WINDOW_BYTES;
@@ -101,7 +116,8 @@ function scanTopLevel(win: FileWindow, needBody: boolean, onElement: (isInserted
         const tag = r.tag();
         const field = tag >>> 3;
         const isElement = field === 1 || field === 2;
-        if (isElement && (tag & 7) !== WIRE_LEN) r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
+        if (isElement && (tag & 7) !== WIRE_LEN)
+          r.fail('bad-wire-type', `field ${field} of SingleAppendOnlyProof has wire type ${tag & 7}`);
         if ((tag & 7) !== WIRE_LEN) {
           r.skip(tag);
           continue;
@@ -114,7 +130,11 @@ function scanTopLevel(win: FileWindow, needBody: boolean, onElement: (isInserted
           throw definite;
         }
         if (at + n > size) {
-          definite = new AkdDecodeError('truncated', `field of ${n} bytes runs past the end of the data (${size - at} left)`, at);
+          definite = new AkdDecodeError(
+            'truncated',
+            `field of ${n} bytes runs past the end of the data (${size - at} left)`,
+            at,
+          );
           throw definite;
         }
         if (at + n > win.end) {
@@ -190,10 +210,14 @@ export function decodeProofStream(source: ProofByteSource, options: DecodeStream
   let nextInserted = unchanged;
   let nextUnchanged = 0;
   // (An object, not two variables: TypeScript does not see assignments made in the callback.)
-  const firstError: { inserted: PendingError | null; unchanged: PendingError | null } = { inserted: null, unchanged: null };
+  const firstError: { inserted: PendingError | null; unchanged: PendingError | null } = {
+    inserted: null,
+    unchanged: null,
+  };
   try {
     scanTopLevel(win, true, (isInserted, start, length) => {
-      if (isInserted ? nextInserted >= unchanged + inserted : nextUnchanged >= unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
+      if (isInserted ? nextInserted >= unchanged + inserted : nextUnchanged >= unchanged)
+        throw new AkdReadError(`the proof file ${path} changed while being read`);
       if (bound !== win.generation) {
         state.rebind(win.buf.subarray(0, win.len), win.base);
         bound = win.generation;
@@ -203,16 +227,21 @@ export function decodeProofStream(source: ProofByteSource, options: DecodeStream
       const error = state.decode(local, local + length, tooShort ? 0 : index);
       if (error !== null) {
         const listIndex = isInserted ? index - unchanged : index;
-        const pending = { ...error, message: `${isInserted ? 'inserted' : 'unchanged_nodes'}[${listIndex}]: ${error.message}` };
+        const pending = {
+          ...error,
+          message: `${isInserted ? 'inserted' : 'unchanged_nodes'}[${listIndex}]: ${error.message}`,
+        };
         if (isInserted) firstError.inserted ??= pending;
         else firstError.unchanged ??= pending;
       }
     });
   } catch (err) {
-    if (source.currentSize() !== size) throw new AkdReadError(`the proof file ${path} changed while being read`, { cause: err });
+    if (source.currentSize() !== size)
+      throw new AkdReadError(`the proof file ${path} changed while being read`, { cause: err });
     throw err;
   }
-  if (source.currentSize() !== size || nextInserted !== unchanged + inserted || nextUnchanged !== unchanged) throw new AkdReadError(`the proof file ${path} changed while being read`);
+  if (source.currentSize() !== size || nextInserted !== unchanged + inserted || nextUnchanged !== unchanged)
+    throw new AkdReadError(`the proof file ${path} changed while being read`);
   const first = firstError.inserted ?? firstError.unchanged;
   if (first !== null) throw new AkdDecodeError(first.reason, first.message, first.offset);
   if (tooShort) throw new Error(`internal: an element under ${MIN_ELEMENT_BYTES} bytes decoded without error`);

@@ -1,7 +1,14 @@
 // Verdicts as plain data (structured-clone and JSON safe): what crosses the worker boundary, goes
 // into the store and the API, and names the failure as precisely as the typed errors do.
 import type { AkdConfiguration } from './configuration.js';
-import { AkdDecodeError, AkdInputError, AkdLabelConflictError, AkdReadError, AkdRootMismatchError, type AkdElementRef } from './errors.js';
+import {
+  AkdDecodeError,
+  AkdInputError,
+  AkdLabelConflictError,
+  AkdReadError,
+  AkdRootMismatchError,
+  type AkdElementRef,
+} from './errors.js';
 import type { AkdVerifyError, VerifyTimings } from './verifier.js';
 
 export interface AkdFailure {
@@ -59,6 +66,4 @@ export interface AkdVerifyRequest {
   configuration: AkdConfiguration;
 }
 
-export type AkdVerifyResponse =
-  | { id: number; verdict: AkdVerdict }
-  | { id: number; crash: string };
+export type AkdVerifyResponse = { id: number; verdict: AkdVerdict } | { id: number; crash: string };

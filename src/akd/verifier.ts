@@ -8,7 +8,12 @@
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
 import { parseBlobName, type AuditBlobName } from './blob-name.js';
-import { resolveConfiguration, type AkdConfiguration, type AkdConfigurationName, type AkdHashing } from './configuration.js';
+import {
+  resolveConfiguration,
+  type AkdConfiguration,
+  type AkdConfigurationName,
+  type AkdHashing,
+} from './configuration.js';
 import {
   AkdDecodeError,
   AkdInputError,
@@ -82,7 +87,13 @@ export interface TreeShape {
  * root. The default runs in this thread; parallel-verify.ts splits the work with a second thread.
  */
 export interface HashStage {
-  roots(proof: ProofElements, shape: TreeShape, endEpoch: bigint, hashing: AkdHashing, previous: Uint8Array): { start: Uint8Array; end: Uint8Array | null };
+  roots(
+    proof: ProofElements,
+    shape: TreeShape,
+    endEpoch: bigint,
+    hashing: AkdHashing,
+    previous: Uint8Array,
+  ): { start: Uint8Array; end: Uint8Array | null };
 }
 
 export const serialHashStage: HashStage = {
@@ -114,7 +125,16 @@ export interface VerifyOptions {
 }
 
 /** The lean path: about 72 bytes per element at its peak instead of 160 (docs/akd.md). */
-function leanRoots(proof: ProofElements, labelWords: Uint32Array, valueWords: Uint32Array, order: Uint32Array, lcps: Uint16Array, endEpoch: bigint, hashing: AkdHashing, previous: Uint8Array): { start: Uint8Array; end: Uint8Array | null } {
+function leanRoots(
+  proof: ProofElements,
+  labelWords: Uint32Array,
+  valueWords: Uint32Array,
+  order: Uint32Array,
+  lcps: Uint16Array,
+  endEpoch: bigint,
+  hashing: AkdHashing,
+  previous: Uint8Array,
+): { start: Uint8Array; end: Uint8Array | null } {
   const hasher = hasherFor(hashing);
   try {
     const input = { elements: proof, labelWords, valueWords, endEpoch, order, lcps };
@@ -155,7 +175,8 @@ export function verifyConsecutiveAppendOnly(
   const lean = options.consumeProof === true && options.hashStage === undefined;
   const labelWords = wordsOf(proof.labels);
   const valueWords = wordsOf(proof.values);
-  if (lean && valueWords.buffer !== proof.values.buffer) throw new AkdInputError('consumeProof needs word-aligned values');
+  if (lean && valueWords.buffer !== proof.values.buffer)
+    throw new AkdInputError('consumeProof needs word-aligned values');
   const order = (lean ? sortLabelsLean : sortLabels)(labelWords, proof.lens, proof.count);
   const lcps = new Uint16Array(Math.max(0, proof.count - 1));
   const conflict = adjacentPrefixes(labelWords, proof.lens, order, proof.count, lcps);
@@ -215,6 +236,9 @@ export function verifyAuditBlob(
   }
   const decodeMs = performance.now() - t0;
   // The proof was decoded here for this call: its arrays are ours to consume (bounded memory).
-  const verifyOptions: VerifyOptions = { decodeMs, ...(options.hashStage ? { hashStage: options.hashStage } : { consumeProof: true }) };
+  const verifyOptions: VerifyOptions = {
+    decodeMs,
+    ...(options.hashStage ? { hashStage: options.hashStage } : { consumeProof: true }),
+  };
   return verifyConsecutiveAppendOnly(proof, name.previousHash, name.currentHash, name.epoch, hashing, verifyOptions);
 }

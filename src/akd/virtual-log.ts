@@ -156,7 +156,13 @@ function popcount(x: number): number {
  * Walk the paths of `inserts` (sorted by label) through the virtual tree of `leaves` leaves and
  * append every atom off those paths to `atoms`.
  */
-function collectAtoms(inserts: ElementList, order: Uint32Array, leaves: number, rand: PrefixRandom, atoms: ElementList): void {
+function collectAtoms(
+  inserts: ElementList,
+  order: Uint32Array,
+  leaves: number,
+  rand: PrefixRandom,
+  atoms: ElementList,
+): void {
   const labels = inserts.labels;
   const scratch = new Uint8Array(32);
   const addAtom = (rep: number, depth: number, n: number): void => {
@@ -217,11 +223,15 @@ export class VirtualLog {
 
   constructor(options: VirtualLogOptions) {
     const { leaves, inserts, epochs } = options;
-    if (!Number.isSafeInteger(leaves) || leaves < 0) throw new VirtualLogError(`leaves must be an integer in 0..2^53, got ${leaves}`);
-    if (!Number.isSafeInteger(inserts) || inserts < 1) throw new VirtualLogError(`inserts must be a positive integer, got ${inserts}`);
-    if (!Number.isSafeInteger(epochs) || epochs < 1) throw new VirtualLogError(`epochs must be a positive integer, got ${epochs}`);
+    if (!Number.isSafeInteger(leaves) || leaves < 0)
+      throw new VirtualLogError(`leaves must be an integer in 0..2^53, got ${leaves}`);
+    if (!Number.isSafeInteger(inserts) || inserts < 1)
+      throw new VirtualLogError(`inserts must be a positive integer, got ${inserts}`);
+    if (!Number.isSafeInteger(epochs) || epochs < 1)
+      throw new VirtualLogError(`epochs must be a positive integer, got ${epochs}`);
     const firstEpoch = options.firstEpoch ?? 1n;
-    if (firstEpoch < 1n || firstEpoch + BigInt(epochs) - 1n > 0xffffffffn) throw new VirtualLogError('epochs must lie in 1..2^32-1');
+    if (firstEpoch < 1n || firstEpoch + BigInt(epochs) - 1n > 0xffffffffn)
+      throw new VirtualLogError('epochs must lie in 1..2^32-1');
     this.options = { leaves, inserts, epochs, seed: options.seed ?? 'chorus', firstEpoch };
     this.hashing = resolveConfiguration(options.configuration);
     this.nodes = nodeHasherFor(this.hashing);
@@ -232,7 +242,12 @@ export class VirtualLog {
     for (let e = 0; e < epochs; e++) {
       const batch = source.next(inserts);
       for (let i = 0; i < inserts; i++) {
-        all.push(batch.labels.subarray(i * 32, i * 32 + 32), 256, batch.values.subarray(i * 32, i * 32 + 32), Number(firstEpoch) + e);
+        all.push(
+          batch.labels.subarray(i * 32, i * 32 + 32),
+          256,
+          batch.values.subarray(i * 32, i * 32 + 32),
+          Number(firstEpoch) + e,
+        );
       }
     }
     const order = sortLabels(new Uint32Array(all.labels.buffer, 0, all.count * 8), all.lens, all.count);
@@ -240,7 +255,12 @@ export class VirtualLog {
     const elements = new ElementList(all.count * perInsert);
     collectAtoms(all, order, leaves, new PrefixRandom(this.options.seed), elements);
     for (let i = 0; i < all.count; i++) {
-      elements.push(all.labels.subarray(i * 32, i * 32 + 32), 256, all.values.subarray(i * 32, i * 32 + 32), all.epochs[i] as number);
+      elements.push(
+        all.labels.subarray(i * 32, i * 32 + 32),
+        256,
+        all.values.subarray(i * 32, i * 32 + 32),
+        all.epochs[i] as number,
+      );
     }
     this.elements = elements;
   }
@@ -291,7 +311,8 @@ export class VirtualLog {
     const words = new Uint32Array(labels.buffer);
     const order = sortLabels(words, lens, n);
     const lcps = new Uint16Array(Math.max(0, n - 1));
-    if (adjacentPrefixes(words, lens, order, n, lcps) !== null) throw new VirtualLogError('internal: two elements of the virtual tree conflict');
+    if (adjacentPrefixes(words, lens, order, n, lcps) !== null)
+      throw new VirtualLogError('internal: two elements of the virtual tree conflict');
 
     // Clean subtrees, left to right: the element whose label they take, their depth (-1: a leaf), value.
     const cleanRef = new Int32Array(n);
@@ -359,7 +380,8 @@ export class VirtualLog {
     for (let u = 0; u < unchanged; u++) {
       const e = cleanRef[u] as number;
       const d = cleanDepth[u] as number;
-      for (let k = 0; k < 8; k++) proofWords[u * 8 + k] = d < 0 ? (words[e * 8 + k] as number) : (words[e * 8 + k] as number) & prefixMask(k, d);
+      for (let k = 0; k < 8; k++)
+        proofWords[u * 8 + k] = d < 0 ? (words[e * 8 + k] as number) : (words[e * 8 + k] as number) & prefixMask(k, d);
       proof.lens[u] = d < 0 ? (lens[e] as number) : d;
     }
     let k = unchanged;
@@ -443,7 +465,8 @@ function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
   const lens = proof.lens;
   const order = sortLabels(words, lens, u);
   const lcps = new Uint16Array(Math.max(0, u - 1));
-  if (adjacentPrefixes(words, lens, order, u, lcps) !== null) throw new VirtualLogError('internal: unchanged elements conflict');
+  if (adjacentPrefixes(words, lens, order, u, lcps) !== null)
+    throw new VirtualLogError('internal: unchanged elements conflict');
   const STACK = 260;
   const join = new Int16Array(STACK);
   const ref = new Int32Array(STACK);
@@ -453,7 +476,8 @@ function startRoot(proof: ProofElements, h: NodeHasher): Uint8Array {
     const e = ref[slot] as number;
     const d = depth[slot] as number;
     out[off] = bswap32(d < 0 ? (lens[e] as number) : d);
-    for (let k = 0; k < 8; k++) out[off + 1 + k] = d < 0 ? (words[e * 8 + k] as number) : (words[e * 8 + k] as number) & prefixMask(k, d);
+    for (let k = 0; k < 8; k++)
+      out[off + 1 + k] = d < 0 ? (words[e * 8 + k] as number) : (words[e * 8 + k] as number) & prefixMask(k, d);
   };
   let sp = 0;
   for (let i = 0; i < u; i++) {

@@ -47,7 +47,10 @@ const pickBody = z
 const pruneBody = z
   .object({
     namespace: z.string().min(1).max(128),
-    through_epoch: z.string().regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' }).optional(),
+    through_epoch: z
+      .string()
+      .regex(/^[0-9]{1,20}$/, { error: 'must be a decimal epoch' })
+      .optional(),
     evidence_only: z.boolean().default(true),
   })
   .strict();
@@ -68,7 +71,9 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     if (!ctx.adminTokenSha256) throw new HttpError(403, 'admin-disabled', 'no admin token is configured on this node');
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(req.headers.authorization ?? '');
     if (!m) throw new UnauthorizedError('the admin token is required');
-    const presented = createHash('sha256').update(m[1] as string).digest();
+    const presented = createHash('sha256')
+      .update(m[1] as string)
+      .digest();
     if (!timingSafeEqual(presented, ctx.adminTokenSha256)) throw new UnauthorizedError('the admin token is not valid');
   };
   const authorize = [...(ctx.limitWrites ? [ctx.limitWrites] : []), check];
@@ -106,8 +111,14 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
     } catch (err) {
       throw new BadRequestError(errorMessage(err), 'bad-epoch');
     }
-    const r = await ctx.proofs.prune(b.namespace, { evidenceOnly: b.evidence_only, ...(through !== undefined ? { throughEpoch: through } : {}) });
-    req.log.warn({ event: 'proofs-pruned', namespace: b.namespace, removed: r.removed, bytes: r.bytes }, 'proofs pruned by the operator');
+    const r = await ctx.proofs.prune(b.namespace, {
+      evidenceOnly: b.evidence_only,
+      ...(through !== undefined ? { throughEpoch: through } : {}),
+    });
+    req.log.warn(
+      { event: 'proofs-pruned', namespace: b.namespace, removed: r.removed, bytes: r.bytes },
+      'proofs pruned by the operator',
+    );
     return { namespace: b.namespace, removed: r.removed, bytes: r.bytes, examples: r.blobs };
   });
 
@@ -124,7 +135,10 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: AdminContext): vo
       throw new BadRequestError(errorMessage(err), 'bad-pick');
     }
     await ctx.picks.pick(b.namespace, epoch, b.blob_name);
-    req.log.warn({ event: 'directory-fork-picked', namespace: b.namespace, epoch: b.epoch, blob_name: b.blob_name }, 'the operator picked one blob of a forked epoch');
+    req.log.warn(
+      { event: 'directory-fork-picked', namespace: b.namespace, epoch: b.epoch, blob_name: b.blob_name },
+      'the operator picked one blob of a forked epoch',
+    );
     return { namespace: b.namespace, epoch, picked: b.blob_name };
   });
 

@@ -14,6 +14,12 @@ const query = z
 export function registerAlertRoutes(app: FastifyInstance, alerts: AlertStore): void {
   app.get('/alerts', { schema: { querystring: query } }, async (req) => {
     const q = req.query as z.infer<typeof query>;
-    return { alerts: await alerts.list({ ...(q.namespace ? { namespace: q.namespace } : {}), ...(q.type ? { type: q.type } : {}), limit: q.limit }) };
+    return {
+      alerts: await alerts.list({
+        ...(q.namespace ? { namespace: q.namespace } : {}),
+        ...(q.type ? { type: q.type } : {}),
+        limit: q.limit,
+      }),
+    };
   });
 }

@@ -18,7 +18,9 @@ const TYPES: Record<string, string> = {
 // The page loads only its own files and talks only to this node. 'unsafe-eval' because protobufjs
 // (reflection, src/proto/index.ts) compiles its encoders with new Function from the bundled schema;
 // no server data reaches it. Static generated code there would let this go.
-const CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self' 'unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const HASHED = /-[A-Z0-9]{8}\.(js|css)(\.map)?$/;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -51,18 +53,28 @@ function loadAssets(dir: string): Map<string, Asset> {
     const encoded: Asset['encoded'] = {};
     if (files.has(`${name}.br`)) encoded.br = readFileSync(join(dir, `${name}.br`));
     if (files.has(`${name}.gz`)) encoded.gzip = readFileSync(join(dir, `${name}.gz`));
-    assets.set(name, { body, type, encoded, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+    assets.set(name, {
+      body,
+      type,
+      encoded,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    });
   }
   return assets;
 }
 
 function send(req: FastifyRequest, reply: FastifyReply, asset: Asset, cacheControl: string): FastifyReply {
-  reply.header('content-type', asset.type).header('cache-control', cacheControl).header('etag', asset.etag).header('x-content-type-options', 'nosniff');
+  reply
+    .header('content-type', asset.type)
+    .header('cache-control', cacheControl)
+    .header('etag', asset.etag)
+    .header('x-content-type-options', 'nosniff');
   if (asset.encoded.br || asset.encoded.gzip) reply.header('vary', 'accept-encoding');
   if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
   const accept = String(req.headers['accept-encoding'] ?? '');
   if (asset.encoded.br && /\bbr\b/.test(accept)) return reply.header('content-encoding', 'br').send(asset.encoded.br);
-  if (asset.encoded.gzip && /\bgzip\b/.test(accept)) return reply.header('content-encoding', 'gzip').send(asset.encoded.gzip);
+  if (asset.encoded.gzip && /\bgzip\b/.test(accept))
+    return reply.header('content-encoding', 'gzip').send(asset.encoded.gzip);
   return reply.send(asset.body);
 }
 
@@ -80,9 +92,16 @@ export function registerDashboardRoutes(app: FastifyInstance, opts: { dir?: stri
     const index = get().get('index.html');
     if (!index) {
       assets = undefined; // try again next time: the build may still be running
-      throw new HttpError(503, 'dashboard-not-built', `the dashboard is not built (no ${join(dir, 'index.html')}): run npm run build`);
+      throw new HttpError(
+        503,
+        'dashboard-not-built',
+        `the dashboard is not built (no ${join(dir, 'index.html')}): run npm run build`,
+      );
     }
-    reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+    reply
+      .header('content-security-policy', CSP)
+      .header('referrer-policy', 'no-referrer')
+      .header('x-frame-options', 'DENY');
     return send(req, reply, index, 'no-cache');
   });
 

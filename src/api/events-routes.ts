@@ -42,7 +42,11 @@ function frame(e: NodeEvent): string {
   return `id: ${e.id}\nevent: ${e.type}\ndata: ${stringifyJson({ ...e.data, type: e.type, time: e.time })}\n\n`;
 }
 
-export function registerEventRoutes(app: FastifyInstance, events: EventLog, limits: Partial<EventStreamLimits> = {}): { openStreams: () => number } {
+export function registerEventRoutes(
+  app: FastifyInstance,
+  events: EventLog,
+  limits: Partial<EventStreamLimits> = {},
+): { openStreams: () => number } {
   const lim: EventStreamLimits = { ...DEFAULT_EVENT_STREAM_LIMITS, ...limits };
   const open = new Set<() => void>();
   app.addHook('onClose', async () => {
@@ -68,7 +72,11 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog, limi
 
     if (req.method === 'HEAD') {
       // The stream's head only: a HEAD request must not hold the connection open like a stream.
-      return reply.code(200).header('content-type', 'text/event-stream; charset=utf-8').header('cache-control', 'no-cache, no-transform').send();
+      return reply
+        .code(200)
+        .header('content-type', 'text/event-stream; charset=utf-8')
+        .header('cache-control', 'no-cache, no-transform')
+        .send();
     }
     if (open.size >= lim.maxClients) {
       // The connection is closed after the answer: a refused client keeps nothing open here.
@@ -87,7 +95,10 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog, limi
       if (live.onEvent) events.off('event', live.onEvent);
       open.delete(close);
       if (why) {
-        req.log.info({ event: 'event-stream-dropped', reason: why, buffered: res.writableLength }, `event stream client disconnected: ${why}`);
+        req.log.info(
+          { event: 'event-stream-dropped', reason: why, buffered: res.writableLength },
+          `event stream client disconnected: ${why}`,
+        );
         res.destroy(); // what it has not read is dropped with it
       } else {
         res.end();
@@ -162,7 +173,10 @@ export function registerEventRoutes(app: FastifyInstance, events: EventLog, limi
           }
         } while (again && !closed);
       } catch (err) {
-        req.log.warn({ event: 'event-stream-failed', err: errorMessage(err) }, 'could not read the event log for a client');
+        req.log.warn(
+          { event: 'event-stream-failed', err: errorMessage(err) },
+          'could not read the event log for a client',
+        );
         close('event log unreadable');
       } finally {
         pumping = false;

@@ -38,7 +38,10 @@ export interface EpochViewJson {
   equivocated: boolean;
   /** Set when the page's scan bound was reached inside this epoch: not every observation is listed. */
   incomplete?: true;
-  digests: { digest: string; signers: { signer_key: string; name: string | null; timestamp: bigint; signature: string; ciphersuite: number }[] }[];
+  digests: {
+    digest: string;
+    signers: { signer_key: string; name: string | null; timestamp: bigint; signature: string; ciphersuite: number }[];
+  }[];
   proofs: string[];
 }
 
@@ -46,7 +49,12 @@ export interface EpochViewJson {
  * One epoch's observations grouped by digest (most signers first), as GET
  * /namespaces/{ns}/epochs/{epoch} shows them. Pure: the names are the roster's, looked up by `name`.
  */
-export function epochView(epoch: bigint, seen: Observation[], proofIds: string[], name: (key: Uint8Array) => string | null): EpochViewJson {
+export function epochView(
+  epoch: bigint,
+  seen: Observation[],
+  proofIds: string[],
+  name: (key: Uint8Array) => string | null,
+): EpochViewJson {
   const byDigest = new Map<string, Observation[]>();
   for (const o of seen) {
     const k = toHex(o.digest);
@@ -60,7 +68,13 @@ export function epochView(epoch: bigint, seen: Observation[], proofIds: string[]
       digest,
       signers: [...list]
         .sort((a, b) => compareBytes(a.signerKey, b.signerKey))
-        .map((o) => ({ signer_key: toHex(o.signerKey), name: name(o.signerKey), timestamp: o.timestamp, signature: toHex(o.signature), ciphersuite: o.ciphersuite })),
+        .map((o) => ({
+          signer_key: toHex(o.signerKey),
+          name: name(o.signerKey),
+          timestamp: o.timestamp,
+          signature: toHex(o.signature),
+          ciphersuite: o.ciphersuite,
+        })),
     }));
   return { epoch, equivocated: proofIds.length > 0 || digests.length > 1, digests, proofs: proofIds };
 }
@@ -76,7 +90,11 @@ const CURSOR = /^(\d{1,20})-([0-9a-f]{64})$/;
 export function cursorKey(ns: string, cursor: string): string {
   const m = CURSOR.exec(cursor);
   const epoch = m ? BigInt(m[1] as string) : undefined;
-  if (!m || epoch === undefined || epoch > U64_MAX) throw new BadRequestError(`cursor ${JSON.stringify(cursor)} is not one this node gave out (EPOCH-PROOFID)`, 'bad-cursor');
+  if (!m || epoch === undefined || epoch > U64_MAX)
+    throw new BadRequestError(
+      `cursor ${JSON.stringify(cursor)} is not one this node gave out (EPOCH-PROOFID)`,
+      'bad-cursor',
+    );
   return `${nsEpochKey(ns, epoch)}${SEP}${m[2] as string}`;
 }
 
@@ -119,7 +137,10 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: HistoryRoutesCo
       const oldest = list[list.length - 1];
       const ids = new Map<bigint, string[]>();
       if (newest && oldest) {
-        for await (const [k, id] of store.proofByNsEpoch.entries({ gte: nsEpochKey(ns, oldest.epoch), lt: `${nsEpochKey(ns, newest.epoch)}\x01` })) {
+        for await (const [k, id] of store.proofByNsEpoch.entries({
+          gte: nsEpochKey(ns, oldest.epoch),
+          lt: `${nsEpochKey(ns, newest.epoch)}\x01`,
+        })) {
           const e = epochOf(k);
           ids.set(e, [...(ids.get(e) ?? []), id]);
         }
@@ -156,25 +177,39 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: HistoryRoutesCo
 
   // A namespace's equivocation proofs, newest epoch first, with their total: the dashboard lists
   // every one of them page by page instead of the newest 100 of GET /equivocations.
-  app.get('/namespaces/:ns/equivocations', { schema: { params: nsParams, querystring: equivocationQuery } }, async (req) => {
-    const { ns } = req.params as z.infer<typeof nsParams>;
-    const q = req.query as z.infer<typeof equivocationQuery>;
-    ctx.signingService.namespaceConfig(ns);
-    const range = nsRange(ns);
-    const lt = q.before === undefined ? range.lt : cursorKey(ns, q.before);
-    const page: StoredProof[] = [];
-    let more = false;
-    for await (const [, id] of store.proofByNsEpoch.entries({ gte: range.gte, lt, reverse: true, limit: q.limit + 1 })) {
-      if (page.length >= q.limit) {
-        more = true;
-        break;
+  app.get(
+    '/namespaces/:ns/equivocations',
+    { schema: { params: nsParams, querystring: equivocationQuery } },
+    async (req) => {
+      const { ns } = req.params as z.infer<typeof nsParams>;
+      const q = req.query as z.infer<typeof equivocationQuery>;
+      ctx.signingService.namespaceConfig(ns);
+      const range = nsRange(ns);
+      const lt = q.before === undefined ? range.lt : cursorKey(ns, q.before);
+      const page: StoredProof[] = [];
+      let more = false;
+      for await (const [, id] of store.proofByNsEpoch.entries({
+        gte: range.gte,
+        lt,
+        reverse: true,
+        limit: q.limit + 1,
+      })) {
+        if (page.length >= q.limit) {
+          more = true;
+          break;
+        }
+        const p = await store.proof(id);
+        if (p) page.push(p);
       }
-      const p = await store.proof(id);
-      if (p) page.push(p);
-    }
-    let total = 0;
-    for await (const _key of store.proofByNsEpoch.sub.keys(range)) total++;
-    const oldest = page[page.length - 1];
-    return { namespace: ns, total, equivocations: page.map(proofToJson), next: more && oldest ? equivocationCursor(oldest) : null };
-  });
+      let total = 0;
+      for await (const _key of store.proofByNsEpoch.sub.keys(range)) total++;
+      const oldest = page[page.length - 1];
+      return {
+        namespace: ns,
+        total,
+        equivocations: page.map(proofToJson),
+        next: more && oldest ? equivocationCursor(oldest) : null,
+      };
+    },
+  );
 }

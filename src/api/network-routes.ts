@@ -22,7 +22,6 @@ export interface NetworkRoutesContext {
 
 export const PROTOBUF = 'application/x-protobuf';
 
-
 export function proofToJson(p: StoredProof): Record<string, unknown> {
   return {
     id: p.id,
@@ -37,7 +36,14 @@ export function proofToJson(p: StoredProof): Record<string, unknown> {
 }
 
 const epochParams = z.object({ ns: z.string().max(256), epoch: z.string() });
-const cosigQuery = z.object({ digest: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex' }).optional() }).strict();
+const cosigQuery = z
+  .object({
+    digest: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex' })
+      .optional(),
+  })
+  .strict();
 const idParams = z.object({ id: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be a proof id (64 hex digits)' }) });
 const listQuery = z
   .object({
@@ -75,21 +81,42 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
           })),
       }));
     const proofs = await ctx.observations.proofsAt(ns, e);
-    return { namespace: ns, epoch: e, equivocated: proofs.length > 0 || digests.length > 1, digests, proofs: proofs.map((p) => p.id) };
+    return {
+      namespace: ns,
+      epoch: e,
+      equivocated: proofs.length > 0 || digests.length > 1,
+      digests,
+      proofs: proofs.map((p) => p.id),
+    };
   });
 
-  app.get('/namespaces/:ns/epochs/:epoch/cosignatures', { schema: { params: epochParams, querystring: cosigQuery } }, async (req, reply) => {
-    const { ns, epoch } = req.params as z.infer<typeof epochParams>;
-    const { digest } = req.query as z.infer<typeof cosigQuery>;
-    ctx.signingService.namespaceConfig(ns);
-    const e = parseEpochParam(epoch);
-    const tally = tallyEpoch(await ctx.observations.observationsAt(ns, e), ctx.roster);
-    const proofs = await ctx.observations.proofsAt(ns, e);
-    const view = cosignedView(ns, e, tally, ctx.roster, proofs.length > 0, digest ? fromHex(digest, 32) : undefined);
-    if (!view) throw new NotFoundError(digest ? `nobody observed digest ${digest} at epoch ${e}` : `no observation of epoch ${e} of namespace "${ns}"`);
-    if ((req.headers.accept ?? '').includes(PROTOBUF)) return reply.type(PROTOBUF).send(Buffer.from(encodeCosignedEpoch(view.bundle)));
-    return cosignedEpochToJson(view.bundle, { threshold: view.threshold, quorum: view.quorum, equivocated: view.equivocated, names: (k) => signerName(ns, k) });
-  });
+  app.get(
+    '/namespaces/:ns/epochs/:epoch/cosignatures',
+    { schema: { params: epochParams, querystring: cosigQuery } },
+    async (req, reply) => {
+      const { ns, epoch } = req.params as z.infer<typeof epochParams>;
+      const { digest } = req.query as z.infer<typeof cosigQuery>;
+      ctx.signingService.namespaceConfig(ns);
+      const e = parseEpochParam(epoch);
+      const tally = tallyEpoch(await ctx.observations.observationsAt(ns, e), ctx.roster);
+      const proofs = await ctx.observations.proofsAt(ns, e);
+      const view = cosignedView(ns, e, tally, ctx.roster, proofs.length > 0, digest ? fromHex(digest, 32) : undefined);
+      if (!view)
+        throw new NotFoundError(
+          digest
+            ? `nobody observed digest ${digest} at epoch ${e}`
+            : `no observation of epoch ${e} of namespace "${ns}"`,
+        );
+      if ((req.headers.accept ?? '').includes(PROTOBUF))
+        return reply.type(PROTOBUF).send(Buffer.from(encodeCosignedEpoch(view.bundle)));
+      return cosignedEpochToJson(view.bundle, {
+        threshold: view.threshold,
+        quorum: view.quorum,
+        equivocated: view.equivocated,
+        names: (k) => signerName(ns, k),
+      });
+    },
+  );
 
   app.get('/roster', async () => {
     if (ctx.roster.source === undefined) throw new NotFoundError('this node runs without a roster');
@@ -98,7 +125,10 @@ export function registerNetworkRoutes(app: FastifyInstance, ctx: NetworkRoutesCo
 
   app.get('/equivocations', { schema: { querystring: listQuery } }, async (req) => {
     const q = req.query as z.infer<typeof listQuery>;
-    const list = await ctx.observations.listProofs({ ...(q.namespace ? { namespace: q.namespace } : {}), limit: q.limit });
+    const list = await ctx.observations.listProofs({
+      ...(q.namespace ? { namespace: q.namespace } : {}),
+      limit: q.limit,
+    });
     return { equivocations: list.map(proofToJson) };
   });
 

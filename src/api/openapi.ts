@@ -70,10 +70,16 @@ export function toJsonSchema(schema: z.ZodType): JsonSchema {
 function objectProperties(schema: z.ZodType | undefined): { props: Record<string, JsonSchema>; required: Set<string> } {
   if (!schema) return { props: {}, required: new Set() };
   const js = toJsonSchema(schema);
-  return { props: (js.properties as Record<string, JsonSchema> | undefined) ?? {}, required: new Set((js.required as string[] | undefined) ?? []) };
+  return {
+    props: (js.properties as Record<string, JsonSchema> | undefined) ?? {},
+    required: new Set((js.required as string[] | undefined) ?? []),
+  };
 }
 
-const ERROR_RESPONSE = { description: 'Error: {"error": kebab-case code, "message": text}', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const ERROR_RESPONSE = {
+  description: 'Error: {"error": kebab-case code, "message": text}',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 
 /** Builds the document; `routes` from collectRoutes, read at request time so it lists every route. */
 export function buildOpenApi(routes: readonly ApiRoute[], info: { title: string; version: string }): JsonSchema {
@@ -83,21 +89,37 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { title: string;
     const p = objectProperties(r.params);
     const q = objectProperties(r.querystring);
     const parameters = [
-      ...pathParamNames(r.url).map((name) => ({ name, in: 'path', required: true, schema: p.props[name] ?? { type: 'string' } })),
-      ...Object.entries(q.props).map(([name, schema]) => ({ name, in: 'query', required: q.required.has(name), schema })),
+      ...pathParamNames(r.url).map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        schema: p.props[name] ?? { type: 'string' },
+      })),
+      ...Object.entries(q.props).map(([name, schema]) => ({
+        name,
+        in: 'query',
+        required: q.required.has(name),
+        schema,
+      })),
     ];
     const op: Record<string, unknown> = {
-      operationId: `${r.method.toLowerCase()}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: operationIdOf(r.method, path),
       tags: [r.url.startsWith('/admin') ? 'admin' : r.method === 'GET' ? 'read' : 'write'],
       ...(parameters.length ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(r.body) } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(r.body) } } } }
+        : {}),
       responses: { '200': { description: 'Success' }, '4XX': ERROR_RESPONSE, '5XX': ERROR_RESPONSE },
     };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
     openapi: '3.1.0',
-    info: { ...info, description: 'Chorus node API. Integers are exact JSON numbers (u64 values may exceed 2^53: parse them losslessly).' },
+    info: {
+      ...info,
+      description:
+        'Chorus node API. Integers are exact JSON numbers (u64 values may exceed 2^53: parse them losslessly).',
+    },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
     components: {
@@ -110,4 +132,12 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { title: string;
       },
     },
   };
+}
+
+/** `GET /namespaces/{ns}/audits` → `getNamespacesNsAudits`: the method, then the path in camel case. */
+function operationIdOf(method: string, path: string): string {
+  const camel = path
+    .replace(/[{}]/g, '')
+    .replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''));
+  return `${method.toLowerCase()}${camel}`;
 }

@@ -6,7 +6,11 @@ import { z } from 'zod';
 import type { SigningService } from '../services/signing-service.js';
 import { BadRequestError, NotFoundError } from './http-errors.js';
 import type { NamespaceView } from '../services/namespace-view.js';
-import { signatureResponseFromJson, signatureResponseToJson, type SignatureResponse } from '../plexi/signature-response.js';
+import {
+  signatureResponseFromJson,
+  signatureResponseToJson,
+  type SignatureResponse,
+} from '../plexi/signature-response.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { parseU64 } from '../util/u64.js';
 import { u64 } from '../util/schema.js';
@@ -32,7 +36,9 @@ export interface PlexiRoutesContext {
   submitReport?: (ns: string, report: SignatureResponse) => Promise<SignatureResponse>;
 }
 
-const digestHex = z.string({ error: 'must be a hex string' }).regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex (64 digits)' });
+const digestHex = z
+  .string({ error: 'must be a hex string' })
+  .regex(/^[0-9a-fA-F]{64}$/, { error: 'must be 32 bytes of hex (64 digits)' });
 
 export const submissionBody = z
   .object({
@@ -81,7 +87,13 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
     ctx.signingService.namespaceConfig(ns);
     const lve = ctx.lastVerification ? await ctx.lastVerification(ns) : undefined;
     if (!lve) throw new NotFoundError(`no epoch of namespace "${ns}" has been verified yet`);
-    return { job_id: lve.jobId, epoch: lve.epoch, start_hash: toHex(lve.startHash), end_hash: toHex(lve.endHash), timestamp: lve.timestamp };
+    return {
+      job_id: lve.jobId,
+      epoch: lve.epoch,
+      start_hash: toHex(lve.startHash),
+      end_hash: toHex(lve.endHash),
+      timestamp: lve.timestamp,
+    };
   });
 
   app.post(
@@ -113,16 +125,20 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
 
   // Plexi's reports_uri: the log submits its own signed head instead of presenting a token; the
   // signature is the authentication, and the signed head is itself an observation.
-  app.post('/namespaces/:ns/reports', { schema: { params: nsParams }, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) }, async (req) => {
-    const { ns } = req.params as z.infer<typeof nsParams>;
-    ctx.signingService.namespaceConfig(ns);
-    if (!ctx.submitReport) throw new NotFoundError('this node does not accept log-signed reports');
-    let report: SignatureResponse;
-    try {
-      report = signatureResponseFromJson(req.body);
-    } catch (err) {
-      throw new BadRequestError((err as Error).message, 'invalid-request');
-    }
-    return signatureResponseToJson(await ctx.submitReport(ns, report));
-  });
+  app.post(
+    '/namespaces/:ns/reports',
+    { schema: { params: nsParams }, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) },
+    async (req) => {
+      const { ns } = req.params as z.infer<typeof nsParams>;
+      ctx.signingService.namespaceConfig(ns);
+      if (!ctx.submitReport) throw new NotFoundError('this node does not accept log-signed reports');
+      let report: SignatureResponse;
+      try {
+        report = signatureResponseFromJson(req.body);
+      } catch (err) {
+        throw new BadRequestError((err as Error).message, 'invalid-request');
+      }
+      return signatureResponseToJson(await ctx.submitReport(ns, report));
+    },
+  );
 }

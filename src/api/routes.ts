@@ -60,7 +60,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   registerEventRoutes(app, deps.events);
   registerAlertRoutes(app, deps.alerts);
   app.get('/metrics', async (_req, reply) =>
-    reply.type(deps.metrics.contentType).send(await deps.metrics.exposition()));
+    reply.type(deps.metrics.contentType).send(await deps.metrics.exposition()),
+  );
   app.get('/readyz', async (_req, reply) => {
     const problems = deps.readinessProblems();
     return reply.code(problems.length ? 503 : 200).send({ ready: problems.length === 0, problems });

@@ -44,7 +44,11 @@ function isOpsListenerPath(path: string): boolean {
 export type RateLimitHook = ReturnType<FastifyInstance['rateLimit']>;
 
 /** The one error shape; `error` is always a kebab-case code (README "API"), whatever the thrower spelt. */
-export function errorBody(code: string, message: string, details: Record<string, unknown> = {}): Record<string, unknown> {
+export function errorBody(
+  code: string,
+  message: string,
+  details: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { error: kebabCode(code), message, ...details };
 }
 
@@ -91,10 +95,21 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   app.addHook('onResponse', async (req, reply) => {
     const path = req.url.split('?')[0] ?? '';
     const seconds = reply.elapsedTime / 1000;
-    const line = { event: 'request', method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    const line = {
+      event: 'request',
+      method: req.method,
+      url: req.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
     if (QUIET_PATHS.has(path)) req.log.debug(line, 'request');
     else req.log.info(line, 'request');
-    opts.onResponse?.({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, seconds });
+    opts.onResponse?.({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      seconds,
+    });
   });
 
   // Route schemas are zod schemas.
@@ -124,17 +139,20 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${req.url.split('?')[0] ?? ''}`));
   });
 
-  // Every route registered from here on is listed in /openapi.json (docs/design-decisions.md "OpenAPI from the routes").
+  // Every route registered from here on is listed in /openapi.json (docs/design-decisions.md "OpenAPI from the
+  // routes").
   const routes = collectRoutes(app);
   app.get('/openapi.json', async () => buildOpenApi(routes, { title: 'Chorus', version: chorusVersion() }));
 
   // CORS for the read-only API: every origin may GET it from a browser (it is public data); admin
   // and metrics never, and no write route is offered to cross-origin callers (docs/design-decisions.md "CORS").
   app.addHook('onRequest', async (req, reply) => {
-    if ((req.method === 'GET' || req.method === 'HEAD') && isCorsPath(req.url)) reply.header('access-control-allow-origin', '*');
+    if ((req.method === 'GET' || req.method === 'HEAD') && isCorsPath(req.url))
+      reply.header('access-control-allow-origin', '*');
   });
   app.options('*', async (req, reply) => {
-    if (!isCorsPath(req.url)) return reply.code(404).send(errorBody('not-found', `no cross-origin access to ${req.url.split('?')[0] ?? ''}`));
+    if (!isCorsPath(req.url))
+      return reply.code(404).send(errorBody('not-found', `no cross-origin access to ${req.url.split('?')[0] ?? ''}`));
     return reply
       .code(204)
       .header('access-control-allow-origin', '*')
@@ -151,7 +169,11 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     max: opts.rateLimit.max,
     timeWindow: opts.rateLimit.windowMs,
     errorResponseBuilder: (_req, ctx) =>
-      new HttpError(429, 'rate-limited', `too many requests: at most ${ctx.max} per ${Math.round(ctx.ttl / 1000)} s from one client; retry later`),
+      new HttpError(
+        429,
+        'rate-limited',
+        `too many requests: at most ${ctx.max} per ${Math.round(ctx.ttl / 1000)} s from one client; retry later`,
+      ),
   });
   const limitWrites = app.rateLimit();
 
@@ -164,7 +186,8 @@ export interface OpsListener {
 }
 
 /**
- * Call at creation when `admin_http` is set. Serves /admin/*, /metrics and the probes on a second address (`admin_http`), and from then on
+ * Call at creation when `admin_http` is set. Serves /admin/*, /metrics and the probes on a second address
+ * (`admin_http`), and from then on
  * refuses /admin/* and /metrics on the public one: the public Service can then be exposed without
  * the operator endpoints (docs/design-decisions.md "Admin port"). Both listeners share the one
  * Fastify app, its routes, limits and error shape.
@@ -175,7 +198,15 @@ export function separateOpsRoutes(app: FastifyInstance): OpsRequests {
     const path = req.url.split('?')[0] ?? '';
     const viaOps = opsRequests.has(req.raw);
     if (viaOps ? !isOpsListenerPath(path) : isOpsOnlyPath(path)) {
-      return reply.code(404).send(errorBody('not-found', `no route for ${req.method} ${path}${viaOps ? ' on the admin port' : ' on the public port (see admin_http)'}`));
+      return reply
+        .code(404)
+        .send(
+          errorBody(
+            'not-found',
+            `no route for ${req.method} ` +
+              `${path}${viaOps ? ' on the admin port' : ' on the public port (see admin_http)'}`,
+          ),
+        );
     }
   });
   return opsRequests;
@@ -185,7 +216,12 @@ export function separateOpsRoutes(app: FastifyInstance): OpsRequests {
 export type OpsRequests = WeakSet<IncomingMessage>;
 
 /** Starts the admin listener; call after the app is listening (it routes into the ready app). */
-export async function listenOps(app: FastifyInstance, opsRequests: OpsRequests, host: string, port: number): Promise<OpsListener> {
+export async function listenOps(
+  app: FastifyInstance,
+  opsRequests: OpsRequests,
+  host: string,
+  port: number,
+): Promise<OpsListener> {
   const server: Server = createHttpServer((req, res) => {
     opsRequests.add(req);
     app.routing(req, res);

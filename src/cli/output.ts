@@ -16,7 +16,11 @@ export function fail(code: number, message: string): never {
  * Prints a verdict on stdout and exits 0 (valid) or 1 (invalid). With `json`, one JSON object
  * `{"valid": …, "message": …, …details}`; otherwise `valid: message` / `invalid: message`.
  */
-export function verdict(valid: boolean, message: string, opts: { json?: boolean | undefined; details?: Record<string, unknown> } = {}): never {
+export function verdict(
+  valid: boolean,
+  message: string,
+  opts: { json?: boolean | undefined; details?: Record<string, unknown> } = {},
+): never {
   if (opts.json) process.stdout.write(`${stringifyJson({ valid, message, ...opts.details })}\n`);
   else process.stdout.write(`${valid ? 'valid' : 'invalid'}: ${message}\n`);
   process.exit(valid ? EXIT_OK : EXIT_INVALID);

@@ -48,7 +48,10 @@ export interface EpochView {
   namespace: string;
   epoch: bigint;
   equivocated: boolean;
-  digests: { digest: string; signers: { signer_key: string; name: string | null; timestamp: bigint; signature: string; ciphersuite: bigint }[] }[];
+  digests: {
+    digest: string;
+    signers: { signer_key: string; name: string | null; timestamp: bigint; signature: string; ciphersuite: bigint }[];
+  }[];
   proofs: string[];
 }
 /** The co-signed bundle (checkable offline with `chorus verify-bundle`) plus the node's tally. */
@@ -80,28 +83,48 @@ export interface Alert {
   [field: string]: unknown;
 }
 
-/** A remote Chorus node's read API. Every method throws ChorusApiError on an error answer and HttpClientError when it cannot be reached. */
+/**
+ * A remote Chorus node's read API. Every method throws ChorusApiError on an error answer and HttpClientError when it
+ * cannot be reached.
+ */
 export class ChorusClient {
   readonly baseUrl: string;
   private readonly opts: Required<Pick<ClientOptions, 'timeoutMs' | 'maxBytes'>> & Pick<ClientOptions, 'headers'>;
 
   constructor(baseUrl: string, opts: ClientOptions = {}) {
     this.baseUrl = new URL(baseUrl).toString();
-    this.opts = { timeoutMs: opts.timeoutMs ?? 30_000, maxBytes: opts.maxBytes ?? 16 * 1024 * 1024, ...(opts.headers ? { headers: opts.headers } : {}) };
+    this.opts = {
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      maxBytes: opts.maxBytes ?? 16 * 1024 * 1024,
+      ...(opts.headers ? { headers: opts.headers } : {}),
+    };
   }
 
   /** GET a path and parse the JSON losslessly; exposed for routes without a typed method. */
-  async getJson<T = unknown>(path: string, query: Record<string, string | bigint | number | undefined> = {}): Promise<T> {
+  async getJson<T = unknown>(
+    path: string,
+    query: Record<string, string | bigint | number | undefined> = {},
+  ): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
-    const req: OutboundRequest = { timeoutMs: this.opts.timeoutMs, maxBytes: this.opts.maxBytes, headers: { accept: 'application/json', ...this.opts.headers } };
+    const req: OutboundRequest = {
+      timeoutMs: this.opts.timeoutMs,
+      maxBytes: this.opts.maxBytes,
+      headers: { accept: 'application/json', ...this.opts.headers },
+    };
     const res = await httpRequest(url.toString(), req);
     const text = new TextDecoder().decode(res.body);
     let body: unknown;
     try {
       body = parseJson(text);
     } catch (err) {
-      if (res.status >= 200 && res.status < 300) throw new ChorusApiError(res.status, 'malformed-response', `${url}: ${(err as Error).message}`, text.slice(0, 200));
+      if (res.status >= 200 && res.status < 300)
+        throw new ChorusApiError(
+          res.status,
+          'malformed-response',
+          `${url}: ${(err as Error).message}`,
+          text.slice(0, 200),
+        );
       body = text.slice(0, 200);
     }
     if (res.status < 200 || res.status > 299) {

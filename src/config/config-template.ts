@@ -52,7 +52,9 @@ function namespaceBlock(ns: TemplateNamespace): string {
     `    # Where the log publishes its append-only proofs: an S3 ListObjectsV2 endpoint (WhatsApp's`,
     `    # form), a plain HTTP base URL (proof_directory_format: http) or a file:// folder. With it,`,
     `    # every signed epoch is validated and the proofs are mirrored on this node.`,
-    ns.proofDirectory ? `    proof_directory: ${JSON.stringify(ns.proofDirectory)}` : `    # proof_directory: "https://…"`,
+    ns.proofDirectory
+      ? `    proof_directory: ${JSON.stringify(ns.proofDirectory)}`
+      : `    # proof_directory: "https://…"`,
     `    poll_interval_seconds: ${ns.pollIntervalSeconds ?? 30}   # directory source: how often to look for new blobs`,
     `    # start_at: head   # directory source, new namespace: the directory's head, or an epoch (1: from genesis)`,
     `    # advertised_log_directory: mirror   # log_directory in NamespaceInfo: this node (mirror) or proof_directory`,
@@ -67,7 +69,7 @@ function namespaceBlock(ns: TemplateNamespace): string {
 
 export function renderConfig(o: TemplateOptions): string {
   return [
-    '# Chorus node configuration (YAML). Relative paths resolve against this file\'s folder.',
+    "# Chorus node configuration (YAML). Relative paths resolve against this file's folder.",
     '# Validate and run with: chorus start --config <this file>',
     '',
     '# Where the LevelDB database ("db/") lives. Back this folder up: it holds every signature.',
@@ -88,14 +90,17 @@ export function renderConfig(o: TemplateOptions): string {
     '  body_limit_bytes: 16384',
     '  rate_limit: { max: 6000, window_seconds: 60 }   # per client, on submissions, reports and /admin',
     '  trusted_proxies: []   # reverse proxies (IPs/CIDRs) whose X-Forwarded-For names the client',
-    o.publicUrl ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node` : '  # public_url: https://auditor.example.org   # how clients reach this node',
+    o.publicUrl
+      ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node`
+      : '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
     ...(o.p2pPort !== undefined
       ? [
-          '# libp2p (gossip with the other organisations\' nodes; used with `chorus start --roster`).',
+          "# libp2p (gossip with the other organisations' nodes; used with `chorus start --roster`).",
           'p2p:',
           `  listen: [${JSON.stringify(`/ip4/${o.p2pHost ?? '127.0.0.1'}/tcp/${o.p2pPort}`)}]`,
-          `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. "/dns4/node.example.org/tcp/4001"`,
+          `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. ` +
+            `"/dns4/node.example.org/tcp/4001"`,
           '  identity_file: p2p-identity.key   # the persistent peer id (in data_dir)',
           '  max_future_skew_ms: 600000         # observations timestamped further ahead are rejected',
           '  sync_interval_seconds: 60          # anti-entropy: a sync with one random peer about this often',

@@ -18,9 +18,13 @@ export const NAMESPACE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 const rootSchema = z
   .string()
-  .regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/, { error: 'must be "EPOCH/DIGEST" with a decimal epoch and a 32-byte hex digest' })
+  .regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/, {
+    error: 'must be "EPOCH/DIGEST" with a decimal epoch and a 32-byte hex digest',
+  })
   // zod runs this refinement even when the regex failed: only a decimal epoch goes to BigInt.
-  .refine((s) => !/^[0-9]+\//.test(s) || BigInt(s.split('/')[0] as string) <= U64_MAX, { error: 'epoch must be at most 2^64-1' });
+  .refine((s) => !/^[0-9]+\//.test(s) || BigInt(s.split('/')[0] as string) <= U64_MAX, {
+    error: 'epoch must be at most 2^64-1',
+  });
 
 const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
 const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());
@@ -28,25 +32,35 @@ const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.n
 // The fields every namespace has, whatever its log format; each format adds its own
 // (docs/log-formats.md, "Namespace settings").
 const commonNamespaceShape = {
-    name: z.string().regex(NAMESPACE_NAME_RE, { error: 'letters, digits, ".", "_" and "-" only (1-128), starting with a letter or digit' }),
-    status: z.enum(['Initialization', 'Online', 'Disabled']).default('Initialization'),
-    root: rootSchema.nullish(),
-    source: z.enum(['push', 'directory']).default('push'),
-    proof_directory: z
-      .string()
-      .refine((u) => /^(https?|file):\/\//.test(u), { error: 'must be an http(s):// or file:// URL' })
-      .nullish(),
-    proof_directory_format: z.enum(['s3', 'http']).nullish(),
-    poll_interval_seconds: positiveInt.default(30),
-    // Where a new directory namespace starts: the directory's head, or an epoch (catching up from
-    // genesis is a choice: start_at: 1).
-    start_at: z.union([z.literal('head'), z.union([z.number(), z.bigint()]).transform(BigInt).pipe(z.bigint().min(1n).max(U64_MAX))]).default('head'),
-    // log_directory in NamespaceInfo: this node's mirror of verified proofs, or the log's own directory.
-    advertised_log_directory: z.enum(['mirror', 'proof_directory']).default('mirror'),
-    proof_directory_cache_bust: z.boolean().default(true),
-    max_epoch_interval_seconds: positiveInt.nullish(),
-    log_key: z.string().regex(/^[0-9a-fA-F]{64}$/, { error: 'must be the log\'s 32-byte Ed25519 public key in hex' }).nullish(),
-    token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
+  name: z.string().regex(NAMESPACE_NAME_RE, {
+    error: 'letters, digits, ".", "_" and "-" only (1-128), starting with a letter or digit',
+  }),
+  status: z.enum(['Initialization', 'Online', 'Disabled']).default('Initialization'),
+  root: rootSchema.nullish(),
+  source: z.enum(['push', 'directory']).default('push'),
+  proof_directory: z
+    .string()
+    .refine((u) => /^(https?|file):\/\//.test(u), { error: 'must be an http(s):// or file:// URL' })
+    .nullish(),
+  proof_directory_format: z.enum(['s3', 'http']).nullish(),
+  poll_interval_seconds: positiveInt.default(30),
+  // Where a new directory namespace starts: the directory's head, or an epoch (catching up from
+  // genesis is a choice: start_at: 1).
+  start_at: z
+    .union([
+      z.literal('head'),
+      z.union([z.number(), z.bigint()]).transform(BigInt).pipe(z.bigint().min(1n).max(U64_MAX)),
+    ])
+    .default('head'),
+  // log_directory in NamespaceInfo: this node's mirror of verified proofs, or the log's own directory.
+  advertised_log_directory: z.enum(['mirror', 'proof_directory']).default('mirror'),
+  proof_directory_cache_bust: z.boolean().default(true),
+  max_epoch_interval_seconds: positiveInt.nullish(),
+  log_key: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/, { error: "must be the log's 32-byte Ed25519 public key in hex" })
+    .nullish(),
+  token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the bearer token' }),
 };
 
 type CommonNamespace = z.output<z.ZodObject<typeof commonNamespaceShape>>;
@@ -56,15 +70,23 @@ type ParsedNamespace = CommonNamespace & { log_format: string } & FormatSettings
 const isMapping = (v: unknown): v is object => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function checkCommonNamespace(ns: CommonNamespace, ctx: z.RefinementCtx): void {
-    if (ns.status === 'Online' && !ns.root) {
-      ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
-    }
-    if (ns.source === 'directory' && !ns.proof_directory) {
-      ctx.addIssue({ code: 'custom', path: ['proof_directory'], message: 'a directory source needs the proof directory to poll' });
-    }
-    if (ns.source === 'directory' && ns.proof_directory_format === 'http') {
-      ctx.addIssue({ code: 'custom', path: ['proof_directory_format'], message: 'a plain HTTP directory cannot be listed: use s3 or a file:// folder' });
-    }
+  if (ns.status === 'Online' && !ns.root) {
+    ctx.addIssue({ code: 'custom', path: ['root'], message: 'an Online namespace needs a root "EPOCH/DIGEST"' });
+  }
+  if (ns.source === 'directory' && !ns.proof_directory) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['proof_directory'],
+      message: 'a directory source needs the proof directory to poll',
+    });
+  }
+  if (ns.source === 'directory' && ns.proof_directory_format === 'http') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['proof_directory_format'],
+      message: 'a plain HTTP directory cannot be listed: use s3 or a file:// folder',
+    });
+  }
 }
 
 /**
@@ -95,81 +117,131 @@ function namespaceSchemaFor(formats: FormatRegistry): z.ZodType<ParsedNamespace>
   ) as unknown as z.ZodType<ParsedNamespace>;
 }
 
-const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) => z
-  .object({
-    data_dir: z.string().default('.'),
-    keys: z
-      .array(z.object({ file: z.string(), not_before: z.union([z.bigint(), z.number().int()]).transform(BigInt).pipe(z.bigint().min(0n).max(U64_MAX)).default(0n) }).strict())
-      .min(1)
-      .default([{ file: 'node.key', not_before: 0n }]),
-    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    http: z
-      .object({
-        host: z.string().default('127.0.0.1'),
-        port: port.default(8080),
-        body_limit_bytes: positiveInt.default(16 * 1024),
-        public_url: z.url().nullish(),
-        rate_limit: z
-          .object({ max: positiveInt.default(6000), window_seconds: positiveInt.default(60) })
-          .strict()
-          .default({ max: 6000, window_seconds: 60 }),
-        // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client. Only these:
-        // trusting any sender would let every client pick its own rate-limit key.
-        trusted_proxies: z
-          .array(z.string().regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, { error: 'must be an IP address or CIDR (e.g. 10.0.0.0/8)' }))
-          .default([]),
-      })
-      .strict()
-      .default({ host: '127.0.0.1', port: 8080, body_limit_bytes: 16 * 1024, rate_limit: { max: 6000, window_seconds: 60 }, trusted_proxies: [] }),
-    namespaces: z.array(namespaceSchema).default([]),
-    liveness: z
-      .object({
-        quorum_timeout_seconds: positiveInt.default(300),
-        auditor_silence_seconds: positiveInt.default(3600),
-        check_interval_seconds: positiveInt.default(5),
-      })
-      .strict()
-      .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
-    validation: z
-      .object({
-        workers: positiveInt.nullish(),
-        proof_retention_epochs: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(1000),
-        // Verified proofs kept per namespace, by bytes and by age (0: no limit); evidence is kept
-        // until the operator prunes it (docs/design-decisions.md, "Proof storage").
-        proof_retention_bytes: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(DEFAULT_PROOF_RETENTION_BYTES),
-        proof_retention_seconds: z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0)).default(86_400),
-      })
-      .strict()
-      .default({ proof_retention_epochs: 1000, proof_retention_bytes: DEFAULT_PROOF_RETENTION_BYTES, proof_retention_seconds: 86_400 }),
-    plexi_follow: z
-      .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
-      .strict()
-      .default({ poll_interval_seconds: 30, max_epochs_per_poll: 100 }),
-    // Its own listener for /admin/* and /metrics (then refused on `http`): README "Configuration".
-    admin_http: z.object({ host: z.string().default('127.0.0.1'), port }).strict().nullish(),
-    admin: z
-      .object({ token_sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }) })
-      .strict()
-      .nullish(),
-    p2p: z
-      .object({
-        listen: z.array(z.string().min(1)).min(1).default(['/ip4/127.0.0.1/tcp/0']),
-        announce: z.array(z.string().min(1)).default([]),
-        identity_file: z.string().default('p2p-identity.key'),
-        max_future_skew_ms: positiveInt.default(DEFAULT_MAX_FUTURE_SKEW_MS),
-        sync_interval_seconds: positiveInt.default(60),
-      })
-      .strict()
-      .nullish(),
-  })
-  .strict()
-  .superRefine((c, ctx) => {
-    const seen = new Set<string>();
-    c.namespaces.forEach((ns, i) => {
-      if (seen.has(ns.name)) ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${ns.name}"` });
-      seen.add(ns.name);
+const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) =>
+  z
+    .object({
+      data_dir: z.string().default('.'),
+      keys: z
+        .array(
+          z
+            .object({
+              file: z.string(),
+              not_before: z
+                .union([z.bigint(), z.number().int()])
+                .transform(BigInt)
+                .pipe(z.bigint().min(0n).max(U64_MAX))
+                .default(0n),
+            })
+            .strict(),
+        )
+        .min(1)
+        .default([{ file: 'node.key', not_before: 0n }]),
+      log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      http: z
+        .object({
+          host: z.string().default('127.0.0.1'),
+          port: port.default(8080),
+          body_limit_bytes: positiveInt.default(16 * 1024),
+          public_url: z.url().nullish(),
+          rate_limit: z
+            .object({ max: positiveInt.default(6000), window_seconds: positiveInt.default(60) })
+            .strict()
+            .default({ max: 6000, window_seconds: 60 }),
+          // Reverse proxies (addresses or CIDRs) whose X-Forwarded-For names the client. Only these:
+          // trusting any sender would let every client pick its own rate-limit key.
+          trusted_proxies: z
+            .array(
+              z
+                .string()
+                .regex(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/, { error: 'must be an IP address or CIDR (e.g. 10.0.0.0/8)' }),
+            )
+            .default([]),
+        })
+        .strict()
+        .default({
+          host: '127.0.0.1',
+          port: 8080,
+          body_limit_bytes: 16 * 1024,
+          rate_limit: { max: 6000, window_seconds: 60 },
+          trusted_proxies: [],
+        }),
+      namespaces: z.array(namespaceSchema).default([]),
+      liveness: z
+        .object({
+          quorum_timeout_seconds: positiveInt.default(300),
+          auditor_silence_seconds: positiveInt.default(3600),
+          check_interval_seconds: positiveInt.default(5),
+        })
+        .strict()
+        .default({ quorum_timeout_seconds: 300, auditor_silence_seconds: 3600, check_interval_seconds: 5 }),
+      validation: z
+        .object({
+          workers: positiveInt.nullish(),
+          proof_retention_epochs: z
+            .union([z.number(), z.bigint()])
+            .transform(Number)
+            .pipe(z.number().int().min(0))
+            .default(1000),
+          // Verified proofs kept per namespace, by bytes and by age (0: no limit); evidence is kept
+          // until the operator prunes it (docs/design-decisions.md, "Proof storage").
+          proof_retention_bytes: z
+            .union([z.number(), z.bigint()])
+            .transform(Number)
+            .pipe(z.number().int().min(0))
+            .default(DEFAULT_PROOF_RETENTION_BYTES),
+          proof_retention_seconds: z
+            .union([z.number(), z.bigint()])
+            .transform(Number)
+            .pipe(z.number().int().min(0))
+            .default(86_400),
+        })
+        .strict()
+        .default({
+          proof_retention_epochs: 1000,
+          proof_retention_bytes: DEFAULT_PROOF_RETENTION_BYTES,
+          proof_retention_seconds: 86_400,
+        }),
+      plexi_follow: z
+        .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
+        .strict()
+        .default({ poll_interval_seconds: 30, max_epochs_per_poll: 100 }),
+      // Its own listener for /admin/* and /metrics (then refused on `http`): README "Configuration".
+      admin_http: z
+        .object({ host: z.string().default('127.0.0.1'), port })
+        .strict()
+        .nullish(),
+      admin: z
+        .object({
+          token_sha256: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, { error: 'must be the lowercase hex SHA-256 of the admin token' }),
+        })
+        .strict()
+        .nullish(),
+      p2p: z
+        .object({
+          listen: z.array(z.string().min(1)).min(1).default(['/ip4/127.0.0.1/tcp/0']),
+          announce: z.array(z.string().min(1)).default([]),
+          identity_file: z.string().default('p2p-identity.key'),
+          max_future_skew_ms: positiveInt.default(DEFAULT_MAX_FUTURE_SKEW_MS),
+          sync_interval_seconds: positiveInt.default(60),
+        })
+        .strict()
+        .nullish(),
+    })
+    .strict()
+    .superRefine((c, ctx) => {
+      const seen = new Set<string>();
+      c.namespaces.forEach((ns, i) => {
+        if (seen.has(ns.name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['namespaces', i, 'name'],
+            message: `duplicate namespace "${ns.name}"`,
+          });
+        seen.add(ns.name);
+      });
     });
-  });
 
 /** One schema per registry: the registry is fixed for a node's life. */
 const schemas = new WeakMap<FormatRegistry, ReturnType<typeof configSchemaFor>>();
@@ -232,12 +304,24 @@ export interface NodeConfig {
   /** Signing keys; the one with the latest `notBefore` not in the future signs. */
   keys: { file: string; notBefore: bigint }[];
   logLevel: RawConfig['log_level'];
-  http: { host: string; port: number; bodyLimitBytes: number; publicUrl?: string; rateLimit: { max: number; windowSeconds: number }; trustedProxies: string[] };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    publicUrl?: string;
+    rateLimit: { max: number; windowSeconds: number };
+    trustedProxies: string[];
+  };
   namespaces: NamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
   /** AKD validation: worker threads (default: cores) and how many verified proofs to keep. */
-  validation: { workers?: number; proofRetentionEpochs: number; proofRetentionBytes: number; proofRetentionSeconds: number };
+  validation: {
+    workers?: number;
+    proofRetentionEpochs: number;
+    proofRetentionBytes: number;
+    proofRetentionSeconds: number;
+  };
   /** Following external Plexi auditors listed in the roster. */
   plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
   /** SHA-256 of the operator's admin token (admin endpoints are off without it). */
@@ -317,11 +401,22 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
       proofRetentionBytes: c.validation.proof_retention_bytes,
       proofRetentionSeconds: c.validation.proof_retention_seconds,
     },
-    plexiFollow: { pollIntervalSeconds: c.plexi_follow.poll_interval_seconds, maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll },
+    plexiFollow: {
+      pollIntervalSeconds: c.plexi_follow.poll_interval_seconds,
+      maxEpochsPerPoll: c.plexi_follow.max_epochs_per_poll,
+    },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.admin_http ? { adminHttp: { host: c.admin_http.host, port: c.admin_http.port } } : {}),
     ...(c.p2p
-      ? { p2p: { listen: c.p2p.listen, announce: c.p2p.announce, identityFile: c.p2p.identity_file, maxFutureSkewMs: c.p2p.max_future_skew_ms, syncIntervalSeconds: c.p2p.sync_interval_seconds } }
+      ? {
+          p2p: {
+            listen: c.p2p.listen,
+            announce: c.p2p.announce,
+            identityFile: c.p2p.identity_file,
+            maxFutureSkewMs: c.p2p.max_future_skew_ms,
+            syncIntervalSeconds: c.p2p.sync_interval_seconds,
+          },
+        }
       : {}),
   };
 }
@@ -346,7 +441,9 @@ export function parseConfigText(text: string, file: string, formats: FormatRegis
     throw new ConfigError('', `config file ${file} is not valid YAML: ${(err as Error).message}`);
   }
   // An empty file (or only comments) is a mistake, never "all defaults": refuse it.
-  if (doc === null || doc === undefined) throw new ConfigError('', `config file ${file} is empty: write one with chorus init`);
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError('', `config file ${file} must be a YAML mapping (key: value lines)`);
+  if (doc === null || doc === undefined)
+    throw new ConfigError('', `config file ${file} is empty: write one with chorus init`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError('', `config file ${file} must be a YAML mapping (key: value lines)`);
   return configFromObject(doc, file, formats);
 }

@@ -44,6 +44,8 @@ export function loadKeyFile(path: string): SigningKey {
   try {
     return signingKeyFromPem(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new KeyFileError(`key file ${path} does not hold an Ed25519 private key (PKCS#8 PEM): ${(err as Error).message}`);
+    throw new KeyFileError(
+      `key file ${path} does not hold an Ed25519 private key (PKCS#8 PEM): ${(err as Error).message}`,
+    );
   }
 }

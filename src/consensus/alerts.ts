@@ -8,7 +8,13 @@ import type { SignatureVerifier } from './equivocation.js';
 import type { Roster } from './roster.js';
 
 export type AlertType = 'equivocation' | 'validation-failed' | 'log-stalled' | 'quorum-missed' | 'auditor-silent';
-export const ALERT_TYPES: readonly AlertType[] = ['equivocation', 'validation-failed', 'log-stalled', 'quorum-missed', 'auditor-silent'];
+export const ALERT_TYPES: readonly AlertType[] = [
+  'equivocation',
+  'validation-failed',
+  'log-stalled',
+  'quorum-missed',
+  'auditor-silent',
+];
 
 export interface Alert {
   type: AlertType;
@@ -37,7 +43,12 @@ export function quorumMissed(firstSeenMs: bigint, reached: boolean, nowMs: bigin
  * A roster auditor silent for too long: nothing from it for `silenceMs` while the namespace kept
  * producing epochs (a stalled log silences everyone; that is `log-stalled`, not this).
  */
-export function auditorSilent(lastHeardMs: bigint, lastEpochAtMs: bigint | undefined, nowMs: bigint, silenceMs: bigint): boolean {
+export function auditorSilent(
+  lastHeardMs: bigint,
+  lastEpochAtMs: bigint | undefined,
+  nowMs: bigint,
+  silenceMs: bigint,
+): boolean {
   return lastEpochAtMs !== undefined && lastEpochAtMs > lastHeardMs && nowMs - lastHeardMs > silenceMs;
 }
 
@@ -72,15 +83,21 @@ export function encodeSignedAlert(s: SignedAlert): Uint8Array {
 }
 
 export function decodeSignedAlert(bytes: Uint8Array): SignedAlert {
-  if (bytes.length > MAX_ALERT_BYTES) throw new AlertDecodeError(`alert of ${bytes.length} bytes is over ${MAX_ALERT_BYTES}`);
+  if (bytes.length > MAX_ALERT_BYTES)
+    throw new AlertDecodeError(`alert of ${bytes.length} bytes is over ${MAX_ALERT_BYTES}`);
   let raw: { body?: Uint8Array; signer_key?: Uint8Array; signature?: Uint8Array };
   try {
     raw = SignedAlertType.decode(bytes) as unknown as typeof raw;
   } catch (err) {
     throw new AlertDecodeError(`undecodable alert: ${(err as Error).message}`);
   }
-  const s = { body: new Uint8Array(raw.body ?? []), signerKey: new Uint8Array(raw.signer_key ?? []), signature: new Uint8Array(raw.signature ?? []) };
-  if (s.signerKey.length !== 32 || s.signature.length !== 64) throw new AlertDecodeError('alert signer key or signature has the wrong length');
+  const s = {
+    body: new Uint8Array(raw.body ?? []),
+    signerKey: new Uint8Array(raw.signer_key ?? []),
+    signature: new Uint8Array(raw.signature ?? []),
+  };
+  if (s.signerKey.length !== 32 || s.signature.length !== 64)
+    throw new AlertDecodeError('alert signer key or signature has the wrong length');
   return s;
 }
 
@@ -93,10 +110,18 @@ export function parseAlertBody(body: Uint8Array): Alert & { network: string } {
     throw new AlertDecodeError(`alert body is not JSON: ${(err as Error).message}`);
   }
   const a = v as Partial<Alert>;
-  if (typeof v !== 'object' || v === null || !ALERT_TYPES.includes(a.type as AlertType) || typeof a.namespace !== 'string' || typeof a.timestamp !== 'bigint' || typeof a.reason !== 'string') {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    !ALERT_TYPES.includes(a.type as AlertType) ||
+    typeof a.namespace !== 'string' ||
+    typeof a.timestamp !== 'bigint' ||
+    typeof a.reason !== 'string'
+  ) {
     throw new AlertDecodeError('alert body lacks type, namespace, timestamp or reason');
   }
-  if (a.epoch !== undefined && typeof a.epoch !== 'bigint') throw new AlertDecodeError('alert epoch must be an integer');
+  if (a.epoch !== undefined && typeof a.epoch !== 'bigint')
+    throw new AlertDecodeError('alert epoch must be an integer');
   if (typeof a.network !== 'string') throw new AlertDecodeError('alert body names no network (a v1 alert)');
   return a as Alert & { network: string };
 }
@@ -109,15 +134,24 @@ export interface AlertFacts {
   maxAgeMs: bigint;
 }
 
-export type AlertRejection = 'undecodable' | 'wrong-network' | 'unknown-signer' | 'key-not-valid' | 'future-timestamp' | 'bad-signature';
-export type AlertCheck = { ok: true; alert: Alert; raisedBy: string } | { ok: false; outcome: 'reject'; reason: AlertRejection } | { ok: false; outcome: 'ignore'; reason: 'stale' };
+export type AlertRejection =
+  'undecodable' | 'wrong-network' | 'unknown-signer' | 'key-not-valid' | 'future-timestamp' | 'bad-signature';
+export type AlertCheck =
+  | { ok: true; alert: Alert; raisedBy: string }
+  | { ok: false; outcome: 'reject'; reason: AlertRejection }
+  | { ok: false; outcome: 'ignore'; reason: 'stale' };
 
 /**
  * An alert counts only when a roster auditor signed it, for this network, recently, with a key in
  * force at its timestamp. A stale alert is ignored rather than rejected: a slow path delivered it,
  * which is not the relaying peer's fault.
  */
-export async function checkSignedAlert(s: SignedAlert, roster: Roster, verify: SignatureVerifier, f: AlertFacts): Promise<AlertCheck> {
+export async function checkSignedAlert(
+  s: SignedAlert,
+  roster: Roster,
+  verify: SignatureVerifier,
+  f: AlertFacts,
+): Promise<AlertCheck> {
   let alert: Alert & { network: string };
   try {
     alert = parseAlertBody(s.body);
@@ -129,7 +163,9 @@ export async function checkSignedAlert(s: SignedAlert, roster: Roster, verify: S
   if (!auditor) return { ok: false, outcome: 'reject', reason: 'unknown-signer' };
   if (alert.timestamp > f.nowMs + f.maxFutureMs) return { ok: false, outcome: 'reject', reason: 'future-timestamp' };
   if (alert.timestamp + f.maxAgeMs < f.nowMs) return { ok: false, outcome: 'ignore', reason: 'stale' };
-  if (roster.keyStatus(alert.namespace, s.signerKey, alert.timestamp) !== 'valid') return { ok: false, outcome: 'reject', reason: 'key-not-valid' };
-  if (!(await verify(s.signerKey, alertSignedBytes(s.body), s.signature))) return { ok: false, outcome: 'reject', reason: 'bad-signature' };
+  if (roster.keyStatus(alert.namespace, s.signerKey, alert.timestamp) !== 'valid')
+    return { ok: false, outcome: 'reject', reason: 'key-not-valid' };
+  if (!(await verify(s.signerKey, alertSignedBytes(s.body), s.signature)))
+    return { ok: false, outcome: 'reject', reason: 'bad-signature' };
   return { ok: true, alert, raisedBy: auditor.name };
 }

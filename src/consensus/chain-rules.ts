@@ -64,7 +64,8 @@ export function decideSubmission(facts: ChainFacts, s: Submission): Decision {
     if (!bytesEqual(facts.signedAtEpoch, s.digest)) {
       return reject(
         'epoch-conflict',
-        `epoch ${s.epoch} is already signed with digest ${toHex(facts.signedAtEpoch)}; refusing digest ${toHex(s.digest)}`,
+        `epoch ${s.epoch} is already signed with digest ${toHex(facts.signedAtEpoch)}; refusing digest ` +
+          `${toHex(s.digest)}`,
         { epoch: s.epoch, signed_digest: toHex(facts.signedAtEpoch), submitted_digest: toHex(s.digest) },
         true,
       );
@@ -72,8 +73,13 @@ export function decideSubmission(facts: ChainFacts, s: Submission): Decision {
     if (s.previous && facts.signedAtPreviousEpoch && !bytesEqual(s.previous, facts.signedAtPreviousEpoch)) {
       return reject(
         'previous-mismatch',
-        `previous ${toHex(s.previous)} does not match the digest signed at epoch ${s.epoch - 1n} (${toHex(facts.signedAtPreviousEpoch)})`,
-        { epoch: s.epoch, expected_previous: toHex(facts.signedAtPreviousEpoch), submitted_previous: toHex(s.previous) },
+        `previous ${toHex(s.previous)} does not match the digest signed at epoch ${s.epoch - 1n} ` +
+          `(${toHex(facts.signedAtPreviousEpoch)})`,
+        {
+          epoch: s.epoch,
+          expected_previous: toHex(facts.signedAtPreviousEpoch),
+          submitted_previous: toHex(s.previous),
+        },
       );
     }
     return { kind: 'replay' };
@@ -98,7 +104,9 @@ export function decideSubmission(facts: ChainFacts, s: Submission): Decision {
   // §4.2 "Consecutive and unique": epoch n only after n-1, previous equal to n-1's digest.
   const head = facts.head;
   if (head.epoch === U64_MAX) {
-    return reject('epoch-overflow', 'the chain reached epoch 2^64-1: there is no next epoch', { head_epoch: head.epoch });
+    return reject('epoch-overflow', 'the chain reached epoch 2^64-1: there is no next epoch', {
+      head_epoch: head.epoch,
+    });
   }
   const expected = head.epoch + 1n;
   if (s.epoch < expected) {

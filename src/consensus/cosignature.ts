@@ -32,13 +32,24 @@ export function encodeCosignedEpoch(c: CosignedEpoch): Uint8Array {
     namespace: c.namespace,
     epoch: toLong(c.epoch),
     digest: c.digest,
-    cosignatures: c.cosignatures.map((s) => ({ signer_key: s.signerKey, timestamp: toLong(s.timestamp), signature: s.signature, ciphersuite: s.ciphersuite })),
+    cosignatures: c.cosignatures.map((s) => ({
+      signer_key: s.signerKey,
+      timestamp: toLong(s.timestamp),
+      signature: s.signature,
+      ciphersuite: s.ciphersuite,
+    })),
   }).finish();
 }
 
 export function decodeCosignedEpoch(bytes: Uint8Array): CosignedEpoch {
-  if (bytes.length > MAX_BUNDLE_BYTES) throw new CosignedEpochDecodeError(`bundle of ${bytes.length} bytes is over ${MAX_BUNDLE_BYTES}`);
-  let raw: { namespace?: string; epoch?: unknown; digest?: Uint8Array; cosignatures?: { signer_key?: Uint8Array; timestamp?: unknown; signature?: Uint8Array; ciphersuite?: number }[] };
+  if (bytes.length > MAX_BUNDLE_BYTES)
+    throw new CosignedEpochDecodeError(`bundle of ${bytes.length} bytes is over ${MAX_BUNDLE_BYTES}`);
+  let raw: {
+    namespace?: string;
+    epoch?: unknown;
+    digest?: Uint8Array;
+    cosignatures?: { signer_key?: Uint8Array; timestamp?: unknown; signature?: Uint8Array; ciphersuite?: number }[];
+  };
   try {
     raw = CosignedEpochType.decode(bytes) as unknown as typeof raw;
   } catch (err) {
@@ -60,12 +71,16 @@ export function decodeCosignedEpoch(bytes: Uint8Array): CosignedEpoch {
 
 function checkShape(c: CosignedEpoch): CosignedEpoch {
   if (!c.namespace) throw new CosignedEpochDecodeError('bundle without a namespace');
-  if (c.digest.length !== DIGEST_LENGTH) throw new CosignedEpochDecodeError(`digest must be 32 bytes, got ${c.digest.length}`);
+  if (c.digest.length !== DIGEST_LENGTH)
+    throw new CosignedEpochDecodeError(`digest must be 32 bytes, got ${c.digest.length}`);
   return c;
 }
 
 /** The scripted JSON contract: {"namespace","epoch","digest","threshold","quorum","equivocated","cosignatures":[…]}. */
-export function cosignedEpochToJson(c: CosignedEpoch, extra: { threshold: number; quorum: boolean; equivocated: boolean; names: (key: Uint8Array) => string | null }): Record<string, unknown> {
+export function cosignedEpochToJson(
+  c: CosignedEpoch,
+  extra: { threshold: number; quorum: boolean; equivocated: boolean; names: (key: Uint8Array) => string | null },
+): Record<string, unknown> {
   return {
     namespace: c.namespace,
     epoch: c.epoch,
@@ -85,11 +100,15 @@ export function cosignedEpochToJson(c: CosignedEpoch, extra: { threshold: number
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 function u64Field(v: unknown, what: string): bigint {
-  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw new CosignedEpochDecodeError(`${what} must be a u64 JSON number`);
+  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX)
+    throw new CosignedEpochDecodeError(`${what} must be a u64 JSON number`);
   return v;
 }
 
-/** Reads the JSON form (parsed with util/json.ts, integers as bigint); names/flags are ignored: a client recomputes them. */
+/**
+ * Reads the JSON form (parsed with util/json.ts, integers as bigint); names/flags are ignored: a client recomputes
+ * them.
+ */
 export function cosignedEpochFromJson(v: unknown): CosignedEpoch {
   if (!isObj(v)) throw new CosignedEpochDecodeError('bundle must be a JSON object');
   if (typeof v.namespace !== 'string') throw new CosignedEpochDecodeError('namespace must be a string');
@@ -102,9 +121,11 @@ export function cosignedEpochFromJson(v: unknown): CosignedEpoch {
       digest: fromHex(v.digest, 32, 'digest'),
       cosignatures: v.cosignatures.map((s, i) => {
         if (!isObj(s)) throw new CosignedEpochDecodeError(`cosignatures.${i} must be an object`);
-        if (typeof s.signer_key !== 'string' || typeof s.signature !== 'string') throw new CosignedEpochDecodeError(`cosignatures.${i}: signer_key and signature must be hex`);
+        if (typeof s.signer_key !== 'string' || typeof s.signature !== 'string')
+          throw new CosignedEpochDecodeError(`cosignatures.${i}: signer_key and signature must be hex`);
         const suite = s.ciphersuite === undefined ? 1n : s.ciphersuite;
-        if (typeof suite !== 'bigint') throw new CosignedEpochDecodeError(`cosignatures.${i}.ciphersuite must be an integer`);
+        if (typeof suite !== 'bigint')
+          throw new CosignedEpochDecodeError(`cosignatures.${i}.ciphersuite must be an integer`);
         return {
           signerKey: fromHex(s.signer_key, undefined, `cosignatures.${i}.signer_key`),
           timestamp: u64Field(s.timestamp, `cosignatures.${i}.timestamp`),
@@ -119,7 +140,8 @@ export function cosignedEpochFromJson(v: unknown): CosignedEpoch {
   }
 }
 
-export type CosignatureProblem = 'malformed' | 'unknown-signer' | 'not-an-auditor' | 'key-not-valid' | 'bad-signature' | 'duplicate-signer';
+export type CosignatureProblem =
+  'malformed' | 'unknown-signer' | 'not-an-auditor' | 'key-not-valid' | 'bad-signature' | 'duplicate-signer';
 
 export interface BundleCheck {
   /** Distinct roster auditors whose signature on exactly (namespace, epoch, digest) verifies. */
@@ -134,7 +156,12 @@ export interface BundleCheck {
  * with several keys (rotation) counts once; the log's own key, foreign keys, keys used outside
  * their validity window, tampered signatures and repeats do not count.
  */
-export async function checkCosignedEpoch(c: CosignedEpoch, roster: Roster, verify: SignatureVerifier, threshold = roster.threshold): Promise<BundleCheck> {
+export async function checkCosignedEpoch(
+  c: CosignedEpoch,
+  roster: Roster,
+  verify: SignatureVerifier,
+  threshold = roster.threshold,
+): Promise<BundleCheck> {
   const signers: BundleCheck['signers'] = [];
   const rejected: BundleCheck['rejected'] = [];
   const counted = new Set<string>();
@@ -158,7 +185,13 @@ export async function checkCosignedEpoch(c: CosignedEpoch, roster: Roster, verif
       rejected.push({ signerKey: key, reason: 'key-not-valid' });
       continue;
     }
-    const message = { ciphersuite: s.ciphersuite, namespace: c.namespace, timestamp: s.timestamp, epoch: c.epoch, digest: c.digest };
+    const message = {
+      ciphersuite: s.ciphersuite,
+      namespace: c.namespace,
+      timestamp: s.timestamp,
+      epoch: c.epoch,
+      digest: c.digest,
+    };
     if (!(await verify(s.signerKey, signedBytes(message), s.signature))) {
       rejected.push({ signerKey: key, reason: 'bad-signature' });
       continue;

@@ -25,22 +25,31 @@ export const MAX_PROOF_BYTES = 2048;
 export class ProofDecodeError extends DecodeError {}
 
 /** Strict Ed25519 verification, synchronous (node:crypto) or not (WebCrypto, in browsers too). */
-export type SignatureVerifier = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean | Promise<boolean>;
+export type SignatureVerifier = (
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+) => boolean | Promise<boolean>;
 
 /** Orders two conflicting observations canonically; throws if they do not conflict. */
 export function makeEquivocationProof(a: Observation, b: Observation): EquivocationProof {
-  if (a.namespace !== b.namespace || a.epoch !== b.epoch) throw new RangeError('observations of different (namespace, epoch) do not conflict');
+  if (a.namespace !== b.namespace || a.epoch !== b.epoch)
+    throw new RangeError('observations of different (namespace, epoch) do not conflict');
   const c = compareBytes(a.digest, b.digest);
   if (c === 0) throw new RangeError('observations with the same digest do not conflict');
   return c < 0 ? { first: a, second: b } : { first: b, second: a };
 }
 
 export function encodeEquivocationProof(p: EquivocationProof): Uint8Array {
-  return EquivocationProofType.encode({ first: observationToProto(p.first), second: observationToProto(p.second) }).finish();
+  return EquivocationProofType.encode({
+    first: observationToProto(p.first),
+    second: observationToProto(p.second),
+  }).finish();
 }
 
 export function decodeEquivocationProof(bytes: Uint8Array): EquivocationProof {
-  if (bytes.length > MAX_PROOF_BYTES) throw new ProofDecodeError(`proof of ${bytes.length} bytes is over ${MAX_PROOF_BYTES}`);
+  if (bytes.length > MAX_PROOF_BYTES)
+    throw new ProofDecodeError(`proof of ${bytes.length} bytes is over ${MAX_PROOF_BYTES}`);
   let raw: { first?: object; second?: object };
   try {
     raw = EquivocationProofType.decode(bytes) as unknown as { first?: object; second?: object };
@@ -75,7 +84,18 @@ export function proofFact(p: EquivocationProof, kind: EquivocationKind, signers:
 
 export type ProofCheck =
   | { ok: true; kind: EquivocationKind; signers: [string, string] }
-  | { ok: false; reason: 'namespace-mismatch' | 'epoch-mismatch' | 'same-digest' | 'not-canonical' | 'unknown-signer' | 'key-not-valid' | 'bad-signature'; message: string };
+  | {
+      ok: false;
+      reason:
+        | 'namespace-mismatch'
+        | 'epoch-mismatch'
+        | 'same-digest'
+        | 'not-canonical'
+        | 'unknown-signer'
+        | 'key-not-valid'
+        | 'bad-signature';
+      message: string;
+    };
 
 /**
  * What two conflicting observations prove, by identity rather than by key (pure): the same
@@ -85,7 +105,8 @@ export type ProofCheck =
 export function classifyEquivocation(a: Observation, b: Observation, roster: Roster): EquivocationKind {
   const ra = roster.signerRole(a.namespace, a.signerKey);
   const rb = roster.signerRole(b.namespace, b.signerKey);
-  if (ra?.kind === 'auditor' && rb?.kind === 'auditor' && ra.auditor.name === rb.auditor.name) return 'auditor-equivocation';
+  if (ra?.kind === 'auditor' && rb?.kind === 'auditor' && ra.auditor.name === rb.auditor.name)
+    return 'auditor-equivocation';
   if (ra?.kind === 'log' && rb?.kind === 'log' && bytesEqual(a.signerKey, b.signerKey)) return 'log-equivocation';
   return 'split-view';
 }
@@ -100,26 +121,42 @@ function sameSigner(a: Observation, b: Observation, roster: Roster): boolean {
  * namespace's log key) with keys in force at the observations' timestamps, namespace and epoch
  * are equal and the digests differ.
  */
-export async function checkEquivocationProof(p: EquivocationProof, roster: Roster, verify: SignatureVerifier): Promise<ProofCheck> {
+export async function checkEquivocationProof(
+  p: EquivocationProof,
+  roster: Roster,
+  verify: SignatureVerifier,
+): Promise<ProofCheck> {
   const { first, second } = p;
-  if (first.namespace !== second.namespace) return { ok: false, reason: 'namespace-mismatch', message: 'the observations are of different namespaces' };
-  if (first.epoch !== second.epoch) return { ok: false, reason: 'epoch-mismatch', message: 'the observations are of different epochs' };
+  if (first.namespace !== second.namespace)
+    return { ok: false, reason: 'namespace-mismatch', message: 'the observations are of different namespaces' };
+  if (first.epoch !== second.epoch)
+    return { ok: false, reason: 'epoch-mismatch', message: 'the observations are of different epochs' };
   const order = compareBytes(first.digest, second.digest);
   if (order === 0) return { ok: false, reason: 'same-digest', message: 'the observations have the same digest' };
   if (order > 0) return { ok: false, reason: 'not-canonical', message: 'first.digest must sort before second.digest' };
   const names: string[] = [];
   for (const o of [first, second]) {
     const name = roster.signerName(o.namespace, o.signerKey);
-    if (!name) return { ok: false, reason: 'unknown-signer', message: `signer ${toHex(o.signerKey)} is not in the roster` };
+    if (!name)
+      return { ok: false, reason: 'unknown-signer', message: `signer ${toHex(o.signerKey)} is not in the roster` };
     // An observation its own key could not sign then is never accepted, so it convicts nobody.
     const status = roster.keyStatus(o.namespace, o.signerKey, o.timestamp);
-    if (status !== 'valid') return { ok: false, reason: 'key-not-valid', message: `the key ${toHex(o.signerKey)} of ${name} is ${status} at timestamp ${o.timestamp}` };
+    if (status !== 'valid')
+      return {
+        ok: false,
+        reason: 'key-not-valid',
+        message: `the key ${toHex(o.signerKey)} of ${name} is ${status} at timestamp ${o.timestamp}`,
+      };
     if (!(await verify(o.signerKey, observationSignedBytes(o), o.signature))) {
       return { ok: false, reason: 'bad-signature', message: `the signature of ${name} does not verify` };
     }
     names.push(name);
   }
-  return { ok: true, kind: classifyEquivocation(first, second, roster), signers: [names[0] as string, names[1] as string] };
+  return {
+    ok: true,
+    kind: classifyEquivocation(first, second, roster),
+    signers: [names[0] as string, names[1] as string],
+  };
 }
 
 /**
@@ -129,8 +166,14 @@ export async function checkEquivocationProof(p: EquivocationProof, roster: Roste
  * A signer (an auditor with any of its keys, or a log) that signed two digests is preferred over
  * a split view: it convicts someone.
  */
-export function detectEquivocation(known: Observation[], added: Observation, roster: Roster): EquivocationProof | undefined {
-  const others = known.filter((o) => o.namespace === added.namespace && o.epoch === added.epoch && !bytesEqual(o.digest, added.digest));
+export function detectEquivocation(
+  known: Observation[],
+  added: Observation,
+  roster: Roster,
+): EquivocationProof | undefined {
+  const others = known.filter(
+    (o) => o.namespace === added.namespace && o.epoch === added.epoch && !bytesEqual(o.digest, added.digest),
+  );
   if (others.length === 0) return undefined;
   const convicting = others.filter((o) => sameSigner(o, added, roster));
   const pool = convicting.length ? convicting : others;

@@ -14,7 +14,18 @@ export const DEFAULT_MAX_FUTURE_SKEW_MS = 600_000;
 export type Verdict =
   | { outcome: 'accept'; reason: 'valid' }
   | { outcome: 'ignore'; reason: 'unknown-namespace' | 'duplicate' | 'queue-full' }
-  | { outcome: 'reject'; reason: 'undecodable' | 'oversize' | 'topic-mismatch' | 'unknown-signer' | 'future-timestamp' | 'key-not-yet-valid' | 'key-retired' | 'bad-signature' };
+  | {
+      outcome: 'reject';
+      reason:
+        | 'undecodable'
+        | 'oversize'
+        | 'topic-mismatch'
+        | 'unknown-signer'
+        | 'future-timestamp'
+        | 'key-not-yet-valid'
+        | 'key-retired'
+        | 'bad-signature';
+    };
 
 export interface ObservationFacts {
   /** Namespace of the topic the message arrived on (undefined for sync). */
@@ -30,7 +41,8 @@ export interface ObservationFacts {
 }
 
 export async function judgeObservation(o: Observation, f: ObservationFacts): Promise<Verdict> {
-  if (f.topicNamespace !== undefined && o.namespace !== f.topicNamespace) return { outcome: 'reject', reason: 'topic-mismatch' };
+  if (f.topicNamespace !== undefined && o.namespace !== f.topicNamespace)
+    return { outcome: 'reject', reason: 'topic-mismatch' };
   if (!f.audited(o.namespace)) return { outcome: 'ignore', reason: 'unknown-namespace' };
   if (!f.roster.signerRole(o.namespace, o.signerKey)) return { outcome: 'reject', reason: 'unknown-signer' };
   if (o.timestamp > f.nowMs + f.maxFutureMs) return { outcome: 'reject', reason: 'future-timestamp' };
@@ -41,6 +53,7 @@ export async function judgeObservation(o: Observation, f: ObservationFacts): Pro
   if (status === 'not-yet-valid') return { outcome: 'reject', reason: 'key-not-yet-valid' };
   if (status === 'retired') return { outcome: 'reject', reason: 'key-retired' };
   if (f.alreadyStored) return { outcome: 'ignore', reason: 'duplicate' };
-  if (!(await f.verify(o.signerKey, observationSignedBytes(o), o.signature))) return { outcome: 'reject', reason: 'bad-signature' };
+  if (!(await f.verify(o.signerKey, observationSignedBytes(o), o.signature)))
+    return { outcome: 'reject', reason: 'bad-signature' };
   return { outcome: 'accept', reason: 'valid' };
 }

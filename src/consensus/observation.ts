@@ -50,11 +50,16 @@ export function encodeObservation(o: Observation): Uint8Array {
 export function checkObservationShape(o: Observation): Observation {
   if (!isKnownCiphersuite(o.ciphersuite)) throw new ObservationDecodeError(`unknown ciphersuite ${o.ciphersuite}`);
   if (o.namespace.length === 0) throw new ObservationDecodeError('namespace is empty');
-  if (new TextEncoder().encode(o.namespace).length > MAX_NAMESPACE_BYTES) throw new ObservationDecodeError('namespace is too long');
-  if (o.digest.length !== DIGEST_LENGTH) throw new ObservationDecodeError(`digest must be 32 bytes, got ${o.digest.length}`);
-  if (o.signature.length !== 64) throw new ObservationDecodeError(`signature must be 64 bytes, got ${o.signature.length}`);
-  if (o.signerKey.length !== 32) throw new ObservationDecodeError(`signer_key must be 32 bytes, got ${o.signerKey.length}`);
-  if (o.epoch < 0n || o.epoch > U64_MAX || o.timestamp < 0n || o.timestamp > U64_MAX) throw new ObservationDecodeError('u64 out of range');
+  if (new TextEncoder().encode(o.namespace).length > MAX_NAMESPACE_BYTES)
+    throw new ObservationDecodeError('namespace is too long');
+  if (o.digest.length !== DIGEST_LENGTH)
+    throw new ObservationDecodeError(`digest must be 32 bytes, got ${o.digest.length}`);
+  if (o.signature.length !== 64)
+    throw new ObservationDecodeError(`signature must be 64 bytes, got ${o.signature.length}`);
+  if (o.signerKey.length !== 32)
+    throw new ObservationDecodeError(`signer_key must be 32 bytes, got ${o.signerKey.length}`);
+  if (o.epoch < 0n || o.epoch > U64_MAX || o.timestamp < 0n || o.timestamp > U64_MAX)
+    throw new ObservationDecodeError('u64 out of range');
   return o;
 }
 
@@ -71,7 +76,8 @@ export function observationFromRaw(raw: RawObservation): Observation {
 }
 
 export function decodeObservation(bytes: Uint8Array): Observation {
-  if (bytes.length > MAX_OBSERVATION_BYTES) throw new ObservationDecodeError(`observation of ${bytes.length} bytes is over ${MAX_OBSERVATION_BYTES}`);
+  if (bytes.length > MAX_OBSERVATION_BYTES)
+    throw new ObservationDecodeError(`observation of ${bytes.length} bytes is over ${MAX_OBSERVATION_BYTES}`);
   let raw: RawObservation;
   try {
     raw = ObservationType.decode(bytes) as unknown as RawObservation;

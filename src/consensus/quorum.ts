@@ -25,10 +25,19 @@ export function tallyEpoch(observations: Observation[], roster: Roster): EpochTa
     const role = roster.signerRole(o.namespace, o.signerKey);
     if (role?.kind !== 'auditor' || entry.auditors.has(role.auditor.name)) continue;
     entry.auditors.add(role.auditor.name);
-    entry.cosignatures.push({ signerKey: o.signerKey, timestamp: o.timestamp, signature: o.signature, ciphersuite: o.ciphersuite });
+    entry.cosignatures.push({
+      signerKey: o.signerKey,
+      timestamp: o.timestamp,
+      signature: o.signature,
+      ciphersuite: o.ciphersuite,
+    });
   }
   const digests = [...by.values()]
-    .map((e) => ({ digest: e.digest, auditors: [...e.auditors].sort(), cosignatures: e.cosignatures.sort((a, b) => compareBytes(a.signerKey, b.signerKey)) }))
+    .map((e) => ({
+      digest: e.digest,
+      auditors: [...e.auditors].sort(),
+      cosignatures: e.cosignatures.sort((a, b) => compareBytes(a.signerKey, b.signerKey)),
+    }))
     .sort((a, b) => b.auditors.length - a.auditors.length || compareBytes(a.digest, b.digest));
   return { digests, conflicting: by.size > 1 };
 }
@@ -41,7 +50,14 @@ export interface CosignedView {
   equivocated: boolean;
 }
 
-export function cosignedView(ns: string, epoch: bigint, tally: EpochTally, roster: Roster, equivocated: boolean, digest?: Uint8Array): CosignedView | undefined {
+export function cosignedView(
+  ns: string,
+  epoch: bigint,
+  tally: EpochTally,
+  roster: Roster,
+  equivocated: boolean,
+  digest?: Uint8Array,
+): CosignedView | undefined {
   const pick = digest ? tally.digests.find((d) => compareBytes(d.digest, digest) === 0) : tally.digests[0];
   if (!pick) return undefined;
   const isEquivocated = equivocated || tally.conflicting;

@@ -22,8 +22,14 @@ const auditorSchema = z
   })
   .strict()
   .superRefine((a, ctx) => {
-    if (!a.public_key && !(a.keys && a.keys.length)) ctx.addIssue({ code: 'custom', path: ['keys'], message: 'an auditor needs public_key or keys' });
-    if (a.plexi_url && a.peer_id) ctx.addIssue({ code: 'custom', path: ['plexi_url'], message: 'an auditor is either a Chorus peer (peer_id) or an external Plexi auditor (plexi_url), not both' });
+    if (!a.public_key && !(a.keys && a.keys.length))
+      ctx.addIssue({ code: 'custom', path: ['keys'], message: 'an auditor needs public_key or keys' });
+    if (a.plexi_url && a.peer_id)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['plexi_url'],
+        message: 'an auditor is either a Chorus peer (peer_id) or an external Plexi auditor (plexi_url), not both',
+      });
   });
 
 const namespaceSchema = z
@@ -31,7 +37,10 @@ const namespaceSchema = z
     name: z.string().min(1).max(128),
     configuration: z.enum(['whatsapp_v1', 'experimental']).default('whatsapp_v1'),
     domain_label: z.string().min(1).optional(),
-    root: z.string().regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/).optional(),
+    root: z
+      .string()
+      .regex(/^(0|[1-9][0-9]{0,19})\/[0-9a-fA-F]{64}$/)
+      .optional(),
     log_key: hexKey.optional(),
     proof_directory: z.string().min(1).optional(),
   })
@@ -50,25 +59,33 @@ const rosterSchema = z
     const keys = new Map<string, string>();
     const peers = new Map<string, string>();
     r.auditors.forEach((a, i) => {
-      if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['auditors', i, 'name'], message: `duplicate auditor "${a.name}"` });
+      if (names.has(a.name))
+        ctx.addIssue({ code: 'custom', path: ['auditors', i, 'name'], message: `duplicate auditor "${a.name}"` });
       names.add(a.name);
       // One peer id under two names would let one libp2p identity speak (and be scored) as two
       // organisations; it is always a copy-paste mistake or an attempt to count twice.
       if (a.peer_id !== undefined) {
         const prev = peers.get(a.peer_id);
-        if (prev !== undefined && prev !== a.name) ctx.addIssue({ code: 'custom', path: ['auditors', i, 'peer_id'], message: `peer id ${a.peer_id} is already listed for "${prev}"` });
+        if (prev !== undefined && prev !== a.name)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['auditors', i, 'peer_id'],
+            message: `peer id ${a.peer_id} is already listed for "${prev}"`,
+          });
         peers.set(a.peer_id, a.name);
       }
       for (const k of [a.public_key, ...(a.keys ?? []).map((e) => e.public_key)]) {
         if (!k) continue;
         const prev = keys.get(k.toLowerCase());
-        if (prev && prev !== a.name) ctx.addIssue({ code: 'custom', path: ['auditors', i], message: `key ${k} is already listed for "${prev}"` });
+        if (prev && prev !== a.name)
+          ctx.addIssue({ code: 'custom', path: ['auditors', i], message: `key ${k} is already listed for "${prev}"` });
         keys.set(k.toLowerCase(), a.name);
       }
     });
     const ns = new Set<string>();
     r.namespaces.forEach((n, i) => {
-      if (ns.has(n.name)) ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${n.name}"` });
+      if (ns.has(n.name))
+        ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${n.name}"` });
       ns.add(n.name);
     });
   });
@@ -110,13 +127,19 @@ export type KeyStatus = 'valid' | 'not-yet-valid' | 'retired';
  * plus the grace. Statements timestamped inside the window stay valid forever: retiring a key
  * stops it from signing new statements, it does not void what it signed.
  */
-export function keyStatusAt(keys: readonly { publicKey: Uint8Array; notBefore: bigint }[], key: Uint8Array, timestampMs: bigint, graceMs = KEY_RETIREMENT_GRACE_MS): KeyStatus | undefined {
+export function keyStatusAt(
+  keys: readonly { publicKey: Uint8Array; notBefore: bigint }[],
+  key: Uint8Array,
+  timestampMs: bigint,
+  graceMs = KEY_RETIREMENT_GRACE_MS,
+): KeyStatus | undefined {
   const hex = toHex(key);
   const own = keys.find((k) => toHex(k.publicKey) === hex);
   if (!own) return undefined;
   if (timestampMs < own.notBefore) return 'not-yet-valid';
   let next: bigint | undefined;
-  for (const k of keys) if (k.notBefore > own.notBefore && (next === undefined || k.notBefore < next)) next = k.notBefore;
+  for (const k of keys)
+    if (k.notBefore > own.notBefore && (next === undefined || k.notBefore < next)) next = k.notBefore;
   if (next !== undefined && timestampMs >= next + graceMs) return 'retired';
   return 'valid';
 }
@@ -188,16 +211,22 @@ export class Roster {
     }
     const r = parsed.data;
     if (!opts.draft && r.threshold > r.auditors.length) {
-      throw new ConfigError('roster.threshold', `threshold ${r.threshold} is greater than the number of auditors (${r.auditors.length}): no epoch could reach a quorum`);
+      throw new ConfigError(
+        'roster.threshold',
+        `threshold ${r.threshold} is greater than the number of auditors (${r.auditors.length}): no epoch could ` +
+          `reach a quorum`,
+      );
     }
     const roster = new Roster(
       r.network,
       r.threshold,
       r.auditors.map((a) => {
-        const keys = [...(a.public_key ? [{ public_key: a.public_key, not_before: 0n }] : []), ...(a.keys ?? [])].map((k) => ({
-          publicKey: fromHex(k.public_key, 32),
-          notBefore: k.not_before ?? 0n,
-        }));
+        const keys = [...(a.public_key ? [{ public_key: a.public_key, not_before: 0n }] : []), ...(a.keys ?? [])].map(
+          (k) => ({
+            publicKey: fromHex(k.public_key, 32),
+            notBefore: k.not_before ?? 0n,
+          }),
+        );
         const out: RosterAuditor = { name: a.name, keys, addresses: a.addresses };
         if (a.peer_id) out.peerId = a.peer_id;
         if (a.plexi_url) out.plexiUrl = a.plexi_url;
@@ -215,5 +244,4 @@ export class Roster {
     roster.source = value;
     return roster;
   }
-
 }

@@ -33,7 +33,11 @@ function importKey(publicKey: Uint8Array): Promise<CryptoKey | null> {
   return k;
 }
 
-export async function verifyStrictAsync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifyStrictAsync(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (signatureProblem(signature) !== null) return false;
   const key = await importKey(publicKey);
   if (key === null) return false;

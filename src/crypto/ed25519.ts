@@ -40,7 +40,9 @@ export function signingKeyFromPem(pem: string): SigningKey {
 
 export function signingKeyToPem(seed: Uint8Array): string {
   const der = Buffer.concat([PKCS8_ED25519_PREFIX, seed]);
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ format: 'pem', type: 'pkcs8' }).toString();
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    .export({ format: 'pem', type: 'pkcs8' })
+    .toString();
 }
 
 // Public keys are few (roster members, log keys): cache the parsed key and its strictness verdict.

@@ -62,7 +62,9 @@ export class DemoLog {
     mkdirSync(o.dataDir, { recursive: true });
     this.#stateFile = join(o.dataDir, 'log-state.json');
     this.proofDir = join(o.dataDir, 'proofs');
-    const saved = existsSync(this.#stateFile) ? (JSON.parse(readFileSync(this.#stateFile, 'utf8')) as State) : undefined;
+    const saved = existsSync(this.#stateFile)
+      ? (JSON.parse(readFileSync(this.#stateFile, 'utf8')) as State)
+      : undefined;
     this.#state = saved ?? {
       namespace: o.namespace,
       seed: o.seed ?? 'chorus demo log',
@@ -74,7 +76,12 @@ export class DemoLog {
       pushed: {},
     };
     // A later run may ask for a split view that the saved log does not have yet.
-    if (saved && o.equivocateAt !== undefined && saved.equivocate_at === null && o.equivocateAt > BigInt(saved.published)) {
+    if (
+      saved &&
+      o.equivocateAt !== undefined &&
+      saved.equivocate_at === null &&
+      o.equivocateAt > BigInt(saved.published)
+    ) {
       this.#state.equivocate_at = o.equivocateAt.toString();
       this.#state.minority = o.minority;
     }
@@ -90,7 +97,9 @@ export class DemoLog {
   }
 
   #newBranch(seed: string): Branch {
-    const log = new SyntheticLog({ name: 'whatsapp_v1' }, this.#state.seed, { expectedLeaves: this.#state.base + 10_000 * this.#state.inserts });
+    const log = new SyntheticLog({ name: 'whatsapp_v1' }, this.#state.seed, {
+      expectedLeaves: this.#state.base + 10_000 * this.#state.inserts,
+    });
     return { log, leaves: new LeafSource(seed), heads: new Map() };
   }
 
@@ -145,7 +154,10 @@ export class DemoLog {
     }
     this.#state.published = epoch;
     this.#save();
-    this.#o.logger.info({ event: 'log-epoch', epoch, digests, split: digests.length > 1 }, digests.length > 1 ? `epoch ${epoch}: SPLIT VIEW` : `epoch ${epoch}`);
+    this.#o.logger.info(
+      { event: 'log-epoch', epoch, digests, split: digests.length > 1 },
+      digests.length > 1 ? `epoch ${epoch}: SPLIT VIEW` : `epoch ${epoch}`,
+    );
     return { epoch, digests };
   }
 
@@ -180,12 +192,22 @@ export class DemoLog {
         });
         const text = await res.text();
         if (!res.ok && res.status !== 409) {
-          this.#o.logger.warn({ event: 'push-failed', target: t.name, epoch: next, status: res.status, body: text.slice(0, 200) }, 'push refused; will retry');
+          this.#o.logger.warn(
+            { event: 'push-failed', target: t.name, epoch: next, status: res.status, body: text.slice(0, 200) },
+            'push refused; will retry',
+          );
           return;
         }
-        if (res.status === 409) this.#o.logger.warn({ event: 'push-conflict', target: t.name, epoch: next, body: text.slice(0, 300) }, 'the node refused this epoch');
+        if (res.status === 409)
+          this.#o.logger.warn(
+            { event: 'push-conflict', target: t.name, epoch: next, body: text.slice(0, 300) },
+            'the node refused this epoch',
+          );
       } catch (err) {
-        this.#o.logger.debug({ event: 'push-unreachable', target: t.name, epoch: next, err: errorMessage(err) }, 'target unreachable; will retry');
+        this.#o.logger.debug(
+          { event: 'push-unreachable', target: t.name, epoch: next, err: errorMessage(err) },
+          'target unreachable; will retry',
+        );
         return;
       }
       this.#state.pushed[t.name] = next;

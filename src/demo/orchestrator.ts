@@ -54,7 +54,17 @@ export function prepareDemo(o: Pick<DemoOptions, 'nodes' | 'dataDir' | 'basePort
   const roster = join(dir, 'roster.json');
   const threshold = Math.max(1, Math.ceil((2 * o.nodes) / 3));
   cli(['roster', 'new', '--network', 'demo', '--threshold', String(threshold), '--out', roster, '--force']);
-  cli(['roster', 'namespace', roster, '--name', DEMO_NAMESPACE, '--root', `0/${EMPTY_TREE_ROOT}`, '--proof-directory', `http://127.0.0.1:${logPort}`]);
+  cli([
+    'roster',
+    'namespace',
+    roster,
+    '--name',
+    DEMO_NAMESPACE,
+    '--root',
+    `0/${EMPTY_TREE_ROOT}`,
+    '--proof-directory',
+    `http://127.0.0.1:${logPort}`,
+  ]);
   const nodes: DemoLayout['nodes'] = [];
   for (let i = 1; i <= o.nodes; i++) {
     const name = `org${i}`;
@@ -62,15 +72,37 @@ export function prepareDemo(o: Pick<DemoOptions, 'nodes' | 'dataDir' | 'basePort
     const p2p = o.basePort + 100 + i;
     const out = JSON.parse(
       cli([
-        'init', '--data-dir', join(dir, name), '--namespace', DEMO_NAMESPACE, '--http-port', String(http), '--p2p-port', String(p2p),
-        '--proof-directory', `http://127.0.0.1:${logPort}`, '--root', `0/${EMPTY_TREE_ROOT}`, '--public-url', `http://127.0.0.1:${http}`, '--json',
+        'init',
+        '--data-dir',
+        join(dir, name),
+        '--namespace',
+        DEMO_NAMESPACE,
+        '--http-port',
+        String(http),
+        '--p2p-port',
+        String(p2p),
+        '--proof-directory',
+        `http://127.0.0.1:${logPort}`,
+        '--root',
+        `0/${EMPTY_TREE_ROOT}`,
+        '--public-url',
+        `http://127.0.0.1:${http}`,
+        '--json',
       ]),
     ) as { config: string; tokens: Record<string, string> };
     cli(['roster', 'add', roster, '--name', name, '--config', out.config]);
     nodes.push({ name, config: out.config, http, p2p, token: out.tokens[DEMO_NAMESPACE] as string });
   }
   const targets = join(dir, 'targets.json');
-  writeFileSync(targets, JSON.stringify(nodes.map((n) => ({ name: n.name, url: `http://127.0.0.1:${n.http}`, token: n.token })), null, 2), { mode: 0o600 });
+  writeFileSync(
+    targets,
+    JSON.stringify(
+      nodes.map((n) => ({ name: n.name, url: `http://127.0.0.1:${n.http}`, token: n.token })),
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
   const layout: DemoLayout = { nodes, roster, targets, logPort };
   writeFileSync(layoutFile, JSON.stringify(layout, null, 2));
   return layout;
@@ -93,7 +125,9 @@ async function getJson(url: string): Promise<Record<string, unknown> | undefined
 }
 
 /** Resolves to the ports (of those given) that something else already listens on at 127.0.0.1. */
-export async function busyPorts(ports: { port: number; what: string }[]): Promise<{ port: number; what: string; reason: string }[]> {
+export async function busyPorts(
+  ports: { port: number; what: string }[],
+): Promise<{ port: number; what: string; reason: string }[]> {
   const busy: { port: number; what: string; reason: string }[] = [];
   for (const p of ports) {
     const reason = await new Promise<string | undefined>((resolveProbe) => {
@@ -132,7 +166,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   ]);
   if (busy.length) {
     throw new DemoFailure(
-      `port${busy.length > 1 ? 's' : ''} in use: ${busy.map((b) => `${b.port} (${b.what}: ${b.reason})`).join(', ')}; ` +
+      `port${busy.length > 1 ? 's' : ''} in use: ` +
+        `${busy.map((b) => `${b.port} (${b.what}: ${b.reason})`).join(', ')}; ` +
         'stop what uses them (another chorus demo?) or pass --base-port (with a new --data-dir)',
     );
   }
@@ -154,10 +189,23 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   for (const n of layout.nodes) o.out(`node ${n.name}: http://127.0.0.1:${n.http}/`);
   o.out(`proof directory (S3): http://127.0.0.1:${layout.logPort}/`);
   o.out(`logs: ${join(dir, 'logs')}; roster: ${layout.roster}`);
-  if (o.equivocateAt !== undefined) o.out(`the log will show a split view at epoch ${o.equivocateAt} (the last node sees another tree)`);
+  if (o.equivocateAt !== undefined)
+    o.out(`the log will show a split view at epoch ${o.equivocateAt} (the last node sees another tree)`);
 
   for (const n of layout.nodes) startChild(n.name, ['start', '--config', n.config, '--roster', layout.roster]);
-  const logArgs = ['demo-log', '--data-dir', join(dir, 'log'), '--namespace', DEMO_NAMESPACE, '--listen', `127.0.0.1:${layout.logPort}`, '--epoch-interval', String(o.epochIntervalSeconds), '--targets', layout.targets];
+  const logArgs = [
+    'demo-log',
+    '--data-dir',
+    join(dir, 'log'),
+    '--namespace',
+    DEMO_NAMESPACE,
+    '--listen',
+    `127.0.0.1:${layout.logPort}`,
+    '--epoch-interval',
+    String(o.epochIntervalSeconds),
+    '--targets',
+    layout.targets,
+  ];
   if (o.equivocateAt !== undefined) logArgs.push('--equivocate-at', o.equivocateAt.toString(), '--minority', '1');
   startChild('demo-log', logArgs);
 
@@ -214,9 +262,14 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       const cosigned = lastCosigned === undefined ? '-' : String(lastCosigned);
       const eq = await getJson(`http://127.0.0.1:${first.http}/equivocations?namespace=${DEMO_NAMESPACE}`);
       const nEq = Array.isArray(eq?.equivocations) ? eq.equivocations.length : 0;
-      const parts = layout.nodes.map((n, i) => `${n.name} ${statuses[i]?.signed ?? '-'}/${statuses[i]?.verified ?? '-'}`);
+      const parts = layout.nodes.map(
+        (n, i) => `${n.name} ${statuses[i]?.signed ?? '-'}/${statuses[i]?.verified ?? '-'}`,
+      );
       if (!stopping) {
-        o.progress(`signed/verified: ${parts.join('  ')} | co-signed: ${cosigned} | equivocations: ${nEq}${nEq ? ' — see the dashboard' : ''}`);
+        o.progress(
+          `signed/verified: ${parts.join('  ')} | co-signed: ${cosigned} | equivocations: ` +
+            `${nEq}${nEq ? ' — see the dashboard' : ''}`,
+        );
       }
     })();
   }, 1000);
@@ -228,7 +281,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   if (failure !== undefined) {
     await Promise.all(logsWritten);
     const logFile = join(dir, 'logs', `${failure}.log`);
-    throw new DemoFailure(`${failure} exited (${exited.get(failure)}) on its own; everything was stopped. The last lines of ${logFile}:\n${tail(logFile)}`);
+    throw new DemoFailure(
+      `${failure} exited (${exited.get(failure)}) on its own; everything was stopped. The last lines of ` +
+        `${logFile}:\n${tail(logFile)}`,
+    );
   }
   o.progress(`stopped (${[...exited.entries()].map(([n, c]) => `${n}:${c}`).join(' ')}); run again to resume`, true);
 }

@@ -26,16 +26,19 @@ export async function runDemoLog(opts: {
   const base = Number(opts.base);
   const interval = Number(opts.epochInterval);
   const minority = Number(opts.minority);
-  if (!Number.isInteger(inserts) || inserts < 1 || !Number.isInteger(base) || base < 1) throw new Error('--inserts and --base must be positive integers');
+  if (!Number.isInteger(inserts) || inserts < 1 || !Number.isInteger(base) || base < 1)
+    throw new Error('--inserts and --base must be positive integers');
   if (!(interval > 0)) throw new Error('--epoch-interval must be positive');
-  if (opts.equivocateAt !== undefined && !/^[1-9][0-9]{0,18}$/.test(opts.equivocateAt)) throw new Error('--equivocate-at must be an epoch ≥ 1');
+  if (opts.equivocateAt !== undefined && !/^[1-9][0-9]{0,18}$/.test(opts.equivocateAt))
+    throw new Error('--equivocate-at must be an epoch ≥ 1');
   let targets: DemoTarget[] = [];
   if (opts.targets) {
     const parsed = targetsSchema.safeParse(JSON.parse(readFileSync(opts.targets, 'utf8')));
     if (!parsed.success) throw new Error(`--targets: ${describeZodError(parsed.error)}`);
     targets = parsed.data.map((t) => ({ ...t, url: t.url.replace(/\/+$/, '') }));
   }
-  if (!Number.isInteger(minority) || minority < 0 || minority > targets.length) throw new Error('--minority must be between 0 and the number of targets');
+  if (!Number.isInteger(minority) || minority < 0 || minority > targets.length)
+    throw new Error('--minority must be between 0 and the number of targets');
   const logger = pino({ base: { service: 'chorus-demo-log' }, timestamp: pino.stdTimeFunctions.isoTime });
   const log = new DemoLog({
     dataDir: opts.dataDir,
@@ -48,7 +51,10 @@ export async function runDemoLog(opts: {
     ...(opts.equivocateAt ? { equivocateAt: BigInt(opts.equivocateAt) } : {}),
   });
   const server = await startS3StandIn(log.proofDir, { host: m[1] as string, port: Number(m[2]) });
-  logger.info({ event: 'listening', url: server.url, published: log.published, targets: targets.map((t) => t.name) }, 'demo log serving its proof directory');
+  logger.info(
+    { event: 'listening', url: server.url, published: log.published, targets: targets.map((t) => t.name) },
+    'demo log serving its proof directory',
+  );
   let busy = false;
   const tick = async () => {
     if (busy) return;

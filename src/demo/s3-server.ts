@@ -41,7 +41,10 @@ async function keysFor(root: string, prefix: string): Promise<string[]> {
   return (await allKeys(root)).filter((k) => k.startsWith(prefix));
 }
 
-export async function startS3StandIn(root: string, opts: { pageSize?: number; host?: string; port?: number; negativeCacheMs?: number } = {}): Promise<S3StandIn> {
+export async function startS3StandIn(
+  root: string,
+  opts: { pageSize?: number; host?: string; port?: number; negativeCacheMs?: number } = {},
+): Promise<S3StandIn> {
   const requests: string[] = [];
   const pageSize = opts.pageSize ?? 1000;
   // URL (without the cache-busting parameter's effect: the whole URL is the cache key) → expiry.
@@ -55,14 +58,21 @@ export async function startS3StandIn(root: string, opts: { pageSize?: number; ho
         const after = u.searchParams.get('start-after') ?? '';
         const max = Math.min(pageSize, Math.max(1, Number(u.searchParams.get('max-keys') ?? pageSize) || pageSize));
         const cached = negative.get(req.url ?? '');
-        const keys = cached !== undefined && cached > Date.now() ? [] : (await keysFor(root, prefix)).filter((k) => k > after).sort();
-        if (keys.length === 0 && opts.negativeCacheMs && cached === undefined) negative.set(req.url ?? '', Date.now() + opts.negativeCacheMs);
+        const keys =
+          cached !== undefined && cached > Date.now()
+            ? []
+            : (await keysFor(root, prefix)).filter((k) => k > after).sort();
+        if (keys.length === 0 && opts.negativeCacheMs && cached === undefined)
+          negative.set(req.url ?? '', Date.now() + opts.negativeCacheMs);
         const page = keys.slice(0, max);
         const body =
           '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
-          `<Name>proofs</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>` +
+          `<Name>proofs</Name><Prefix>${esc(prefix)}</Prefix>` +
+          `<KeyCount>${page.length}</KeyCount><MaxKeys>${max}</MaxKeys>` +
           `<IsTruncated>${keys.length > max}</IsTruncated>` +
-          page.map((k) => `<Contents><Key>${esc(k)}</Key><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>`).join('') +
+          page
+            .map((k) => `<Contents><Key>${esc(k)}</Key><Size>0</Size><StorageClass>STANDARD</StorageClass></Contents>`)
+            .join('') +
           '</ListBucketResult>';
         res.writeHead(200, { 'content-type': 'application/xml' }).end(body);
         return;
@@ -82,7 +92,9 @@ export async function startS3StandIn(root: string, opts: { pageSize?: number; ho
       }
       // Streamed: a Messenger proof is ~300 MB.
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-      createReadStream(join(root, key)).on('error', () => res.destroy()).pipe(res);
+      createReadStream(join(root, key))
+        .on('error', () => res.destroy())
+        .pipe(res);
     })().catch((err: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/xml' });
       res.end(`<Error><Code>InternalError</Code><Message>${esc((err as Error).message)}</Message></Error>`);

@@ -8,8 +8,7 @@ import { decodeCanonical, NonCanonicalError } from '../wire/canonical.js';
 
 /** A validator's answer; `accept` carries what the checks established. */
 export type Judged<A, Refusal = { outcome: 'ignore' | 'reject'; reason: string }> =
-  | { outcome: 'accept'; reason: 'valid'; value: A }
-  | Refusal;
+  { outcome: 'accept'; reason: 'valid'; value: A } | Refusal;
 
 /** What a topic handler ends with, before it is reported to gossipsub. */
 export type GossipOutcome = ValidationResult | { outcome: 'internal-error'; reason: 'internal-error'; error: string };
@@ -30,7 +29,14 @@ export interface GossipCodec<M> {
  */
 export function decodeGossip<M>(codec: GossipCodec<M>, data: Uint8Array): { value: M } | ValidationResult {
   try {
-    return { value: decodeCanonical(data, (b) => codec.decode(b), (m) => codec.encode(m), codec.what) };
+    return {
+      value: decodeCanonical(
+        data,
+        (b) => codec.decode(b),
+        (m) => codec.encode(m),
+        codec.what,
+      ),
+    };
   } catch (err) {
     if (err instanceof NonCanonicalError) return { outcome: 'reject', reason: 'non-canonical' };
     if (err instanceof DecodeError) return { outcome: 'reject', reason: 'undecodable' };

@@ -20,7 +20,10 @@ export function bootstrapPeer(addr: string, auditors: readonly DialableAuditor[]
   const bare = (a: string) => a.replace(P2P_SUFFIX, '');
   const owner = auditors.find((a) => a.peerId !== undefined && a.addresses.some((x) => bare(x) === addr));
   if (!owner) {
-    throw new ConfigError('--bootstrap', `${addr} has no /p2p/<peer id> and is no address of a roster auditor with a peer_id: add /p2p/<peer id>`);
+    throw new ConfigError(
+      '--bootstrap',
+      `${addr} has no /p2p/<peer id> and is no address of a roster auditor with a peer_id: add /p2p/<peer id>`,
+    );
   }
   return { peerId: owner.peerId as string, addrs: [addr] };
 }

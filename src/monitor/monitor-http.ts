@@ -37,7 +37,7 @@ export function monitorRegistry(facts: MonitorFacts): Registry {
   });
   new Counter({
     name: 'chorus_monitor_gossip_internal_errors_total',
-    help: 'Gossip validations that failed on the monitor\'s own error (message ignored, sender not penalised)',
+    help: "Gossip validations that failed on the monitor's own error (message ignored, sender not penalised)",
     registers: [registry],
     collect() {
       this.reset();
@@ -66,7 +66,11 @@ export function monitorRegistry(facts: MonitorFacts): Registry {
 }
 
 /** Serves the endpoints on host:port (port 0 picks one); resolves with the server and its URL. */
-export async function startMonitorHttp(facts: MonitorFacts, host: string, port: number): Promise<{ server: Server; url: string }> {
+export async function startMonitorHttp(
+  facts: MonitorFacts,
+  host: string,
+  port: number,
+): Promise<{ server: Server; url: string }> {
   const registry = monitorRegistry(facts);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
@@ -78,7 +82,11 @@ export async function startMonitorHttp(facts: MonitorFacts, host: string, port: 
     if (path === '/healthz') return send(200, 'application/json', '{"status":"ok"}\n');
     if (path === '/readyz') {
       const peers = facts.rosterPeersConnected();
-      return send(peers > 0 ? 200 : 503, 'application/json', `{"ready":${peers > 0},"roster_peers_connected":${peers}}\n`);
+      return send(
+        peers > 0 ? 200 : 503,
+        'application/json',
+        `{"ready":${peers > 0},"roster_peers_connected":${peers}}\n`,
+      );
     }
     if (path === '/metrics') {
       registry.metrics().then(

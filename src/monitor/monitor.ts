@@ -46,7 +46,11 @@ export class Monitor {
   constructor(o: MonitorOptions) {
     this.#o = o;
     this.#seen = new PrintedAlerts(o.dataDir);
-    if (this.#seen.skipped) o.logger.warn({ event: 'printed-alerts-damaged', lines: this.#seen.skipped }, 'skipped damaged lines of the printed-alerts file');
+    if (this.#seen.skipped)
+      o.logger.warn(
+        { event: 'printed-alerts-damaged', lines: this.#seen.skipped },
+        'skipped damaged lines of the printed-alerts file',
+      );
   }
 
   #wanted(ns: string): boolean {
@@ -55,7 +59,9 @@ export class Monitor {
 
   async start(): Promise<void> {
     const { roster } = this.#o;
-    const peers = roster.auditors.filter((a) => a.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
+    const peers = roster.auditors
+      .filter((a) => a.peerId)
+      .map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
     for (const addr of this.#o.bootstrap) peers.push(bootstrapPeer(addr, roster.auditors));
     this.host = await createHost({
       privateKey: this.#o.privateKey,

@@ -49,12 +49,21 @@ export class Webhook {
         }
         if (res.status < 500 && res.status !== 429) {
           this.failed++;
-          this.#o.logger.error({ event: 'webhook-refused', id, status: res.status }, 'the webhook refused the alert; not retrying');
+          this.#o.logger.error(
+            { event: 'webhook-refused', id, status: res.status },
+            'the webhook refused the alert; not retrying',
+          );
           return;
         }
-        this.#o.logger.warn({ event: 'webhook-retry', id, attempt, status: res.status }, 'webhook answered an error; retrying');
+        this.#o.logger.warn(
+          { event: 'webhook-retry', id, attempt, status: res.status },
+          'webhook answered an error; retrying',
+        );
       } catch (err) {
-        this.#o.logger.warn({ event: 'webhook-retry', id, attempt, err: errorMessage(err) }, 'webhook unreachable; retrying');
+        this.#o.logger.warn(
+          { event: 'webhook-retry', id, attempt, err: errorMessage(err) },
+          'webhook unreachable; retrying',
+        );
       }
       if (attempt < this.#o.attempts) await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, this.#o.maxDelayMs);

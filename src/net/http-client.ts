@@ -67,8 +67,12 @@ function headerValue(h: string | string[] | undefined): string | undefined {
 /** Decoders for the response's Content-Encoding, outermost last; an unknown coding is refused. */
 function decoders(encoding: string | undefined): Transform[] {
   if (!encoding) return [];
-  const codings = encoding.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
-  if (codings.length > 2) throw new HttpClientError('encoding', `Content-Encoding "${encoding}" stacks too many codings`);
+  const codings = encoding
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c && c !== 'identity');
+  if (codings.length > 2)
+    throw new HttpClientError('encoding', `Content-Encoding "${encoding}" stacks too many codings`);
   return codings.reverse().map((c) => {
     if (c === 'gzip' || c === 'x-gzip') return createGunzip();
     if (c === 'deflate') return createInflate();
@@ -82,7 +86,8 @@ function byteLimit(max: number, url: string, counted: { bytes: number }): Transf
   return new Transform({
     transform(chunk: Buffer, _enc, done) {
       counted.bytes += chunk.length;
-      if (counted.bytes > max) done(new HttpClientError('too-large', `${url}: the response is over ${max} bytes (after decompression)`));
+      if (counted.bytes > max)
+        done(new HttpClientError('too-large', `${url}: the response is over ${max} bytes (after decompression)`));
       else done(null, chunk);
     },
   });
@@ -101,9 +106,13 @@ async function open(url: string, req: OutboundRequest): Promise<Exchange> {
   } catch (err) {
     throw new HttpClientError('bad-url', `invalid URL ${url}`, { cause: err });
   }
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new HttpClientError('bad-url', `unsupported URL scheme ${target.protocol}`);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new HttpClientError('bad-url', `unsupported URL scheme ${target.protocol}`);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new HttpClientError('timeout', `${url}: no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new HttpClientError('timeout', `${url}: no complete answer within ${req.timeoutMs} ms`)),
+    req.timeoutMs,
+  );
   timer.unref();
   const origin = target.origin;
   let redirects = req.maxRedirects ?? 5;
@@ -129,7 +138,11 @@ async function open(url: string, req: OutboundRequest): Promise<Exchange> {
         const location = headerValue(res.headers.location);
         if (!location) throw new HttpClientError('redirect', `${target.href}: redirect without a Location`);
         const next = new URL(location, target);
-        if (next.origin !== origin) throw new HttpClientError('redirect', `${target.href} redirects to another origin (${next.origin}); not followed`);
+        if (next.origin !== origin)
+          throw new HttpClientError(
+            'redirect',
+            `${target.href} redirects to another origin (${next.origin}); not followed`,
+          );
         if (redirects-- <= 0) throw new HttpClientError('redirect', `${url}: too many redirects`);
         if (res.statusCode === 303) {
           method = 'GET';
@@ -152,16 +165,24 @@ async function drainInto(x: Exchange, max: number, sink: Writable): Promise<numb
   const declared = Number(headerValue(x.headers['content-length']) ?? NaN);
   const encoding = headerValue(x.headers['content-encoding']);
   try {
-    if (!encoding && declared > max) throw new HttpClientError('too-large', `${x.url}: Content-Length ${declared} is over ${max} bytes`);
-    await pipeline([x.body, ...decoders(encoding), byteLimit(max, x.url, counted), sink], { signal: x.controller.signal });
+    if (!encoding && declared > max)
+      throw new HttpClientError('too-large', `${x.url}: Content-Length ${declared} is over ${max} bytes`);
+    await pipeline([x.body, ...decoders(encoding), byteLimit(max, x.url, counted), sink], {
+      signal: x.controller.signal,
+    });
     return counted.bytes;
   } catch (err) {
     // The failure is reported below; the body's own abort error after destroy says nothing more.
     x.body.on('error', () => undefined);
     if (!x.body.destroyed) x.body.destroy();
-    if (x.controller.signal.aborted && x.controller.signal.reason instanceof HttpClientError) throw x.controller.signal.reason;
+    if (x.controller.signal.aborted && x.controller.signal.reason instanceof HttpClientError)
+      throw x.controller.signal.reason;
     if (err instanceof HttpClientError) throw err;
-    throw new HttpClientError(encoding ? 'encoding' : 'network', `${x.url}: reading the response: ${(err as Error).message}`, { cause: err });
+    throw new HttpClientError(
+      encoding ? 'encoding' : 'network',
+      `${x.url}: reading the response: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     clearTimeout(x.timer);
   }
@@ -186,7 +207,11 @@ export async function httpRequest(url: string, req: OutboundRequest): Promise<Ou
  * One request whose 2xx body streams into `path` (never whole in memory); any other status
  * leaves no file. A partial file is removed on failure.
  */
-export async function httpToFile(url: string, path: string, req: OutboundRequest): Promise<OutboundResponse & { bytes: number }> {
+export async function httpToFile(
+  url: string,
+  path: string,
+  req: OutboundRequest,
+): Promise<OutboundResponse & { bytes: number }> {
   const x = await open(url, req);
   if (x.status < 200 || x.status > 299) {
     clearTimeout(x.timer);

@@ -9,7 +9,14 @@ import type { Keyring } from '../services/signing-service.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { Metrics } from './metrics.js';
 
-export const ALERT_TYPES = new Set<EventType>(['equivocation', 'validation-failed', 'log-stalled', 'quorum-missed', 'auditor-silent', 'signing-halted']);
+export const ALERT_TYPES = new Set<EventType>([
+  'equivocation',
+  'validation-failed',
+  'log-stalled',
+  'quorum-missed',
+  'auditor-silent',
+  'signing-halted',
+]);
 
 export interface AlertingDependencies {
   alerts: AlertStore;
@@ -27,7 +34,11 @@ export class Alerting {
   /** Records an event for GET /events; a failed write is logged, never thrown at the caller. */
   event(type: EventType, data: Record<string, unknown>): void {
     if (ALERT_TYPES.has(type)) this.d.metrics.alerts.inc({ type });
-    this.d.events.append(type, data).catch((err: unknown) => this.d.logger.error({ event: 'event-log-failed', type, err }, 'could not record an event'));
+    this.d.events
+      .append(type, data)
+      .catch((err: unknown) =>
+        this.d.logger.error({ event: 'event-log-failed', type, err }, 'could not record an event'),
+      );
   }
 
   /**
@@ -40,7 +51,10 @@ export class Alerting {
       if (!(await alerts.raise(alert, dedupKey))) return;
       const { type, ...data } = alert;
       if (type !== 'equivocation') this.event(type, data);
-      logger.warn({ event: 'alert', type, namespace: alert.namespace, epoch: alert.epoch?.toString(), reason: alert.reason }, `alert: ${alert.reason}`);
+      logger.warn(
+        { event: 'alert', type, namespace: alert.namespace, epoch: alert.epoch?.toString(), reason: alert.reason },
+        `alert: ${alert.reason}`,
+      );
       // Equivocations travel as proofs that monitors verify themselves; gossiping every node's
       // word about the same proof would only multiply traffic at the worst moment.
       if (host && type !== 'equivocation') {

@@ -57,10 +57,13 @@ export async function buildNetwork(d: NetworkDependencies): Promise<BuiltNetwork
       throw new ConfigError(
         'p2p.identity_file',
         `the roster lists peer id ${self.peerId} for "${self.name}", but ${identity.path} holds ${identity.peerId}` +
-          `${identity.created ? ' (just created: the identity file was missing)' : ''}; restore the node's identity file or update its roster entry`,
+          `${identity.created ? ' (just created: the identity file was missing)' : ''}; restore the node's identity ` +
+          `file or update its roster entry`,
       );
     }
-    const peers = d.roster.auditors.filter((a) => a.peerId && a.peerId !== identity.peerId).map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
+    const peers = d.roster.auditors
+      .filter((a) => a.peerId && a.peerId !== identity.peerId)
+      .map((a) => ({ peerId: a.peerId as string, addrs: a.addresses }));
     const created = await createHost({
       privateKey: identity.privateKey,
       listenAddrs: p2p.listen,
@@ -68,7 +71,11 @@ export async function buildNetwork(d: NetworkDependencies): Promise<BuiltNetwork
       roster: peers,
       logger: d.logger,
       // libp2p's and gossipsub's own metrics, in the node's registry (README "Metrics").
-      metrics: prometheusMetrics({ registry: d.metrics.registry, collectDefaultMetrics: false, statfsLocation: d.config.dataDir }),
+      metrics: prometheusMetrics({
+        registry: d.metrics.registry,
+        collectDefaultMetrics: false,
+        statfsLocation: d.config.dataDir,
+      }),
       gossipsubMetrics: gossipsubMetricsRegister(d.metrics.registry),
     });
     d.closers.push('libp2p host', () => created.stop());

@@ -128,7 +128,8 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
   const logger = opts.logger;
   const keyring = new Keyring(config.keys.map((k) => ({ key: loadKeyFile(k.file), notBefore: k.notBefore })));
   if (opts.roster) checkRosterMembership(opts.roster, keyring, config);
-  if (opts.roster && !config.p2p) throw new ConfigError('p2p', 'a roster needs the p2p section in the config (chorus init --p2p-port)');
+  if (opts.roster && !config.p2p)
+    throw new ConfigError('p2p', 'a roster needs the p2p section in the config (chorus init --p2p-port)');
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const closers = new CloserStack();
   const db = await openDatabase(join(config.dataDir, 'db'));
@@ -137,7 +138,11 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     // Stores.
     const journal = await SigningJournal.open(join(config.dataDir, SIGNING_JOURNAL_FILE));
     closers.push('signing journal', () => journal.close());
-    if (journal.tornBytes > 0) logger.warn({ event: 'journal-torn-tail', bytes: journal.tornBytes }, 'cut an unfinished append off the signing journal');
+    if (journal.tornBytes > 0)
+      logger.warn(
+        { event: 'journal-torn-tail', bytes: journal.tornBytes },
+        'cut an unfinished append off the signing journal',
+      );
     const signing = new SigningStore(db, { now, journal });
     // Any failed write, by any module, halts signing (docs/design-decisions.md, "Signing journal").
     wrapWrites(db, async (kind, run) => {
@@ -249,7 +254,8 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     );
     for (const ns of signingService.namespaceNames()) liveness.watch(ns);
     // Epochs still waiting for their quorum keep being timed from when they were first seen.
-    for (const p of await quorum.pending(MAX_TRACKED_EPOCHS)) liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
+    for (const p of await quorum.pending(MAX_TRACKED_EPOCHS))
+      liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
     let follower: PlexiFollower | undefined;
     if (opts.roster !== undefined && config.p2p && effectiveRoster.auditors.some((a) => a.plexiUrl)) {
       follower = new PlexiFollower({
@@ -259,7 +265,11 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         signing,
         importObservation: async (o) => {
           const v = await network.network.importObservation(o);
-          if (v.outcome === 'reject') logger.warn({ event: 'plexi-import-rejected', reason: v.reason, namespace: o.namespace, epoch: o.epoch.toString() }, 'an imported signature was rejected');
+          if (v.outcome === 'reject')
+            logger.warn(
+              { event: 'plexi-import-rejected', reason: v.reason, namespace: o.namespace, epoch: o.epoch.toString() },
+              'an imported signature was rejected',
+            );
         },
         logger,
         pollIntervalMs: config.plexiFollow.pollIntervalSeconds * 1000,
@@ -334,7 +344,10 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       submitReport: async (ns: string, report: SignatureResponse) => {
         const o = reportToObservation(ns, logKey(ns), report);
         await network.network.publishLocal(o);
-        logger.info({ event: 'log-report', namespace: ns, epoch: o.epoch.toString(), digest: toHex(o.digest) }, 'log-signed report received');
+        logger.info(
+          { event: 'log-report', namespace: ns, epoch: o.epoch.toString(), digest: toHex(o.digest) },
+          'log-signed report received',
+        );
         return signingService.submit(ns, { epoch: report.epoch, digest: report.digest });
       },
       metrics: { contentType: metrics.registry.contentType, exposition: () => metrics.exposition() },
@@ -382,8 +395,11 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     return services;
   } catch (err) {
     // Each failed step is logged as it fails; the build's own error is the one to report.
-    const logFailure = (name: string, e: unknown) => logger.error({ event: 'close-failed', step: name, err: e }, `could not close ${name}`);
-    await closers.closeAll(logFailure).catch((closeErr: unknown) => logger.debug({ err: closeErr }, 'closed after a failed start'));
+    const logFailure = (name: string, e: unknown) =>
+      logger.error({ event: 'close-failed', step: name, err: e }, `could not close ${name}`);
+    await closers
+      .closeAll(logFailure)
+      .catch((closeErr: unknown) => logger.debug({ err: closeErr }, 'closed after a failed start'));
     throw err;
   }
 }
@@ -393,11 +409,22 @@ async function checkJournal(signing: SigningStore, keyring: Keyring, logger: Log
   // After the observation hooks, so that the restored signature gets its observation too.
   const ownKeys = keyring.infos().map((k) => k.publicKey);
   const check = await signing.checkJournal({
-    verify: (r) => ownKeys.some((k) => bytesEqual(k, r.publicKey)) && verifyStrict(r.publicKey, signedBytes(r), r.signature),
+    verify: (r) =>
+      ownKeys.some((k) => bytesEqual(k, r.publicKey)) && verifyStrict(r.publicKey, signedBytes(r), r.signature),
   });
-  for (const r of check.restored) logger.warn({ event: 'journal-restored-in-flight', namespace: r.namespace, epoch: r.epoch.toString() }, 'wrote back the signature in flight when the node stopped (it was never answered)');
-  for (const [ns, v] of check.verdicts) if (v.kind !== 'consistent') logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
-  if (check.extended.length) logger.info({ event: 'journal-extended', namespaces: check.extended }, 'added the newest signed epochs to the signing journal');
+  for (const r of check.restored)
+    logger.warn(
+      { event: 'journal-restored-in-flight', namespace: r.namespace, epoch: r.epoch.toString() },
+      'wrote back the signature in flight when the node stopped (it was never answered)',
+    );
+  for (const [ns, v] of check.verdicts)
+    if (v.kind !== 'consistent')
+      logger.error({ event: 'store-behind-journal', namespace: ns, verdict: v.kind }, v.reason);
+  if (check.extended.length)
+    logger.info(
+      { event: 'journal-extended', namespaces: check.extended },
+      'added the newest signed epochs to the signing journal',
+    );
 }
 
 async function lastVerification(verifications: VerificationStore, ns: string): Promise<LastVerification | undefined> {
@@ -405,7 +432,13 @@ async function lastVerification(verifications: VerificationStore, ns: string): P
   if (e === undefined) return undefined;
   const r = await verifications.result(ns, e);
   if (!r) return undefined;
-  return { jobId: r.jobId, epoch: r.epoch, startHash: fromHex(r.startHash, 32), endHash: fromHex(r.endHash, 32), timestamp: r.timestamp };
+  return {
+    jobId: r.jobId,
+    epoch: r.epoch,
+    startHash: fromHex(r.startHash, 32),
+    endHash: fromHex(r.endHash, 32),
+    timestamp: r.timestamp,
+  };
 }
 
 /** A one-member roster for a node run without a network: itself and its namespaces' log keys. */
@@ -414,7 +447,11 @@ function localRoster(config: NodeConfig, keyring: Keyring): Roster {
     'local',
     1,
     [{ name: 'self', keys: keyring.infos(), addresses: [] }],
-    config.namespaces.map((n) => ({ name: n.name, configuration: n.configuration, ...(n.logKey ? { logKey: n.logKey } : {}) })),
+    config.namespaces.map((n) => ({
+      name: n.name,
+      configuration: n.configuration,
+      ...(n.logKey ? { logKey: n.logKey } : {}),
+    })),
   );
 }
 
@@ -422,14 +459,18 @@ function checkRosterMembership(roster: Roster, keyring: Keyring, config: NodeCon
   config.namespaces.forEach((ns, i) => {
     const rosterKey = roster.namespace(ns.name)?.logKey;
     if (ns.logKey && rosterKey && !bytesEqual(ns.logKey, rosterKey)) {
-      throw new ConfigError(`namespaces.${i}.log_key`, `differs from the roster's log key for "${ns.name}" (${toHex(rosterKey)})`);
+      throw new ConfigError(
+        `namespaces.${i}.log_key`,
+        `differs from the roster's log key for "${ns.name}" (${toHex(rosterKey)})`,
+      );
     }
   });
   const infos = keyring.infos();
   if (!infos.some((k) => roster.auditorByKey(k.publicKey))) {
     throw new ConfigError(
       'roster',
-      `this node's public key ${toHex((infos.at(-1) as { publicKey: Uint8Array }).publicKey)} is not in the roster of network "${roster.network}" ` +
+      `this node's public key ${toHex((infos.at(-1) as { publicKey: Uint8Array }).publicKey)} is not in the roster ` +
+        `of network "${roster.network}" ` +
         `(add it with: chorus roster add ROSTER --name ORG --config ${config.file})`,
     );
   }

@@ -27,7 +27,9 @@ function snakeLabels(labels: Labels): Labels {
 
 /** Calls `(labels, value)` or `(value)` on the metric, as gossipsub passes either. */
 function split(a: unknown, b: unknown): [Labels | undefined, number | undefined] {
-  return typeof a === 'object' && a !== null ? [snakeLabels(a as Labels), b as number | undefined] : [undefined, a as number | undefined];
+  return typeof a === 'object' && a !== null
+    ? [snakeLabels(a as Labels), b as number | undefined]
+    : [undefined, a as number | undefined];
 }
 
 function gaugeName(name: string): string {
@@ -39,7 +41,13 @@ function gauge(registry: Registry, cfg: Config): object {
   let adapter: object;
   const labelNames = (cfg.labelNames ?? []).map(snake);
   if (cfg.name.endsWith('_total')) {
-    const c = new Counter({ name: cfg.name, help: cfg.help, labelNames, registers: [registry], collect: () => collectors.forEach((f) => f(adapter)) });
+    const c = new Counter({
+      name: cfg.name,
+      help: cfg.help,
+      labelNames,
+      registers: [registry],
+      collect: () => collectors.forEach((f) => f(adapter)),
+    });
     adapter = {
       inc: (a?: unknown, b?: unknown) => {
         const [labels, v] = split(a, b);
@@ -59,7 +67,13 @@ function gauge(registry: Registry, cfg: Config): object {
       addCollect: (f: (metric: object) => void) => collectors.push(f),
     };
   } else {
-    const g = new Gauge({ name: gaugeName(cfg.name), help: cfg.help, labelNames, registers: [registry], collect: () => collectors.forEach((f) => f(adapter)) });
+    const g = new Gauge({
+      name: gaugeName(cfg.name),
+      help: cfg.help,
+      labelNames,
+      registers: [registry],
+      collect: () => collectors.forEach((f) => f(adapter)),
+    });
     adapter = {
       inc: (a?: unknown, b?: unknown) => {
         const [labels, v] = split(a, b);
@@ -107,7 +121,13 @@ export function gossipsubMetricsRegister(registry: Registry): MetricsRegister {
   const register = {
     gauge: (cfg: Config) => gauge(registry, cfg),
     histogram: (cfg: Config) => {
-      const h = new Histogram({ name: cfg.name, help: cfg.help, labelNames: (cfg.labelNames ?? []).map(snake), ...(cfg.buckets ? { buckets: cfg.buckets } : {}), registers: [registry] });
+      const h = new Histogram({
+        name: cfg.name,
+        help: cfg.help,
+        labelNames: (cfg.labelNames ?? []).map(snake),
+        ...(cfg.buckets ? { buckets: cfg.buckets } : {}),
+        registers: [registry],
+      });
       return {
         startTimer: () => h.startTimer(),
         observe: (a: unknown, b?: unknown) => {

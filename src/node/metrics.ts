@@ -56,9 +56,24 @@ export class Metrics {
       registers: [r],
     }).set({ version: chorusVersion(), node_version: process.version }, 1);
 
-    this.epochsSigned = new Counter({ name: 'chorus_epochs_signed_total', help: 'Epochs this node signed', labelNames: ['namespace'], registers: [r] });
-    this.equivocations = new Counter({ name: 'chorus_equivocations_total', help: 'Equivocation proofs stored', labelNames: ['namespace', 'kind'], registers: [r] });
-    this.syncObservations = new Counter({ name: 'chorus_sync_observations_total', help: 'Observations received through sync, by outcome', labelNames: ['outcome', 'reason'], registers: [r] });
+    this.epochsSigned = new Counter({
+      name: 'chorus_epochs_signed_total',
+      help: 'Epochs this node signed',
+      labelNames: ['namespace'],
+      registers: [r],
+    });
+    this.equivocations = new Counter({
+      name: 'chorus_equivocations_total',
+      help: 'Equivocation proofs stored',
+      labelNames: ['namespace', 'kind'],
+      registers: [r],
+    });
+    this.syncObservations = new Counter({
+      name: 'chorus_sync_observations_total',
+      help: 'Observations received through sync, by outcome',
+      labelNames: ['outcome', 'reason'],
+      registers: [r],
+    });
     this.validationDuration = new Histogram({
       name: 'chorus_validation_duration_seconds',
       help: 'AKD append-only proof validation time',
@@ -66,8 +81,18 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [r],
     });
-    this.validationFailures = new Counter({ name: 'chorus_validation_failures_total', help: 'AKD proofs that did not verify', labelNames: ['namespace'], registers: [r] });
-    this.alerts = new Counter({ name: 'chorus_alerts_total', help: 'Alerts raised', labelNames: ['type'], registers: [r] });
+    this.validationFailures = new Counter({
+      name: 'chorus_validation_failures_total',
+      help: 'AKD proofs that did not verify',
+      labelNames: ['namespace'],
+      registers: [r],
+    });
+    this.alerts = new Counter({
+      name: 'chorus_alerts_total',
+      help: 'Alerts raised',
+      labelNames: ['type'],
+      registers: [r],
+    });
     this.httpRequests = new Counter({
       name: 'chorus_http_requests_total',
       help: 'HTTP requests answered, by method, route pattern and status code',
@@ -83,7 +108,7 @@ export class Metrics {
     });
     this.auditorLastSeen = new Gauge({
       name: 'chorus_auditor_last_seen_timestamp_seconds',
-      help: 'When an observation signed by each roster auditor last arrived (starts at the node\'s start time)',
+      help: "When an observation signed by each roster auditor last arrived (starts at the node's start time)",
       labelNames: ['auditor'],
       registers: [r],
     });
@@ -98,7 +123,12 @@ export class Metrics {
     for (const type of src.alertTypes ?? []) this.alerts.inc({ type }, 0);
     for (const a of src.rosterAuditors()) this.auditorLastSeen.set({ auditor: a.name }, startedAt);
 
-    this.proofBytesDownloaded = new Counter({ name: 'chorus_proof_bytes_downloaded_total', help: 'Proof bytes downloaded from proof directories', labelNames: ['namespace'], registers: [r] });
+    this.proofBytesDownloaded = new Counter({
+      name: 'chorus_proof_bytes_downloaded_total',
+      help: 'Proof bytes downloaded from proof directories',
+      labelNames: ['namespace'],
+      registers: [r],
+    });
     const progress = (pick: (p: DirectoryProgress) => number | undefined) =>
       function (this: Gauge<'namespace'>) {
         for (const p of src.directoryProgress?.() ?? []) {
@@ -106,10 +136,34 @@ export class Metrics {
           if (v !== undefined) this.set({ namespace: p.namespace }, v);
         }
       };
-    new Gauge({ name: 'chorus_directory_lag_epochs', help: 'Epochs between the proof directory head and the last epoch signed from it', labelNames: ['namespace'], registers: [r], collect: progress((p) => Number(p.behind)) });
-    new Gauge({ name: 'chorus_directory_head_epoch', help: 'Highest epoch known to be in the proof directory', labelNames: ['namespace'], registers: [r], collect: progress((p) => (p.head === undefined ? undefined : Number(p.head))) });
-    new Gauge({ name: 'chorus_directory_eta_seconds', help: 'Estimated time to catch up with the proof directory head', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.etaSeconds) });
-    new Gauge({ name: 'chorus_directory_download_bytes_per_second', help: 'Recent proof download rate', labelNames: ['namespace'], registers: [r], collect: progress((p) => p.bytesPerSecond) });
+    new Gauge({
+      name: 'chorus_directory_lag_epochs',
+      help: 'Epochs between the proof directory head and the last epoch signed from it',
+      labelNames: ['namespace'],
+      registers: [r],
+      collect: progress((p) => Number(p.behind)),
+    });
+    new Gauge({
+      name: 'chorus_directory_head_epoch',
+      help: 'Highest epoch known to be in the proof directory',
+      labelNames: ['namespace'],
+      registers: [r],
+      collect: progress((p) => (p.head === undefined ? undefined : Number(p.head))),
+    });
+    new Gauge({
+      name: 'chorus_directory_eta_seconds',
+      help: 'Estimated time to catch up with the proof directory head',
+      labelNames: ['namespace'],
+      registers: [r],
+      collect: progress((p) => p.etaSeconds),
+    });
+    new Gauge({
+      name: 'chorus_directory_download_bytes_per_second',
+      help: 'Recent proof download rate',
+      labelNames: ['namespace'],
+      registers: [r],
+      collect: progress((p) => p.bytesPerSecond),
+    });
     new Gauge({
       name: 'chorus_last_signed_epoch',
       help: 'Last epoch this node signed',
@@ -149,7 +203,9 @@ export class Metrics {
     });
     new Gauge({
       name: 'chorus_signing_halted',
-      help: '1 while signing is halted, by reason: doppelganger (persisted), store-failed (a failed write, until restart), store-behind-journal (namespaces refused at start)',
+      help:
+        '1 while signing is halted, by reason: doppelganger (persisted), store-failed (a failed write, until ' +
+        'restart), store-behind-journal (namespaces refused at start)',
       labelNames: ['reason'],
       registers: [r],
       collect() {
@@ -206,7 +262,9 @@ export class Metrics {
     });
     new Gauge({
       name: 'chorus_gossip_cache',
-      help: 'Entries in gossipsub caches: seen_ids (de-duplication) and messages (forwarding); a flood that gets through grows them (docs/p2p.md)',
+      help:
+        'Entries in gossipsub caches: seen_ids (de-duplication) and messages (forwarding); a flood that gets ' +
+        'through grows them (docs/p2p.md)',
       labelNames: ['cache'],
       registers: [r],
       collect() {
@@ -227,7 +285,7 @@ export class Metrics {
     });
     new Counter({
       name: 'chorus_gossip_internal_errors_total',
-      help: 'Gossip validations that failed on this node\'s own error (message ignored, sender not penalised)',
+      help: "Gossip validations that failed on this node's own error (message ignored, sender not penalised)",
       registers: [r],
       collect() {
         this.reset();
@@ -269,5 +327,4 @@ export class Metrics {
   auditorSeen(auditor: string, nowMs: bigint): void {
     this.auditorLastSeen.set({ auditor }, Number(nowMs) / 1000);
   }
-
 }

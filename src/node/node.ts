@@ -82,7 +82,8 @@ export class ChorusNode {
     follower?.start();
     const address = await http.listen({ host: config.http.host, port: config.http.port });
     const admin = config.adminHttp;
-    const ops = serving.opsRequests && admin ? await listenOps(http, serving.opsRequests, admin.host, admin.port) : undefined;
+    const ops =
+      serving.opsRequests && admin ? await listenOps(http, serving.opsRequests, admin.host, admin.port) : undefined;
     serving.listening(address, ops);
     if (proofVerification) {
       const queued = await proofVerification.resume();
@@ -108,7 +109,8 @@ export class ChorusNode {
    * then the network, verification and finally the journal and the database close.
    */
   async close(): Promise<void> {
-    const logFailure = (step: string, err: unknown) => this.logger.error({ event: 'close-failed', step, err }, `could not close ${step}`);
+    const logFailure = (step: string, err: unknown) =>
+      this.logger.error({ event: 'close-failed', step, err }, `could not close ${step}`);
     await this.services.closers.closeAll(logFailure);
   }
 }

@@ -10,7 +10,8 @@ export function wireEvents(s: NodeServices): void {
   const event = alerting.event.bind(alerting);
 
   // Signing halts, including namespaces refused at start (store behind its journal).
-  for (const [ns, reason] of signing.refusedNamespaces) event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
+  for (const [ns, reason] of signing.refusedNamespaces)
+    event('signing-halted', { kind: 'store-behind-journal', namespace: ns, reason });
   signing.onHalt((kind, reason, ns) => {
     logger.error({ event: 'signing-halted', kind, namespace: ns }, `signing halted: ${reason}`);
     event('signing-halted', { kind, reason, ...(ns ? { namespace: ns } : {}) });
@@ -18,14 +19,43 @@ export function wireEvents(s: NodeServices): void {
 
   // Our own signatures: logged, counted, verified, announced, and gossiped as evidence.
   signingService.on('signed', (r, info) => {
-    logger.info({ event: 'epoch-signed', namespace: r.namespace, epoch: r.epoch.toString(), digest: toHex(r.digest), root: info.becameRoot }, 'epoch signed');
+    logger.info(
+      {
+        event: 'epoch-signed',
+        namespace: r.namespace,
+        epoch: r.epoch.toString(),
+        digest: toHex(r.digest),
+        root: info.becameRoot,
+      },
+      'epoch signed',
+    );
     metrics.epochsSigned.inc({ namespace: r.namespace });
     s.proofVerification?.enqueue(r.namespace, r.epoch);
-    event('epoch-signed', { namespace: r.namespace, epoch: r.epoch, digest: toHex(r.digest), signer_key: toHex(r.publicKey), timestamp: r.timestamp, root: info.becameRoot });
-    void network.onSigned(r).catch((err: unknown) => logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'));
+    event('epoch-signed', {
+      namespace: r.namespace,
+      epoch: r.epoch,
+      digest: toHex(r.digest),
+      signer_key: toHex(r.publicKey),
+      timestamp: r.timestamp,
+      root: info.becameRoot,
+    });
+    void network
+      .onSigned(r)
+      .catch((err: unknown) =>
+        logger.error({ event: 'evidence-failed', err }, 'could not process our own observation'),
+      );
   });
   signingService.on('conflict', (c) =>
-    logger.warn({ event: 'submission-conflict', namespace: c.namespace, epoch: c.epoch.toString(), signed: c.signedDigest, submitted: c.submittedDigest }, 'refused a second digest for a signed epoch'),
+    logger.warn(
+      {
+        event: 'submission-conflict',
+        namespace: c.namespace,
+        epoch: c.epoch.toString(),
+        signed: c.signedDigest,
+        submitted: c.submittedDigest,
+      },
+      'refused a second digest for a signed epoch',
+    ),
   );
 
   // Observations: quorum, liveness, the auditors' last-seen gauge.
@@ -35,7 +65,13 @@ export function wireEvents(s: NodeServices): void {
         liveness.onEpochState(state.namespace, state.epoch, state);
         const q = state.reached ? state.announcement : undefined;
         if (!q) return;
-        event('quorum-reached', { namespace: q.namespace, epoch: q.epoch, digest: q.digest, signers: q.signers, threshold: q.threshold });
+        event('quorum-reached', {
+          namespace: q.namespace,
+          epoch: q.epoch,
+          digest: q.digest,
+          signers: q.signers,
+          threshold: q.threshold,
+        });
       },
       (err: unknown) => logger.error({ event: 'quorum-check-failed', err }, 'quorum check failed'),
     );
@@ -48,11 +84,29 @@ export function wireEvents(s: NodeServices): void {
 
   // Alerts from peers, equivocations, doppelgängers.
   network.on('alert', ({ alert, raisedBy }) =>
-    logger.warn({ event: 'remote-alert', type: alert.type, namespace: alert.namespace, epoch: alert.epoch?.toString(), raised_by: raisedBy, reason: alert.reason }, `alert from ${raisedBy}: ${alert.reason}`),
+    logger.warn(
+      {
+        event: 'remote-alert',
+        type: alert.type,
+        namespace: alert.namespace,
+        epoch: alert.epoch?.toString(),
+        raised_by: raisedBy,
+        reason: alert.reason,
+      },
+      `alert from ${raisedBy}: ${alert.reason}`,
+    ),
   );
   network.on('equivocation', (p) => {
     void alerting.raise(
-      { type: 'equivocation', namespace: p.namespace, epoch: p.epoch, timestamp: now(), reason: `${p.kind} between ${p.signers.join(' and ')}`, id: p.id, kind: p.kind },
+      {
+        type: 'equivocation',
+        namespace: p.namespace,
+        epoch: p.epoch,
+        timestamp: now(),
+        reason: `${p.kind} between ${p.signers.join(' and ')}`,
+        id: p.id,
+        kind: p.kind,
+      },
       `equivocation:${p.fact}`,
     );
     metrics.equivocations.inc({ namespace: p.namespace, kind: p.kind });
@@ -65,5 +119,7 @@ export function wireEvents(s: NodeServices): void {
       digests: [toHex(p.proof.first.digest), toHex(p.proof.second.digest)],
     });
   });
-  network.on('doppelganger', (d) => event('signing-halted', { namespace: d.namespace, epoch: d.epoch, digest: d.digest, reason: d.reason }));
+  network.on('doppelganger', (d) =>
+    event('signing-halted', { namespace: d.namespace, epoch: d.epoch, digest: d.digest, reason: d.reason }),
+  );
 }

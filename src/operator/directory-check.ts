@@ -87,7 +87,8 @@ export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}):
       report.keys++;
       const m = /^([0-9]{1,20})\//.exec(key);
       const epoch = m ? BigInt(m[1] as string) : undefined;
-      if (epoch !== undefined && ((o.from !== undefined && epoch < o.from) || (o.to !== undefined && epoch > o.to))) continue;
+      if (epoch !== undefined && ((o.from !== undefined && epoch < o.from) || (o.to !== undefined && epoch > o.to)))
+        continue;
       const c = classifyEpochKeys(epoch ?? -1n, [key], naming);
       const blob = c.blobs[0];
       if (!blob) {
@@ -142,7 +143,8 @@ export async function checkDirectory(dir: ProofDirectory, o: CheckOptions = {}):
   }
   // Name the examples in full (a handful of small listings).
   const names = async (e: bigint) => (await listEpoch(dir, e, naming)).blobs.map((b) => b.name);
-  for (const e of breakEpochs) report.breaks.examples.push({ epoch: e, current: await names(e), next: await names(e + 1n) });
+  for (const e of breakEpochs)
+    report.breaks.examples.push({ epoch: e, current: await names(e), next: await names(e + 1n) });
   for (const e of dupEpochs) report.duplicates.examples.push({ epoch: e, names: await names(e) });
   report.consistent = report.breaks.count === 0 && report.duplicates.count === 0 && report.malformed.count === 0;
   return report;

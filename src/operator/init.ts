@@ -43,9 +43,13 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const config = join(dir, CONFIG_FILE);
   const keyFile = join(dir, KEY_FILE);
   if (existsSync(config) || existsSync(keyFile)) {
-    throw new ChorusError('already-initialised', `${dir} already holds a Chorus node (${existsSync(config) ? CONFIG_FILE : KEY_FILE}); refusing to overwrite it`);
+    throw new ChorusError(
+      'already-initialised',
+      `${dir} already holds a Chorus node (${existsSync(config) ? CONFIG_FILE : KEY_FILE}); refusing to overwrite it`,
+    );
   }
-  if (new Set(o.namespaces).size !== o.namespaces.length) throw new ChorusError('duplicate-namespace', 'a namespace is given twice');
+  if (new Set(o.namespaces).size !== o.namespaces.length)
+    throw new ChorusError('duplicate-namespace', 'a namespace is given twice');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const key = createKeyFile(keyFile);
   const tokens: Record<string, string> = {};
@@ -55,7 +59,15 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     return { name, tokenSha256: t.sha256, ...(o.namespaceSettings ?? {}) };
   });
   const admin = newToken();
-  const template = { httpPort: o.httpPort, ...(o.httpHost ? { httpHost: o.httpHost } : {}), ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}), keyFile: KEY_FILE, notBefore: BigInt(Date.now()), namespaces, adminTokenSha256: admin.sha256 } as Parameters<typeof renderConfig>[0];
+  const template = {
+    httpPort: o.httpPort,
+    ...(o.httpHost ? { httpHost: o.httpHost } : {}),
+    ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+    keyFile: KEY_FILE,
+    notBefore: BigInt(Date.now()),
+    namespaces,
+    adminTokenSha256: admin.sha256,
+  } as Parameters<typeof renderConfig>[0];
   let peerId: string | undefined;
   if (o.p2pPort !== undefined) {
     template.p2pPort = o.p2pPort;
@@ -65,5 +77,12 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     peerId = (await loadOrCreateIdentity(dir)).peerId;
   }
   writeFileSync(config, renderConfig(template), { mode: 0o600, flag: 'wx' });
-  return { publicKey: toHex(key.publicKey), config, keyFile, tokens, adminToken: admin.token, ...(peerId ? { peerId } : {}) };
+  return {
+    publicKey: toHex(key.publicKey),
+    config,
+    keyFile,
+    tokens,
+    adminToken: admin.token,
+    ...(peerId ? { peerId } : {}),
+  };
 }

@@ -32,10 +32,15 @@ export async function repairFromJournal(signing: SigningStore, ownKeys: Uint8Arr
     if (v.kind !== 'store-behind') continue;
     for (const r of v.missing) {
       if (!ownKeys.some((k) => bytesEqual(k, r.publicKey))) {
-        throw new RepairError(`${ns} epoch ${r.epoch}: the journal record is signed by ${toHex(r.publicKey)}, not by one of this node's keys; nothing was changed`);
+        throw new RepairError(
+          `${ns} epoch ${r.epoch}: the journal record is signed by ${toHex(r.publicKey)}, not by one of this node's ` +
+            `keys; nothing was changed`,
+        );
       }
       if (!verifyStrict(r.publicKey, signedBytes(r), r.signature)) {
-        throw new RepairError(`${ns} epoch ${r.epoch}: the journal record's signature does not verify; nothing was changed`);
+        throw new RepairError(
+          `${ns} epoch ${r.epoch}: the journal record's signature does not verify; nothing was changed`,
+        );
       }
     }
     plan.push({ ns, records: v.missing });

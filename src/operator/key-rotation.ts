@@ -30,21 +30,29 @@ function replaceFile(file: string, text: string, mode: number): void {
   }
 }
 
-export async function rotateKey(configFile: string, notBefore: bigint): Promise<{ public_key: string; file: string; not_before: string }> {
+export async function rotateKey(
+  configFile: string,
+  notBefore: bigint,
+): Promise<{ public_key: string; file: string; not_before: string }> {
   if (notBefore < 0n || notBefore > U64_MAX) throw new ChorusError('bad-input', '--not-before must be a u64');
   const config = loadConfig(configFile);
   // Key windows follow the order of not_before (docs/design-decisions.md, "Key validity
   // windows"): a new key must come after every listed one, or it would cut an old key's window
   // short retroactively or share a start with it.
   const latest = config.keys.reduce((m, k) => (k.notBefore > m ? k.notBefore : m), -1n);
-  if (notBefore <= latest) throw new ChorusError('bad-input', `--not-before ${notBefore} must be later than the newest listed key's not_before (${latest})`);
+  if (notBefore <= latest)
+    throw new ChorusError(
+      'bad-input',
+      `--not-before ${notBefore} must be later than the newest listed key's not_before (${latest})`,
+    );
   const file = join(config.dataDir, `node-${notBefore}.key`);
   const doc = parseDocument(readFileSync(configFile, 'utf8'), { intAsBigInt: true });
   const rel = dirname(file) === config.dataDir ? basename(file) : file;
   if (!doc.has('keys')) doc.set('keys', doc.createNode([{ file: 'node.key', not_before: 0n }]));
   doc.addIn(['keys'], doc.createNode({ file: rel, not_before: notBefore }));
   const text = doc.toString();
-  configFromObject(parseYaml(text, { intAsBigInt: true, uniqueKeys: true }), configFile); // the result must be a valid config
+  // the result must be a valid config
+  configFromObject(parseYaml(text, { intAsBigInt: true, uniqueKeys: true }), configFile);
   const key = createKeyFile(file); // refuses to overwrite an existing key file
   try {
     replaceFile(configFile, text, statSync(configFile).mode & 0o777);

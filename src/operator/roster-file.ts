@@ -10,7 +10,12 @@ import { parseJson, stringifyJson } from '../util/json.js';
 import { loadConfig } from '../config/config.js';
 import { loadKeyFile } from '../config/key-file.js';
 
-type Doc = { network: string; threshold: bigint; auditors: Record<string, unknown>[]; namespaces: Record<string, unknown>[] };
+type Doc = {
+  network: string;
+  threshold: bigint;
+  auditors: Record<string, unknown>[];
+  namespaces: Record<string, unknown>[];
+};
 
 function read(file: string): Doc {
   const doc = parseJson(readFileSync(file, 'utf8')) as Doc;
@@ -40,16 +45,23 @@ export async function addAuditor(
   const doc = read(file);
   let entry: Record<string, unknown>;
   if (o.config) {
-    if (o.plexiUrl || o.publicKey) throw new ChorusError('usage', '--config cannot be combined with --plexi-url/--public-key');
+    if (o.plexiUrl || o.publicKey)
+      throw new ChorusError('usage', '--config cannot be combined with --plexi-url/--public-key');
     const config = loadConfig(o.config);
-    const keys = config.keys.map((k) => ({ public_key: toHex(loadKeyFile(k.file).publicKey), not_before: k.notBefore }));
+    const keys = config.keys.map((k) => ({
+      public_key: toHex(loadKeyFile(k.file).publicKey),
+      not_before: k.notBefore,
+    }));
     entry = { name: o.name, keys };
     if (config.p2p) {
       const { loadIdentity } = await import('../p2p/identity.js');
       const identity = await loadIdentity(config.dataDir, config.p2p.identityFile);
       const addrs = config.p2p.announce.length ? config.p2p.announce : config.p2p.listen;
       if (addrs.some((a) => /\/tcp\/0(\/|$)/.test(a))) {
-        throw new ChorusError('no-address', `the node listens on port 0: give it a fixed p2p port (or announce addresses) before adding it`);
+        throw new ChorusError(
+          'no-address',
+          `the node listens on port 0: give it a fixed p2p port (or announce addresses) before adding it`,
+        );
       }
       entry.peer_id = identity.peerId;
       entry.addresses = addrs;
@@ -67,7 +79,14 @@ export async function addAuditor(
 
 export async function addNamespace(
   file: string,
-  o: { name: string; configuration: string; domainLabel?: string; root?: string; logKey?: string; proofDirectory?: string },
+  o: {
+    name: string;
+    configuration: string;
+    domainLabel?: string;
+    root?: string;
+    logKey?: string;
+    proofDirectory?: string;
+  },
 ): Promise<void> {
   const doc = read(file);
   const entry: Record<string, unknown> = { name: o.name, configuration: o.configuration };
@@ -85,7 +104,10 @@ export function draftProblems(file: string): string[] {
   const doc = read(file);
   const threshold = BigInt(doc.threshold);
   if (threshold > BigInt(doc.auditors.length)) {
-    return [`threshold ${threshold} needs at least ${threshold} auditors, the roster lists ${doc.auditors.length}: chorus start refuses it until enough are added`];
+    return [
+      `threshold ${threshold} needs at least ${threshold} auditors, the roster lists ${doc.auditors.length}: chorus ` +
+        `start refuses it until enough are added`,
+    ];
   }
   return [];
 }

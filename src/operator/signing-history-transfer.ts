@@ -62,7 +62,12 @@ const schema = z
 
 export type History = z.output<typeof schema>;
 
-export async function exportHistory(signing: SigningStore, namespaces: string[], publicKeys: Uint8Array[], now: bigint): Promise<Record<string, unknown>> {
+export async function exportHistory(
+  signing: SigningStore,
+  namespaces: string[],
+  publicKeys: Uint8Array[],
+  now: bigint,
+): Promise<Record<string, unknown>> {
   // A store behind its signing journal would export less than was signed, and the new host could
   // sign another digest for what is missing: refuse until `chorus repair` restored it.
   const check = await signing.checkJournal();
@@ -109,7 +114,11 @@ export interface ImportSummary {
  * Verifies every signature, checks the whole file against the store, and only then writes.
  * `known` limits the import to namespaces this node audits.
  */
-export async function importHistory(signing: SigningStore, h: History, known: (ns: string) => boolean): Promise<ImportSummary> {
+export async function importHistory(
+  signing: SigningStore,
+  h: History,
+  known: (ns: string) => boolean,
+): Promise<ImportSummary> {
   // Compared with a store behind its journal, the file could fill the gap with other digests than
   // the journal holds: restore first (`chorus repair`).
   const check = await signing.checkJournal();
@@ -117,7 +126,13 @@ export async function importHistory(signing: SigningStore, h: History, known: (n
     const v = check.verdicts.get(ns.name);
     if (v && v.kind !== 'consistent') throw new HistoryError(`cannot import into "${ns.name}": ${v.reason}`);
   }
-  const plan: { name: string; records: SignedEpoch[]; root?: { epoch: bigint; digest: Uint8Array }; mark?: { epoch: bigint; digest: Uint8Array }; known: number }[] = [];
+  const plan: {
+    name: string;
+    records: SignedEpoch[];
+    root?: { epoch: bigint; digest: Uint8Array };
+    mark?: { epoch: bigint; digest: Uint8Array };
+    known: number;
+  }[] = [];
   for (const ns of h.namespaces) {
     if (!known(ns.name)) throw new HistoryError(`namespace "${ns.name}" is not in this node's configuration`);
     const records: SignedEpoch[] = [];
@@ -138,12 +153,16 @@ export async function importHistory(signing: SigningStore, h: History, known: (n
         throw new HistoryError(`${ns.name} epoch ${s.epoch}: the signature does not verify`);
       }
       const dup = seenEpochs.get(s.epoch);
-      if (dup !== undefined && dup !== s.digest.toLowerCase()) throw new HistoryError(`${ns.name} epoch ${s.epoch}: the file itself holds two digests`);
+      if (dup !== undefined && dup !== s.digest.toLowerCase())
+        throw new HistoryError(`${ns.name} epoch ${s.epoch}: the file itself holds two digests`);
       seenEpochs.set(s.epoch, s.digest.toLowerCase());
       const mine = await signing.signedEpoch(ns.name, s.epoch);
       if (mine) {
         if (!bytesEqual(mine.digest, record.digest)) {
-          throw new HistoryError(`${ns.name} epoch ${s.epoch}: this node signed ${toHex(mine.digest)}, the file ${s.digest}: refusing the import`);
+          throw new HistoryError(
+            `${ns.name} epoch ${s.epoch}: this node signed ${toHex(mine.digest)}, the file ${s.digest}: refusing ` +
+              `the import`,
+          );
         }
         alreadyKnown++;
         continue;
@@ -152,13 +171,19 @@ export async function importHistory(signing: SigningStore, h: History, known: (n
     }
     const entry: (typeof plan)[number] = { name: ns.name, records, known: alreadyKnown };
     if (ns.root) entry.root = { epoch: ns.root.epoch, digest: fromHex(ns.root.digest, 32) };
-    if (ns.low_water_mark) entry.mark = { epoch: ns.low_water_mark.epoch, digest: fromHex(ns.low_water_mark.digest, 32) };
+    if (ns.low_water_mark)
+      entry.mark = { epoch: ns.low_water_mark.epoch, digest: fromHex(ns.low_water_mark.digest, 32) };
     plan.push(entry);
   }
   const summary: ImportSummary = { namespaces: [] };
   for (const p of plan) {
     const head = await signing.importSigned(p.name, p.records, p.root, p.mark);
-    summary.namespaces.push({ name: p.name, imported: p.records.length, alreadyKnown: p.known, head: head ? `${head.epoch}/${toHex(head.digest)}` : null });
+    summary.namespaces.push({
+      name: p.name,
+      imported: p.records.length,
+      alreadyKnown: p.known,
+      head: head ? `${head.epoch}/${toHex(head.digest)}` : null,
+    });
   }
   return summary;
 }

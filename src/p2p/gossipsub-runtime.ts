@@ -42,16 +42,30 @@ export interface GossipSubRuntime extends GossipSub {
 export function asRuntime(pubsub: GossipSub): GossipSubRuntime {
   const rt = pubsub as GossipSubRuntime;
   // Fail at start-up, not at the first message, if a gossipsub upgrade renamed these.
-  for (const m of ['reportMessageValidationResult', 'getScore', 'getMeshPeers', 'dumpPeerScoreStats', 'acceptFrom'] as const) {
-    if (typeof rt[m] !== 'function') throw new ChorusError('p2p-incompatible', `@libp2p/gossipsub has no ${m}(); check the version`);
+  for (const m of [
+    'reportMessageValidationResult',
+    'getScore',
+    'getMeshPeers',
+    'dumpPeerScoreStats',
+    'acceptFrom',
+  ] as const) {
+    if (typeof rt[m] !== 'function')
+      throw new ChorusError('p2p-incompatible', `@libp2p/gossipsub has no ${m}(); check the version`);
   }
   if (typeof rt.score?.params?.topics !== 'object') {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.params.topics; check the version');
   }
   if (typeof rt.score.rejectInvalidMessage !== 'function') {
-    throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no score.rejectInvalidMessage(); check the version');
+    throw new ChorusError(
+      'p2p-incompatible',
+      '@libp2p/gossipsub has no score.rejectInvalidMessage(); check the version',
+    );
   }
-  if (typeof rt.seenCache?.size !== 'number' || !(rt.seenCache.entries instanceof Map) || typeof rt.mcache?.size !== 'number') {
+  if (
+    typeof rt.seenCache?.size !== 'number' ||
+    !(rt.seenCache.entries instanceof Map) ||
+    typeof rt.mcache?.size !== 'number'
+  ) {
     throw new ChorusError('p2p-incompatible', '@libp2p/gossipsub has no seenCache/mcache sizes; check the version');
   }
   if (!(rt.allowedTopics instanceof Set)) {

@@ -28,7 +28,14 @@ import {
   topicScoreParams,
 } from './scoring.js';
 import { PeerRateLimiter, type RateLimit } from './rate-limit.js';
-import { SyncService, type SyncHandler, type SyncLimits, type SyncRequestOptions, type SyncSession, type SyncStats } from './sync-protocol.js';
+import {
+  SyncService,
+  type SyncHandler,
+  type SyncLimits,
+  type SyncRequestOptions,
+  type SyncSession,
+  type SyncStats,
+} from './sync-protocol.js';
 import {
   QueueReason,
   TopicValidationQueue,
@@ -254,7 +261,11 @@ const TO_GOSSIP: Record<ValidationOutcome, TopicValidatorResult> = {
 type Services = { identify: Identify; pubsub: GossipSub };
 
 /** Drops for our own capacity, before any check: the message may be valid (see forgetDropped). */
-const UNCHECKED_DROPS: ReadonlySet<string> = new Set([QueueReason.rateLimited, QueueReason.peerQueueFull, QueueReason.queueFull]);
+const UNCHECKED_DROPS: ReadonlySet<string> = new Set([
+  QueueReason.rateLimited,
+  QueueReason.peerQueueFull,
+  QueueReason.queueFull,
+]);
 
 class Host implements ChorusHost {
   readonly peerId: string;
@@ -437,7 +448,8 @@ class Host implements ChorusHost {
   }
 
   penalizePeer(peerId: string, topic: string, count = 1): void {
-    if (this.queues.get(topic) === undefined) throw new ConfigError('topic', `${topic} is not subscribed: a penalty there would not count`);
+    if (this.queues.get(topic) === undefined)
+      throw new ConfigError('topic', `${topic} is not subscribed: a penalty there would not count`);
     for (let i = 0; i < count; i++) this.gs.score.rejectInvalidMessage(peerId, topic);
     this.log.debug({ peer: peerId, topic, count }, 'peer penalised for invalid data');
   }
@@ -572,8 +584,13 @@ class Host implements ChorusHost {
     }, this.floodCoolDownMs);
     timer.unref();
     this.cooling.set(peerId, timer);
-    this.log.warn({ event: 'flood-cool-down', peer: peerId, ms: this.floodCoolDownMs }, 'peer kept flooding over its rate: disconnected for a while');
-    this.node.hangUp(peerIdFromString(peerId)).catch((err: unknown) => this.log.warn({ peer: peerId, err: errorMessage(err) }, 'hang-up after a flood failed'));
+    this.log.warn(
+      { event: 'flood-cool-down', peer: peerId, ms: this.floodCoolDownMs },
+      'peer kept flooding over its rate: disconnected for a while',
+    );
+    this.node
+      .hangUp(peerIdFromString(peerId))
+      .catch((err: unknown) => this.log.warn({ peer: peerId, err: errorMessage(err) }, 'hang-up after a flood failed'));
   }
 
   /**
@@ -588,7 +605,8 @@ class Host implements ChorusHost {
 
   private peerEvent(peerId: string, connected: boolean): void {
     if (connected) this.redialer.onConnected(peerId);
-    else if (this.isRunning && !this.blocked.has(peerId) && !this.cooling.has(peerId)) this.redialer.onDisconnected(peerId);
+    else if (this.isRunning && !this.blocked.has(peerId) && !this.cooling.has(peerId))
+      this.redialer.onDisconnected(peerId);
     this.log.debug({ peer: peerId }, connected ? 'peer connected' : 'peer disconnected');
     for (const cb of connected ? this.connectedCbs : this.disconnectedCbs) {
       try {
@@ -614,7 +632,8 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
     throw new ConfigError('maxMessageBytes', `must be between 1 and ${MAX_RPC_FRAME_BYTES / 2}`);
   }
   const floodCoolDownMs = options.floodCoolDownMs ?? 60_000;
-  if (!Number.isSafeInteger(floodCoolDownMs) || floodCoolDownMs < 0) throw new ConfigError('floodCoolDownMs', `must be a non-negative integer, got ${floodCoolDownMs}`);
+  if (!Number.isSafeInteger(floodCoolDownMs) || floodCoolDownMs < 0)
+    throw new ConfigError('floodCoolDownMs', `must be a non-negative integer, got ${floodCoolDownMs}`);
   const blocked = new Set<string>();
   const cooling = new Map<string, NodeJS.Timeout>();
   const isBlocked = (peer: PeerId): boolean => blocked.has(peer.toString()) || cooling.has(peer.toString());
@@ -665,7 +684,9 @@ export async function createHost(options: HostOptions): Promise<ChorusHost> {
         maxInboundDataLength: MAX_RPC_FRAME_BYTES,
         scoreParams: peerScoreParams({ ipColocationWhitelist: options.ipColocationWhitelist }),
         scoreThresholds: PEER_SCORE_THRESHOLDS,
-        ...(options.gossipsubMetrics ? { metricsRegister: options.gossipsubMetrics, metricsTopicStrToLabel: new Map<string, string>() } : {}),
+        ...(options.gossipsubMetrics
+          ? { metricsRegister: options.gossipsubMetrics, metricsTopicStrToLabel: new Map<string, string>() }
+          : {}),
       }),
     },
   });

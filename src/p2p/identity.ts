@@ -42,13 +42,15 @@ export async function loadIdentity(dataDir: string, fileName = IDENTITY_FILE): P
     mode = st.mode;
   } catch (err) {
     if (err instanceof IdentityError) throw err;
-    if (isErrno(err, 'ENOENT')) throw new IdentityError(path, 'no libp2p identity (run `chorus init` first)', { cause: err });
+    if (isErrno(err, 'ENOENT'))
+      throw new IdentityError(path, 'no libp2p identity (run `chorus init` first)', { cause: err });
     throw new IdentityError(path, `cannot stat: ${errorMessage(err)}`, { cause: err });
   }
   if ((mode & 0o077) !== 0) {
     throw new IdentityError(
       path,
-      `private key is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run: chmod 600 ${path}`,
+      `private key is accessible by group or others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); run: ` +
+        `chmod 600 ${path}`,
     );
   }
   let bytes: Uint8Array;

@@ -1,6 +1,15 @@
 // Public surface of the libp2p layer.
 export { createHost, tcpMultiaddr } from './host.js';
-export type { ChorusHost, ConnectionInfo, HostOptions, HostStats, PeerCallback, PublishCounts, RosterPeer, TopicStats } from './host.js';
+export type {
+  ChorusHost,
+  ConnectionInfo,
+  HostOptions,
+  HostStats,
+  PeerCallback,
+  PublishCounts,
+  RosterPeer,
+  TopicStats,
+} from './host.js';
 export { IDENTITY_FILE, loadIdentity, loadOrCreateIdentity } from './identity.js';
 export type { P2PIdentity } from './identity.js';
 export { DEFAULT_SYNC_LIMITS, SYNC_PROTOCOL, SyncSession } from './sync-protocol.js';

@@ -41,9 +41,12 @@ export class PeerRateLimiter {
 
   constructor(limit: Partial<RateLimit> = {}, now: () => number = Date.now) {
     const l = { ...DEFAULT_PEER_RATE_LIMIT, ...limit };
-    if (!(Number.isFinite(l.perSecond) && l.perSecond > 0)) throw new ConfigError('rateLimit.perSecond', `must be a positive number, got ${l.perSecond}`);
-    if (!Number.isSafeInteger(l.burst) || l.burst < 1) throw new ConfigError('rateLimit.burst', `must be a positive integer, got ${l.burst}`);
-    if (!Number.isSafeInteger(l.maxRefusals) || l.maxRefusals < 1) throw new ConfigError('rateLimit.maxRefusals', `must be a positive integer, got ${l.maxRefusals}`);
+    if (!(Number.isFinite(l.perSecond) && l.perSecond > 0))
+      throw new ConfigError('rateLimit.perSecond', `must be a positive number, got ${l.perSecond}`);
+    if (!Number.isSafeInteger(l.burst) || l.burst < 1)
+      throw new ConfigError('rateLimit.burst', `must be a positive integer, got ${l.burst}`);
+    if (!Number.isSafeInteger(l.maxRefusals) || l.maxRefusals < 1)
+      throw new ConfigError('rateLimit.maxRefusals', `must be a positive integer, got ${l.maxRefusals}`);
     this.limit = l;
     this.now = now;
     this.lastSweep = now();

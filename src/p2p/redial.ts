@@ -21,7 +21,13 @@ export interface BackoffPolicy {
   stableMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 30_000, factor: 2, jitter: 0.2, stableMs: 5_000 };
+export const DEFAULT_BACKOFF: BackoffPolicy = {
+  initialMs: 250,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.2,
+  stableMs: 5_000,
+};
 
 /** Delay before retry number `attempt` (0-based). */
 export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
@@ -92,7 +98,14 @@ export class Redialer {
 
   /** Peers to keep connected; call before start. */
   track(peerId: string): void {
-    if (!this.peers.has(peerId)) this.peers.set(peerId, { attempt: 0, connectedAt: undefined, timer: undefined, dialling: false, nextAt: undefined });
+    if (!this.peers.has(peerId))
+      this.peers.set(peerId, {
+        attempt: 0,
+        connectedAt: undefined,
+        timer: undefined,
+        dialling: false,
+        nextAt: undefined,
+      });
   }
 
   isTracked(peerId: string): boolean {
@@ -139,7 +152,12 @@ export class Redialer {
   }
 
   status(): RedialStatus[] {
-    return [...this.peers].map(([peerId, s]) => ({ peerId, attempt: s.attempt, nextAt: s.nextAt, dialling: s.dialling }));
+    return [...this.peers].map(([peerId, s]) => ({
+      peerId,
+      attempt: s.attempt,
+      nextAt: s.nextAt,
+      dialling: s.dialling,
+    }));
   }
 
   private cancel(state: PeerState): void {
@@ -168,7 +186,10 @@ export class Redialer {
     } catch (err) {
       const delay = backoffDelay(state.attempt, this.policy, this.random);
       state.attempt++;
-      this.opts.logger.debug({ peer: peerId, attempt: state.attempt, retryInMs: delay, err: errorMessage(err) }, 'dial failed');
+      this.opts.logger.debug(
+        { peer: peerId, attempt: state.attempt, retryInMs: delay, err: errorMessage(err) },
+        'dial failed',
+      );
       state.dialling = false;
       this.schedule(peerId, delay);
       return;

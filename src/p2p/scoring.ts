@@ -93,7 +93,10 @@ export function peerScoreParams(options: PeerScoreOptions = {}): PeerScoreParams
     // P6: more than 10 peers from one IP is a Sybil smell; -5 × surplus².
     IPColocationFactorWeight: -5,
     IPColocationFactorThreshold: 10,
-    IPColocationFactorWhitelist: new Set([...DEFAULT_IP_COLOCATION_WHITELIST, ...(options.ipColocationWhitelist ?? [])]),
+    IPColocationFactorWhitelist: new Set([
+      ...DEFAULT_IP_COLOCATION_WHITELIST,
+      ...(options.ipColocationWhitelist ?? []),
+    ]),
     // P7: GRAFT during backoff, broken IWANT promises. A few are tolerated (mcache eviction under
     // load can break a promise honestly); beyond 6, -10 × excess².
     behaviourPenaltyWeight: -10,

@@ -6,7 +6,13 @@ import type { Libp2p, Stream, Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Logger } from 'pino';
 import { ChorusError, ConfigError, errorMessage } from '../util/errors.js';
-import { HostStateError, SyncOversizeError, SyncPageLimitError, SyncProtocolError, SyncTimeoutError } from './errors.js';
+import {
+  HostStateError,
+  SyncOversizeError,
+  SyncPageLimitError,
+  SyncProtocolError,
+  SyncTimeoutError,
+} from './errors.js';
 import { readFrame, writeFrame } from './framing.js';
 
 export const SYNC_PROTOCOL = '/chorus/1/sync/2.0.0';
@@ -56,7 +62,8 @@ export class SyncSession {
   private readonly onCutOff: () => void;
 
   constructor(peerId: string, maxPages: number, send: SyncSession['send'], onCutOff: () => void) {
-    if (!Number.isSafeInteger(maxPages) || maxPages <= 0) throw new ConfigError('maxPages', `must be a positive integer, got ${maxPages}`);
+    if (!Number.isSafeInteger(maxPages) || maxPages <= 0)
+      throw new ConfigError('maxPages', `must be a positive integer, got ${maxPages}`);
     this.peerId = peerId;
     this.maxPages = maxPages;
     this.send = send;
@@ -80,7 +87,8 @@ export class SyncSession {
 
 function checkLimits(limits: SyncLimits): SyncLimits {
   for (const [k, v] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(v) || v <= 0) throw new ConfigError(`sync.${k}`, `must be a positive integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new ConfigError(`sync.${k}`, `must be a positive integer, got ${String(v)}`);
   }
   return limits;
 }
@@ -173,7 +181,10 @@ export class SyncService {
       else if (err instanceof SyncOversizeError) this.counters.inbound.oversize++;
       else this.counters.inbound.failed++;
       const level = err instanceof SyncOversizeError && err.which === 'response' ? 'error' : 'warn';
-      this.log[level]({ peer, err: timedOut ? 'timeout' : errorMessage(err) }, 'sync: inbound request failed; stream reset');
+      this.log[level](
+        { peer, err: timedOut ? 'timeout' : errorMessage(err) },
+        'sync: inbound request failed; stream reset',
+      );
       stream.abort(err instanceof Error ? err : new SyncProtocolError(errorMessage(err)));
     } finally {
       signal.removeEventListener('abort', onAbort);
@@ -185,7 +196,12 @@ export class SyncService {
 
   /** A session of at most `maxPages` requests (default `maxPagesPerSession`) to one peer. */
   session(peerId: string, maxPages = this.limits.maxPagesPerSession): SyncSession {
-    return new SyncSession(peerId, maxPages, (req, options) => this.request(peerId, req, options), () => this.counters.outbound.cutOff++);
+    return new SyncSession(
+      peerId,
+      maxPages,
+      (req, options) => this.request(peerId, req, options),
+      () => this.counters.outbound.cutOff++,
+    );
   }
 
   /** Send one request to `peerId` and return its response bytes. */

@@ -178,7 +178,10 @@ export class TopicValidationQueue {
     this.topic = options.topic;
     this.handler = options.handler;
     this.maxQueue = positiveInt(options.handler.maxQueue, DEFAULT_MAX_QUEUE, 'maxQueue');
-    this.maxQueuePerPeer = Math.min(this.maxQueue, positiveInt(options.handler.maxQueuePerPeer, DEFAULT_MAX_QUEUE_PER_PEER, 'maxQueuePerPeer'));
+    this.maxQueuePerPeer = Math.min(
+      this.maxQueue,
+      positiveInt(options.handler.maxQueuePerPeer, DEFAULT_MAX_QUEUE_PER_PEER, 'maxQueuePerPeer'),
+    );
     this.maxBytes = positiveInt(options.handler.maxBytes, options.maxBytes, 'maxBytes');
     this.concurrency = positiveInt(options.handler.concurrency, DEFAULT_CONCURRENCY, 'concurrency');
     this.counters = options.counters;

@@ -7,7 +7,6 @@ import type { SignatureResponse } from '../plexi/signature-response.js';
 import { verifySignatureResponse } from '../plexi/verify-response.js';
 import { plexiProofPath, type ProofVerifier } from '../plexi/proof-verifier.js';
 
-
 type Status = { kind: 'success' } | { kind: 'disabled' } | { kind: 'failed'; reason: string };
 const success: Status = { kind: 'success' };
 const disabled: Status = { kind: 'disabled' };
@@ -29,7 +28,8 @@ function formatTimestamp(ms: bigint): string {
   const seconds = ms / 1000n;
   const d = new Date(Number(seconds) * 1000);
   // time::OffsetDateTime covers years -9999..9999; plexi fails outside that range.
-  if (seconds > 253402300799n || Number.isNaN(d.getTime())) throw new PlexiClientError(`timestamp ${ms} is out of range`);
+  if (seconds > 253402300799n || Number.isNaN(d.getTime()))
+    throw new PlexiClientError(`timestamp ${ms} is out of range`);
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
@@ -100,8 +100,11 @@ export async function auditReport(client: PlexiClient, o: AuditOptions): Promise
   const config = await client.info();
   let keyHex = o.verifyingKey;
   if (keyHex === undefined) {
-    if (sig.keyId === undefined) return formatAudit(long, sig, failed("don't want to implement random key validation"), disabled);
-    const k = config.keys.find((ki) => /^([0-9a-fA-F]{2})+$/.test(ki.publicKey) && fromHex(ki.publicKey).at(-1) === sig.keyId);
+    if (sig.keyId === undefined)
+      return formatAudit(long, sig, failed("don't want to implement random key validation"), disabled);
+    const k = config.keys.find(
+      (ki) => /^([0-9a-fA-F]{2})+$/.test(ki.publicKey) && fromHex(ki.publicKey).at(-1) === sig.keyId,
+    );
     if (!k) return formatAudit(long, sig, failed('auditor does not have key with key_id'), disabled);
     keyHex = k.publicKey;
   }

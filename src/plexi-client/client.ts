@@ -115,7 +115,9 @@ export class PlexiClient {
     try {
       return parseJson(new TextDecoder().decode(bytes));
     } catch (err) {
-      throw new PlexiClientError(`converting ${this.origin}${path} into json: ${(err as Error).message}`, { cause: err });
+      throw new PlexiClientError(`converting ${this.origin}${path} into json: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
@@ -129,11 +131,13 @@ export class PlexiClient {
   static namespaceInfoFromJson(v: unknown): NamespaceInfo {
     const n = parseWith(namespaceInfoSchema, v, 'namespace');
     const suite = n.signature_version ?? n.ciphersuite;
-    if (suite === undefined || suite === null) throw new DecodeError('namespace: either signature_version or ciphersuite must be provided');
+    if (suite === undefined || suite === null)
+      throw new DecodeError('namespace: either signature_version or ciphersuite must be provided');
     const out: NamespaceInfo = { name: n.name, status: n.status, signatureVersion: Number(suite) };
     if (n.log_directory) out.logDirectory = n.log_directory;
     if (n.root) out.root = n.root;
-    if (n.last_verified_epoch !== undefined && n.last_verified_epoch !== null) out.lastVerifiedEpoch = n.last_verified_epoch;
+    if (n.last_verified_epoch !== undefined && n.last_verified_epoch !== null)
+      out.lastVerifiedEpoch = n.last_verified_epoch;
     return out;
   }
 
@@ -158,7 +162,13 @@ export class PlexiClient {
     const v = await this.getJson(`/namespaces/${ns}/last-verified-epoch`);
     if (v === undefined) return undefined;
     const l = parseWith(lastVerifiedSchema, v, 'last-verified-epoch');
-    return { jobId: l.job_id, epoch: l.epoch, startHash: fromHex(l.start_hash), endHash: fromHex(l.end_hash), timestamp: l.timestamp };
+    return {
+      jobId: l.job_id,
+      epoch: l.epoch,
+      startHash: fromHex(l.start_hash),
+      endHash: fromHex(l.end_hash),
+      timestamp: l.timestamp,
+    };
   }
 
   /** A proof blob from a log directory: fetched at the root of its host, as plexi does. */

@@ -19,7 +19,10 @@ export interface SignatureMessage {
 
 export class UnsupportedCiphersuiteError extends ChorusError {
   constructor(ciphersuite: number) {
-    super('unsupported-ciphersuite', `ciphersuite ${ciphersuite} is not supported (1: ed25519(protobuf), 2: ed25519(bincode))`);
+    super(
+      'unsupported-ciphersuite',
+      `ciphersuite ${ciphersuite} is not supported (1: ed25519(protobuf), 2: ed25519(bincode))`,
+    );
   }
 }
 

@@ -107,7 +107,10 @@ export class DirectorySource {
   }
 
   progress(): DirectoryProgress {
-    const behind = this.#head !== undefined && this.#signed !== undefined && this.#head > this.#signed ? this.#head - this.#signed : 0n;
+    const behind =
+      this.#head !== undefined && this.#signed !== undefined && this.#head > this.#signed
+        ? this.#head - this.#signed
+        : 0n;
     return {
       namespace: this.#o.namespace,
       ...(this.#signed !== undefined ? { signed: this.#signed } : {}),
@@ -120,7 +123,10 @@ export class DirectorySource {
   }
 
   async #alert(reason: string, key: string, extra: Record<string, unknown> & { epoch?: bigint }): Promise<void> {
-    await this.#o.raiseAlert({ type: 'validation-failed', namespace: this.#o.namespace, timestamp: this.#o.now(), reason, ...extra }, key);
+    await this.#o.raiseAlert(
+      { type: 'validation-failed', namespace: this.#o.namespace, timestamp: this.#o.now(), reason, ...extra },
+      key,
+    );
   }
 
   async #dropAhead(): Promise<void> {
@@ -147,16 +153,25 @@ export class DirectorySource {
     const ns = this.#o.namespace;
     if (v.kind === 'fork') {
       // A fork in the log's own directory: sign neither until one is gone (fail closed).
-      await this.#alert(`the proof directory has two different blobs for epoch ${epoch}: ${v.names.join(' and ')}; signing neither`, `directory-fork:${ns}:${epoch}`, {
-        epoch,
-        blob_names: v.names,
-      });
+      await this.#alert(
+        `the proof directory has two different blobs for epoch ${epoch}: ${v.names.join(' and ')}; signing neither`,
+        `directory-fork:${ns}:${epoch}`,
+        {
+          epoch,
+          blob_names: v.names,
+        },
+      );
     } else if (v.kind === 'malformed') {
-      await this.#alert(`the proof directory lists ${v.keys.length} malformed key(s) for epoch ${epoch} (e.g. ${JSON.stringify(v.keys[0])}); not signing it`, `directory-malformed:${ns}:${epoch}`, {
-        epoch,
-        count: v.keys.length,
-        examples: v.keys.slice(0, 3),
-      });
+      await this.#alert(
+        `the proof directory lists ${v.keys.length} malformed key(s) for epoch ${epoch} (e.g. ` +
+          `${JSON.stringify(v.keys[0])}); not signing it`,
+        `directory-malformed:${ns}:${epoch}`,
+        {
+          epoch,
+          count: v.keys.length,
+          examples: v.keys.slice(0, 3),
+        },
+      );
     }
     return v.kind === 'one';
   }
@@ -209,7 +224,15 @@ export class DirectorySource {
     const v = await this.#judge(epoch);
     if (!(await this.#check(epoch, v)) || v.kind !== 'one') return false;
     await this.#o.auditor.submit(ns, { epoch: epoch - 1n, digest: v.blob.previous });
-    logger.info({ event: 'directory-root', namespace: ns, start_at: startAt.toString(), root: `${epoch - 1n}/${toHex(v.blob.previous)}` }, `starting the directory audit at epoch ${epoch}`);
+    logger.info(
+      {
+        event: 'directory-root',
+        namespace: ns,
+        start_at: startAt.toString(),
+        root: `${epoch - 1n}/${toHex(v.blob.previous)}`,
+      },
+      `starting the directory audit at epoch ${epoch}`,
+    );
     return true;
   }
 
@@ -254,10 +277,15 @@ export class DirectorySource {
         if (this.#head === undefined || next > this.#head) this.#head = next;
         if (!bytesEqual(blob.previous, head.digest)) {
           // Both objects are present and their names do not chain: conclusive.
-          await this.#alert(`the blob for epoch ${next} (${blob.name}) does not continue the chain from ${head.epoch}/${toHex(head.digest)}`, `directory-chain-break:${ns}:${next}`, {
-            epoch: next,
-            blob_names: [blob.name],
-          });
+          await this.#alert(
+            `the blob for epoch ${next} (${blob.name}) does not continue the chain from ` +
+              `${head.epoch}/${toHex(head.digest)}`,
+            `directory-chain-break:${ns}:${next}`,
+            {
+              epoch: next,
+              blob_names: [blob.name],
+            },
+          );
           break;
         }
         // A failed prefetch is retried by verifyTransition, which downloads what it is not given.
@@ -265,7 +293,10 @@ export class DirectorySource {
         // Next epoch's listing and download run while this one verifies.
         this.#ahead = this.#prefetch(next + 1n, blob.current);
         const tv = Date.now();
-        const outcome = await this.#o.validation.verifyTransition({ namespace: ns, epoch: next, previous: blob.previous, current: blob.current }, proof);
+        const outcome = await this.#o.validation.verifyTransition(
+          { namespace: ns, epoch: next, previous: blob.previous, current: blob.current },
+          proof,
+        );
         if (outcome.kind !== 'verified') break; // missing: retry next round; failed: alerted, never signed
         await this.#o.auditor.submit(ns, { epoch: next, digest: blob.current, previous: blob.previous });
         signed++;
@@ -279,7 +310,10 @@ export class DirectorySource {
       await this.#refreshHead();
       this.#logProgress();
     } catch (err) {
-      logger.warn({ event: 'directory-poll-failed', namespace: ns, err: errorMessage(err) }, 'polling the proof directory failed; will retry');
+      logger.warn(
+        { event: 'directory-poll-failed', namespace: ns, err: errorMessage(err) },
+        'polling the proof directory failed; will retry',
+      );
     } finally {
       this.#running = false;
     }
@@ -295,7 +329,18 @@ export class DirectorySource {
     this.#last = { epoch, downloadMs, verifyMs, totalMs };
     this.#msPerEpoch = ewma(this.#msPerEpoch, totalMs);
     if (downloadMs > 0 && bytes > 0) this.#bytesPerSecond = ewma(this.#bytesPerSecond, (bytes * 1000) / downloadMs);
-    this.#o.logger.debug({ event: 'directory-epoch', namespace: this.#o.namespace, epoch: epoch.toString(), bytes, download_ms: downloadMs, verify_ms: verifyMs, total_ms: totalMs }, 'epoch audited from the directory');
+    this.#o.logger.debug(
+      {
+        event: 'directory-epoch',
+        namespace: this.#o.namespace,
+        epoch: epoch.toString(),
+        bytes,
+        download_ms: downloadMs,
+        verify_ms: verifyMs,
+        total_ms: totalMs,
+      },
+      'epoch audited from the directory',
+    );
   }
 
   /** While behind, or once a minute, look for the directory's head again (a bounded search). */
@@ -312,8 +357,17 @@ export class DirectorySource {
     if (now - this.#lastProgressLog < (this.#o.progressLogMs ?? 5000)) return;
     this.#lastProgressLog = now;
     this.#o.logger.info(
-      { event: 'directory-catching-up', namespace: p.namespace, signed: p.signed?.toString(), head: p.head?.toString(), behind: p.behind.toString(), eta_seconds: p.etaSeconds, bytes_per_second: p.bytesPerSecond },
-      `catching up: ${p.behind} epoch(s) behind the directory head, ETA ${p.etaSeconds} s, ${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
+      {
+        event: 'directory-catching-up',
+        namespace: p.namespace,
+        signed: p.signed?.toString(),
+        head: p.head?.toString(),
+        behind: p.behind.toString(),
+        eta_seconds: p.etaSeconds,
+        bytes_per_second: p.bytesPerSecond,
+      },
+      `catching up: ${p.behind} epoch(s) behind the directory head, ETA ${p.etaSeconds} s, ` +
+        `${(p.bytesPerSecond / 1e6).toFixed(1)} MB/s`,
     );
   }
 }

@@ -50,7 +50,13 @@ export class LivenessMonitor {
     const last = this.#lastEpoch.get(o.namespace);
     if (!last || o.epoch > last.epoch) this.#lastEpoch.set(o.namespace, { epoch: o.epoch, at: now });
     const role = this.roster.signerRole(o.namespace, o.signerKey);
-    if (role?.kind === 'auditor') this.#heard.set(`${o.namespace}\x00${role.auditor.name}`, { ns: o.namespace, auditor: role.auditor.name, at: now, heard: true });
+    if (role?.kind === 'auditor')
+      this.#heard.set(`${o.namespace}\x00${role.auditor.name}`, {
+        ns: o.namespace,
+        auditor: role.auditor.name,
+        at: now,
+        heard: true,
+      });
   }
 
   /**
@@ -66,7 +72,8 @@ export class LivenessMonitor {
     }
     if (e) return;
     this.#firstSeen.set(k, { ns, epoch, at: state.firstSeenMs, reached: false });
-    if (this.#firstSeen.size > MAX_TRACKED_EPOCHS) this.#firstSeen.delete(this.#firstSeen.keys().next().value as string);
+    if (this.#firstSeen.size > MAX_TRACKED_EPOCHS)
+      this.#firstSeen.delete(this.#firstSeen.keys().next().value as string);
   }
 
   onQuorum(ns: string, epoch: bigint): void {
@@ -96,7 +103,16 @@ export class LivenessMonitor {
       for (const e of this.#firstSeen.values()) {
         if (quorumMissed(e.at, e.reached, now, this.settings.quorumTimeoutMs)) {
           this.raise(
-            { type: 'quorum-missed', namespace: e.ns, epoch: e.epoch, timestamp: now, reason: `epoch ${e.epoch} did not reach ${this.roster.threshold} co-signatures within ${this.settings.quorumTimeoutMs / 1000n} s`, threshold: this.roster.threshold },
+            {
+              type: 'quorum-missed',
+              namespace: e.ns,
+              epoch: e.epoch,
+              timestamp: now,
+              reason:
+                `epoch ${e.epoch} did not reach ${this.roster.threshold} co-signatures within ` +
+                `${this.settings.quorumTimeoutMs / 1000n} s`,
+              threshold: this.roster.threshold,
+            },
             `quorum-missed:${e.ns}:${e.epoch}`,
           );
           e.reached = true; // one alert per epoch
@@ -107,9 +123,17 @@ export class LivenessMonitor {
       for (const h of this.#heard.values()) {
         if (auditorSilent(h.at, this.#lastEpoch.get(h.ns)?.at, now, this.settings.auditorSilenceMs)) {
           this.raise(
-            { type: 'auditor-silent', namespace: h.ns, timestamp: now, reason: h.heard
+            {
+              type: 'auditor-silent',
+              namespace: h.ns,
+              timestamp: now,
+              reason: h.heard
                 ? `${h.auditor} has not been heard for ${(now - h.at) / 1000n} s while epochs kept coming`
-                : `${h.auditor} has not been heard since this node started ${(now - h.at) / 1000n} s ago while epochs kept coming`, auditor: h.auditor, last_heard_at: h.at },
+                : `${h.auditor} has not been heard since this node started ${(now - h.at) / 1000n} s ago while ` +
+                  `epochs kept coming`,
+              auditor: h.auditor,
+              last_heard_at: h.at,
+            },
             `auditor-silent:${h.ns}:${h.auditor}:${h.at}`,
           );
         }

@@ -9,14 +9,27 @@ import { bytesEqual, toHex } from '../util/bytes.js';
 import { InvalidRequestError, NotAuthenticatedError, NotPermittedError } from './errors.js';
 
 /** Checks a report against the namespace's log key; returns it as an observation. */
-export function reportToObservation(ns: string, logKey: Uint8Array | undefined, report: SignatureResponse): Observation {
-  if (!logKey) throw new NotPermittedError('no-log-key', `namespace "${ns}" has no log key configured: reports cannot be authenticated`);
-  if (report.namespace !== ns) throw new InvalidRequestError('namespace-mismatch', `the report is for namespace "${report.namespace}", not "${ns}"`);
+export function reportToObservation(
+  ns: string,
+  logKey: Uint8Array | undefined,
+  report: SignatureResponse,
+): Observation {
+  if (!logKey)
+    throw new NotPermittedError(
+      'no-log-key',
+      `namespace "${ns}" has no log key configured: reports cannot be authenticated`,
+    );
+  if (report.namespace !== ns)
+    throw new InvalidRequestError(
+      'namespace-mismatch',
+      `the report is for namespace "${report.namespace}", not "${ns}"`,
+    );
   if (report.keyId !== undefined && report.keyId !== logKey[31]) {
     throw new NotAuthenticatedError(`the report's key_id ${report.keyId} is not the log key's (${logKey[31]})`);
   }
   const check = verifySignatureResponse(report, logKey);
-  if (!check.ok) throw new NotAuthenticatedError(`the report is not signed by the log key ${toHex(logKey)}: ${check.reason}`);
+  if (!check.ok)
+    throw new NotAuthenticatedError(`the report is not signed by the log key ${toHex(logKey)}: ${check.reason}`);
   return {
     ciphersuite: report.ciphersuite,
     namespace: ns,

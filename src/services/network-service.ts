@@ -122,7 +122,12 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     super();
     this.#o = o;
     this.#audited = new Set(o.audited);
-    this.#arrivalMarks = new Table(o.db, 'sync-arrival-marks', (v: string) => v, (v: string) => v);
+    this.#arrivalMarks = new Table(
+      o.db,
+      'sync-arrival-marks',
+      (v: string) => v,
+      (v: string) => v,
+    );
   }
 
   /** The roster's network name (it names the topics). */
@@ -178,13 +183,16 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       // each peer's new observations per round, n² across the network; one peer per round still
       // spreads whatever one node holds to all of them in a few rounds.
       const round = (): void => {
-        this.#syncTimer = setTimeout(() => {
-          if (this.#detached) return;
-          const peers = host.connectedPeers().filter((p) => members.has(p));
-          const peer = peers[Math.floor(Math.random() * peers.length)];
-          if (peer !== undefined) void this.syncWithPeer(peer);
-          round();
-        }, every * (0.5 + Math.random()));
+        this.#syncTimer = setTimeout(
+          () => {
+            if (this.#detached) return;
+            const peers = host.connectedPeers().filter((p) => members.has(p));
+            const peer = peers[Math.floor(Math.random() * peers.length)];
+            if (peer !== undefined) void this.syncWithPeer(peer);
+            round();
+          },
+          every * (0.5 + Math.random()),
+        );
         this.#syncTimer.unref();
       };
       round();
@@ -204,7 +212,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       await this.#o.host.publish(topic, data);
       return true;
     } catch (err) {
-      this.#o.logger.warn({ event: 'publish-failed', ...what, err: errorMessage(err) }, 'could not publish; sync will carry it');
+      this.#o.logger.warn(
+        { event: 'publish-failed', ...what, err: errorMessage(err) },
+        'could not publish; sync will carry it',
+      );
       return false;
     }
   }
@@ -237,12 +248,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const decoded = decodeGossip(OBSERVATIONS.codec, data);
     if (!('value' in decoded)) return decoded;
     const verdict = await this.ingestObservation(decoded.value, 'gossip', topicNs);
-    if (verdict.outcome === 'reject') this.#o.logger.debug({ event: 'observation-rejected', from, reason: verdict.reason }, 'rejected an observation');
+    if (verdict.outcome === 'reject')
+      this.#o.logger.debug({ event: 'observation-rejected', from, reason: verdict.reason }, 'rejected an observation');
     return verdict;
   }
 
   /** Validates, stores and checks one observation from gossip or sync. */
-  async ingestObservation(o: Observation, origin: 'gossip' | 'sync' | 'import', topicNamespace?: string): Promise<Verdict> {
+  async ingestObservation(
+    o: Observation,
+    origin: 'gossip' | 'sync' | 'import',
+    topicNamespace?: string,
+  ): Promise<Verdict> {
     const { observations, roster } = this.#o;
     const facts = {
       audited: (ns: string) => this.#audited.has(ns),
@@ -287,7 +303,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       `(digest ${toHex(o.digest)}) was not produced by this node: the key is in use elsewhere`;
     if (this.#o.signing.haltReason === undefined) {
       await this.#o.signing.halt(reason);
-      this.#o.logger.error({ event: 'doppelganger', namespace: o.namespace, epoch: o.epoch.toString(), digest: toHex(o.digest) }, `signing halted: ${reason}`);
+      this.#o.logger.error(
+        { event: 'doppelganger', namespace: o.namespace, epoch: o.epoch.toString(), digest: toHex(o.digest) },
+        `signing halted: ${reason}`,
+      );
       this.emit('doppelganger', { namespace: o.namespace, epoch: o.epoch, digest: toHex(o.digest), reason });
     }
   }
@@ -311,7 +330,11 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
    * replaced a larger one. Outcomes follow the slashing topics: ignore a fact already known,
    * reject anything that does not prove an equivocation.
    */
-  async #acceptProof(proof: EquivocationProof, origin: 'local' | 'gossip' | 'sync', publish: boolean): Promise<ValidationResult> {
+  async #acceptProof(
+    proof: EquivocationProof,
+    origin: 'local' | 'gossip' | 'sync',
+    publish: boolean,
+  ): Promise<ValidationResult> {
     const { roster, observations, logger } = this.#o;
     const ns = proof.first.namespace;
     const judged = await EQUIVOCATIONS.validate(proof, {
@@ -335,13 +358,25 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     }
     if (result === 'stored') {
       logger.error(
-        { event: 'equivocation', id: stored.id, kind: stored.kind, namespace: ns, epoch: stored.epoch.toString(), signers: stored.signers, digests: [toHex(proof.first.digest), toHex(proof.second.digest)], origin },
+        {
+          event: 'equivocation',
+          id: stored.id,
+          kind: stored.kind,
+          namespace: ns,
+          epoch: stored.epoch.toString(),
+          signers: stored.signers,
+          digests: [toHex(proof.first.digest), toHex(proof.second.digest)],
+          origin,
+        },
         `equivocation in ${ns} at epoch ${stored.epoch}: ${stored.kind}`,
       );
       this.emit('equivocation', stored, origin);
     } else {
       // The same fact, proven by a smaller proof: kept so every node converges on one proof.
-      logger.debug({ event: 'equivocation-proof-replaced', id: stored.id, namespace: ns, epoch: stored.epoch.toString() }, 'kept the smaller proof of a known equivocation');
+      logger.debug(
+        { event: 'equivocation-proof-replaced', id: stored.id, namespace: ns, epoch: stored.epoch.toString() },
+        'kept the smaller proof of a known equivocation',
+      );
     }
     const topic = EQUIVOCATIONS.topic(this.networkName);
     if (publish && (await this.#publish(topic, encodeEquivocationProof(proof), { id: stored.id }))) {
@@ -477,15 +512,22 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         } catch (err) {
           if (!(err instanceof SyncPageLimitError)) throw err;
           this.counters.syncCutOffs++;
-          logger.info({ event: 'sync-cut-off', peer, namespace: ns, pages: session.pages }, 'sync page bound reached; the next sync resumes from here');
+          logger.info(
+            { event: 'sync-cut-off', peer, namespace: ns, pages: session.pages },
+            'sync page bound reached; the next sync resumes from here',
+          );
         } finally {
-          if (progress.reached !== undefined && progress.reached !== mark) await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, progress.reached).write(false);
+          if (progress.reached !== undefined && progress.reached !== mark)
+            await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, progress.reached).write(false);
         }
       }
       logger.debug({ event: 'sync-done', peer }, 'synced with peer');
     } catch (err) {
       this.counters.syncFailures++;
-      logger.warn({ event: 'sync-failed', peer, err: errorMessage(err) }, 'sync with peer failed; it will be retried on the next connection');
+      logger.warn(
+        { event: 'sync-failed', peer, err: errorMessage(err) },
+        'sync with peer failed; it will be retried on the next connection',
+      );
     } finally {
       this.#syncing.delete(peer);
     }
@@ -493,11 +535,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
 
   #penalize(peer: string, topic: string, count: number, reason: string): void {
     this.counters.syncPenalties += count;
-    this.#o.logger.warn({ event: 'sync-penalty', peer, topic, count, reason }, 'invalid data through sync: peer penalised');
+    this.#o.logger.warn(
+      { event: 'sync-penalty', peer, topic, count, reason },
+      'invalid data through sync: peer penalised',
+    );
     try {
       this.#o.host?.penalizePeer(peer, topic, count);
     } catch (err) {
-      this.#o.logger.error({ event: 'sync-penalty-failed', peer, topic, err: errorMessage(err) }, 'could not penalise a peer');
+      this.#o.logger.error(
+        { event: 'sync-penalty-failed', peer, topic, err: errorMessage(err) },
+        'could not penalise a peer',
+      );
     }
   }
 
@@ -548,7 +596,8 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         const id = toHex(res.logId);
         // Two logs in one sync: two hosts answer under one peer id. What they sent is checked and
         // kept (doppelgänger protection sees it); the mark is left for the next sync.
-        if (logId !== undefined && id !== logId) throw new Error(`peer ${peer} answered from two arrival logs in one sync (two hosts under one peer id?)`);
+        if (logId !== undefined && id !== logId)
+          throw new Error(`peer ${peer} answered from two arrival logs in one sync (two hosts under one peer id?)`);
         logId = id;
         // The page was checked item by item: even with junk in it, nothing in it needs asking again.
         progress.reached = `${id}:${res.position}`;
@@ -578,7 +627,9 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       }
       if (invalid > 0) {
         this.#penalize(session.peerId, EQUIVOCATIONS.topic(this.networkName), invalid, 'invalid-sync-proof');
-        throw new SyncJunkError(`peer ${session.peerId} sent ${invalid} invalid equivocation proof(s) of ${ns} through sync`);
+        throw new SyncJunkError(
+          `peer ${session.peerId} sent ${invalid} invalid equivocation proof(s) of ${ns} through sync`,
+        );
       }
       return undefined;
     });

@@ -43,7 +43,12 @@ export class PlexiFollower {
 
   constructor(o: PlexiFollowerOptions) {
     this.#o = o;
-    this.#cursors = new Table(o.db, 'plexi-cursors', (v: string) => v, (v: string) => v);
+    this.#cursors = new Table(
+      o.db,
+      'plexi-cursors',
+      (v: string) => v,
+      (v: string) => v,
+    );
   }
 
   get auditors(): RosterAuditor[] {
@@ -79,9 +84,10 @@ export class PlexiFollower {
       const info = await client.namespace(ns);
       if (!info) return 0; // the auditor does not audit this namespace
       const state = await this.#o.signing.namespaceState(ns);
-      const theirRoot = info.root && /^[0-9]+\//.test(info.root) ? parseU64(info.root.split('/')[0] as string) : undefined;
+      const theirRoot =
+        info.root && /^[0-9]+\//.test(info.root) ? parseU64(info.root.split('/')[0] as string) : undefined;
       const saved = await this.#cursors.get(key);
-      let next = saved !== undefined ? BigInt(saved) : maxOf(state?.root?.epoch, theirRoot) ?? 0n;
+      let next = saved !== undefined ? BigInt(saved) : (maxOf(state?.root?.epoch, theirRoot) ?? 0n);
       // The newest epoch worth asking for: what we signed, or what the auditor says it verified.
       const newest = maxOf(state?.head?.epoch, info.lastVerifiedEpoch);
       if (newest === undefined) return 0;
@@ -93,7 +99,8 @@ export class PlexiFollower {
           this.stats.badSignatures++;
           logger.warn(
             { event: 'plexi-bad-signature', auditor: auditor.name, namespace: ns, epoch: next.toString() },
-            `the signature served by ${auditor.name} for epoch ${next} does not verify against its roster key; not imported`,
+            `the signature served by ${auditor.name} for epoch ${next} does not verify against its roster key; not ` +
+              `imported`,
           );
         } else {
           await this.#o.importObservation({
@@ -107,14 +114,26 @@ export class PlexiFollower {
           });
           imported++;
           this.stats.imported++;
-          logger.debug({ event: 'plexi-imported', auditor: auditor.name, namespace: ns, epoch: next.toString(), digest: toHex(response.digest) }, 'imported an external auditor\'s signature');
+          logger.debug(
+            {
+              event: 'plexi-imported',
+              auditor: auditor.name,
+              namespace: ns,
+              epoch: next.toString(),
+              digest: toHex(response.digest),
+            },
+            "imported an external auditor's signature",
+          );
         }
         next++;
         await new Batch(this.#o.db).put(this.#cursors, key, next.toString()).write(false);
       }
     } catch (err) {
       this.stats.errors++;
-      logger.warn({ event: 'plexi-follow-failed', auditor: auditor.name, namespace: ns, err: errorMessage(err) }, `could not poll ${auditor.name}`);
+      logger.warn(
+        { event: 'plexi-follow-failed', auditor: auditor.name, namespace: ns, err: errorMessage(err) },
+        `could not poll ${auditor.name}`,
+      );
     } finally {
       this.#running.delete(key);
     }

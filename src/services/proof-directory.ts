@@ -69,7 +69,11 @@ export const DEFAULT_DIRECTORY_LIMITS: DirectoryLimits = {
 
 /** A numeric character reference's character; a listing naming no Unicode code point is refused. */
 function charRef(code: number, ref: string): string {
-  if (!(code <= 0x10ffff)) throw new ProofDirectoryError(`not a valid ListObjectsV2 answer: character reference ${ref} is not a Unicode code point`, false);
+  if (!(code <= 0x10ffff))
+    throw new ProofDirectoryError(
+      `not a valid ListObjectsV2 answer: character reference ${ref} is not a Unicode code point`,
+      false,
+    );
   return String.fromCodePoint(code);
 }
 
@@ -86,14 +90,16 @@ function decodeXmlText(s: string): string {
 
 /** Parses a ListObjectsV2 answer: every `<Key>` (namespace prefixes tolerated) and `<IsTruncated>`. */
 export function parseListObjectsV2(xml: string): ListPage {
-  if (!/<(\w+:)?ListBucketResult[\s>]/.test(xml)) throw new ProofDirectoryError('not a ListObjectsV2 answer (no ListBucketResult)', false);
+  if (!/<(\w+:)?ListBucketResult[\s>]/.test(xml))
+    throw new ProofDirectoryError('not a ListObjectsV2 answer (no ListBucketResult)', false);
   const keys = [...xml.matchAll(/<(?:\w+:)?Key>([^<]*)<\/(?:\w+:)?Key>/g)].map((m) => decodeXmlText(m[1] as string));
   const t = /<(?:\w+:)?IsTruncated>\s*([^<]*?)\s*<\/(?:\w+:)?IsTruncated>/.exec(xml);
   return { keys, truncated: t?.[1] === 'true' };
 }
 
 function directoryError(what: string, err: unknown): ProofDirectoryError {
-  if (err instanceof HttpClientError) return new ProofDirectoryError(`${what}: ${err.message}`, err.transient, { cause: err });
+  if (err instanceof HttpClientError)
+    return new ProofDirectoryError(`${what}: ${err.message}`, err.transient, { cause: err });
   return new ProofDirectoryError(`${what}: ${(err as Error).message}`, true, { cause: err });
 }
 
@@ -116,17 +122,26 @@ class HttpDirectory implements ProofDirectory {
   async download(blobName: string, path: string): Promise<number | undefined> {
     let res;
     try {
-      res = await httpToFile(`${this.url}/${blobName}`, path, { headers: HEADERS, maxBytes: this.limits.maxBlobBytes, timeoutMs: this.limits.blobTimeoutMs });
+      res = await httpToFile(`${this.url}/${blobName}`, path, {
+        headers: HEADERS,
+        maxBytes: this.limits.maxBlobBytes,
+        timeoutMs: this.limits.blobTimeoutMs,
+      });
     } catch (err) {
       throw directoryError(`GET ${blobName}`, err);
     }
     if (isMissing(res.status)) return undefined;
-    if (res.status < 200 || res.status > 299) throw new ProofDirectoryError(`GET ${blobName}: HTTP ${res.status}`, isTransient(res.status));
+    if (res.status < 200 || res.status > 299)
+      throw new ProofDirectoryError(`GET ${blobName}: HTTP ${res.status}`, isTransient(res.status));
     return res.bytes;
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
-    if (!this.listable) throw new ProofDirectoryError(`${this.url} is a plain HTTP directory: it cannot be listed (use an S3 endpoint or a file:// folder)`, false);
+    if (!this.listable)
+      throw new ProofDirectoryError(
+        `${this.url} is a plain HTTP directory: it cannot be listed (use an S3 endpoint or a file:// folder)`,
+        false,
+      );
     const maxKeys = Math.min(1000, Math.max(1, options.maxKeys ?? 1000));
     const q = new URLSearchParams({ 'list-type': '2', prefix });
     if (options.startAfter) q.set('start-after', options.startAfter);
@@ -134,12 +149,18 @@ class HttpDirectory implements ProofDirectory {
     if (this.limits.cacheBust) q.set('chorus-nocache', `${Date.now().toString(36)}${(this.#bust++).toString(36)}`);
     let res;
     try {
-      res = await httpRequest(`${this.url}/?${q.toString()}`, { headers: HEADERS, maxBytes: this.limits.maxListingBytes, timeoutMs: this.limits.listingTimeoutMs });
+      res = await httpRequest(`${this.url}/?${q.toString()}`, {
+        headers: HEADERS,
+        maxBytes: this.limits.maxListingBytes,
+        timeoutMs: this.limits.listingTimeoutMs,
+      });
     } catch (err) {
       throw directoryError(`listing ${JSON.stringify(prefix)}`, err);
     }
-    if (isMissing(res.status)) throw new ProofDirectoryError(`${this.url} does not answer ListObjectsV2 (HTTP ${res.status})`, false);
-    if (res.status < 200 || res.status > 299) throw new ProofDirectoryError(`listing ${JSON.stringify(prefix)}: HTTP ${res.status}`, isTransient(res.status));
+    if (isMissing(res.status))
+      throw new ProofDirectoryError(`${this.url} does not answer ListObjectsV2 (HTTP ${res.status})`, false);
+    if (res.status < 200 || res.status > 299)
+      throw new ProofDirectoryError(`listing ${JSON.stringify(prefix)}: HTTP ${res.status}`, isTransient(res.status));
     const page = parseListObjectsV2(new TextDecoder().decode(res.body));
     // A hostile listing may repeat keys or send more than asked: keep each once, at most maxKeys.
     const keys = [...new Set(page.keys)];
@@ -159,12 +180,14 @@ class FileDirectory implements ProofDirectory {
   }
 
   async download(blobName: string, path: string): Promise<number | undefined> {
-    if (blobName.split('/').some((p) => p === '..' || p === '')) throw new ProofDirectoryError(`bad blob name ${blobName}`, false);
+    if (blobName.split('/').some((p) => p === '..' || p === ''))
+      throw new ProofDirectoryError(`bad blob name ${blobName}`, false);
     const src = join(this.#root, ...blobName.split('/'));
     try {
       const st = await stat(src);
       if (!st.isFile()) return undefined;
-      if (st.size > this.limits.maxBlobBytes) throw new ProofDirectoryError(`blob ${blobName} is ${st.size} bytes, over ${this.limits.maxBlobBytes}`, false);
+      if (st.size > this.limits.maxBlobBytes)
+        throw new ProofDirectoryError(`blob ${blobName} is ${st.size} bytes, over ${this.limits.maxBlobBytes}`, false);
       await copyFile(src, path);
       return st.size;
     } catch (err) {
@@ -204,7 +227,11 @@ class FileDirectory implements ProofDirectory {
   }
 }
 
-export function openProofDirectory(url: string, format?: 's3' | 'http', limits: Partial<DirectoryLimits> = {}): ProofDirectory {
+export function openProofDirectory(
+  url: string,
+  format?: 's3' | 'http',
+  limits: Partial<DirectoryLimits> = {},
+): ProofDirectory {
   const l = { ...DEFAULT_DIRECTORY_LIMITS, ...limits };
   let u: URL;
   try {
@@ -213,12 +240,17 @@ export function openProofDirectory(url: string, format?: 's3' | 'http', limits: 
     throw new ProofDirectoryError(`invalid proof directory URL ${url}`, false, { cause: err });
   }
   if (u.protocol === 'file:') return new FileDirectory(url, l);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ProofDirectoryError(`unsupported proof directory scheme ${u.protocol}`, false);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new ProofDirectoryError(`unsupported proof directory scheme ${u.protocol}`, false);
   return new HttpDirectory(url.replace(/\/+$/, ''), format ?? 's3', l);
 }
 
 /** Pages of keys starting with `prefix`, following start-after, at most `maxPages` pages. */
-export async function* listPages(dir: ProofDirectory, prefix: string, options: { startAfter?: string; maxPages?: number } = {}): AsyncGenerator<ListPage> {
+export async function* listPages(
+  dir: ProofDirectory,
+  prefix: string,
+  options: { startAfter?: string; maxPages?: number } = {},
+): AsyncGenerator<ListPage> {
   let after = options.startAfter;
   for (let n = 0; n < (options.maxPages ?? Number.MAX_SAFE_INTEGER); n++) {
     const page = await dir.list(prefix, after === undefined ? {} : { startAfter: after });

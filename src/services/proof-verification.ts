@@ -56,7 +56,10 @@ export interface DownloadedProof {
   bytes: number;
 }
 
-export type VerifyOutcome = { kind: 'verified'; record: VerificationRecord } | { kind: 'failed'; record: VerificationRecord } | { kind: 'missing' };
+export type VerifyOutcome =
+  | { kind: 'verified'; record: VerificationRecord }
+  | { kind: 'failed'; record: VerificationRecord }
+  | { kind: 'missing' };
 
 export class ProofVerificationService {
   readonly #o: ProofVerificationOptions;
@@ -116,7 +119,13 @@ export class ProofVerificationService {
     };
     // A verified proof is mirrored until retention drops it; a failed one is evidence, kept until
     // the operator prunes it (docs/design-decisions.md, "Proof storage").
-    await this.#o.proofs.keep(t.namespace, blobName, proof.path, proof.bytes, outcome.ok ? undefined : { reason: outcome.failure?.message ?? 'the proof did not verify' });
+    await this.#o.proofs.keep(
+      t.namespace,
+      blobName,
+      proof.path,
+      proof.bytes,
+      outcome.ok ? undefined : { reason: outcome.failure?.message ?? 'the proof did not verify' },
+    );
     if (outcome.ok) await this.#o.proofs.applyRetention(t.namespace, this.#o.retention);
     const root = (await this.#o.signing.namespaceState(t.namespace))?.root?.epoch ?? t.epoch - 1n;
     await this.#o.store.record(record, root);
@@ -198,7 +207,10 @@ export class ProofVerificationService {
     } catch (err) {
       const transient = !(err instanceof ProofDirectoryError) || err.transient;
       if (!transient) {
-        this.#o.logger.error({ event: 'validation-error', namespace: ns, epoch: epoch.toString(), err: errorMessage(err) }, 'cannot validate this epoch');
+        this.#o.logger.error(
+          { event: 'validation-error', namespace: ns, epoch: epoch.toString(), err: errorMessage(err) },
+          'cannot validate this epoch',
+        );
       }
       this.#retry(ns, epoch, attempt, errorMessage(err));
     }
@@ -207,7 +219,10 @@ export class ProofVerificationService {
   #retry(ns: string, epoch: bigint, attempt: number, why: string): void {
     const { initialMs, maxMs } = this.#o.retry ?? { initialMs: 1000, maxMs: 60_000 };
     const delay = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 16));
-    this.#o.logger.debug({ event: 'validation-retry', namespace: ns, epoch: epoch.toString(), attempt, delay, why }, 'will retry');
+    this.#o.logger.debug(
+      { event: 'validation-retry', namespace: ns, epoch: epoch.toString(), attempt, delay, why },
+      'will retry',
+    );
     const t = setTimeout(() => {
       this.#timers.delete(t);
       this.enqueue(ns, epoch, attempt + 1);

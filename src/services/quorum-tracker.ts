@@ -38,8 +38,18 @@ export class QuorumTracker {
     private readonly roster: Roster,
     private readonly observations: ObservationStore,
   ) {
-    this.#marks = new Table(db, 'quorum-marks', (v: string) => v, (v: string) => v);
-    this.#firstSeen = new Table(db, 'quorum-first-seen', (v: bigint) => v.toString(), (v: string) => parseU64(v, 'first-seen'));
+    this.#marks = new Table(
+      db,
+      'quorum-marks',
+      (v: string) => v,
+      (v: string) => v,
+    );
+    this.#firstSeen = new Table(
+      db,
+      'quorum-first-seen',
+      (v: bigint) => v.toString(),
+      (v: string) => parseU64(v, 'first-seen'),
+    );
   }
 
   async reached(ns: string, epoch: bigint): Promise<string | undefined> {
@@ -65,7 +75,11 @@ export class QuorumTracker {
         batch.put(this.#marks, key, digest);
         if (known !== undefined) batch.del(this.#firstSeen, key);
         await batch.write(false);
-        return { ...at, reached: true, announcement: { ...at, digest, signers: top.auditors, threshold: this.roster.threshold } };
+        return {
+          ...at,
+          reached: true,
+          announcement: { ...at, digest, signers: top.auditors, threshold: this.roster.threshold },
+        };
       }
       if (known === undefined) await batch.put(this.#firstSeen, key, firstSeenMs).write(false);
       return { ...at, reached: false, firstSeenMs };
@@ -77,7 +91,11 @@ export class QuorumTracker {
     const out: { namespace: string; epoch: bigint; firstSeenMs: bigint }[] = [];
     for await (const [k, firstSeenMs] of this.#firstSeen.entries({ reverse: true, limit })) {
       const i = k.lastIndexOf(SEP);
-      out.push({ namespace: k.slice(0, i), epoch: parseU64(k.slice(i + 1).replace(/^0+(?=\d)/, ''), 'epoch'), firstSeenMs });
+      out.push({
+        namespace: k.slice(0, i),
+        epoch: parseU64(k.slice(i + 1).replace(/^0+(?=\d)/, ''), 'epoch'),
+        firstSeenMs,
+      });
     }
     return out;
   }

@@ -11,7 +11,12 @@ import type { SignedEpoch } from '../store/records.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import type { NamespaceConfig } from '../config/config.js';
-import { NotAuthenticatedError, SigningUnavailableError, SubmissionRefusedError, UnknownNamespaceError } from './errors.js';
+import {
+  NotAuthenticatedError,
+  SigningUnavailableError,
+  SubmissionRefusedError,
+  UnknownNamespaceError,
+} from './errors.js';
 
 export interface SigningServiceEvents {
   signed: [record: SignedEpoch, info: { becameRoot: boolean }];
@@ -37,7 +42,13 @@ export class Keyring {
 }
 
 export function signatureResponseFromRecord(r: SignedEpoch): SignatureResponse {
-  const message = { ciphersuite: r.ciphersuite, namespace: r.namespace, timestamp: r.timestamp, epoch: r.epoch, digest: r.digest };
+  const message = {
+    ciphersuite: r.ciphersuite,
+    namespace: r.namespace,
+    timestamp: r.timestamp,
+    epoch: r.epoch,
+    digest: r.digest,
+  };
   return { ...message, signature: r.signature, keyId: keyId(r.publicKey), serializedMessage: signedBytes(message) };
 }
 
@@ -97,8 +108,11 @@ export class SigningService extends EventEmitter<SigningServiceEvents> {
     const cfg = this.namespaceConfig(ns);
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(authorization ?? '');
     if (!m) throw new NotAuthenticatedError('a bearer token is required to submit epochs to this namespace');
-    const presented = createHash('sha256').update(m[1] as string).digest();
-    if (!timingSafeEqual(presented, cfg.tokenSha256)) throw new NotAuthenticatedError('the bearer token is not valid for this namespace');
+    const presented = createHash('sha256')
+      .update(m[1] as string)
+      .digest();
+    if (!timingSafeEqual(presented, cfg.tokenSha256))
+      throw new NotAuthenticatedError('the bearer token is not valid for this namespace');
   }
 
   effectiveStatus(ns: string, stored: NamespaceStatus): NamespaceStatus {

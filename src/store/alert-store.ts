@@ -13,8 +13,18 @@ export class AlertStore {
   #seq = 0;
 
   constructor(private readonly db: RootDb) {
-    this.#alerts = new Table(db, 'alerts', (a: Alert) => stringifyJson(a), (s: string) => parseJson(s) as Alert);
-    this.#keys = new Table(db, 'alert-keys', (v: string) => v, (v: string) => v);
+    this.#alerts = new Table(
+      db,
+      'alerts',
+      (a: Alert) => stringifyJson(a),
+      (s: string) => parseJson(s) as Alert,
+    );
+    this.#keys = new Table(
+      db,
+      'alert-keys',
+      (v: string) => v,
+      (v: string) => v,
+    );
   }
 
   /** Stores the alert unless one with the same dedup key was raised before; true when new. */

@@ -59,7 +59,12 @@ export function wrapWrites(db: RootDb, wrap: WriteWrapper): void {
   // abstract-level sends every public write (put, del, batch, clear, chained batch write) of the
   // root and of every sublevel to these private methods of the root.
   const m = db as unknown as WriteMethods;
-  for (const [name, kind] of [['_put', 'put'], ['_del', 'del'], ['_batch', 'batch'], ['_clear', 'clear']] as const) {
+  for (const [name, kind] of [
+    ['_put', 'put'],
+    ['_del', 'del'],
+    ['_batch', 'batch'],
+    ['_clear', 'clear'],
+  ] as const) {
     const original = m[name].bind(db);
     m[name] = (...a: unknown[]) => wrap(kind, () => original(...a));
   }
@@ -94,7 +99,13 @@ export class Table<T, J> {
   }
 
   /** Entries in key order within the range, last first when `reverse`. */
-  async *entries(range: { gt?: string; gte?: string; lt?: string; reverse?: boolean; limit?: number }): AsyncGenerator<[string, T]> {
+  async *entries(range: {
+    gt?: string;
+    gte?: string;
+    lt?: string;
+    reverse?: boolean;
+    limit?: number;
+  }): AsyncGenerator<[string, T]> {
     for await (const [k, v] of this.sub.iterator({ ...range, limit: range.limit ?? -1 })) {
       yield [k, this.decode(JSON.parse(v) as J)];
     }

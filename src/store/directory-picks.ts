@@ -6,7 +6,12 @@ import { nsEpochKey } from './keys.js';
 export class DirectoryPicks {
   readonly table: Table<string, string>;
   constructor(private readonly db: RootDb) {
-    this.table = new Table(db, 'directory-picks', (v: string) => v, (v: string) => v);
+    this.table = new Table(
+      db,
+      'directory-picks',
+      (v: string) => v,
+      (v: string) => v,
+    );
   }
 
   async pick(ns: string, epoch: bigint, blobName: string): Promise<void> {

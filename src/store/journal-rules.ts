@@ -25,7 +25,8 @@ export function judgeNamespace(ns: string, journal: SignedEpoch[], stored: Map<b
     seen.set(r.epoch, r.digest);
     const s = stored.get(r.epoch);
     if (s === undefined) missing.set(r.epoch, r);
-    else if (!bytesEqual(s, r.digest)) return conflict(ns, r.epoch, r.digest, s, 'the signing journal and the store disagree');
+    else if (!bytesEqual(s, r.digest))
+      return conflict(ns, r.epoch, r.digest, s, 'the signing journal and the store disagree');
   }
   if (missing.size === 0) return { kind: 'consistent' };
   const list = [...missing.values()].sort((a, b) => (a.epoch < b.epoch ? -1 : a.epoch > b.epoch ? 1 : 0));
@@ -35,8 +36,10 @@ export function judgeNamespace(ns: string, journal: SignedEpoch[], stored: Map<b
     kind: 'store-behind',
     missing: list,
     reason:
-      `the store is behind the signing journal for "${ns}": it lacks ${list.length} signed epoch(s) from ${first.epoch} ` +
-      `(digest ${toHex(first.digest)}) to ${last.epoch} (digest ${toHex(last.digest)}); stop the node and run chorus repair --config FILE`,
+      `the store is behind the signing journal for "${ns}": it lacks ${list.length} signed epoch(s) from ` +
+      `${first.epoch} ` +
+      `(digest ${toHex(first.digest)}) to ${last.epoch} (digest ${toHex(last.digest)}); stop the node and run ` +
+      `chorus repair --config FILE`,
   };
 }
 
@@ -45,7 +48,9 @@ function conflict(ns: string, epoch: bigint, a: Uint8Array, b: Uint8Array, what:
     kind: 'conflict',
     epoch,
     digests: [toHex(a), toHex(b)],
-    reason: `${what} for "${ns}" at epoch ${epoch}: ${toHex(a)} vs ${toHex(b)}; this node may have signed two digests, signing stays off (chorus repair refuses this)`,
+    reason:
+      `${what} for "${ns}" at epoch ${epoch}: ${toHex(a)} vs ${toHex(b)}; this node may have signed two ` +
+      `digests, signing stays off (chorus repair refuses this)`,
   };
 }
 
@@ -57,7 +62,11 @@ function conflict(ns: string, epoch: bigint, a: Uint8Array, b: Uint8Array, what:
  * it back is what `chorus repair` would do, so a start does it itself. Anything more is a store
  * that lost data, which an operator must see.
  */
-export function isInFlightGap(verdict: JournalVerdict, journal: SignedEpoch[], storeHead: { epoch: bigint } | undefined): boolean {
+export function isInFlightGap(
+  verdict: JournalVerdict,
+  journal: SignedEpoch[],
+  storeHead: { epoch: bigint } | undefined,
+): boolean {
   if (verdict.kind !== 'store-behind' || verdict.missing.length !== 1) return false;
   const missing = verdict.missing[0] as SignedEpoch;
   const newest = journal.reduce<SignedEpoch | undefined>((n, r) => (!n || r.epoch > n.epoch ? r : n), undefined);

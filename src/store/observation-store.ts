@@ -109,7 +109,12 @@ export class ObservationStore {
     private readonly db: RootDb,
     private readonly clock: Clock = systemClock,
   ) {
-    this.observations = new Table(db, 'obs', (o: Observation) => toHex(encodeObservation(o)), (h: string) => decodeObservation(fromHex(h)));
+    this.observations = new Table(
+      db,
+      'obs',
+      (o: Observation) => toHex(encodeObservation(o)),
+      (h: string) => decodeObservation(fromHex(h)),
+    );
     this.proofs = new Table(db, 'proofs', proofToJson, proofFromJson);
     const id = (s: string) => s;
     this.proofByFact = new Table(db, 'proof-fact', id, id);
@@ -159,9 +164,12 @@ export class ObservationStore {
     this.#nextArrival = last + 1n;
   }
 
-  /** Adds an observation, and its arrival number, to a batch (also inside the signing batch for our own observations). */
+  /**
+   * Adds an observation, and its arrival number, to a batch (also inside the signing batch for our own observations).
+   */
   addObservation(batch: Batch, o: Observation): void {
-    if (this.#nextArrival === undefined) throw new Error('ObservationStore: ready() must resolve before observations are written');
+    if (this.#nextArrival === undefined)
+      throw new Error('ObservationStore: ready() must resolve before observations are written');
     const key = observationKey(o);
     const n = this.#nextArrival++;
     batch.put(this.observations, key, o);
@@ -193,7 +201,12 @@ export class ObservationStore {
    * is the arrival number the scan reached; `done` when nothing after it was stored yet. An
    * `after` beyond this log (the peer's mark is from a log that was wiped) starts from the start.
    */
-  async arrivalPage(ns: string, after: bigint, limit: number, maxScan: number): Promise<{ items: Observation[]; last: bigint; done: boolean }> {
+  async arrivalPage(
+    ns: string,
+    after: bigint,
+    limit: number,
+    maxScan: number,
+  ): Promise<{ items: Observation[]; last: bigint; done: boolean }> {
     await this.ready();
     const head = this.#completeHead();
     // A mark beyond everything ever numbered here is from a log that was wiped: start over.
@@ -203,7 +216,11 @@ export class ObservationStore {
     let last = from;
     let scanned = 0;
     let full = false;
-    for await (const [k, key] of this.arrivals.entries({ gt: epochKey(from), lt: epochKey(head + 1n), limit: maxScan })) {
+    for await (const [k, key] of this.arrivals.entries({
+      gt: epochKey(from),
+      lt: epochKey(head + 1n),
+      limit: maxScan,
+    })) {
       scanned++;
       last = BigInt(k);
       if (!key.startsWith(prefix)) continue;
@@ -248,7 +265,9 @@ export class ObservationStore {
     if (list && !list.some((k) => observationKey(k) === observationKey(o))) list.push(o);
   }
 
-  async getObservation(k: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>): Promise<Observation | undefined> {
+  async getObservation(
+    k: Pick<Observation, 'namespace' | 'epoch' | 'digest' | 'signerKey'>,
+  ): Promise<Observation | undefined> {
     return this.observations.get(observationKey(k));
   }
 
@@ -256,7 +275,8 @@ export class ObservationStore {
   async observationsAt(ns: string, epoch: bigint): Promise<Observation[]> {
     const prefix = `${nsEpochKey(ns, epoch)}${SEP}`;
     const out: Observation[] = [];
-    for await (const [, o] of this.observations.entries({ gte: prefix, lt: `${nsEpochKey(ns, epoch)}\x01` })) out.push(o);
+    for await (const [, o] of this.observations.entries({ gte: prefix, lt: `${nsEpochKey(ns, epoch)}\x01` }))
+      out.push(o);
     return out;
   }
 
@@ -312,7 +332,13 @@ export class ObservationStore {
   }
 
   /** Observations of a namespace in key order from `after` (exclusive), epochs in [from, to]. */
-  async observationPage(ns: string, from: bigint, to: bigint, after: string | undefined, limit: number): Promise<{ items: Observation[]; last?: string }> {
+  async observationPage(
+    ns: string,
+    from: bigint,
+    to: bigint,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ items: Observation[]; last?: string }> {
     const gte = nsEpochKey(ns, from);
     const lt = `${nsEpochKey(ns, to)}\x01`;
     const items: Observation[] = [];
@@ -354,14 +380,20 @@ export class ObservationStore {
    * Stores a verified proof unless a proof of the same fact with a smaller id is held (then
    * `known`); a larger one held is replaced, so all nodes converge on the smallest.
    */
-  async storeProof(proof: EquivocationProof, kind: EquivocationKind, signers: [string, string], nowMs: bigint): Promise<{ result: StoreProofResult; stored: StoredProof }> {
+  async storeProof(
+    proof: EquivocationProof,
+    kind: EquivocationKind,
+    signers: [string, string],
+    nowMs: bigint,
+  ): Promise<{ result: StoreProofResult; stored: StoredProof }> {
     const fact = proofFact(proof, kind, signers);
     const id = proofId(proof);
     return this.#mutex.run(`proof\x00${fact}`, async () => {
       const heldId = await this.proofByFact.get(fact);
       if (heldId !== undefined && heldId <= id) {
         // A larger id someone may have alerted on: remember it so it resolves to the canonical proof.
-        if (heldId !== id && (await this.proofAliases.get(id)) === undefined) await new Batch(this.db).put(this.proofAliases, id, fact).write(true);
+        if (heldId !== id && (await this.proofAliases.get(id)) === undefined)
+          await new Batch(this.db).put(this.proofAliases, id, fact).write(true);
         return { result: 'known' as const, stored: (await this.proofs.get(heldId)) as StoredProof };
       }
       const ns = proof.first.namespace;
@@ -412,7 +444,13 @@ export class ObservationStore {
   }
 
   /** Proofs of a namespace in (epoch, id) order from `after` (exclusive), epochs in [from, to]. */
-  async proofPage(ns: string, from: bigint, to: bigint, after: string | undefined, limit: number): Promise<{ items: StoredProof[]; last?: string }> {
+  async proofPage(
+    ns: string,
+    from: bigint,
+    to: bigint,
+    after: string | undefined,
+    limit: number,
+  ): Promise<{ items: StoredProof[]; last?: string }> {
     const gte = nsEpochKey(ns, from);
     const lt = `${nsEpochKey(ns, to)}\x01`;
     const range = after !== undefined && after >= gte ? { gt: after, lt } : { gte, lt };

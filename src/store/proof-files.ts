@@ -65,7 +65,12 @@ export class ProofFileStore {
     private readonly now: () => bigint = () => BigInt(Date.now()),
   ) {
     this.index = new Table(db, 'proof-files', (p: StoredProof) => stringifyJson(p), decode);
-    this.byName = new Table(db, 'proof-files-by-name', (v: string) => v, (v: string) => v);
+    this.byName = new Table(
+      db,
+      'proof-files-by-name',
+      (v: string) => v,
+      (v: string) => v,
+    );
     this.incomingDir = join(root, 'incoming');
   }
 
@@ -94,7 +99,13 @@ export class ProofFileStore {
   }
 
   /** Moves a downloaded file into the store (as evidence or as a verified proof). */
-  async keep(ns: string, blobName: string, file: string, bytes: number, evidence?: { reason: string }): Promise<StoredProof> {
+  async keep(
+    ns: string,
+    blobName: string,
+    file: string,
+    bytes: number,
+    evidence?: { reason: string },
+  ): Promise<StoredProof> {
     const epoch = epochOfProofName(blobName);
     const key = this.#key(ns, epoch, blobName);
     const prior = await this.index.get(key);
@@ -142,7 +153,10 @@ export class ProofFileStore {
 
   async #remove(p: StoredProof): Promise<void> {
     await rm(this.#path(p), { force: true });
-    await new Batch(this.db).del(this.index, this.#key(p.namespace, p.epoch, p.blobName)).del(this.byName, p.blobName).write(false);
+    await new Batch(this.db)
+      .del(this.index, this.#key(p.namespace, p.epoch, p.blobName))
+      .del(this.byName, p.blobName)
+      .write(false);
   }
 
   /**
@@ -159,7 +173,10 @@ export class ProofFileStore {
     for (let i = 0; i < kept.length; i++) {
       const p = kept[i] as StoredProof;
       const left = kept.length - i;
-      const over = (policy.maxBytes > 0 && total > policy.maxBytes) || (policy.maxEpochs > 0 && left > policy.maxEpochs) || (cutoff !== undefined && p.storedAt < cutoff);
+      const over =
+        (policy.maxBytes > 0 && total > policy.maxBytes) ||
+        (policy.maxEpochs > 0 && left > policy.maxEpochs) ||
+        (cutoff !== undefined && p.storedAt < cutoff);
       if (!over) continue;
       await this.#remove(p);
       total -= p.bytes;
@@ -170,7 +187,10 @@ export class ProofFileStore {
   }
 
   /** The operator's prune: evidence (and verified proofs) of a namespace, all or up to an epoch. */
-  async prune(ns: string, options: { throughEpoch?: bigint; evidenceOnly?: boolean } = {}): Promise<{ removed: number; bytes: number; blobs: string[] }> {
+  async prune(
+    ns: string,
+    options: { throughEpoch?: bigint; evidenceOnly?: boolean } = {},
+  ): Promise<{ removed: number; bytes: number; blobs: string[] }> {
     const out = { removed: 0, bytes: 0, blobs: [] as string[] };
     const doomed: StoredProof[] = [];
     for await (const p of this.entries(ns)) {

@@ -94,7 +94,10 @@ export interface NamespaceStateJson {
 }
 
 const headToJson = (h: ChainHead): HeadJson => ({ epoch: h.epoch.toString(), digest: toHex(h.digest) });
-const headFromJson = (h: HeadJson): ChainHead => ({ epoch: parseU64(h.epoch, 'epoch'), digest: fromHex(h.digest, 32, 'digest') });
+const headFromJson = (h: HeadJson): ChainHead => ({
+  epoch: parseU64(h.epoch, 'epoch'),
+  digest: fromHex(h.digest, 32, 'digest'),
+});
 
 export function namespaceStateToJson(s: NamespaceState): NamespaceStateJson {
   const out: NamespaceStateJson = { name: s.name, status: s.status, signed_count: s.signedCount.toString() };

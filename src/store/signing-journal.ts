@@ -30,7 +30,11 @@ export const MAX_TORN_BYTES = MAX_GROUP * (MAX_RECORD_BYTES + 8);
 
 export class JournalCorruptError extends ChorusError {
   constructor(path: string, detail: string) {
-    super('journal-corrupt', `the signing journal ${path} is damaged: ${detail}; signing stays off until an operator checks it (see README, chorus repair)`);
+    super(
+      'journal-corrupt',
+      `the signing journal ${path} is damaged: ${detail}; signing stays off until an operator checks it (see ` +
+        `README, chorus repair)`,
+    );
   }
 }
 
@@ -63,10 +67,12 @@ export function decodeJournal(buf: Uint8Array, path = 'journal'): DecodedJournal
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   if (b.length < HEADER.length) {
     // Torn while being created: only a prefix of the header may be there.
-    if (!b.equals(Buffer.from(HEADER).subarray(0, b.length))) throw new JournalCorruptError(path, 'it does not start with the journal header');
+    if (!b.equals(Buffer.from(HEADER).subarray(0, b.length)))
+      throw new JournalCorruptError(path, 'it does not start with the journal header');
     return { records: [], validBytes: 0, tornBytes: b.length };
   }
-  if (!b.subarray(0, HEADER.length).equals(HEADER)) throw new JournalCorruptError(path, 'it does not start with the journal header');
+  if (!b.subarray(0, HEADER.length).equals(HEADER))
+    throw new JournalCorruptError(path, 'it does not start with the journal header');
   const records: SignedEpoch[] = [];
   let at = HEADER.length;
   while (at < b.length) {
@@ -76,7 +82,11 @@ export function decodeJournal(buf: Uint8Array, path = 'journal'): DecodedJournal
     at = record.end;
   }
   const tornBytes = b.length - at;
-  if (tornBytes > MAX_TORN_BYTES) throw new JournalCorruptError(path, `${tornBytes} bytes after record ${records.length} do not decode (more than one unfinished append)`);
+  if (tornBytes > MAX_TORN_BYTES)
+    throw new JournalCorruptError(
+      path,
+      `${tornBytes} bytes after record ${records.length} do not decode (more than one unfinished append)`,
+    );
   return { records, validBytes: at, tornBytes };
 }
 
@@ -91,7 +101,10 @@ function recordAt(b: Buffer, at: number, path: string): { value: SignedEpoch; en
     return { value: signedEpochFromJson(JSON.parse(payload.toString('utf8')) as SignedEpochJson), end: at + 8 + len };
   } catch (err) {
     // A checksummed record that does not decode was written by something else: not a torn write.
-    throw new JournalCorruptError(path, `record at byte ${at} passes its checksum but does not decode: ${errorMessage(err)}`);
+    throw new JournalCorruptError(
+      path,
+      `record at byte ${at} passes its checksum but does not decode: ${errorMessage(err)}`,
+    );
   }
 }
 

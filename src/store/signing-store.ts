@@ -4,7 +4,13 @@
 // one synced LevelDB batch before anyone sees it (docs/protocol.md §4.1, §4.7). With a signing journal,
 // every signature is appended (fsync'ed) to the journal first, and any failed write halts signing
 // until a restart checks the store against the journal (docs/design-decisions.md, "Signing journal").
-import { decideSubmission, type ChainFacts, type Decision, type NamespaceStatus, type Submission } from '../consensus/chain-rules.js';
+import {
+  decideSubmission,
+  type ChainFacts,
+  type Decision,
+  type NamespaceStatus,
+  type Submission,
+} from '../consensus/chain-rules.js';
 import { toHex } from '../util/bytes.js';
 import { ChorusError, errorMessage } from '../util/errors.js';
 import { KeyedMutex } from '../util/keyed-mutex.js';
@@ -90,9 +96,19 @@ export class SigningStore {
   ) {
     this.states = new Table(db, 'ns-state', namespaceStateToJson, namespaceStateFromJson);
     this.signatures = new Table(db, 'signed', signedEpochToJson, signedEpochFromJson);
-    this.digests = new Table(db, 'digest-index', (e: bigint) => e.toString(), (s: string) => parseU64(s, 'epoch'));
+    this.digests = new Table(
+      db,
+      'digest-index',
+      (e: bigint) => e.toString(),
+      (s: string) => parseU64(s, 'epoch'),
+    );
     this.conflicts = new Table(db, 'conflicts', conflictToJson, conflictFromJson);
-    this.meta = new Table(db, 'meta', (v: string) => v, (v: string) => v);
+    this.meta = new Table(
+      db,
+      'meta',
+      (v: string) => v,
+      (v: string) => v,
+    );
   }
 
   /** Loads persistent state (the signing halt) once after opening. */
@@ -142,7 +158,9 @@ export class SigningStore {
     }
     this.#writeFailures++;
     if (this.#storeFailure !== undefined) return;
-    this.#storeFailure = `a write to the store failed (${reason}); signing stays off until the node restarts and checks its store against the signing journal`;
+    this.#storeFailure =
+      `a write to the store failed (${reason}); signing stays off until the node restarts and ` +
+      `checks its store against the signing journal`;
     for (const l of this.#haltListeners) l('store-failed', this.#storeFailure);
   }
 
@@ -186,11 +204,20 @@ export class SigningStore {
   }
 
   /** Signed epochs of a namespace in epoch order (newest first with `reverse`). */
-  async *signedEpochs(ns: string, opts: { from?: bigint; to?: bigint; reverse?: boolean; limit?: number } = {}): AsyncGenerator<SignedEpoch> {
+  async *signedEpochs(
+    ns: string,
+    opts: { from?: bigint; to?: bigint; reverse?: boolean; limit?: number } = {},
+  ): AsyncGenerator<SignedEpoch> {
     const range = nsRange(ns);
     const gte = opts.from !== undefined ? nsEpochKey(ns, opts.from) : range.gte;
     const lt = opts.to !== undefined ? nsEpochKey(ns, opts.to) + SEP : range.lt;
-    for await (const [, v] of this.signatures.entries({ gte, lt, reverse: opts.reverse ?? false, limit: opts.limit ?? -1 })) yield v;
+    for await (const [, v] of this.signatures.entries({
+      gte,
+      lt,
+      reverse: opts.reverse ?? false,
+      limit: opts.limit ?? -1,
+    }))
+      yield v;
   }
 
   async listConflicts(ns?: string): Promise<ConflictRecord[]> {
@@ -203,7 +230,12 @@ export class SigningStore {
    * The only way a signature is made. `status` is the effective status (configuration may disable
    * a namespace). Concurrent calls for one namespace run one after another.
    */
-  async checkAndSign(ns: string, status: NamespaceStatus | undefined, submission: Submission, sign: Signer): Promise<CheckAndSignResult> {
+  async checkAndSign(
+    ns: string,
+    status: NamespaceStatus | undefined,
+    submission: Submission,
+    sign: Signer,
+  ): Promise<CheckAndSignResult> {
     return this.#mutex.run(ns, async () => {
       const state = (await this.states.get(ns)) ?? { name: ns, status: 'Initialization' as const, signedCount: 0n };
       const [signedAt, signedPrev, digestAt] = await Promise.all([
@@ -278,7 +310,9 @@ export class SigningStore {
       const batch = new Batch(this.db);
       for (const r of records) {
         if (await this.signatures.get(nsEpochKey(ns, r.epoch))) continue;
-        batch.put(this.signatures, nsEpochKey(ns, r.epoch), r).put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
+        batch
+          .put(this.signatures, nsEpochKey(ns, r.epoch), r)
+          .put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
         for (const add of this.#extraWrites) add(batch, r);
       }
       const next: NamespaceState = { ...state, signedCount: state.signedCount + BigInt(records.length) };
@@ -310,7 +344,9 @@ export class SigningStore {
       const next: NamespaceState = { ...state };
       for (const r of records) {
         if (await this.signatures.get(nsEpochKey(ns, r.epoch))) continue;
-        batch.put(this.signatures, nsEpochKey(ns, r.epoch), r).put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
+        batch
+          .put(this.signatures, nsEpochKey(ns, r.epoch), r)
+          .put(this.digests, `${ns}${SEP}${toHex(r.digest)}`, r.epoch);
         for (const add of this.#extraWrites) add(batch, r);
         written.push(r);
         if (!next.head || r.epoch > next.head.epoch) next.head = { epoch: r.epoch, digest: r.digest };
@@ -350,7 +386,12 @@ export class SigningStore {
       }
       let verdict = judgeNamespace(ns, records, stored);
       const head = (await this.states.get(ns))?.head;
-      if (opts.verify && isInFlightGap(verdict, records, head) && verdict.kind === 'store-behind' && verdict.missing.every(opts.verify)) {
+      if (
+        opts.verify &&
+        isInFlightGap(verdict, records, head) &&
+        verdict.kind === 'store-behind' &&
+        verdict.missing.every(opts.verify)
+      ) {
         await this.restoreSigned(ns, verdict.missing);
         result.restored.push({ namespace: ns, epoch: (verdict.missing[0] as SignedEpoch).epoch });
         verdict = { kind: 'consistent' };
@@ -380,7 +421,10 @@ export class SigningStore {
         }
       }
     }
-    if (this.#refused.size === 0 && journal.loaded.length + append.length > (this.options.journalCompactAfter ?? COMPACT_AFTER_RECORDS)) {
+    if (
+      this.#refused.size === 0 &&
+      journal.loaded.length + append.length > (this.options.journalCompactAfter ?? COMPACT_AFTER_RECORDS)
+    ) {
       await journal.compact([...newest.values()]);
       result.compacted = true;
     } else {
@@ -395,7 +439,11 @@ export class SigningStore {
       await write();
     } catch (err) {
       this.storeFailed(`${what}: ${errorMessage(err)}`, err);
-      throw new SigningHaltedError(`the signature could not be stored (${what}), so it is not returned; ${this.#storeFailure ?? errorMessage(err)}`, { cause: err });
+      throw new SigningHaltedError(
+        `the signature could not be stored (${what}), so it is not returned; ` +
+          `${this.#storeFailure ?? errorMessage(err)}`,
+        { cause: err },
+      );
     }
   }
 
@@ -405,7 +453,15 @@ export class SigningStore {
     const prev = await this.conflicts.get(key);
     const record: ConflictRecord = prev
       ? { ...prev, lastSeen: now, count: prev.count + 1n }
-      : { namespace: ns, epoch: s.epoch, signedDigest, submittedDigest: s.digest, firstSeen: now, lastSeen: now, count: 1n };
+      : {
+          namespace: ns,
+          epoch: s.epoch,
+          signedDigest,
+          submittedDigest: s.digest,
+          firstSeen: now,
+          lastSeen: now,
+          count: 1n,
+        };
     await new Batch(this.db).put(this.conflicts, key, record).write(true);
   }
 }

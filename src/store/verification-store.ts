@@ -27,7 +27,12 @@ function decodeRecord(text: string): VerificationRecord {
   const r = parseJson(text) as Record<string, unknown>;
   const failure = r.failure as Record<string, unknown> | undefined;
   if (failure && typeof failure.offset === 'bigint') failure.offset = Number(failure.offset);
-  return { ...(r as unknown as VerificationRecord), inserted: Number(r.inserted), unchanged: Number(r.unchanged), ms: Number(r.ms) };
+  return {
+    ...(r as unknown as VerificationRecord),
+    inserted: Number(r.inserted),
+    unchanged: Number(r.unchanged),
+    ms: Number(r.ms),
+  };
 }
 
 export class VerificationStore {
@@ -36,7 +41,12 @@ export class VerificationStore {
 
   constructor(private readonly db: RootDb) {
     this.results = new Table(db, 'verifications', (r: VerificationRecord) => stringifyJson(r), decodeRecord);
-    this.lastVerified = new Table(db, 'last-verified', (e: bigint) => e.toString(), (s: string) => BigInt(s));
+    this.lastVerified = new Table(
+      db,
+      'last-verified',
+      (e: bigint) => e.toString(),
+      (s: string) => BigInt(s),
+    );
   }
 
   async result(ns: string, epoch: bigint): Promise<VerificationRecord | undefined> {
@@ -47,7 +57,10 @@ export class VerificationStore {
     return this.lastVerified.get(ns);
   }
 
-  /** Records a result; the namespace's last verified epoch is the end of the contiguous verified run from `chainStart`. */
+  /**
+   * Records a result; the namespace's last verified epoch is the end of the contiguous verified run from
+   * `chainStart`.
+   */
   async record(r: VerificationRecord, chainStart: bigint): Promise<bigint | undefined> {
     await new Batch(this.db).put(this.results, nsEpochKey(r.namespace, r.epoch), r).write(true);
     return this.#advance(r.namespace, chainStart);

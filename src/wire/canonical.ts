@@ -9,11 +9,18 @@ import { DecodeError } from '../util/errors.js';
 export class NonCanonicalError extends DecodeError {}
 
 /** Decodes `bytes`, then re-encodes the value and requires the very same bytes. */
-export function decodeCanonical<T>(bytes: Uint8Array, decode: (b: Uint8Array) => T, encode: (v: T) => Uint8Array, what: string): T {
+export function decodeCanonical<T>(
+  bytes: Uint8Array,
+  decode: (b: Uint8Array) => T,
+  encode: (v: T) => Uint8Array,
+  what: string,
+): T {
   const value = decode(bytes);
   const again = encode(value);
   if (!bytesEqual(again, bytes)) {
-    throw new NonCanonicalError(`${what} is not canonically encoded (${bytes.byteLength} bytes; the canonical encoding has ${again.byteLength})`);
+    throw new NonCanonicalError(
+      `${what} is not canonically encoded (${bytes.byteLength} bytes; the canonical encoding has ${again.byteLength})`,
+    );
   }
   return value;
 }

@@ -9,8 +9,7 @@ import type { ArrivalMark } from './sync-messages.js';
 
 /** Where a page ended: the last item of a by-epoch page, or the arrival number reached. */
 export type SyncPosition =
-  | { kind: 'epoch-item'; epoch: bigint; item: Uint8Array }
-  | ({ kind: 'arrival' } & ArrivalMark);
+  { kind: 'epoch-item'; epoch: bigint; item: Uint8Array } | ({ kind: 'arrival' } & ArrivalMark);
 
 /** Longest item tag inside a by-epoch cursor (an observation's digest and signer key: 64 bytes). */
 const MAX_ITEM_BYTES = 64;

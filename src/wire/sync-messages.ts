@@ -150,7 +150,14 @@ export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
 }
 
 export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
-  let raw: { observations?: object[]; proofs?: { first?: object; second?: object }[]; next_cursor?: Uint8Array; error?: string; position?: unknown; log_id?: Uint8Array };
+  let raw: {
+    observations?: object[];
+    proofs?: { first?: object; second?: object }[];
+    next_cursor?: Uint8Array;
+    error?: string;
+    position?: unknown;
+    log_id?: Uint8Array;
+  };
   try {
     raw = SyncResponseType.decode(bytes) as unknown as typeof raw;
   } catch (err) {

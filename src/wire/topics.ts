@@ -10,7 +10,10 @@ const SAFE_SEGMENT = /^[A-Za-z0-9._~:@+_-]+$/;
 
 function checkSegment(what: string, value: string): void {
   if (!SAFE_SEGMENT.test(value)) {
-    throw new ConfigError(what, `must be non-empty and use only letters, digits and ._~:@+_- (got ${JSON.stringify(value)})`);
+    throw new ConfigError(
+      what,
+      `must be non-empty and use only letters, digits and ._~:@+_- (got ${JSON.stringify(value)})`,
+    );
   }
 }
 

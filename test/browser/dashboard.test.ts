@@ -25,7 +25,10 @@ const Y = hex32(0x22);
 
 // Its own test, so a machine without Chromium shows a failed test with the fix, not skipped ones.
 it('finds Chromium', () => {
-  expect(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`).toBe(true);
+  expect(
+    existsSync(CHROMIUM),
+    `Chromium is not installed at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+  ).toBe(true);
 });
 
 describe('dashboard in headless Chromium', () => {
@@ -33,7 +36,8 @@ describe('dashboard in headless Chromium', () => {
   const net = new MultiNamespaceNetwork(tmp.dir, NS, [IDLE]);
   const names = ['org1', 'org2', 'org3'];
   const url = (name: string): string => net.url(name);
-  const submit = (name: string, epoch: bigint, digest: string, previous?: string) => net.submitTo(NS, name, epoch, digest, previous);
+  const submit = (name: string, epoch: bigint, digest: string, previous?: string) =>
+    net.submitTo(NS, name, epoch, digest, previous);
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -42,14 +46,18 @@ describe('dashboard in headless Chromium', () => {
   const card = (p: Page, ns = NS) => p.locator(`article[data-namespace="${ns}"]`);
 
   beforeAll(async () => {
-    if (!existsSync(join(defaultDashboardDir(), 'index.html'))) throw new Error('dist/dashboard is not built: run npm run build (npm test does it)');
+    if (!existsSync(join(defaultDashboardDir(), 'index.html')))
+      throw new Error('dist/dashboard is not built: run npm run build (npm test does it)');
     mkdirSync(ARTIFACTS, { recursive: true });
     browser = await launchChromium();
     // Three node processes (separate OS processes started from dist/, real TCP, gossip).
     await net.setup(3, 2);
     await net.startAll();
     const root = await fetch(url('org1'));
-    if (root.status !== 200) throw new Error(`GET / on a node answered ${root.status}: is registerDashboardRoutes(http) wired in src/node/node.ts, and dist/ built?`);
+    if (root.status !== 200)
+      throw new Error(
+        `GET / on a node answered ${root.status}: is registerDashboardRoutes(http) wired in src/node/node.ts, and dist/ built?`,
+      );
     for (const n of names) expect((await submit(n, 1n, A)).status).toBe(200);
     await waitFor('every co-signature of epoch 1 on org1', async () => {
       const r = await http(`${url('org1')}/namespaces/${NS}/epochs/1/cosignatures`);
@@ -63,7 +71,11 @@ describe('dashboard in headless Chromium', () => {
     page.on('console', (m) => {
       // Chromium logs every 404 itself; the page says what each failure means in its own words
       // (a proof replaced by its smaller-id twin while nodes converge is a warning there).
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of 404')) pageErrors.push(m.text());
+      if (
+        m.type() === 'error' &&
+        !m.text().startsWith('Failed to load resource: the server responded with a status of 404')
+      )
+        pageErrors.push(m.text());
     });
   }, 60_000);
 
@@ -102,7 +114,9 @@ describe('dashboard in headless Chromium', () => {
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(js.headers.get('cache-control')).toContain('immutable');
     expect(js.headers.get('content-encoding')).toBe('br');
-    const again = await fetch(`${url('org1')}/dashboard/${script}`, { headers: { 'if-none-match': js.headers.get('etag') ?? '' } });
+    const again = await fetch(`${url('org1')}/dashboard/${script}`, {
+      headers: { 'if-none-match': js.headers.get('etag') ?? '' },
+    });
     expect(again.status).toBe(304);
     for (const path of ['/dashboard/nope.js', '/dashboard/index.html', '/dashboard/..%2Fpackage.json']) {
       const r = await http(`${url('org1')}${path}`);
@@ -114,9 +128,13 @@ describe('dashboard in headless Chromium', () => {
   it('shows a new epoch without reloading', async () => {
     await page.evaluate(() => Object.assign(window, { chorusNoReload: true }));
     for (const n of names) expect((await submit(n, 2n, B, A)).status).toBe(200);
-    await expect.poll(() => card(page).locator('[data-field="last-signed-epoch"]').textContent(), { timeout: 10_000 }).toBe('2');
+    await expect
+      .poll(() => card(page).locator('[data-field="last-signed-epoch"]').textContent(), { timeout: 10_000 })
+      .toBe('2');
     expect(await card(page).locator('[data-field="last-signed-digest"]').textContent()).toBe(B);
-    await expect.poll(() => card(page).locator('[data-quorum]').getAttribute('data-quorum'), { timeout: 10_000 }).toBe('verified');
+    await expect
+      .poll(() => card(page).locator('[data-quorum]').getAttribute('data-quorum'), { timeout: 10_000 })
+      .toBe('verified');
     expect(await page.evaluate(() => (window as { chorusNoReload?: boolean }).chorusNoReload)).toBe(true);
     expect(await page.locator('#feed li[data-event="epoch-signed"]').count()).toBeGreaterThan(0);
   });
@@ -136,7 +154,9 @@ describe('dashboard in headless Chromium', () => {
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(url('org3'));
-    await expect.poll(() => card(phone).locator('.equivocations li').getAttribute('data-check'), { timeout: 10_000 }).toBe('verified');
+    await expect
+      .poll(() => card(phone).locator('.equivocations li').getAttribute('data-check'), { timeout: 10_000 })
+      .toBe('verified');
     // Nothing overflows sideways on a phone.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
@@ -146,38 +166,65 @@ describe('dashboard in headless Chromium', () => {
 
   it('shows the split in the auditor × epoch matrix, the lag timeline, the epoch history and the peers', async () => {
     const panel = page.locator('#history');
-    await expect.poll(() => page.locator('#history-epochs').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
+    await expect
+      .poll(() => page.locator('#history-epochs').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('ready');
     expect(await page.locator('#history-ns').inputValue()).toBe(NS);
-    const cell = (auditor: string, epoch: number) => panel.locator(`table.matrix tr[data-auditor="${auditor}"] td[data-epoch="${epoch}"]`);
+    const cell = (auditor: string, epoch: number) =>
+      panel.locator(`table.matrix tr[data-auditor="${auditor}"] td[data-epoch="${epoch}"]`);
     // Epoch 3 is the split: org3 alone signed another digest (B); epochs 1 and 2 agree everywhere.
     await expect.poll(() => cell('org3', 3).getAttribute('data-cell'), { timeout: 10_000 }).toBe('differs');
     expect(await cell('org3', 3).textContent()).toBe('B');
     expect(await cell('org3', 3).getAttribute('title')).toContain(Y);
-    for (const n of ['org1', 'org2']) expect([n, await cell(n, 3).getAttribute('data-cell'), await cell(n, 3).textContent()]).toEqual([n, 'agree', 'A']);
+    for (const n of ['org1', 'org2'])
+      expect([n, await cell(n, 3).getAttribute('data-cell'), await cell(n, 3).textContent()]).toEqual([
+        n,
+        'agree',
+        'A',
+      ]);
     for (const n of names) for (const e of [1, 2]) expect(await cell(n, e).getAttribute('data-cell')).toBe('agree');
     expect(await panel.locator('table.matrix th.epoch.split').count()).toBe(1);
     expect(await panel.locator('table.matrix th.epoch.split').getAttribute('data-epoch')).toBe('3');
     expect(await panel.locator('table.matrix td.flag[data-epoch="3"]').textContent()).toBe('⚠');
-    expect(await panel.locator('[data-field="matrix-summary"]').textContent()).toContain('1 of these 3 epochs are equivocated');
+    expect(await panel.locator('[data-field="matrix-summary"]').textContent()).toContain(
+      '1 of these 3 epochs are equivocated',
+    );
     // Lag: one row per auditor, each signed all three epochs, and someone signed every epoch first.
-    for (const n of names) expect(await panel.locator(`ul.lag li[data-auditor="${n}"]`).getAttribute('data-signed')).toBe('3');
+    for (const n of names)
+      expect(await panel.locator(`ul.lag li[data-auditor="${n}"]`).getAttribute('data-signed')).toBe('3');
     expect(await panel.locator('ul.lag rect.first').count()).toBeGreaterThanOrEqual(3);
     // The history table: newest first, verdicts from the signatures checked in the page.
     const rows = panel.locator('table.history tbody tr');
     expect(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-epoch')))).toEqual(['3', '2', '1']);
     expect(await rows.nth(0).locator('[data-verdict]').getAttribute('data-verdict')).toBe('equivocated');
     expect(await rows.nth(1).locator('[data-verdict]').textContent()).toBe('✓ co-signed 3/2');
-    await expect.poll(() => rows.nth(0).locator('[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 }).toBe('verified');
-    await expect.poll(() => panel.locator('#history-proofs li[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 }).toBe('verified');
+    await expect
+      .poll(() => rows.nth(0).locator('[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 })
+      .toBe('verified');
+    await expect
+      .poll(() => panel.locator('#history-proofs li[data-proof-id]').getAttribute('data-check'), { timeout: 10_000 })
+      .toBe('verified');
     expect(await panel.locator('#history-proofs [data-field="proof-range"]').textContent()).toContain('1–1 of 1');
     // Peers and mesh: org1 sees both other roster auditors connected.
-    await expect.poll(() => page.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
+    await expect
+      .poll(() => page.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('ready');
     for (const n of ['org2', 'org3']) {
-      await expect.poll(() => page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-state'), { timeout: 10_000 }).toBe('connected');
-      expect(await page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-peer')).toBe(net.node(n).peerId);
-      await expect.poll(() => page.locator(`table.peers tr[data-auditor="${n}"] [data-field="mesh"]`).textContent(), { timeout: 10_000 }).toMatch(/^(\d+) of \1 topics · direct peer$/);
+      await expect
+        .poll(() => page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-state'), { timeout: 10_000 })
+        .toBe('connected');
+      expect(await page.locator(`table.peers tr[data-auditor="${n}"]`).getAttribute('data-peer')).toBe(
+        net.node(n).peerId,
+      );
+      await expect
+        .poll(() => page.locator(`table.peers tr[data-auditor="${n}"] [data-field="mesh"]`).textContent(), {
+          timeout: 10_000,
+        })
+        .toMatch(/^(\d+) of \1 topics · direct peer$/);
     }
-    expect(await page.locator('[data-field="peer-summary"]').textContent()).toContain('Connected to 2 of 2 roster peers');
+    expect(await page.locator('[data-field="peer-summary"]').textContent()).toContain(
+      'Connected to 2 of 2 roster peers',
+    );
     expect(await page.locator(`table.topics tr[data-topic*="${NS}"]`).count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-history.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
@@ -220,7 +267,9 @@ describe('dashboard in headless Chromium', () => {
     let tamperedCell = '';
     await p.route('**/history?*', async (route) => {
       const res = await route.fetch();
-      const body = parseJson(await res.text()) as { epochs: { epoch: bigint; digests: { signers: { signature: string; name: string }[] }[] }[] };
+      const body = parseJson(await res.text()) as {
+        epochs: { epoch: bigint; digests: { signers: { signature: string; name: string }[] }[] }[];
+      };
       const sig = body.epochs[0]?.digests[0]?.signers[0];
       if (sig) {
         tamperedCell = `${sig.name}/${body.epochs[0]?.epoch}`;
@@ -246,7 +295,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await card(p).locator('[data-quorum]').textContent()).toContain('1 valid signature on this digest');
     await expect.poll(() => card(p).locator('.equivocations li').first().getAttribute('data-check')).toBe('failing');
     // The same tampered bytes fail in the history panel, and the tampered signature shows in the matrix.
-    await expect.poll(() => p.locator('#history-proofs li[data-proof-id]').first().getAttribute('data-check'), { timeout: 10_000 }).toBe('failing');
+    await expect
+      .poll(() => p.locator('#history-proofs li[data-proof-id]').first().getAttribute('data-check'), {
+        timeout: 10_000,
+      })
+      .toBe('failing');
     await expect.poll(() => tamperedCell, { timeout: 10_000 }).not.toBe('');
     const [who, epoch] = tamperedCell.split('/');
     const failingCell = p.locator(`#history table.matrix tr[data-auditor="${who}"] td[data-epoch="${epoch}"]`);
@@ -261,14 +314,22 @@ describe('dashboard in headless Chromium', () => {
 
   it('marks everything unchecked when the node publishes no roster', async () => {
     const p = await context.newPage();
-    await p.route('**/roster', (route) => route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not-found","message":"no roster"}' }));
+    await p.route('**/roster', (route) =>
+      route.fulfill({
+        status: 404,
+        contentType: 'application/json',
+        body: '{"error":"not-found","message":"no roster"}',
+      }),
+    );
     await p.goto(url('org2'));
     await expect.poll(() => p.locator('#verifier').getAttribute('data-state')).toBe('unchecked');
     await expect.poll(() => card(p).locator('.signers li').count()).toBeGreaterThan(0);
     expect(await card(p).locator('.signers li:not([data-check="unchecked"])').count()).toBe(0);
     expect(await card(p).locator('.equivocations li').first().getAttribute('data-check')).toBe('unchecked');
     // The matrix still shows who signed what, every cell marked unchecked.
-    await expect.poll(() => p.locator('#history table.matrix td.cell.unchecked').count(), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => p.locator('#history table.matrix td.cell.unchecked').count(), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     expect(await p.locator('#history table.matrix td.cell:not(.unchecked):not(.missing)').count()).toBe(0);
     // The node's own word that the epoch is equivocated is still shown: a warning needs no proof.
     expect(await card(p).locator('[data-quorum]').textContent()).toContain('signatures unchecked');
@@ -282,22 +343,37 @@ describe('dashboard in headless Chromium', () => {
     for (let e = 4; e <= EPOCHS; e++) {
       const prevX = e === 4 ? X : x(e - 1);
       const prevY = e === 4 ? Y : y(e - 1);
-      const r = await Promise.all([submit('org1', BigInt(e), x(e), prevX), submit('org2', BigInt(e), x(e), prevX), submit('org3', BigInt(e), y(e), prevY)]);
+      const r = await Promise.all([
+        submit('org1', BigInt(e), x(e), prevX),
+        submit('org2', BigInt(e), x(e), prevX),
+        submit('org3', BigInt(e), y(e), prevY),
+      ]);
       expect(r.map((q) => q.status)).toEqual([200, 200, 200]);
     }
-    await waitFor('all 28 proofs on org1', async () => (await http(`${url('org1')}/namespaces/${NS}/equivocations?limit=1`)).body.total === 28n, 30_000);
+    await waitFor(
+      'all 28 proofs on org1',
+      async () => (await http(`${url('org1')}/namespaces/${NS}/equivocations?limit=1`)).body.total === 28n,
+      30_000,
+    );
     // The page opened at the start followed all of it from the event stream, without reloading.
-    await expect.poll(() => page.locator('#history table.matrix th.epoch').last().getAttribute('data-epoch'), { timeout: 20_000 }).toBe('30');
+    await expect
+      .poll(() => page.locator('#history table.matrix th.epoch').last().getAttribute('data-epoch'), { timeout: 20_000 })
+      .toBe('30');
     expect(await page.evaluate(() => (window as { chorusNoReload?: boolean }).chorusNoReload)).toBe(true);
     const p = await context.newPage();
     await p.goto(url('org1'));
     const panel = p.locator('#history');
     await expect.poll(() => p.locator('#history-epochs').getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
     // The card lists the newest proofs and says how many there are.
-    await expect.poll(() => card(p).locator('[data-field="proofs-shown"]').textContent(), { timeout: 10_000 }).toContain('newest 5 of 28');
+    await expect
+      .poll(() => card(p).locator('[data-field="proofs-shown"]').textContent(), { timeout: 10_000 })
+      .toContain('newest 5 of 28');
     expect(await card(p).locator('.equivocations h3').textContent()).toBe('Equivocations (28)');
     await p.locator('#history-size').selectOption('10');
-    const columns = async () => panel.locator('table.matrix th.epoch').evaluateAll((ths) => ths.map((th) => Number(th.getAttribute('data-epoch'))));
+    const columns = async () =>
+      panel
+        .locator('table.matrix th.epoch')
+        .evaluateAll((ths) => ths.map((th) => Number(th.getAttribute('data-epoch'))));
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
     await expect.poll(columns, { timeout: 15_000 }).toEqual(range(21, 30));
     const epochsNav = panel.locator('nav[data-pager="epochs"]');
@@ -311,7 +387,9 @@ describe('dashboard in headless Chromium', () => {
     await panel.locator('nav[data-pager="epochs"] [data-page="older"]').click();
     await expect.poll(columns, { timeout: 15_000 }).toEqual(range(1, 10));
     expect(await panel.locator('nav[data-pager="epochs"] [data-page="older"]').isDisabled()).toBe(true);
-    expect(await panel.locator('table.history tr[data-epoch="1"] [data-verdict]').getAttribute('data-verdict')).toBe('cosigned');
+    expect(await panel.locator('table.history tr[data-epoch="1"] [data-verdict]').getAttribute('data-verdict')).toBe(
+      'cosigned',
+    );
     await panel.locator('nav[data-pager="epochs"] [data-page="newer"]').click();
     await expect.poll(columns, { timeout: 15_000 }).toEqual(range(11, 20));
     await panel.locator('nav[data-pager="epochs"] [data-page="newest"]').click();
@@ -321,28 +399,45 @@ describe('dashboard in headless Chromium', () => {
     const proofs = p.locator('#history-proofs');
     const seen = new Set<string>();
     const collect = async () => {
-      await expect.poll(() => proofs.locator('li[data-proof-id][data-check="verified"]').count(), { timeout: 20_000 }).toBe(await proofs.locator('li[data-proof-id]').count());
-      for (const id of await proofs.locator('li[data-proof-id]').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-proof-id') ?? ''))) seen.add(id);
+      await expect
+        .poll(() => proofs.locator('li[data-proof-id][data-check="verified"]').count(), { timeout: 20_000 })
+        .toBe(await proofs.locator('li[data-proof-id]').count());
+      for (const id of await proofs
+        .locator('li[data-proof-id]')
+        .evaluateAll((lis) => lis.map((li) => li.getAttribute('data-proof-id') ?? '')))
+        seen.add(id);
     };
-    await expect.poll(() => proofs.locator('[data-field="proof-range"]').textContent(), { timeout: 15_000 }).toContain('Showing 1–20 of 28');
-    const firstEpochs = await proofs.locator('li[data-proof-id]').evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-epoch'))));
+    await expect
+      .poll(() => proofs.locator('[data-field="proof-range"]').textContent(), { timeout: 15_000 })
+      .toContain('Showing 1–20 of 28');
+    const firstEpochs = await proofs
+      .locator('li[data-proof-id]')
+      .evaluateAll((lis) => lis.map((li) => Number(li.getAttribute('data-epoch'))));
     expect(firstEpochs).toEqual(range(11, 30).reverse());
     await collect();
     await proofs.locator('nav[data-pager="proofs"] [data-page="older"]').click();
-    await expect.poll(() => proofs.locator('[data-field="proof-range"]').textContent(), { timeout: 15_000 }).toContain('Showing 21–28 of 28');
+    await expect
+      .poll(() => proofs.locator('[data-field="proof-range"]').textContent(), { timeout: 15_000 })
+      .toContain('Showing 21–28 of 28');
     await collect();
     expect(seen.size).toBe(28);
     expect(await proofs.locator('nav[data-pager="proofs"] [data-page="older"]').isDisabled()).toBe(true);
     // The card's link chooses the namespace in the panel.
     await card(p, IDLE).locator('a[data-history-ns]').click();
-    await expect.poll(() => p.locator('#history-epochs').getAttribute('data-namespace'), { timeout: 15_000 }).toBe(IDLE);
+    await expect
+      .poll(() => p.locator('#history-epochs').getAttribute('data-namespace'), { timeout: 15_000 })
+      .toBe(IDLE);
     expect(await panel.locator('[data-empty="matrix"]').count()).toBe(1);
 
     const phone = await context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });
     await phone.goto(url('org1'));
-    await expect.poll(() => phone.locator('#history-epochs').getAttribute('data-state'), { timeout: 20_000 }).toBe('ready');
-    await expect.poll(() => phone.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 }).toBe('ready');
+    await expect
+      .poll(() => phone.locator('#history-epochs').getAttribute('data-state'), { timeout: 20_000 })
+      .toBe('ready');
+    await expect
+      .poll(() => phone.locator('#network-body').getAttribute('data-state'), { timeout: 10_000 })
+      .toBe('ready');
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(ARTIFACTS, 'dashboard-history-phone.png'), fullPage: true });
     await phone.locator('#history-epochs').screenshot({ path: join(ARTIFACTS, 'dashboard-history-phone-epochs.png') });

@@ -73,16 +73,35 @@ describe('API contract', () => {
     expect(doc.openapi).toBe('3.1.0');
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries(doc.paths)) {
-      for (const method of Object.keys(ops)) documented.add(`${method.toUpperCase()} ${path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1')}`);
+      for (const method of Object.keys(ops))
+        documented.add(`${method.toUpperCase()} ${path.replace(/\{([A-Za-z0-9_]+)\}/g, ':$1')}`);
     }
-    const served = [...fastifyRoutes(node.http.printRoutes({ commonPrefix: false }))].filter((r) => !r.startsWith('HEAD ') && !r.startsWith('OPTIONS '));
+    const served = [...fastifyRoutes(node.http.printRoutes({ commonPrefix: false }))].filter(
+      (r) => !r.startsWith('HEAD ') && !r.startsWith('OPTIONS '),
+    );
     expect(served.length).toBeGreaterThan(20);
     for (const route of served) expect(documented, route).toContain(route);
     for (const route of documented) expect(served, route).toContain(route);
   });
 
   it('the document carries the zod schemas: path, query and body', async () => {
-    const doc = (await http(`${url}/openapi.json`)).body as { paths: Record<string, Record<string, { parameters?: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[]; requestBody?: { content: Record<string, { schema: { properties: Record<string, Record<string, unknown>>; required: string[] } }> } }>> };
+    const doc = (await http(`${url}/openapi.json`)).body as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            parameters?: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
+            requestBody?: {
+              content: Record<
+                string,
+                { schema: { properties: Record<string, Record<string, unknown>>; required: string[] } }
+              >;
+            };
+          }
+        >
+      >;
+    };
     const alerts = doc.paths['/alerts']?.get?.parameters ?? [];
     const type = alerts.find((p) => p.name === 'type');
     expect(type?.in).toBe('query');
@@ -106,14 +125,23 @@ describe('API contract', () => {
     expect(events.headers.get('content-type')).toContain('text/event-stream');
     expect(events.headers.get('access-control-allow-origin')).toBe('*');
     abort.abort();
-    const write = await http(`${url}/namespaces/${NS}/audits`, { body: { epoch: BIG + 1n, digest: hex32(8) }, token: 'wrong' });
+    const write = await http(`${url}/namespaces/${NS}/audits`, {
+      body: { epoch: BIG + 1n, digest: hex32(8) },
+      token: 'wrong',
+    });
     expect(write.status).toBe(401);
     expect(write.headers.get('access-control-allow-origin')).toBeNull();
-    const pre = await fetch(`${url}/namespaces/${NS}/epochs/1`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' } });
+    const pre = await fetch(`${url}/namespaces/${NS}/epochs/1`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'GET' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('access-control-allow-origin')).toBe('*');
     expect(pre.headers.get('access-control-allow-methods')).toBe('GET, HEAD');
-    const admin = await fetch(`${url}/admin/proofs/prune`, { method: 'OPTIONS', headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' } });
+    const admin = await fetch(`${url}/admin/proofs/prune`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://example.org', 'access-control-request-method': 'POST' },
+    });
     expect(admin.status).toBe(404);
     expect(admin.headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -121,8 +149,21 @@ describe('API contract', () => {
   it('every error is {"error": kebab-case code, "message"}', async () => {
     const cases = [
       [await http(`${url}/no/such/route/here`), 404],
-      [await http(`${url}/namespaces/${NS}/audits`, { rawBody: 'x', headers: { 'content-type': 'text/plain' }, token }), 415],
-      [await http(`${url}/namespaces/${NS}/audits`, { rawBody: `{"epoch": 1, "digest": "${'a'.repeat(64 * 1024)}"}`, token }), 413],
+      [
+        await http(`${url}/namespaces/${NS}/audits`, {
+          rawBody: 'x',
+          headers: { 'content-type': 'text/plain' },
+          token,
+        }),
+        415,
+      ],
+      [
+        await http(`${url}/namespaces/${NS}/audits`, {
+          rawBody: `{"epoch": 1, "digest": "${'a'.repeat(64 * 1024)}"}`,
+          token,
+        }),
+        413,
+      ],
       [await http(`${url}/namespaces/${NS}/audits`, { rawBody: '{"epoch": ', token }), 400],
       [await http(`${url}/namespaces/${NS}/audits`, { body: { epoch: -1n, digest: 'zz' }, token }), 400],
       [await http(`${url}/alerts?limit=0`), 400],
@@ -168,14 +209,43 @@ describe('API contract', () => {
     expect(await closed.info().catch((e: unknown) => e)).toBeInstanceOf(chorus.HttpClientError);
   });
 
-  it('chorus cosignatures goes through the client: a co-signed epoch checks, a missing one is the node\'s typed error', async () => {
+  it("chorus cosignatures goes through the client: a co-signed epoch checks, a missing one is the node's typed error", async () => {
     const info = (await http(`${url}/info`)).body as { keys: { public_key: string }[] };
     const roster = join(tmp.dir, 'roster.json');
-    writeFileSync(roster, stringifyJson({ network: 'api-test', threshold: 1, auditors: [{ name: 'self', public_key: info.keys[0]?.public_key }], namespaces: [{ name: NS }] }));
-    const ok = await cli(['cosignatures', '--remote-url', url, '--namespace', NS, '--epoch', String(BIG), '--roster', roster, '--json']);
+    writeFileSync(
+      roster,
+      stringifyJson({
+        network: 'api-test',
+        threshold: 1,
+        auditors: [{ name: 'self', public_key: info.keys[0]?.public_key }],
+        namespaces: [{ name: NS }],
+      }),
+    );
+    const ok = await cli([
+      'cosignatures',
+      '--remote-url',
+      url,
+      '--namespace',
+      NS,
+      '--epoch',
+      String(BIG),
+      '--roster',
+      roster,
+      '--json',
+    ]);
     expect(ok.status, ok.stderr).toBe(0);
     expect(parseJson(ok.stdout)).toMatchObject({ epoch: BIG, digest: hex32(7), quorum: true, threshold: 1n });
-    const missing = await cli(['cosignatures', '--remote-url', url, '--namespace', NS, '--epoch', '3', '--roster', roster]);
+    const missing = await cli([
+      'cosignatures',
+      '--remote-url',
+      url,
+      '--namespace',
+      NS,
+      '--epoch',
+      '3',
+      '--roster',
+      roster,
+    ]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('HTTP 404 not-found');
   });

@@ -33,7 +33,8 @@ describe('Plexi API of a single node', () => {
     tmp.cleanup();
   });
 
-  const post = (body: unknown, t: string | null = token, name = ns) => http(`${url}/namespaces/${name}/audits`, t === null ? { body } : { body, token: t });
+  const post = (body: unknown, t: string | null = token, name = ns) =>
+    http(`${url}/namespaces/${name}/audits`, t === null ? { body } : { body, token: t });
 
   it('serves /info and /namespaces in Plexi shape', async () => {
     const info = await http(`${url}/info`);
@@ -45,15 +46,41 @@ describe('Plexi API of a single node', () => {
     const list = await http(`${url}/namespaces`);
     const first = (list.body.namespaces as Record<string, unknown>[])[0] as Record<string, unknown>;
     // Plexi's fields in plexi_core's order, then Chorus-only fields (the plexi client ignores them).
-    expect(Object.keys(first).slice(0, 8)).toEqual(['name', 'log_directory', 'root', 'status', 'reports_uri', 'audits_uri', 'signature_version', 'ciphersuite']);
+    expect(Object.keys(first).slice(0, 8)).toEqual([
+      'name',
+      'log_directory',
+      'root',
+      'status',
+      'reports_uri',
+      'audits_uri',
+      'signature_version',
+      'ciphersuite',
+    ]);
     expect(first).toMatchObject({ network_status: 'Consistent', signing_halted: null });
-    expect(first).toMatchObject({ name: ns, root: null, status: 'Initialization', audits_uri: `/namespaces/${ns}/audits`, signature_version: 1n, ciphersuite: 1n });
+    expect(first).toMatchObject({
+      name: ns,
+      root: null,
+      status: 'Initialization',
+      audits_uri: `/namespaces/${ns}/audits`,
+      signature_version: 1n,
+      ciphersuite: 1n,
+    });
   });
 
   it('signs the first epoch as root, then consecutive epochs; the response verifies', async () => {
     const r0 = await post({ epoch: 100n, digest: hex32(1) });
     expect(r0.status).toBe(200);
-    expect(Object.keys(r0.body)).toEqual(['version', 'ciphersuite', 'namespace', 'timestamp', 'epoch', 'digest', 'signature', 'key_id', 'serialized_message']);
+    expect(Object.keys(r0.body)).toEqual([
+      'version',
+      'ciphersuite',
+      'namespace',
+      'timestamp',
+      'epoch',
+      'digest',
+      'signature',
+      'key_id',
+      'serialized_message',
+    ]);
     const s0 = signatureResponseFromJson(r0.body);
     expect(verifySignatureResponse(s0, publicKey)).toEqual({ ok: true });
     expect(s0.keyId).toBe(publicKey[31]);
@@ -93,8 +120,13 @@ describe('Plexi API of a single node', () => {
   });
 
   it('answers 409 for a reused digest and for a wrong previous', async () => {
-    expect((await post({ epoch: 102n, digest: hex32(1) })).body).toMatchObject({ error: 'digest-reused', signed_epoch: 100n });
-    expect((await post({ epoch: 102n, digest: hex32(3), previous: hex32(7) })).body).toMatchObject({ error: 'previous-mismatch' });
+    expect((await post({ epoch: 102n, digest: hex32(1) })).body).toMatchObject({
+      error: 'digest-reused',
+      signed_epoch: 100n,
+    });
+    expect((await post({ epoch: 102n, digest: hex32(3), previous: hex32(7) })).body).toMatchObject({
+      error: 'previous-mismatch',
+    });
   });
 
   it('404 for an unknown namespace, 401 for a missing or wrong token', async () => {
@@ -119,8 +151,18 @@ describe('Plexi API of a single node', () => {
     ['a fractional epoch', { rawBody: `{"epoch":1.5,"digest":"${hex32(3)}"}` }, 400, 'invalid-request'],
     ['an unknown field', { body: { epoch: 102n, digest: hex32(3), extra: 1n } }, 400, 'invalid-request'],
     ['an empty body', { rawBody: '' }, 400, 'malformed-json'],
-    ['a non-JSON content type', { rawBody: 'epoch=1', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type'],
-    ['a body over the limit', { rawBody: JSON.stringify({ epoch: 102, digest: hex32(3), pad: 'x'.repeat(20_000) }) }, 413, 'body-too-large'],
+    [
+      'a non-JSON content type',
+      { rawBody: 'epoch=1', headers: { 'content-type': 'text/plain' } },
+      415,
+      'unsupported-media-type',
+    ],
+    [
+      'a body over the limit',
+      { rawBody: JSON.stringify({ epoch: 102, digest: hex32(3), pad: 'x'.repeat(20_000) }) },
+      413,
+      'body-too-large',
+    ],
   ])('rejects %s with its status and a JSON error', async (_n, opts, status, code) => {
     const r = await http(`${url}/namespaces/${ns}/audits`, { ...opts, token });
     expect(r.status).toBe(status);
@@ -154,12 +196,13 @@ describe('Plexi API of a single node', () => {
   it('concurrent conflicting POSTs over HTTP sign one digest only', async () => {
     const head = 102n;
     await post({ epoch: head, digest: hex32(0x30) });
-    const results = await Promise.all(Array.from({ length: 60 }, (_, i) => post({ epoch: head + 1n, digest: hex32(0x40 + (i % 20)) })));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => post({ epoch: head + 1n, digest: hex32(0x40 + (i % 20)) })),
+    );
     const ok = results.filter((r) => r.status === 200);
     const digests = new Set(ok.map((r) => r.body.digest));
     expect(digests.size).toBe(1);
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error === 'epoch-conflict')).toBe(true);
     expect(ok.length + results.filter((r) => r.status === 409).length).toBe(60);
   });
-
 });

@@ -29,7 +29,18 @@ describe('chorus CLI', () => {
   it('init --json prints the key, config path and tokens; the key file is 0600', () => {
     const tmp = tempDir();
     try {
-      const r = runCli(['init', '--data-dir', `${tmp.dir}/node`, '--namespace', 'a.example', '--namespace', 'b.example', '--http-port', '0', '--json']);
+      const r = runCli([
+        'init',
+        '--data-dir',
+        `${tmp.dir}/node`,
+        '--namespace',
+        'a.example',
+        '--namespace',
+        'b.example',
+        '--http-port',
+        '0',
+        '--json',
+      ]);
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout) as { public_key: string; config: string; tokens: Record<string, string> };
       expect(out.public_key).toMatch(/^[0-9a-f]{64}$/);
@@ -47,8 +58,16 @@ describe('chorus CLI', () => {
 
   describe('verify-signature', () => {
     const key = signingKeyFromSeed(new Uint8Array(32).fill(9));
-    const m = { ciphersuite: 1, namespace: 'ns', timestamp: U64_MAX, epoch: U64_MAX, digest: new Uint8Array(32).fill(1) };
-    const good = stringifyJson(signatureResponseToJson({ ...m, signature: key.sign(signedBytes(m)), keyId: key.publicKey[31] as number }));
+    const m = {
+      ciphersuite: 1,
+      namespace: 'ns',
+      timestamp: U64_MAX,
+      epoch: U64_MAX,
+      digest: new Uint8Array(32).fill(1),
+    };
+    const good = stringifyJson(
+      signatureResponseToJson({ ...m, signature: key.sign(signedBytes(m)), keyId: key.publicKey[31] as number }),
+    );
     const k = toHex(key.publicKey);
 
     it('exit 0 for a valid signature (u64 extremes), the verdict on stdout; --json; a file or - for stdin', () => {
@@ -75,12 +94,16 @@ describe('chorus CLI', () => {
       expect(r.stdout.trim().split('\n')).toHaveLength(1);
       expect(r.stdout).toMatch(/^invalid: .*does not verify/);
       expect(r.stderr).toBe('');
-      expect(runCli(['verify-signature', '--key', toHex(signingKeyFromSeed(new Uint8Array(32)).publicKey)], good).status).toBe(1);
+      expect(
+        runCli(['verify-signature', '--key', toHex(signingKeyFromSeed(new Uint8Array(32)).publicKey)], good).status,
+      ).toBe(1);
     });
     it('exit 2 on bad input', () => {
       expect(runCli(['verify-signature', '--key', k], '{not json').status).toBe(2);
       expect(runCli(['verify-signature', '--key', 'abc'], good).status).toBe(2);
-      expect(runCli(['verify-signature', '--key', k], good.replace(/"signature":"[0-9a-f]+"/, '"signature":"00"')).status).toBe(2);
+      expect(
+        runCli(['verify-signature', '--key', k], good.replace(/"signature":"[0-9a-f]+"/, '"signature":"00"')).status,
+      ).toBe(2);
     });
   });
 
@@ -150,7 +173,10 @@ describe('chorus CLI', () => {
       const r = runCli(['start', '--config', config, '--log-level', 'loud']);
       expect(r.status).toBe(2);
       expect(r.stderr).toContain('--log-level must be one of');
-      const env = spawnSync(process.execPath, [CLI, 'start', '--config', config], { encoding: 'utf8', env: { ...process.env, CHORUS_LOG_LEVEL: 'chatty' } });
+      const env = spawnSync(process.execPath, [CLI, 'start', '--config', config], {
+        encoding: 'utf8',
+        env: { ...process.env, CHORUS_LOG_LEVEL: 'chatty' },
+      });
       expect(env.status).toBe(2);
       expect(env.stderr).toContain('CHORUS_LOG_LEVEL must be one of');
     } finally {

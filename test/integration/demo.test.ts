@@ -44,21 +44,52 @@ describe('chorus demo', () => {
 
   it('runs, detects the split view, stops on Ctrl-C, resumes, and satisfies the plexi client', async () => {
     const base = await freeBase();
-    const args = ['--data-dir', tmp.dir, '--base-port', String(base), '--epoch-interval', '0.5', '--equivocate-at', '4'];
+    const args = [
+      '--data-dir',
+      tmp.dir,
+      '--base-port',
+      String(base),
+      '--epoch-interval',
+      '0.5',
+      '--equivocate-at',
+      '4',
+    ];
     const first = startDemo(args);
     try {
-      await waitFor('the URLs', async () => first.lines.some((l) => l.startsWith('dashboard: ')) && first.lines.filter((l) => l.startsWith('node org')).length === 3, 30_000);
+      await waitFor(
+        'the URLs',
+        async () =>
+          first.lines.some((l) => l.startsWith('dashboard: ')) &&
+          first.lines.filter((l) => l.startsWith('node org')).length === 3,
+        30_000,
+      );
       expect(first.lines[0]).toBe(`dashboard: http://127.0.0.1:${base + 1}/`);
       const url = `http://127.0.0.1:${base + 1}`;
-      await waitFor('an equivocation detected at epoch 4', async () => {
-        const r = await http(`${url}/equivocations?namespace=demo.kt`);
-        return r.status === 200 && (r.body.equivocations as { epoch: bigint }[]).some((e) => e.epoch === 4n);
-      }, 60_000);
-      await waitFor('the progress line reports it', async () => first.lines.some((l) => /equivocations: [1-9]/.test(l)));
+      await waitFor(
+        'an equivocation detected at epoch 4',
+        async () => {
+          const r = await http(`${url}/equivocations?namespace=demo.kt`);
+          return r.status === 200 && (r.body.equivocations as { epoch: bigint }[]).some((e) => e.epoch === 4n);
+        },
+        60_000,
+      );
+      await waitFor('the progress line reports it', async () =>
+        first.lines.some((l) => /equivocations: [1-9]/.test(l)),
+      );
       // Cloudflare's client flow against a demo node: signature and AKD proof both verify.
-      await waitFor('epoch 3 verified', async () => ((await http(`${url}/namespaces/demo.kt`)).body.last_verified_epoch as bigint | undefined ?? 0n) >= 3n);
+      await waitFor(
+        'epoch 3 verified',
+        async () =>
+          (((await http(`${url}/namespaces/demo.kt`)).body.last_verified_epoch as bigint | undefined) ?? 0n) >= 3n,
+      );
       const client = new PlexiClient(url);
-      const out = await auditReport(client, { namespace: 'demo.kt', epoch: 3n, long: true, verify: true, verifyProof: plexiProofVerifier });
+      const out = await auditReport(client, {
+        namespace: 'demo.kt',
+        epoch: 3n,
+        long: true,
+        verify: true,
+        verifyProof: plexiProofVerifier,
+      });
       expect(out).toContain('Signature verification: success');
       expect(out).toContain('Proof verification    : success');
       expect(client.requested.at(-1)).toMatch(/^\/3\/[0-9a-f]{64}\/[0-9a-f]{64}$/);
@@ -74,11 +105,15 @@ describe('chorus demo', () => {
     const second = startDemo(args);
     try {
       const url = `http://127.0.0.1:${base + 1}`;
-      await waitFor('the chain continues past the first run', async () => {
-        const r = await http(`${url}/namespaces/demo.kt`);
-        const last = (r.body.last_signed as { epoch: bigint } | null)?.epoch ?? 0n;
-        return last > BigInt(published);
-      }, 60_000);
+      await waitFor(
+        'the chain continues past the first run',
+        async () => {
+          const r = await http(`${url}/namespaces/demo.kt`);
+          const last = (r.body.last_signed as { epoch: bigint } | null)?.epoch ?? 0n;
+          return last > BigInt(published);
+        },
+        60_000,
+      );
       // Nothing restarted from scratch: epoch 1 still carries the first run's signature.
       expect((await http(`${url}/namespaces/demo.kt/audits/1`)).status).toBe(200);
     } finally {

@@ -8,7 +8,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
@@ -81,7 +92,9 @@ async function loadCliModel(): Promise<CliCommand> {
   // main.ts adds --version to the program itself; the commands come from their modules.
   const program = new Command('chorus').version('0.0.0', '-V, --version');
   const dir = join(ROOT, 'src', 'cli', 'commands');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as { register?: unknown };
     if (typeof mod.register !== 'function') throw new Error(`${file} exports no register()`);
     (mod.register as (p: Command) => void)(program);
@@ -135,7 +148,10 @@ function checkInvocation(cli: CliCommand, argv: string[]): string[] {
       positional.push(tok);
       continue;
     }
-    const [flag, inline] = tok.startsWith('--') && tok.includes('=') ? [tok.slice(0, tok.indexOf('=')), tok.slice(tok.indexOf('=') + 1)] : [tok, undefined];
+    const [flag, inline] =
+      tok.startsWith('--') && tok.includes('=')
+        ? [tok.slice(0, tok.indexOf('=')), tok.slice(tok.indexOf('=') + 1)]
+        : [tok, undefined];
     const opt = cmd.options.find((o) => o.long === flag || o.short === flag);
     if (!opt) {
       if (flag !== '--help' && flag !== '-h') problems.push(`chorus ${name}: unknown option ${flag}`);
@@ -148,15 +164,23 @@ function checkInvocation(cli: CliCommand, argv: string[]): string[] {
       const v = argv[i + 1];
       if (v === undefined || (v.startsWith('-') && v !== '-')) problems.push(`chorus ${name}: ${flag} needs a value`);
       else i++;
-    } else if (inline === undefined && opt.value === 'optional' && argv[i + 1] !== undefined && !(argv[i + 1] as string).startsWith('-')) {
+    } else if (
+      inline === undefined &&
+      opt.value === 'optional' &&
+      argv[i + 1] !== undefined &&
+      !(argv[i + 1] as string).startsWith('-')
+    ) {
       i++;
     }
   }
-  for (const o of cmd.options) if (o.mandatory && !seen.has(o)) problems.push(`chorus ${name}: missing required option ${o.long}`);
+  for (const o of cmd.options)
+    if (o.mandatory && !seen.has(o)) problems.push(`chorus ${name}: missing required option ${o.long}`);
   const required = cmd.args.filter((a) => a.required).length;
   const variadic = cmd.args.some((a) => a.variadic);
-  if (positional.length < required) problems.push(`chorus ${name}: needs ${required} argument(s), got ${positional.length}`);
-  if (!variadic && positional.length > cmd.args.length) problems.push(`chorus ${name}: unexpected argument(s) ${positional.slice(cmd.args.length).join(' ')}`);
+  if (positional.length < required)
+    problems.push(`chorus ${name}: needs ${required} argument(s), got ${positional.length}`);
+  if (!variadic && positional.length > cmd.args.length)
+    problems.push(`chorus ${name}: unexpected argument(s) ${positional.slice(cmd.args.length).join(' ')}`);
   return problems;
 }
 
@@ -217,7 +241,7 @@ function lexShell(src: string): Word[][] {
     if (cur.length) commands.push(cur);
     cur = [];
   };
-  for (let i = 0; i < src.length; ) {
+  for (let i = 0; i < src.length;) {
     const c = src[i] as string;
     if (!inWord) bare = c !== "'" && c !== '"';
     if (c === '\\') {
@@ -234,7 +258,7 @@ function lexShell(src: string): Word[][] {
       i = j + 1;
     } else if (c === '"') {
       inWord = quoted = true;
-      for (i++; i < src.length && src[i] !== '"'; ) {
+      for (i++; i < src.length && src[i] !== '"';) {
         if (src[i] === '\\' && '"\\$`'.includes(src[i + 1] ?? '')) {
           word += src[i + 1];
           i += 2;
@@ -296,8 +320,43 @@ interface ImageFacts {
   scripts: Map<string, string>;
 }
 
-const DOCKER_RUN_VALUE_FLAGS = new Set(['-v', '--volume', '-p', '--publish', '--name', '-e', '--env', '--entrypoint', '-u', '--user', '-w', '--workdir', '--restart', '--stop-timeout', '--network', '--mount', '--env-file', '-l', '--label', '--health-cmd']);
-const DOCKER_RUN_BOOL_FLAGS = new Set(['--rm', '-d', '--detach', '-i', '-t', '-it', '--interactive', '--tty', '--init', '--read-only', '--no-deps', '--use-aliases', '--service-ports']);
+const DOCKER_RUN_VALUE_FLAGS = new Set([
+  '-v',
+  '--volume',
+  '-p',
+  '--publish',
+  '--name',
+  '-e',
+  '--env',
+  '--entrypoint',
+  '-u',
+  '--user',
+  '-w',
+  '--workdir',
+  '--restart',
+  '--stop-timeout',
+  '--network',
+  '--mount',
+  '--env-file',
+  '-l',
+  '--label',
+  '--health-cmd',
+]);
+const DOCKER_RUN_BOOL_FLAGS = new Set([
+  '--rm',
+  '-d',
+  '--detach',
+  '-i',
+  '-t',
+  '-it',
+  '--interactive',
+  '--tty',
+  '--init',
+  '--read-only',
+  '--no-deps',
+  '--use-aliases',
+  '--service-ports',
+]);
 
 /** Finds every `chorus` invocation in shell text (scripts, README blocks). */
 function shellInvocations(src: string, where: string, ctx: { image: ImageFacts; composeServices?: Obj }): Invocation[] {
@@ -324,10 +383,16 @@ function shellInvocations(src: string, where: string, ctx: { image: ImageFacts; 
       if (prev?.bare && /^\d*(>>?|<<?<?)$/.test(prev.text)) return false;
       return !(w.bare && /^\d*(>>?|<<?<?)/.test(w.text));
     });
-    while (words.length && !words[0]?.quoted && /^(if|then|else|elif|do|while|until|!|\{|time|exec)$|^[A-Za-z_]\w*=/.test(words[0]?.text ?? '')) words = words.slice(1);
+    while (
+      words.length &&
+      !words[0]?.quoted &&
+      /^(if|then|else|elif|do|while|until|!|\{|time|exec)$|^[A-Za-z_]\w*=/.test(words[0]?.text ?? '')
+    )
+      words = words.slice(1);
     if (words[0]?.text === 'sudo') {
       let j = 1;
-      while (j < words.length && (words[j] as Word).text.startsWith('-')) j += ['-u', '-g'].includes((words[j] as Word).text) ? 2 : 1;
+      while (j < words.length && (words[j] as Word).text.startsWith('-'))
+        j += ['-u', '-g'].includes((words[j] as Word).text) ? 2 : 1;
       words = words.slice(j);
     }
     const texts = words.map((w) => w.text);
@@ -346,7 +411,11 @@ function shellInvocations(src: string, where: string, ctx: { image: ImageFacts; 
   return out;
 }
 
-function dockerInvocation(texts: string[], where: string, ctx: { image: ImageFacts; composeServices?: Obj }): Invocation[] {
+function dockerInvocation(
+  texts: string[],
+  where: string,
+  ctx: { image: ImageFacts; composeServices?: Obj },
+): Invocation[] {
   const isCompose = texts[1] === 'compose';
   let i = isCompose ? 2 : 1;
   if (isCompose) while (texts[i] === '-f' || texts[i] === '--file' || texts[i] === '-p') i += 2;
@@ -356,7 +425,8 @@ function dockerInvocation(texts: string[], where: string, ctx: { image: ImageFac
   for (i++; i < texts.length && (texts[i] as string).startsWith('-'); i++) {
     const [flag, inline] = (texts[i] as string).split(/=(.*)/s) as [string, string | undefined];
     if (DOCKER_RUN_BOOL_FLAGS.has(flag)) continue;
-    if (!DOCKER_RUN_VALUE_FLAGS.has(flag)) throw new Error(`${where}: docker option ${flag} is not known to this test; add it to DOCKER_RUN_*_FLAGS`);
+    if (!DOCKER_RUN_VALUE_FLAGS.has(flag))
+      throw new Error(`${where}: docker option ${flag} is not known to this test; add it to DOCKER_RUN_*_FLAGS`);
     const value = inline ?? texts[++i];
     if (flag === '--entrypoint') entrypoint = value;
   }
@@ -365,14 +435,17 @@ function dockerInvocation(texts: string[], where: string, ctx: { image: ImageFac
   if (target === undefined) throw new Error(`${where}: docker ${sub} without an image or service`);
   if (isCompose) {
     const svc = obj(ctx.composeServices?.[target], `${where}: compose service ${target}`);
-    if (sub === 'exec') return rest[0] !== undefined && basename(rest[0]) === 'chorus' ? [{ where, argv: rest.slice(1) }] : [];
-    if (svc.entrypoint !== undefined) throw new Error(`${where}: docker compose run ${target}: the service has its own entrypoint`);
+    if (sub === 'exec')
+      return rest[0] !== undefined && basename(rest[0]) === 'chorus' ? [{ where, argv: rest.slice(1) }] : [];
+    if (svc.entrypoint !== undefined)
+      throw new Error(`${where}: docker compose run ${target}: the service has its own entrypoint`);
     return [{ where, argv: rest.length ? rest : strings(svc.command, `${target}.command`) }];
   }
   if (!target.startsWith('chorus')) return [];
   if (entrypoint === undefined) return [{ where, argv: rest.length ? rest : ctx.image.cmd }];
   if (basename(entrypoint) === 'chorus') return [{ where, argv: rest }];
-  if (entrypoint === 'sh' || entrypoint === 'bash') return shellInvocations(rest[rest.indexOf('-c') + 1] ?? '', `${where} (sh -c)`, ctx);
+  if (entrypoint === 'sh' || entrypoint === 'bash')
+    return shellInvocations(rest[rest.indexOf('-c') + 1] ?? '', `${where} (sh -c)`, ctx);
   return [];
 }
 
@@ -427,7 +500,10 @@ function hostPath(mounts: Mount[], sourceDir: (source: string) => string, p: str
   const m = mounts
     .filter((x) => p === x.target || p.startsWith(`${x.target}/`))
     .sort((a, b) => b.target.length - a.target.length)[0];
-  if (!m) throw new Error(`${what}: ${p} is on no volume (${mounts.map((x) => x.target).join(', ')}): its data would be lost with the container`);
+  if (!m)
+    throw new Error(
+      `${what}: ${p} is on no volume (${mounts.map((x) => x.target).join(', ')}): its data would be lost with the container`,
+    );
   return join(sourceDir(m.source), p.slice(m.target.length));
 }
 
@@ -458,7 +534,11 @@ function shellEnv(binDir: string, env: Record<string, string>): NodeJS.ProcessEn
   return { PATH: `${binDir}:${dirname(process.execPath)}:/usr/bin:/bin`, HOME: binDir, ...env };
 }
 
-function runScript(script: string, args: string[], env: NodeJS.ProcessEnv): { status: number; stdout: string; stderr: string } {
+function runScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('bash', [script, ...args], { env, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -486,7 +566,8 @@ describe('deploy/', () => {
     assertBuilt();
     cli = await loadCliModel();
     docker = parseDockerfile(read('deploy/Dockerfile'));
-    const last = (op: string) => docker.instructions.filter((x) => x.op === op && x.stage === docker.stages.length - 1).at(-1);
+    const last = (op: string) =>
+      docker.instructions.filter((x) => x.op === op && x.stage === docker.stages.length - 1).at(-1);
     const scripts = new Map<string, string>();
     for (const c of docker.instructions.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
       const [src, dst] = c.args.split(/\s+/) as [string, string];
@@ -499,11 +580,16 @@ describe('deploy/', () => {
     };
     compose = obj(parseYaml(read('deploy/compose.yaml'), { merge: true }), 'compose.yaml');
     services = obj(compose.services, 'services');
-    for (const f of readdirSync(join(DEPLOY, 'k8s'), { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f))) {
+    for (const f of readdirSync(join(DEPLOY, 'k8s'), { recursive: true })
+      .map(String)
+      .filter((f) => /\.ya?ml$/.test(f))) {
       // Kubernetes reads YAML 1.1 (0400 is octal there).
       const docs = parseAllDocuments(readFileSync(join(DEPLOY, 'k8s', f), 'utf8'), { version: '1.1' });
       for (const d of docs) if (d.errors.length) throw new Error(`k8s/${f}: ${d.errors[0]?.message}`);
-      k8sDocs.set(f, docs.map((d) => obj(d.toJS(), `k8s/${f}`)));
+      k8sDocs.set(
+        f,
+        docs.map((d) => obj(d.toJS(), `k8s/${f}`)),
+      );
     }
     // deploy/k8s and deploy/k8s/maintenance both build on base/ (an overlay may not include its parent).
     kustomization = (k8sDocs.get('base/kustomization.yaml') ?? [])[0] as Obj;
@@ -523,16 +609,23 @@ describe('deploy/', () => {
       expect(commands.length).toBeGreaterThan(15);
       for (const c of commands) {
         const help = helpOf(c.path);
-        expect([...help.subcommands].sort(), `subcommands of chorus ${c.path.join(' ')}`).toEqual([...c.subcommands.keys()].sort());
+        expect([...help.subcommands].sort(), `subcommands of chorus ${c.path.join(' ')}`).toEqual(
+          [...c.subcommands.keys()].sort(),
+        );
         const visible = c.options.filter((o) => !o.hidden).map((o) => o.long ?? o.short);
-        expect([...help.flags].filter((f) => f !== '--help').sort(), `flags of chorus ${c.path.join(' ')}`).toEqual(visible.sort());
-        for (const a of c.args) expect(help.usage).toMatch(a.required ? /<\w[\w-]*(\.\.\.)?>/ : /\[\w[\w-]*(\.\.\.)?\]/);
+        expect([...help.flags].filter((f) => f !== '--help').sort(), `flags of chorus ${c.path.join(' ')}`).toEqual(
+          visible.sort(),
+        );
+        for (const a of c.args)
+          expect(help.usage).toMatch(a.required ? /<\w[\w-]*(\.\.\.)?>/ : /\[\w[\w-]*(\.\.\.)?\]/);
       }
     });
 
     it('the invocation checker catches what the CLI would refuse', () => {
       expect(checkInvocation(cli, ['start', '--config', 'x.yaml', '--roster', 'r.json'])).toEqual([]);
-      expect(checkInvocation(cli, ['start', '--config', 'x.yaml', '--rooster', 'r.json'])[0]).toMatch(/unknown option --rooster/);
+      expect(checkInvocation(cli, ['start', '--config', 'x.yaml', '--rooster', 'r.json'])[0]).toMatch(
+        /unknown option --rooster/,
+      );
       expect(checkInvocation(cli, ['start', '--roster', 'r.json'])[0]).toMatch(/missing required option --config/);
       expect(checkInvocation(cli, ['strat', '--config', 'x'])[0]).toMatch(/unknown command/);
       expect(checkInvocation(cli, ['roster', 'add', '--name', 'o', '--config', 'c'])[0]).toMatch(/needs 1 argument/);
@@ -545,7 +638,8 @@ describe('deploy/', () => {
 
   describe('every chorus invocation uses real commands and flags', () => {
     const check = (invocations: Invocation[]) => {
-      for (const inv of invocations) expect(checkInvocation(cli, inv.argv), `${inv.where}: chorus ${inv.argv.join(' ')}`).toEqual([]);
+      for (const inv of invocations)
+        expect(checkInvocation(cli, inv.argv), `${inv.where}: chorus ${inv.argv.join(' ')}`).toEqual([]);
     };
 
     it('Dockerfile: ENTRYPOINT is chorus, CMD starts a node', () => {
@@ -576,24 +670,47 @@ describe('deploy/', () => {
     it('the helper scripts in deploy/scripts (arrays and all)', () => {
       const found = new Map<string, string[]>();
       for (const f of readdirSync(join(DEPLOY, 'scripts'))) {
-        const invs = shellInvocations(readFileSync(join(DEPLOY, 'scripts', f), 'utf8'), `deploy/scripts/${f}`, { image });
+        const invs = shellInvocations(readFileSync(join(DEPLOY, 'scripts', f), 'utf8'), `deploy/scripts/${f}`, {
+          image,
+        });
         check(invs);
-        found.set(f, invs.map((i) => commandOf(cli, i.argv)));
+        found.set(
+          f,
+          invs.map((i) => commandOf(cli, i.argv)),
+        );
       }
       expect(found.get('init-node.sh')).toEqual(['init']);
       expect(found.get('build-roster.sh')).toEqual(['roster new', 'roster namespace', 'roster add']);
       // the conditional flags are part of what is checked
       const init = shellInvocations(read('deploy/scripts/init-node.sh'), 'init-node.sh', { image })[0] as Invocation;
-      for (const f of ['--data-dir', '--namespace', '--p2p-port', '--p2p-announce', '--public-url', '--proof-directory', '--root', '--json']) expect(init.argv).toContain(f);
+      for (const f of [
+        '--data-dir',
+        '--namespace',
+        '--p2p-port',
+        '--p2p-announce',
+        '--public-url',
+        '--proof-directory',
+        '--root',
+        '--json',
+      ])
+        expect(init.argv).toContain(f);
     });
 
     it('Kubernetes: every container of the StatefulSet and the maintenance pod', () => {
       let n = 0;
       for (const [file, docs] of k8sDocs) {
         for (const d of docs) {
-          const spec = d.kind === 'StatefulSet' ? obj(obj(obj(d.spec, 'spec').template, 'template').spec, 'spec') : d.kind === 'Pod' ? obj(d.spec, 'spec') : undefined;
+          const spec =
+            d.kind === 'StatefulSet'
+              ? obj(obj(obj(d.spec, 'spec').template, 'template').spec, 'spec')
+              : d.kind === 'Pod'
+                ? obj(d.spec, 'spec')
+                : undefined;
           if (!spec) continue;
-          for (const c of [...arr(spec.initContainers ?? [], 'initContainers'), ...arr(spec.containers, 'containers')].map((x) => obj(x, 'container'))) {
+          for (const c of [
+            ...arr(spec.initContainers ?? [], 'initContainers'),
+            ...arr(spec.containers, 'containers'),
+          ].map((x) => obj(x, 'container'))) {
             const where = `k8s/${file} ${String(c.name)}`;
             expect(c.image, where).toBe('chorus');
             if (c.command === undefined) {
@@ -601,8 +718,10 @@ describe('deploy/', () => {
               n++;
             } else {
               const command = strings(c.command, `${where} command`);
-              if (basename(command[0] as string) === 'chorus') check([{ where, argv: [...command.slice(1), ...strings(c.args ?? [], 'args')] }]);
-              else if (command[0] !== 'sleep') expect(image.scripts.has(command[0] as string), `${where}: ${command[0]} is in the image`).toBe(true);
+              if (basename(command[0] as string) === 'chorus')
+                check([{ where, argv: [...command.slice(1), ...strings(c.args ?? [], 'args')] }]);
+              else if (command[0] !== 'sleep')
+                expect(image.scripts.has(command[0] as string), `${where}: ${command[0]} is in the image`).toBe(true);
             }
           }
         }
@@ -620,12 +739,29 @@ describe('deploy/', () => {
 
     it('deploy/README.md: every chorus command in its shell blocks, including through docker, compose and kubectl', () => {
       const readme = read('deploy/README.md');
-      const blocks = [...readme.matchAll(/^( *)```(?:sh|bash|shell)\n([\s\S]*?)^\1```/gm)].map((m) => (m[2] as string).replace(new RegExp(`^${m[1]}`, 'gm'), ''));
+      const blocks = [...readme.matchAll(/^( *)```(?:sh|bash|shell)\n([\s\S]*?)^\1```/gm)].map((m) =>
+        (m[2] as string).replace(new RegExp(`^${m[1]}`, 'gm'), ''),
+      );
       expect(blocks.length).toBeGreaterThan(8);
-      const invs = blocks.flatMap((b, i) => shellInvocations(b, `deploy/README.md block ${i + 1}`, { image, composeServices: services }));
+      const invs = blocks.flatMap((b, i) =>
+        shellInvocations(b, `deploy/README.md block ${i + 1}`, { image, composeServices: services }),
+      );
       check(invs);
       const covered = new Set(invs.map((i) => commandOf(cli, i.argv)));
-      for (const c of ['init', 'start', 'roster new', 'roster namespace', 'roster add', 'key rotate', 'export', 'import', 'monitor', 'demo-log', 'audit', 'cosignatures']) {
+      for (const c of [
+        'init',
+        'start',
+        'roster new',
+        'roster namespace',
+        'roster add',
+        'key rotate',
+        'export',
+        'import',
+        'monitor',
+        'demo-log',
+        'audit',
+        'cosignatures',
+      ]) {
         expect(covered, `README shows chorus ${c}`).toContain(c);
       }
       // inline `chorus …` spans that look like commands name real commands
@@ -638,17 +774,31 @@ describe('deploy/', () => {
 
   describe('YAML, configs and rosters', () => {
     it('every YAML file in deploy/ parses (multi-document too)', () => {
-      const files = readdirSync(DEPLOY, { recursive: true }).map(String).filter((f) => /\.ya?ml$/.test(f));
-      expect(files).toEqual(expect.arrayContaining(['compose.yaml', 'k8s/kustomization.yaml', 'k8s/base/statefulset.yaml', 'k8s/base/service.yaml', 'k8s/base/config/chorus.yaml']));
+      const files = readdirSync(DEPLOY, { recursive: true })
+        .map(String)
+        .filter((f) => /\.ya?ml$/.test(f));
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'compose.yaml',
+          'k8s/kustomization.yaml',
+          'k8s/base/statefulset.yaml',
+          'k8s/base/service.yaml',
+          'k8s/base/config/chorus.yaml',
+        ]),
+      );
       for (const f of files) {
         const docs = parseAllDocuments(readFileSync(join(DEPLOY, f), 'utf8'), { merge: true });
         expect(docs.length, f).toBeGreaterThan(0);
-        for (const d of docs) expect(d.errors.map((e) => e.message), f).toEqual([]);
+        for (const d of docs)
+          expect(
+            d.errors.map((e) => e.message),
+            f,
+          ).toEqual([]);
       }
       expect(k8sDocs.get('base/service.yaml')?.length).toBe(3);
     });
 
-    it('the Kubernetes chorus.yaml passes the node\'s config validation, with its paths on the pod\'s volumes', () => {
+    it("the Kubernetes chorus.yaml passes the node's config validation, with its paths on the pod's volumes", () => {
       const tmp = tempDir('chorus-deploy-');
       try {
         const file = join(tmp.dir, 'chorus.yaml');
@@ -667,7 +817,7 @@ describe('deploy/', () => {
       }
     });
 
-    it('the Kubernetes roster passes the roster parser; its peer ids are real; it lists the config\'s namespaces', () => {
+    it("the Kubernetes roster passes the roster parser; its peer ids are real; it lists the config's namespaces", () => {
       const roster = loadRoster(join(ROOT, k8sConfigFiles.get('roster.json') as string));
       expect(roster.auditors.length).toBeGreaterThanOrEqual(2);
       expect(roster.threshold).toBeLessThanOrEqual(roster.auditors.length);
@@ -694,8 +844,12 @@ describe('deploy/', () => {
       expect(docker.stages.length).toBeGreaterThanOrEqual(2);
       expect(docker.stages.at(-1)?.from).toMatch(/^node:24-[a-z]+-slim@sha256:[0-9a-f]{64}$/);
       const final0 = docker.stages.length - 1;
-      const labels = docker.instructions.filter((x) => x.op === 'LABEL' && x.stage === final0).map((x) => x.args).join(' ');
-      for (const l of ['title', 'version', 'revision', 'licenses', 'base.name']) expect(labels).toContain(`org.opencontainers.image.${l}=`);
+      const labels = docker.instructions
+        .filter((x) => x.op === 'LABEL' && x.stage === final0)
+        .map((x) => x.args)
+        .join(' ');
+      for (const l of ['title', 'version', 'revision', 'licenses', 'base.name'])
+        expect(labels).toContain(`org.opencontainers.image.${l}=`);
       const final = docker.stages.length - 1;
       const user = docker.instructions.filter((x) => x.op === 'USER' && x.stage === final).at(-1)?.args ?? '';
       expect(user).toMatch(/^\d+(:\d+)?$/);
@@ -707,9 +861,14 @@ describe('deploy/', () => {
       expect(docker.instructions.find((x) => x.op === 'VOLUME' && x.stage === final)?.args).toBe('/var/lib/chorus');
       // npm ci runs prepare (the build) in the builder; the final stage copies its output
       const builder = docker.instructions.filter((x) => x.stage === 0);
-      expect(builder.some((x) => x.op === 'RUN' && /\bnpm ci\b/.test(x.args) && !/--ignore-scripts/.test(x.args))).toBe(true);
-      const fromBuilder = docker.instructions.filter((x) => x.op === 'COPY' && x.stage === final && x.args.startsWith('--from=builder')).map((x) => x.args.split(/\s+/)[1]);
-      for (const p of ['/src/package.json', '/src/node_modules', '/src/dist/src', '/src/dist/dashboard', '/src/bin']) expect(fromBuilder).toContain(p);
+      expect(builder.some((x) => x.op === 'RUN' && /\bnpm ci\b/.test(x.args) && !/--ignore-scripts/.test(x.args))).toBe(
+        true,
+      );
+      const fromBuilder = docker.instructions
+        .filter((x) => x.op === 'COPY' && x.stage === final && x.args.startsWith('--from=builder'))
+        .map((x) => x.args.split(/\s+/)[1]);
+      for (const p of ['/src/package.json', '/src/node_modules', '/src/dist/src', '/src/dist/dashboard', '/src/bin'])
+        expect(fromBuilder).toContain(p);
       // no benchmarks or test support in the image; production dependencies only
       expect(fromBuilder.filter((p) => /\/(bench|test)\b/.test(p ?? ''))).toEqual([]);
       expect(builder.some((x) => x.op === 'RUN' && /npm prune --omit=dev --omit=optional/.test(x.args))).toBe(true);
@@ -724,36 +883,63 @@ describe('deploy/', () => {
       const build = pkg.scripts.build as string;
       const tsconfig = /tsc -p (\S+)/.exec(build)?.[1] as string;
       const ts = JSON.parse(read(tsconfig)) as { extends?: string; include: string[] };
-      const needed = ['package.json', 'package-lock.json', tsconfig, ...(ts.extends ? [ts.extends.replace(/^\.\//, '')] : []), ...ts.include, ...[...build.matchAll(/node (\S+)/g)].map((m) => m[1] as string)];
+      const needed = [
+        'package.json',
+        'package-lock.json',
+        tsconfig,
+        ...(ts.extends ? [ts.extends.replace(/^\.\//, '')] : []),
+        ...ts.include,
+        ...[...build.matchAll(/node (\S+)/g)].map((m) => m[1] as string),
+      ];
       const covers = (p: string) => copied.some((c) => p === c || p.startsWith(`${c}/`));
       for (const p of needed) expect(covers(p), `the builder stage copies ${p}`).toBe(true);
-      const ignore = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const ignore = read('.dockerignore')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'));
       for (const must of ['.git', 'dist', '**/node_modules']) expect(ignore).toContain(must);
       const sources = [...copied, ...[...image.scripts.values()]];
       for (const p of sources) {
         for (const pat of ignore.filter((x) => !x.startsWith('!'))) {
-          const re = new RegExp(`^${pat.replace(/^\//, '').replace(/\./g, '\\.').replace(/\*\*\//g, '(.*/)?').replace(/\*/g, '[^/]*')}(/.*)?$`);
+          const re = new RegExp(
+            `^${pat
+              .replace(/^\//, '')
+              .replace(/\./g, '\\.')
+              .replace(/\*\*\//g, '(.*/)?')
+              .replace(/\*/g, '[^/]*')}(/.*)?$`,
+          );
           expect(re.test(p), `.dockerignore pattern ${pat} excludes ${p}`).toBe(false);
         }
       }
     });
 
-    it('the ports it EXPOSEs are the ports compose, Kubernetes and the configs use; the uid is the pods\' uid', () => {
-      const exposed = (docker.instructions.find((x) => x.op === 'EXPOSE')?.args ?? '').split(/\s+/).map((p) => Number(p.replace(/\/tcp$/, ''))).sort();
-      const container = arr(podSpec.containers, 'containers').map((c) => obj(c, 'c')).find((c) => c.name === 'chorus') as Obj;
-      const containerPorts = arr(container.ports, 'ports').map((p) => Number(obj(p, 'port').containerPort)).sort();
+    it("the ports it EXPOSEs are the ports compose, Kubernetes and the configs use; the uid is the pods' uid", () => {
+      const exposed = (docker.instructions.find((x) => x.op === 'EXPOSE')?.args ?? '')
+        .split(/\s+/)
+        .map((p) => Number(p.replace(/\/tcp$/, '')))
+        .sort();
+      const container = arr(podSpec.containers, 'containers')
+        .map((c) => obj(c, 'c'))
+        .find((c) => c.name === 'chorus') as Obj;
+      const containerPorts = arr(container.ports, 'ports')
+        .map((p) => Number(obj(p, 'port').containerPort))
+        .sort();
       expect(containerPorts).toEqual(exposed);
       const tmp = tempDir('chorus-deploy-');
       try {
         const file = join(tmp.dir, 'chorus.yaml');
         copyFileSync(join(ROOT, k8sConfigFiles.get('chorus.yaml') as string), file);
         const config = loadConfig(file);
-        expect([config.http.port, tcpPort(config.p2p?.listen[0] ?? ''), config.adminHttp?.port].sort()).toEqual(exposed);
+        expect([config.http.port, tcpPort(config.p2p?.listen[0] ?? ''), config.adminHttp?.port].sort()).toEqual(
+          exposed,
+        );
       } finally {
         tmp.cleanup();
       }
       for (const name of ['org1', 'org2', 'org3']) {
-        const published = strings(obj(services[name], name).ports, `${name}.ports`).map((p) => Number(p.split(':').at(-1)));
+        const published = strings(obj(services[name], name).ports, `${name}.ports`).map((p) =>
+          Number(p.split(':').at(-1)),
+        );
         expect(exposed).toContain(published[0]);
       }
       const user = Number((docker.instructions.filter((x) => x.op === 'USER').at(-1)?.args ?? '').split(':')[0]);
@@ -768,7 +954,8 @@ describe('deploy/', () => {
       const declared = new Set(Object.keys(obj(compose.volumes, 'volumes')));
       const dataVolumes = new Set<string>();
       for (const [name, s] of Object.entries(services)) {
-        for (const m of composeMounts(obj(s, name), name)) expect(declared.has(m.source), `${name}: volume ${m.source} is declared`).toBe(true);
+        for (const m of composeMounts(obj(s, name), name))
+          expect(declared.has(m.source), `${name}: volume ${m.source} is declared`).toBe(true);
       }
       for (const org of nodes) {
         const svc = obj(services[org], org);
@@ -780,10 +967,13 @@ describe('deploy/', () => {
         // no other long-running service writes this volume
         for (const [other, o] of Object.entries(services)) {
           if (other === org || other === `${org}-init`) continue;
-          for (const m of composeMounts(obj(o, other), other)) if (m.source === data?.source) expect(m.readOnly, `${other} mounts ${m.source}`).toBe(true);
+          for (const m of composeMounts(obj(o, other), other))
+            if (m.source === data?.source) expect(m.readOnly, `${other} mounts ${m.source}`).toBe(true);
         }
         const init = obj(services[`${org}-init`], `${org}-init`);
-        expect(composeMounts(init, `${org}-init`).find((m) => m.target === '/var/lib/chorus')?.source).toBe(data?.source);
+        expect(composeMounts(init, `${org}-init`).find((m) => m.target === '/var/lib/chorus')?.source).toBe(
+          data?.source,
+        );
         expect(obj(init.environment, 'env').CHORUS_ORG).toBe(org);
         const deps = obj(svc.depends_on, `${org}.depends_on`);
         expect(obj(deps[`${org}-init`], 'dep').condition).toBe('service_completed_successfully');
@@ -794,7 +984,8 @@ describe('deploy/', () => {
       }
       expect(dataVolumes.size).toBe(3);
       const rosterDeps = obj(obj(services.roster, 'roster').depends_on, 'roster.depends_on');
-      for (const org of nodes) expect(obj(rosterDeps[`${org}-init`], 'dep').condition).toBe('service_completed_successfully');
+      for (const org of nodes)
+        expect(obj(rosterDeps[`${org}-init`], 'dep').condition).toBe('service_completed_successfully');
       const logDeps = obj(obj(services['demo-log'], 'demo-log').depends_on, 'demo-log.depends_on');
       for (const org of nodes) expect(obj(logDeps[org], 'dep').condition).toBe('service_healthy');
       const logHealth = strings(obj(obj(services['demo-log'], 'demo-log').healthcheck, 'hc').test, 'test').join(' ');
@@ -838,11 +1029,13 @@ describe('deploy/', () => {
         // The script's own defaults for paths (`${CHORUS_DATA_DIR:-/var/lib/chorus}`) are container
         // paths too: map them as well, so nothing runs against this machine's /var/lib.
         const values: Record<string, string> = {};
-        for (const m of readFileSync(script, 'utf8').matchAll(/\$\{(CHORUS_\w+):-(\/[^}]*)\}/g)) values[m[1] as string] = m[2] as string;
+        for (const m of readFileSync(script, 'utf8').matchAll(/\$\{(CHORUS_\w+):-(\/[^}]*)\}/g))
+          values[m[1] as string] = m[2] as string;
         Object.assign(values, obj(svc.environment ?? {}, `${name}.environment`));
         const isPath = (v: string) => v.startsWith('/') && !v.includes('$') && !/^\/(ip4|ip6|dns4|dns6|dns)\//.test(v);
         const env: Record<string, string> = {};
-        for (const [k, v] of Object.entries(values)) if (!String(v).includes('$')) env[k] = isPath(String(v)) ? map(String(v), k) : String(v);
+        for (const [k, v] of Object.entries(values))
+          if (!String(v).includes('$')) env[k] = isPath(String(v)) ? map(String(v), k) : String(v);
         return runScript(script, [], shellEnv(binDir, { ...env, ...overrides }));
       };
       const nodeArgs = (volRoot: string, name: string, argv: string[]) => {
@@ -862,7 +1055,11 @@ describe('deploy/', () => {
         const namespace = flagValue(logArgv, '--namespace') as string;
         expect(namespace).toBe(DEMO_NAMESPACE);
         expect(roster.namespace(namespace)?.root).toBe(`0/${EMPTY_TREE_ROOT}`);
-        const targets = JSON.parse(readFileSync(flagValue(logArgv, '--targets') as string, 'utf8')) as { name: string; url: string; token: string }[];
+        const targets = JSON.parse(readFileSync(flagValue(logArgv, '--targets') as string, 'utf8')) as {
+          name: string;
+          url: string;
+          token: string;
+        }[];
         expect(targets.map((t) => t.name)).toEqual(['org1', 'org2', 'org3']);
         const logListen = flagValue(logArgv, '--listen') as string;
         for (const [i, org] of ['org1', 'org2', 'org3'].entries()) {
@@ -917,32 +1114,63 @@ describe('deploy/', () => {
         let log: NodeProcess | undefined;
         try {
           for (const org of ['org1', 'org2', 'org3']) {
-            nodes.push(await NodeProcess.start(nodeArgs(vol, org, strings(obj(services[org], org).command, 'command'))));
+            nodes.push(
+              await NodeProcess.start(nodeArgs(vol, org, strings(obj(services[org], org).command, 'command'))),
+            );
           }
           const url = (org: string) => `http://127.0.0.1:${ports.get(org)?.http}`;
           for (const org of ['org1', 'org2', 'org3']) {
             expect((await http(`${url(org)}/healthz`)).status).toBe(200);
             await waitFor(`${org} ready`, async () => (await http(`${url(org)}/readyz`)).status === 200);
           }
-          const logArgv = withFlag(nodeArgs(vol, 'demo-log', strings(obj(services['demo-log'], 'd').command, 'command')), '--listen', `127.0.0.1:${logPort}`);
+          const logArgv = withFlag(
+            nodeArgs(vol, 'demo-log', strings(obj(services['demo-log'], 'd').command, 'command')),
+            '--listen',
+            `127.0.0.1:${logPort}`,
+          );
           log = await NodeProcess.start(logArgv);
           const ns = flagValue(logArgv, '--namespace') as string;
           for (const org of ['org1', 'org2', 'org3']) {
-            await waitFor(`${org} signs and validates epoch 1`, async () => {
-              const info = (await http(`${url(org)}/namespaces/${ns}`)).body;
-              const signed = (info.last_signed as { epoch?: bigint } | null)?.epoch;
-              return signed !== undefined && signed >= 1n && typeof info.last_verified_epoch === 'bigint' && info.last_verified_epoch >= 1n;
-            }, 30_000, 200);
+            await waitFor(
+              `${org} signs and validates epoch 1`,
+              async () => {
+                const info = (await http(`${url(org)}/namespaces/${ns}`)).body;
+                const signed = (info.last_signed as { epoch?: bigint } | null)?.epoch;
+                return (
+                  signed !== undefined &&
+                  signed >= 1n &&
+                  typeof info.last_verified_epoch === 'bigint' &&
+                  info.last_verified_epoch >= 1n
+                );
+              },
+              30_000,
+              200,
+            );
           }
-          await waitFor('epoch 1 co-signed at org1 (2 of 3, through gossip)', async () => (await http(`${url('org1')}/namespaces/${ns}/epochs/1/cosignatures`)).body.quorum === true, 30_000, 200);
+          await waitFor(
+            'epoch 1 co-signed at org1 (2 of 3, through gossip)',
+            async () => (await http(`${url('org1')}/namespaces/${ns}/epochs/1/cosignatures`)).body.quorum === true,
+            30_000,
+            200,
+          );
           const roster = loadRoster(flagValue(nodeArgs(vol, 'org1', image.cmd), '--roster') as string);
-          await waitFor('org1 connected to org2 and org3', async () => {
-            const status = (await http(`${url('org1')}/network/status`)).text;
-            return roster.auditors.slice(1).every((a) => status.includes(a.peerId as string));
-          }, 30_000, 200);
+          await waitFor(
+            'org1 connected to org2 and org3',
+            async () => {
+              const status = (await http(`${url('org1')}/network/status`)).text;
+              return roster.auditors.slice(1).every((a) => status.includes(a.peerId as string));
+            },
+            30_000,
+            200,
+          );
           // SIGTERM, as docker stop sends: each node exits cleanly
           const codes = await Promise.all(nodes.map((n) => n.kill('SIGTERM')));
-          expect(codes, nodes.map((n) => [...n.stderr, ...n.logs.slice(-5).map((l) => JSON.stringify(l))].join('\n')).join('\n---\n')).toEqual([0, 0, 0]);
+          expect(
+            codes,
+            nodes
+              .map((n) => [...n.stderr, ...n.logs.slice(-5).map((l) => JSON.stringify(l))].join('\n'))
+              .join('\n---\n'),
+          ).toEqual([0, 0, 0]);
         } finally {
           await log?.kill('SIGKILL');
           for (const n of nodes) if (!n.exited) await n.kill('SIGKILL');
@@ -952,13 +1180,17 @@ describe('deploy/', () => {
   });
 
   describe('Kubernetes', () => {
-    const container = () => arr(podSpec.containers, 'containers').map((c) => obj(c, 'c')).find((c) => c.name === 'chorus') as Obj;
+    const container = () =>
+      arr(podSpec.containers, 'containers')
+        .map((c) => obj(c, 'c'))
+        .find((c) => c.name === 'chorus') as Obj;
     const mountsOf = (c: Obj): Mount[] =>
       arr(c.volumeMounts, 'volumeMounts').map((m) => {
         const o = obj(m, 'volumeMount');
         return { source: str(o.name, 'name'), target: str(o.mountPath, 'mountPath'), readOnly: o.readOnly === true };
       });
-    const volumes = () => new Map(arr(podSpec.volumes, 'volumes').map((v) => [str(obj(v, 'v').name, 'name'), obj(v, 'v')]));
+    const volumes = () =>
+      new Map(arr(podSpec.volumes, 'volumes').map((v) => [str(obj(v, 'v').name, 'name'), obj(v, 'v')]));
     const k8sConfig = () => {
       const tmp = tempDir('chorus-k8s-');
       try {
@@ -982,13 +1214,20 @@ describe('deploy/', () => {
       expect([csc.readOnlyRootFilesystem, csc.allowPrivilegeEscalation]).toEqual([true, false]);
       const config = k8sConfig();
       const mounts = mountsOf(c);
-      const claim = str(obj(obj(arr(spec.volumeClaimTemplates, 'volumeClaimTemplates')[0], 'vct').metadata, 'metadata').name, 'name');
+      const claim = str(
+        obj(obj(arr(spec.volumeClaimTemplates, 'volumeClaimTemplates')[0], 'vct').metadata, 'metadata').name,
+        'name',
+      );
       expect(mounts.find((m) => m.source === claim)?.target).toBe(config.dataDir);
       // the config and roster the node is started with come from the ConfigMap
       const args = strings(c.args, 'args');
       const vols = volumes();
-      const configVolume = mounts.find((m) => (flagValue(args, '--config') as string).startsWith(`${m.target}/`)) as Mount;
-      expect(obj(vols.get(configVolume.source)?.configMap, 'configMap').name).toBe(obj(arr(kustomization.configMapGenerator, 'g')[0], 'g').name);
+      const configVolume = mounts.find((m) =>
+        (flagValue(args, '--config') as string).startsWith(`${m.target}/`),
+      ) as Mount;
+      expect(obj(vols.get(configVolume.source)?.configMap, 'configMap').name).toBe(
+        obj(arr(kustomization.configMapGenerator, 'g')[0], 'g').name,
+      );
       expect(posix.basename(flagValue(args, '--config') as string)).toBe('chorus.yaml');
       expect(posix.basename(flagValue(args, '--roster') as string)).toBe('roster.json');
       expect([...k8sConfigFiles.keys()].sort()).toEqual(['chorus.yaml', 'roster.json']);
@@ -997,7 +1236,9 @@ describe('deploy/', () => {
       const keysMount = mounts.find((m) => keyFiles.every((f) => f.startsWith(`${m.target}/`))) as Mount;
       expect(keysMount, 'keys[].file and p2p.identity_file share one mount').toBeDefined();
       expect(vols.get(keysMount.source)?.emptyDir).toBeDefined();
-      const init = arr(podSpec.initContainers, 'initContainers').map((x) => obj(x, 'init')).find((x) => strings(x.command, 'command')[0] === 'chorus-install-keys') as Obj;
+      const init = arr(podSpec.initContainers, 'initContainers')
+        .map((x) => obj(x, 'init'))
+        .find((x) => strings(x.command, 'command')[0] === 'chorus-install-keys') as Obj;
       const [, from, to] = strings(init.command, 'command');
       expect(mountsOf(init).find((m) => m.target === to)?.source).toBe(keysMount.source);
       const secretMount = mountsOf(init).find((m) => m.target === from) as Mount;
@@ -1012,14 +1253,18 @@ describe('deploy/', () => {
       const probe = (p: string) => obj(obj(c[p], p).httpGet, `${p}.httpGet`);
       expect(probe('livenessProbe').path).toBe('/healthz');
       expect(probe('readinessProbe').path).toBe('/readyz');
-      const ports = new Map(arr(c.ports, 'ports').map((p) => [str(obj(p, 'p').name, 'name'), Number(obj(p, 'p').containerPort)]));
+      const ports = new Map(
+        arr(c.ports, 'ports').map((p) => [str(obj(p, 'p').name, 'name'), Number(obj(p, 'p').containerPort)]),
+      );
       expect(ports.get(String(probe('livenessProbe').port))).toBe(config.http.port);
     });
 
-    it('the Services: ports are the container\'s and the config\'s; the p2p port is the announced one', () => {
+    it("the Services: ports are the container's and the config's; the p2p port is the announced one", () => {
       const config = k8sConfig();
       const c = container();
-      const ports = new Map(arr(c.ports, 'ports').map((p) => [str(obj(p, 'p').name, 'name'), Number(obj(p, 'p').containerPort)]));
+      const ports = new Map(
+        arr(c.ports, 'ports').map((p) => [str(obj(p, 'p').name, 'name'), Number(obj(p, 'p').containerPort)]),
+      );
       expect(ports.get('http')).toBe(config.http.port);
       expect(ports.get('p2p')).toBe(tcpPort(config.p2p?.listen[0] ?? ''));
       const svcs = (k8sDocs.get('base/service.yaml') ?? []).filter((d) => d.kind === 'Service');
@@ -1038,7 +1283,10 @@ describe('deploy/', () => {
 
     it('every kustomization renders with kubectl kustomize (maintenance too); admin stays off every Service', () => {
       // kubectl is required (Debian's kubectl; .ci/run installs it): a missing one fails here.
-      const dirs = readdirSync(join(DEPLOY, 'k8s'), { recursive: true }).map(String).filter((f) => basename(f) === 'kustomization.yaml').map((f) => dirname(f));
+      const dirs = readdirSync(join(DEPLOY, 'k8s'), { recursive: true })
+        .map(String)
+        .filter((f) => basename(f) === 'kustomization.yaml')
+        .map((f) => dirname(f));
       expect(dirs.sort()).toEqual(['.', 'base', 'maintenance']);
       const rendered = new Map<string, Obj[]>();
       for (const d of dirs) {
@@ -1046,15 +1294,30 @@ describe('deploy/', () => {
         if (r.error) throw new Error(`kubectl is needed for this test (apt-get install kubectl): ${r.error.message}`);
         expect(r.stderr, `kubectl kustomize deploy/k8s/${d}`).toBe('');
         expect(r.status).toBe(0);
-        rendered.set(d, parseAllDocuments(r.stdout).map((x) => obj(x.toJS(), d)));
+        rendered.set(
+          d,
+          parseAllDocuments(r.stdout).map((x) => obj(x.toJS(), d)),
+        );
       }
-      const kinds = (d: string) => (rendered.get(d) ?? []).map((x) => `${String(x.kind)}/${String(obj(x.metadata, 'm').name)}`).sort();
-      expect(kinds('.')).toEqual(expect.arrayContaining(['StatefulSet/chorus', 'Service/chorus', 'Service/chorus-p2p', 'NetworkPolicy/chorus', 'PodDisruptionBudget/chorus']));
+      const kinds = (d: string) =>
+        (rendered.get(d) ?? []).map((x) => `${String(x.kind)}/${String(obj(x.metadata, 'm').name)}`).sort();
+      expect(kinds('.')).toEqual(
+        expect.arrayContaining([
+          'StatefulSet/chorus',
+          'Service/chorus',
+          'Service/chorus-p2p',
+          'NetworkPolicy/chorus',
+          'PodDisruptionBudget/chorus',
+        ]),
+      );
       expect(kinds('maintenance')).toEqual([...kinds('.'), 'Pod/chorus-maintenance'].sort());
       const sts = (d: string) => obj((rendered.get(d) ?? []).find((x) => x.kind === 'StatefulSet')?.spec, 'spec');
       expect([sts('.').replicas, sts('maintenance').replicas]).toEqual([1, 0]);
       // the maintenance pod mounts the generated (hashed) ConfigMap the StatefulSet mounts
-      const cmName = (vols: unknown) => arr(vols, 'volumes').map((v) => obj(v, 'v')).find((v) => v.name === 'config')?.configMap;
+      const cmName = (vols: unknown) =>
+        arr(vols, 'volumes')
+          .map((v) => obj(v, 'v'))
+          .find((v) => v.name === 'config')?.configMap;
       const pod = obj((rendered.get('maintenance') ?? []).find((x) => x.kind === 'Pod')?.spec, 'pod');
       expect(cmName(pod.volumes)).toEqual(cmName(obj(obj(sts('maintenance').template, 't').spec, 's').volumes));
       // public exposure: only p2p goes through a LoadBalancer; the admin port through no Service
@@ -1063,14 +1326,19 @@ describe('deploy/', () => {
       for (const svc of (rendered.get('.') ?? []).filter((x) => x.kind === 'Service')) {
         const spec = obj(svc.spec, 'spec');
         const ports = arr(spec.ports, 'ports').map((p) => obj(p, 'p'));
-        expect(ports.some((p) => p.targetPort === 'admin' || p.port === adminPort || p.targetPort === adminPort)).toBe(false);
+        expect(ports.some((p) => p.targetPort === 'admin' || p.port === adminPort || p.targetPort === adminPort)).toBe(
+          false,
+        );
         if (spec.type === 'LoadBalancer') expect(ports.map((p) => p.name)).toEqual(['p2p']);
       }
       const np = obj((rendered.get('.') ?? []).find((x) => x.kind === 'NetworkPolicy')?.spec, 'np');
       const rules = arr(np.ingress, 'ingress').map((r) => obj(r, 'rule'));
       const adminRule = rules.find((r) => arr(r.ports, 'ports').some((p) => obj(p, 'p').port === 'admin')) as Obj;
       expect(adminRule.from).toBeDefined(); // never open to everyone
-      expect(obj(obj(sts('.').template, 't').metadata, 'm').annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(adminPort) });
+      expect(obj(obj(sts('.').template, 't').metadata, 'm').annotations).toMatchObject({
+        'prometheus.io/scrape': 'true',
+        'prometheus.io/port': String(adminPort),
+      });
     });
 
     it('maintenance mode: the StatefulSet at 0 and a pod with the same claim, config and keys', () => {
@@ -1080,22 +1348,55 @@ describe('deploy/', () => {
       expect(parseYaml(patch)).toEqual([{ op: 'replace', path: '/spec/replicas', value: 0 }]);
       const pod = (k8sDocs.get('maintenance/pod.yaml') ?? [])[0] as Obj;
       const spec = obj(pod.spec, 'spec');
-      const claim = obj(obj(arr(spec.volumes, 'v').map((v) => obj(v, 'v')).find((v) => v.name === 'data'), 'data').persistentVolumeClaim, 'pvc').claimName;
-      const vct = str(obj(obj(arr(obj(statefulSet.spec, 's').volumeClaimTemplates, 'vct')[0], 'vct').metadata, 'm').name, 'name');
+      const claim = obj(
+        obj(
+          arr(spec.volumes, 'v')
+            .map((v) => obj(v, 'v'))
+            .find((v) => v.name === 'data'),
+          'data',
+        ).persistentVolumeClaim,
+        'pvc',
+      ).claimName;
+      const vct = str(
+        obj(obj(arr(obj(statefulSet.spec, 's').volumeClaimTemplates, 'vct')[0], 'vct').metadata, 'm').name,
+        'name',
+      );
       expect(claim).toBe(`${vct}-${String(obj(statefulSet.metadata, 'm').name)}-0`);
       const c = obj(arr(spec.containers, 'containers')[0], 'c');
-      expect(mountsOf(c).map((m) => [m.source, m.target])).toEqual(mountsOf(container()).map((m) => [m.source, m.target]));
+      expect(mountsOf(c).map((m) => [m.source, m.target])).toEqual(
+        mountsOf(container()).map((m) => [m.source, m.target]),
+      );
       expect(obj(spec.securityContext, 'sc')).toEqual(obj(podSpec.securityContext, 'sc'));
     });
 
-    it('live: install-keys makes 0600 copies of a Secret volume\'s files; the node starts from the k8s config with them', async () => {
+    it("live: install-keys makes 0600 copies of a Secret volume's files; the node starts from the k8s config with them", async () => {
       const tmp = tempDir('chorus-k8s-');
       const binDir = join(tmp.dir, 'bin');
       let node: NodeProcess | undefined;
       try {
         // 1. the README's workstation steps: chorus init and a roster with this node
         const work = join(tmp.dir, 'org1-node');
-        const init = JSON.parse(must(runCli(['init', '--data-dir', work, '--namespace', 'whatsapp.kt', '--http-host', '0.0.0.0', '--p2p-host', '0.0.0.0', '--p2p-port', '4001', '--p2p-announce', '/dns4/chorus-p2p.org1.example/tcp/4001', '--json']), 'init')) as { public_key: string; peer_id: string };
+        const init = JSON.parse(
+          must(
+            runCli([
+              'init',
+              '--data-dir',
+              work,
+              '--namespace',
+              'whatsapp.kt',
+              '--http-host',
+              '0.0.0.0',
+              '--p2p-host',
+              '0.0.0.0',
+              '--p2p-port',
+              '4001',
+              '--p2p-announce',
+              '/dns4/chorus-p2p.org1.example/tcp/4001',
+              '--json',
+            ]),
+            'init',
+          ),
+        ) as { public_key: string; peer_id: string };
         const roster = join(tmp.dir, 'roster.json');
         must(runCli(['roster', 'new', '--network', 'kt', '--threshold', '1', '--out', roster]), 'roster new');
         must(runCli(['roster', 'namespace', roster, '--name', 'whatsapp.kt']), 'roster namespace');
@@ -1129,7 +1430,10 @@ describe('deploy/', () => {
         }
         // the node itself refuses the Secret's 0440 files: the init container is needed
         const direct = join(tmp.dir, 'direct.yaml');
-        writeFileSync(direct, `data_dir: ${join(tmp.dir, 'direct')}\nkeys: [{file: ${join(vol(secretName), 'node.key')}}]\nhttp: {port: 0}\n`);
+        writeFileSync(
+          direct,
+          `data_dir: ${join(tmp.dir, 'direct')}\nkeys: [{file: ${join(vol(secretName), 'node.key')}}]\nhttp: {port: 0}\n`,
+        );
         const refused = runCli(['start', '--config', direct]);
         expect(refused.status).toBe(2);
         expect(refused.stderr).toMatch(/accessible by group or others/);
@@ -1145,18 +1449,33 @@ describe('deploy/', () => {
         // ports (free ones here) and the proof directory (an empty local folder: no internet) differ
         const c = container();
         const mounts = mountsOf(c);
-        const doc = obj(parseYaml(readFileSync(join(ROOT, k8sConfigFiles.get('chorus.yaml') as string), 'utf8'), { intAsBigInt: true }), 'chorus.yaml');
+        const doc = obj(
+          parseYaml(readFileSync(join(ROOT, k8sConfigFiles.get('chorus.yaml') as string), 'utf8'), {
+            intAsBigInt: true,
+          }),
+          'chorus.yaml',
+        );
         const map = (p: string, what: string) => hostPath(mounts, vol, p, what);
         doc.data_dir = map(str(doc.data_dir, 'data_dir'), 'data_dir');
-        doc.keys = arr(doc.keys, 'keys').map((k) => ({ ...obj(k, 'key'), file: map(str(obj(k, 'key').file, 'file'), 'keys[].file') }));
+        doc.keys = arr(doc.keys, 'keys').map((k) => ({
+          ...obj(k, 'key'),
+          file: map(str(obj(k, 'key').file, 'file'), 'keys[].file'),
+        }));
         const p2p = obj(doc.p2p, 'p2p');
         const httpPort = await freePort();
         doc.http = { ...obj(doc.http, 'http'), port: httpPort };
         const adminPort = await freePort();
         doc.admin_http = { ...obj(doc.admin_http, 'admin_http'), host: '127.0.0.1', port: adminPort };
-        doc.p2p = { ...p2p, listen: [`/ip4/127.0.0.1/tcp/${await freePort()}`], identity_file: map(str(p2p.identity_file, 'identity_file'), 'identity_file') };
+        doc.p2p = {
+          ...p2p,
+          listen: [`/ip4/127.0.0.1/tcp/${await freePort()}`],
+          identity_file: map(str(p2p.identity_file, 'identity_file'), 'identity_file'),
+        };
         mkdirSync(join(tmp.dir, 'no-proofs'));
-        doc.namespaces = arr(doc.namespaces, 'namespaces').map((n) => ({ ...obj(n, 'ns'), proof_directory: pathToFileURL(join(tmp.dir, 'no-proofs')).href }));
+        doc.namespaces = arr(doc.namespaces, 'namespaces').map((n) => ({
+          ...obj(n, 'ns'),
+          proof_directory: pathToFileURL(join(tmp.dir, 'no-proofs')).href,
+        }));
         const configVolume = mounts.find((m) => vols.get(m.source)?.configMap) as Mount;
         mkdirSync(vol(configVolume.source), { recursive: true });
         writeFileSync(join(vol(configVolume.source), 'chorus.yaml'), stringifyYaml(doc));
@@ -1164,8 +1483,13 @@ describe('deploy/', () => {
 
         // 5. the container's args, as written
         node = await NodeProcess.start(strings(c.args, 'args').map((a) => (isAbsolute(a) ? map(a, 'args') : a)));
-        const listening = node.logs.find((l) => l.event === 'listening') as { peer_id?: string; public_keys?: string[] };
-        expect(listening.peer_id, 'the peer id comes from the Secret (p2p.identity_file is absolute)').toBe(init.peer_id);
+        const listening = node.logs.find((l) => l.event === 'listening') as {
+          peer_id?: string;
+          public_keys?: string[];
+        };
+        expect(listening.peer_id, 'the peer id comes from the Secret (p2p.identity_file is absolute)').toBe(
+          init.peer_id,
+        );
         expect(listening.public_keys).toEqual([init.public_key]);
         const base = `http://127.0.0.1:${httpPort}`;
         expect((await http(`${base}/healthz`)).status).toBe(200);

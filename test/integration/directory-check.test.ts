@@ -34,7 +34,13 @@ describe('directory check', () => {
   };
 
   beforeAll(async () => {
-    log = await writeSyntheticLog({ out: bucket, configuration: { name: 'whatsapp_v1' }, epochs: 14, inserts: 2, seed: 'check' });
+    log = await writeSyntheticLog({
+      out: bucket,
+      configuration: { name: 'whatsapp_v1' },
+      epochs: 14,
+      inserts: 2,
+      seed: 'check',
+    });
     s3 = await startS3StandIn(bucket, { pageSize: 5 });
   }, 60_000);
   afterAll(async () => {

@@ -46,11 +46,16 @@ describe('a directory source against a hostile stand-in', () => {
   // The log's last epoch is held back until the fork test.
   const hidden = new Set<string>();
   let shown: SyntheticLogSummary['epochs'] = [];
-  const keysFor = (prefix: string) => [...log.epochs.map((e) => e.blob_name), ...extra.keys()].filter((k) => k.startsWith(prefix) && !hidden.has(k));
+  const keysFor = (prefix: string) =>
+    [...log.epochs.map((e) => e.blob_name), ...extra.keys()].filter((k) => k.startsWith(prefix) && !hidden.has(k));
 
   function honest(u: URL, res: ServerResponse): void {
     if (u.searchParams.get('list-type') === '2') {
-      res.writeHead(200, { 'content-type': 'application/xml' }).end(listing(keysFor(u.searchParams.get('prefix') ?? '').slice(0, Number(u.searchParams.get('max-keys') ?? 1000))));
+      res
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end(
+          listing(keysFor(u.searchParams.get('prefix') ?? '').slice(0, Number(u.searchParams.get('max-keys') ?? 1000))),
+        );
       return;
     }
     const key = decodeURIComponent(u.pathname.slice(1));
@@ -59,7 +64,14 @@ describe('a directory source against a hostile stand-in', () => {
   }
 
   beforeAll(async () => {
-    log = await writeSyntheticLog({ out: bucket, configuration: { name: 'whatsapp_v1' }, epochs: 3, inserts: 10, base: 20, seed: 'hostile' }); // epochs 1 (base) to 4
+    log = await writeSyntheticLog({
+      out: bucket,
+      configuration: { name: 'whatsapp_v1' },
+      epochs: 3,
+      inserts: 10,
+      base: 20,
+      seed: 'hostile',
+    }); // epochs 1 (base) to 4
     hidden.add(log.epochs[3]!.blob_name);
     shown = log.epochs.slice(0, 3);
     other = createServer((req, res) => {
@@ -74,7 +86,10 @@ describe('a directory source against a hostile stand-in', () => {
       const isList = u.searchParams.get('list-type') === '2';
       switch (mode) {
         case 'bomb':
-          if (isList) return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) }).end(bomb);
+          if (isList)
+            return void res
+              .writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) })
+              .end(bomb);
           break;
         case 'endless': {
           if (!isList) break;
@@ -111,11 +126,19 @@ describe('a directory source against a hostile stand-in', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const init = await initDataDir({ dataDir: join(tmp.dir, 'node'), namespaces: [NS], httpPort: 0, namespaceSettings: { source: 'directory', proofDirectory: url, pollIntervalSeconds: 1 } });
+    const init = await initDataDir({
+      dataDir: join(tmp.dir, 'node'),
+      namespaces: [NS],
+      httpPort: 0,
+      namespaceSettings: { source: 'directory', proofDirectory: url, pollIntervalSeconds: 1 },
+    });
     adminToken = init.adminToken;
     const config = loadConfig(init.config);
     config.namespaces[0] = { ...config.namespaces[0]!, startAt: 1n };
-    const logger = pino({ level: 'info' }, { write: (s: string) => void logLines.push(JSON.parse(s) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (s: string) => void logLines.push(JSON.parse(s) as Record<string, unknown>) },
+    );
     node = await ChorusNode.create(config, { logger });
     api = await node.listen();
   }, 120_000);
@@ -130,7 +153,8 @@ describe('a directory source against a hostile stand-in', () => {
   });
 
   const signedRoot = async () => (await http(`${api}/namespaces/${NS}/audits/0`)).status;
-  const failures = (what: RegExp) => logLines.filter((l) => l.event === 'directory-poll-failed' && what.test(String(l.err)));
+  const failures = (what: RegExp) =>
+    logLines.filter((l) => l.event === 'directory-poll-failed' && what.test(String(l.err)));
 
   /** The API answers within a second while the source fights the stand-in. */
   async function apiStaysResponsive(): Promise<void> {
@@ -166,10 +190,14 @@ describe('a directory source against a hostile stand-in', () => {
 
   it('malformed keys (upper-case hex) raise an alert with a count and examples instead of a silent stall', async () => {
     mode = 'malformed';
-    const alert = await waitFor('malformed-key alert', async () => {
-      const r = await http(`${api}/alerts?type=validation-failed`);
-      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('malformed key'));
-    }, 20_000);
+    const alert = await waitFor(
+      'malformed-key alert',
+      async () => {
+        const r = await http(`${api}/alerts?type=validation-failed`);
+        return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('malformed key'));
+      },
+      20_000,
+    );
     expect(alert).toMatchObject({ namespace: NS, epoch: 1n, count: 1n });
     expect(alert.examples).toEqual([log.epochs[0]!.blob_name.toUpperCase()]);
     expect(await signedRoot()).toBe(404);
@@ -178,19 +206,30 @@ describe('a directory source against a hostile stand-in', () => {
   it('repeated keys count once; with honest answers the node signs every epoch', async () => {
     mode = 'dupes';
     const head = BigInt(shown.at(-1)!.epoch);
-    await waitFor(`epoch ${head} verified`, async () => {
-      const r = await http(`${api}/namespaces/${NS}/last-verified-epoch`);
-      return r.status === 200 && r.body.epoch === head;
-    }, 30_000);
-    for (const e of shown) expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
+    await waitFor(
+      `epoch ${head} verified`,
+      async () => {
+        const r = await http(`${api}/namespaces/${NS}/last-verified-epoch`);
+        return r.status === 200 && r.body.epoch === head;
+      },
+      30_000,
+    );
+    for (const e of shown)
+      expect((await http(`${api}/namespaces/${NS}/audits/${e.epoch}`)).body.digest).toBe(e.blob_name.split('/')[2]);
     // While it caught up from epoch 1, it said how far behind the directory head it was.
     const line = logLines.find((l) => l.event === 'directory-catching-up');
     expect(line).toMatchObject({ namespace: NS, head: String(head), behind: expect.stringMatching(/^[12]$/) });
     // No fork was alerted for the repeated key.
     const r = await http(`${api}/alerts?type=validation-failed`);
-    expect((r.body.alerts as Record<string, unknown>[]).some((a) => String(a.reason).includes('two different blobs'))).toBe(false);
+    expect(
+      (r.body.alerts as Record<string, unknown>[]).some((a) => String(a.reason).includes('two different blobs')),
+    ).toBe(false);
     // Every listing of the run asked for one epoch, at most two keys.
-    expect(requests.filter((q) => q.url.includes('list-type=2')).every((q) => /prefix=[0-9]+%2F/.test(q.url) && /max-keys=[12]\b/.test(q.url))).toBe(true);
+    expect(
+      requests
+        .filter((q) => q.url.includes('list-type=2'))
+        .every((q) => /prefix=[0-9]+%2F/.test(q.url) && /max-keys=[12]\b/.test(q.url)),
+    ).toBe(true);
   }, 40_000);
 
   it('a proof that fails is kept as evidence until the operator prunes it through the admin endpoint', async () => {
@@ -198,7 +237,11 @@ describe('a directory source against a hostile stand-in', () => {
     const next = BigInt(shown.at(-1)!.epoch) + 1n;
     const bad = `${next}/${shown.at(-1)!.blob_name.split('/')[2]}/${'ab'.repeat(32)}`;
     extra.set(bad, new Uint8Array([1, 2, 3]));
-    await waitFor('the invalid proof kept as evidence', async () => (await node.proofs.file(bad))?.proof.evidence === true, 20_000);
+    await waitFor(
+      'the invalid proof kept as evidence',
+      async () => (await node.proofs.file(bad))?.proof.evidence === true,
+      20_000,
+    );
     expect((await http(`${api}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
     // Not served by the mirror: it is not a verified proof.
     expect((await http(`${api}/${bad}`)).status).toBe(404);
@@ -216,22 +259,38 @@ describe('a directory source against a hostile stand-in', () => {
     const next = BigInt(honestBlob.epoch);
     const bad = [...extra.keys()][0]!;
     hidden.delete(honestBlob.blob_name);
-    const fork = await waitFor('the fork alert', async () => {
-      const r = await http(`${api}/alerts?type=validation-failed`);
-      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('two different blobs'));
-    }, 20_000);
+    const fork = await waitFor(
+      'the fork alert',
+      async () => {
+        const r = await http(`${api}/alerts?type=validation-failed`);
+        return (r.body.alerts as Record<string, unknown>[]).find((a) =>
+          String(a.reason).includes('two different blobs'),
+        );
+      },
+      20_000,
+    );
     expect(fork).toMatchObject({ namespace: NS, epoch: next });
     expect((fork.blob_names as string[]).sort()).toEqual([bad, honestBlob.blob_name].sort());
     await new Promise((r) => setTimeout(r, 1500)); // a round or two: still nothing signed
     expect((await http(`${api}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
-    const wrong = await http(`${api}/admin/directory/pick`, { body: { namespace: NS, epoch: String(next + 1n), blob_name: honestBlob.blob_name }, token: adminToken });
+    const wrong = await http(`${api}/admin/directory/pick`, {
+      body: { namespace: NS, epoch: String(next + 1n), blob_name: honestBlob.blob_name },
+      token: adminToken,
+    });
     expect(wrong.status).toBe(400);
-    const picked = await http(`${api}/admin/directory/pick`, { body: { namespace: NS, epoch: String(next), blob_name: honestBlob.blob_name }, token: adminToken });
+    const picked = await http(`${api}/admin/directory/pick`, {
+      body: { namespace: NS, epoch: String(next), blob_name: honestBlob.blob_name },
+      token: adminToken,
+    });
     expect(picked.status).toBe(200);
-    const sig = await waitFor('the picked blob signed', async () => {
-      const r = await http(`${api}/namespaces/${NS}/audits/${next}`);
-      return r.status === 200 ? r.body : false;
-    }, 20_000);
+    const sig = await waitFor(
+      'the picked blob signed',
+      async () => {
+        const r = await http(`${api}/namespaces/${NS}/audits/${next}`);
+        return r.status === 200 ? r.body : false;
+      },
+      20_000,
+    );
     expect(sig.digest).toBe(honestBlob.blob_name.split('/')[2]);
   });
 

@@ -95,7 +95,10 @@ describe('a full disk never makes the node sign twice', () => {
     await node.kill('SIGKILL');
     // Cut the newest LevelDB log file to 60 %: its last records (the newest epochs) are gone.
     const db = join(tmp.dir, 'tail', 'db');
-    const log = readdirSync(db).filter((f) => f.endsWith('.log')).sort().at(-1) as string;
+    const log = readdirSync(db)
+      .filter((f) => f.endsWith('.log'))
+      .sort()
+      .at(-1) as string;
     const size = statSync(join(db, log)).size;
     truncateSync(join(db, log), Math.floor(size * 0.6));
 
@@ -103,10 +106,15 @@ describe('a full disk never makes the node sign twice', () => {
     nodes.push(node);
     const ready = await http(`${node.url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(JSON.stringify(ready.body.problems)).toMatch(/store is behind the signing journal .* lacks \d+ signed epoch/);
+    expect(JSON.stringify(ready.body.problems)).toMatch(
+      /store is behind the signing journal .* lacks \d+ signed epoch/,
+    );
     const lost = [...ledger.returned.keys()].at(-1) as bigint;
     expect((await http(`${node.url}/namespaces/${ns}/audits/${lost}`)).status).toBe(404);
-    const other = await http(`${node.url}/namespaces/${ns}/audits`, { body: { epoch: lost, digest: 'ab'.repeat(32) }, token });
+    const other = await http(`${node.url}/namespaces/${ns}/audits`, {
+      body: { epoch: lost, digest: 'ab'.repeat(32) },
+      token,
+    });
     expect(other.status).toBe(503);
     expect(other.body.error).toBe('signing-halted');
     // Export refuses to carry the gap to another host.

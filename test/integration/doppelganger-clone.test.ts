@@ -30,7 +30,18 @@ describe('a full copy of a node running on a second host', () => {
   const startClone = async (name: string): Promise<{ proc: NodeProcess; token: string }> => {
     const dir = join(tmp.dir, name);
     mkdirSync(dir);
-    const r = runCli(['init', '--data-dir', dir, '--namespace', NS, '--http-port', '0', '--p2p-port', String(await freePort()), '--json']);
+    const r = runCli([
+      'init',
+      '--data-dir',
+      dir,
+      '--namespace',
+      NS,
+      '--http-port',
+      '0',
+      '--p2p-port',
+      String(await freePort()),
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as { config: string; tokens: Record<string, string> };
     copyFileSync(join(net.node('org1').dir, 'node.key'), join(dir, 'node.key'));
@@ -52,7 +63,8 @@ describe('a full copy of a node running on a second host', () => {
 
   it('an observation no proof points at: found by the periodic sync with another peer', async () => {
     await net.setup(2);
-    for (const n of net.nodes) net.editConfig(n.name, (doc) => ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 1n));
+    for (const n of net.nodes)
+      net.editConfig(n.name, (doc) => ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 1n));
     await net.startAll();
     for (const n of net.nodes) expect((await net.submit(n.name, 1n, hex32(1))).status).toBe(200);
     await waitFor('org2 holds org1 epoch 1', async () => {
@@ -62,7 +74,10 @@ describe('a full copy of a node running on a second host', () => {
 
     // The clone starts its own chain at epoch 5, which nobody else has signed.
     const clone = await startClone('clone-a');
-    const signed = await http(`${clone.proc.url}/namespaces/${NS}/audits`, { body: { epoch: 5n, digest: hex32(0x61) }, token: clone.token });
+    const signed = await http(`${clone.proc.url}/namespaces/${NS}/audits`, {
+      body: { epoch: 5n, digest: hex32(0x61) },
+      token: clone.token,
+    });
     expect(signed.status).toBe(200);
     await waitFor('org2 holds the clone observation', async () => {
       const v = await net.get('org2', `/namespaces/${NS}/epochs/5`);

@@ -90,7 +90,8 @@ describe('durability under SIGKILL', () => {
     // Final check on a clean start: the whole chain is intact and consecutive.
     const node = await NodeProcess.start(['start', '--config', init.config]);
     try {
-      for (const [epoch, text] of returned) expect((await http(`${node.url}/namespaces/${ns}/audits/${epoch}`)).text).toBe(text);
+      for (const [epoch, text] of returned)
+        expect((await http(`${node.url}/namespaces/${ns}/audits/${epoch}`)).text).toBe(text);
       expect(kills).toBe(ROUNDS);
       expect(returned.size).toBeGreaterThan(ROUNDS);
     } finally {

@@ -9,7 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { assertBuilt, CLI } from '../support/node-process.js';
-import { DEFAULT_EVENT_STREAM_LIMITS, registerEventRoutes, type EventStreamLimits } from '../../src/api/events-routes.js';
+import {
+  DEFAULT_EVENT_STREAM_LIMITS,
+  registerEventRoutes,
+  type EventStreamLimits,
+} from '../../src/api/events-routes.js';
 import { createServer } from '../../src/api/server.js';
 import { EventLog } from '../../src/services/event-log.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
@@ -45,7 +49,11 @@ console.log(JSON.stringify({ port: app.server.address().port }));
 `;
 
 async function serve(events: EventLog, limits: Partial<EventStreamLimits>) {
-  const { app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 16384, rateLimit: { max: 100_000, windowMs: 60_000 } });
+  const { app } = await createServer({
+    logger: pino({ level: 'silent' }),
+    bodyLimitBytes: 16384,
+    rateLimit: { max: 100_000, windowMs: 60_000 },
+  });
   const routes = registerEventRoutes(app, events, limits);
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, routes, port: (app.server.address() as { port: number }).port };
@@ -56,7 +64,9 @@ function idleClient(port: number, lastEventId?: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect({ port, host: '127.0.0.1' }, () => {
       socket.pause();
-      socket.write(`GET /events HTTP/1.1\r\nHost: x\r\n${lastEventId !== undefined ? `Last-Event-ID: ${lastEventId}\r\n` : ''}\r\n`);
+      socket.write(
+        `GET /events HTTP/1.1\r\nHost: x\r\n${lastEventId !== undefined ? `Last-Event-ID: ${lastEventId}\r\n` : ''}\r\n`,
+      );
       resolve(socket);
     });
     socket.on('error', reject);
@@ -88,19 +98,24 @@ describe('/events under clients that never read', () => {
     tmp.cleanup();
   });
 
-  it('500 clients replaying the whole history: at most maxClients served, the rest 503, the node\'s RSS bounded by the caps', async () => {
+  it("500 clients replaying the whole history: at most maxClients served, the rest 503, the node's RSS bounded by the caps", async () => {
     // The node side runs in its own process (the compiled modules), so its RSS is the node's alone;
     // on a capped V8 heap, so a late collection cannot read as growth and a leak would crash it.
     assertBuilt();
-    const server = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=192', '--input-type=module', '-e', SERVER], {
-      cwd: ROOT,
-      env: { ...process.env, ROOT, DB: join(tmp.dir, 'child-db') },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const server = spawn(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=192', '--input-type=module', '-e', SERVER],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ROOT, DB: join(tmp.dir, 'child-db') },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     children.push(server);
     const [line] = (await once(createInterface({ input: server.stdout! }), 'line')) as [string];
     const { port } = JSON.parse(line) as { port: number };
-    const probe = async () => (await (await fetch(`http://127.0.0.1:${port}/probe`)).json()) as { open: number; rss: number; retained: number };
+    const probe = async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/probe`)).json()) as { open: number; rss: number; retained: number };
     const { maxClients, maxBufferedBytes, replayPageSize } = DEFAULT_EVENT_STREAM_LIMITS;
     const before = await probe();
     for (let i = 0; i < 500; i++) sockets.push(await idleClient(port, '0'));
@@ -179,7 +194,8 @@ describe('/events under clients that never read', () => {
     await waitFor('the stream opens', async () => routes.openStreams() === 1, 5000);
     // Enough to fill the kernel's socket buffers (~4 MB here) and then the node's cap.
     const big = 'y'.repeat(64 * 1024);
-    for (let i = 0; i < 400 && routes.openStreams() > 0; i++) await events.append('validation-failed', { namespace: 'n', big });
+    for (let i = 0; i < 400 && routes.openStreams() > 0; i++)
+      await events.append('validation-failed', { namespace: 'n', big });
     await waitFor('the slow reader is dropped', async () => routes.openStreams() === 0, 10_000);
   }, 60_000);
 });

@@ -22,7 +22,13 @@ const NS = 'log.example';
 const OTHER = 'other.example';
 const others = [2, 3].map((i) => signingKeyFromSeed(new Uint8Array(32).fill(i)));
 
-function observe(key: (typeof others)[number], ns: string, epoch: bigint, digest: number, timestamp = 1_000n): Observation {
+function observe(
+  key: (typeof others)[number],
+  ns: string,
+  epoch: bigint,
+  digest: number,
+  timestamp = 1_000n,
+): Observation {
   const m = { ciphersuite: 1, namespace: ns, timestamp, epoch, digest: new Uint8Array(32).fill(digest) };
   return { ...m, signature: key.sign(signedBytes(m)), signerKey: key.publicKey };
 }
@@ -51,14 +57,25 @@ describe('history endpoints', () => {
     // Epochs 1..25 signed by the node itself; another auditor agrees on every one, a third
     // signs another digest at 10 and 20 (a split view, with its proof).
     for (let e = 1n; e <= 25n; e++) {
-      const r = await http(`${url}/namespaces/${NS}/audits`, { body: e === 1n ? { epoch: e, digest: hex32(Number(e)) } : { epoch: e, digest: hex32(Number(e)), previous: hex32(Number(e - 1n)) }, token });
+      const r = await http(`${url}/namespaces/${NS}/audits`, {
+        body:
+          e === 1n
+            ? { epoch: e, digest: hex32(Number(e)) }
+            : { epoch: e, digest: hex32(Number(e)), previous: hex32(Number(e - 1n)) },
+        token,
+      });
       expect(r.status).toBe(200);
       await node.observations.storeObservation(observe(others[0]!, NS, e, Number(e), 1_000n + e));
       if (e % 10n === 0n) {
         const a = observe(others[0]!, NS, e, Number(e));
         const b = observe(others[1]!, NS, e, 0xee);
         await node.observations.storeObservation(b);
-        const { stored } = await node.observations.storeProof(makeEquivocationProof(a, b), 'split-view', ['org2', 'org3'], 5_000n + e);
+        const { stored } = await node.observations.storeProof(
+          makeEquivocationProof(a, b),
+          'split-view',
+          ['org2', 'org3'],
+          5_000n + e,
+        );
         proofIds.set(e, stored.id);
       }
     }
@@ -70,18 +87,33 @@ describe('history endpoints', () => {
       const b = observe(others[1]!, NS, e, 0xb0);
       await node.observations.storeObservation(a);
       await node.observations.storeObservation(b);
-      const { stored } = await node.observations.storeProof(makeEquivocationProof(a, b), 'split-view', ['org2', 'org3'], 6_000n + e);
+      const { stored } = await node.observations.storeProof(
+        makeEquivocationProof(a, b),
+        'split-view',
+        ['org2', 'org3'],
+        6_000n + e,
+      );
       proofIds.set(e, stored.id);
     }
     // In the other namespace: epoch 50 with six signers (more than the tiny scan bound below), and epoch 49.
-    for (let i = 10; i < 16; i++) await node.observations.storeObservation(observe(signingKeyFromSeed(new Uint8Array(32).fill(i)), OTHER, 50n, 5));
+    for (let i = 10; i < 16; i++)
+      await node.observations.storeObservation(observe(signingKeyFromSeed(new Uint8Array(32).fill(i)), OTHER, 50n, 5));
     await node.observations.storeObservation(observe(others[0]!, OTHER, 49n, 4));
     const x = observe(others[0]!, OTHER, 7n, 1);
     const y = observe(others[1]!, OTHER, 7n, 2);
     await node.observations.storeProof(makeEquivocationProof(x, y), 'split-view', ['org2', 'org3'], 1n);
     // The same routes with a tiny scan bound, to see a page cut short.
-    ({ app: small } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, rateLimit: { max: 1000, windowMs: 60_000 } }));
-    registerHistoryRoutes(small, { signingService: node.signingService, observations: node.observations, roster: new Roster('t', 1, [], []), maxScan: 5 });
+    ({ app: small } = await createServer({
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 1024,
+      rateLimit: { max: 1000, windowMs: 60_000 },
+    }));
+    registerHistoryRoutes(small, {
+      signingService: node.signingService,
+      observations: node.observations,
+      roster: new Roster('t', 1, [], []),
+      maxScan: 5,
+    });
     smallUrl = await small.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -94,7 +126,9 @@ describe('history endpoints', () => {
     const out: EpochJson[][] = [];
     let before: bigint | null | undefined;
     do {
-      const r = await http(`${base}/namespaces/${NS}/history?limit=${limit}${before === undefined ? '' : `&before=${before}`}`);
+      const r = await http(
+        `${base}/namespaces/${NS}/history?limit=${limit}${before === undefined ? '' : `&before=${before}`}`,
+      );
       expect(r.status).toBe(200);
       out.push(r.body.epochs as EpochJson[]);
       before = r.body.next_before as bigint | null;
@@ -107,7 +141,11 @@ describe('history endpoints', () => {
     const list = await pages(url, 10);
     expect(list.map((p) => p.length)).toEqual([10, 10, 10, 10, 9]);
     const epochs = list.flat().map((e) => e.epoch);
-    const want = [U64_MAX, ...Array.from({ length: 23 }, (_, i) => 122n - BigInt(i)), ...Array.from({ length: 25 }, (_, i) => 25n - BigInt(i))];
+    const want = [
+      U64_MAX,
+      ...Array.from({ length: 23 }, (_, i) => 122n - BigInt(i)),
+      ...Array.from({ length: 25 }, (_, i) => 25n - BigInt(i)),
+    ];
     expect(epochs).toEqual(want);
     expect(typeof epochs[0]).toBe('bigint');
     const top = list[0]![0]!;

@@ -47,7 +47,14 @@ describe('a second log format (test-only toy format) through a real node', () =>
     badName = toyFormat.proofNames.format({ epoch: 3n, previous: pushDigests[2] as Uint8Array, current: badDigest });
     const badFile = join(pushProofs, ...badName.split('/'));
     mkdirSync(join(badFile, '..'), { recursive: true });
-    writeFileSync(badFile, JSON.stringify({ previous: toHex(pushDigests[2] as Uint8Array), current: toHex(badDigest), entries: ['a forged entry'] }));
+    writeFileSync(
+      badFile,
+      JSON.stringify({
+        previous: toHex(pushDigests[2] as Uint8Array),
+        current: toHex(badDigest),
+        entries: ['a forged entry'],
+      }),
+    );
 
     const init = await initDataDir({ dataDir: join(tmp.dir, 'node'), namespaces: [PUSH, DIR], httpPort: 0 });
     token = init.tokens[PUSH] as string;
@@ -57,9 +64,20 @@ describe('a second log format (test-only toy format) through a real node', () =>
       delete ns.configuration; // an AKD field: the toy format has its own
       ns.log_format = TOY_FORMAT_ID;
     }
-    Object.assign(doc.namespaces[0] as object, { proof_directory: pathToFileURL(pushProofs).href, toy_label: 'push-label' });
-    Object.assign(doc.namespaces[1] as object, { proof_directory: pathToFileURL(dirProofs).href, source: 'directory', start_at: 1n, poll_interval_seconds: 1n });
-    node = await ChorusNode.create(configFromObject(doc, configFile, formats), { logger: pino({ level: 'silent' }), formats });
+    Object.assign(doc.namespaces[0] as object, {
+      proof_directory: pathToFileURL(pushProofs).href,
+      toy_label: 'push-label',
+    });
+    Object.assign(doc.namespaces[1] as object, {
+      proof_directory: pathToFileURL(dirProofs).href,
+      source: 'directory',
+      start_at: 1n,
+      poll_interval_seconds: 1n,
+    });
+    node = await ChorusNode.create(configFromObject(doc, configFile, formats), {
+      logger: pino({ level: 'silent' }),
+      formats,
+    });
     url = await node.listen();
   }, 60_000);
 
@@ -68,7 +86,8 @@ describe('a second log format (test-only toy format) through a real node', () =>
     tmp.cleanup();
   });
 
-  const submit = (epoch: bigint, digest: Uint8Array) => http(`${url}/namespaces/${PUSH}/audits`, { body: { epoch, digest: toHex(digest) }, token });
+  const submit = (epoch: bigint, digest: Uint8Array) =>
+    http(`${url}/namespaces/${PUSH}/audits`, { body: { epoch, digest: toHex(digest) }, token });
 
   it('the config names the format; the default registry and the AKD fields are refused for it', () => {
     expect(() => configFromObject(doc, configFile)).toThrow(ConfigError);
@@ -86,9 +105,21 @@ describe('a second log format (test-only toy format) through a real node', () =>
       const r = await http(`${url}/namespaces/${PUSH}/last-verified-epoch`);
       return r.status === 200 && r.body.epoch === 2n ? r.body : false;
     });
-    expect(lve).toMatchObject({ epoch: 2n, start_hash: toHex(pushDigests[1] as Uint8Array), end_hash: toHex(pushDigests[2] as Uint8Array) });
+    expect(lve).toMatchObject({
+      epoch: 2n,
+      start_hash: toHex(pushDigests[1] as Uint8Array),
+      end_hash: toHex(pushDigests[2] as Uint8Array),
+    });
     const record = await node!.services.verifications.result(PUSH, 2n);
-    expect(record).toMatchObject({ ok: true, inserted: 2, blobName: toyFormat.proofNames.format({ epoch: 2n, previous: pushDigests[1] as Uint8Array, current: pushDigests[2] as Uint8Array }) });
+    expect(record).toMatchObject({
+      ok: true,
+      inserted: 2,
+      blobName: toyFormat.proofNames.format({
+        epoch: 2n,
+        previous: pushDigests[1] as Uint8Array,
+        current: pushDigests[2] as Uint8Array,
+      }),
+    });
   });
 
   it('a proof that does not hash to the signed digest is a validation-failed alert; last verified stays', async () => {
@@ -99,11 +130,14 @@ describe('a second log format (test-only toy format) through a real node', () =>
     });
     expect(alert).toMatchObject({ type: 'validation-failed', namespace: PUSH, epoch: 3n, blob_name: badName });
     expect(String(alert.reason)).toMatch(/entries hash to/);
-    expect((await node!.services.verifications.result(PUSH, 3n))?.failure).toMatchObject({ code: 'verification-failed', reason: 'digest-mismatch' });
+    expect((await node!.services.verifications.result(PUSH, 3n))?.failure).toMatchObject({
+      code: 'verification-failed',
+      reason: 'digest-mismatch',
+    });
     expect((await http(`${url}/namespaces/${PUSH}/last-verified-epoch`)).body.epoch).toBe(2n);
   });
 
-  it('a directory source lists and signs epochs by the toy format\'s proof names', async () => {
+  it("a directory source lists and signs epochs by the toy format's proof names", async () => {
     await waitFor('directory epoch 3 signed and verified', async () => {
       const r = await http(`${url}/namespaces/${DIR}`);
       return r.body.last_verified_epoch === 3n;
@@ -114,7 +148,7 @@ describe('a second log format (test-only toy format) through a real node', () =>
     expect((await http(`${url}/namespaces/${DIR}/audits/0`)).body.digest).toBe(toHex(dirRoot));
   });
 
-  it('closes the format\'s verifier with the node', async () => {
+  it("closes the format's verifier with the node", async () => {
     const mine = toyVerifiers.slice();
     expect(mine).toHaveLength(1); // one verifier per format, shared by both namespaces
     await node!.close();

@@ -16,7 +16,8 @@ const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
 /** Metric names a PromQL text uses (histogram series named by their family). */
 function metricNames(text: string): Set<string> {
   const names = new Set<string>();
-  for (const m of text.matchAll(/\b((?:chorus|process|nodejs|libp2p|gossipsub)_[a-z0-9_]+)/g)) names.add((m[1] as string).replace(/_bucket$/, ''));
+  for (const m of text.matchAll(/\b((?:chorus|process|nodejs|libp2p|gossipsub)_[a-z0-9_]+)/g))
+    names.add((m[1] as string).replace(/_bucket$/, ''));
   return names;
 }
 
@@ -54,7 +55,9 @@ describe('metrics on a live node', () => {
     await net.startAll();
     const listening = net.proc('org1').logs.find((l) => l.event === 'listening');
     expect(listening?.admin_url).toBe(adminUrl);
-    await waitFor('org1 connected to org2', async () => (await scrape(adminUrl)).includes('chorus_roster_peer_connected{peer="org2"} 1'));
+    await waitFor('org1 connected to org2', async () =>
+      (await scrape(adminUrl)).includes('chorus_roster_peer_connected{peer="org2"} 1'),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -73,7 +76,9 @@ describe('metrics on a live node', () => {
     expect(text).toMatch(/^# TYPE libp2p_/m);
     expect(text).toMatch(/^# TYPE gossipsub_/m);
     // No gauge named like a counter.
-    const gaugesNamedTotal = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map((m) => m[1]).filter((n) => n?.endsWith('_total'));
+    const gaugesNamedTotal = [...text.matchAll(/^# TYPE (\S+) gauge$/gm)]
+      .map((m) => m[1])
+      .filter((n) => n?.endsWith('_total'));
     expect(gaugesNamedTotal).toEqual([]);
     expect(text).toMatch(/^# TYPE chorus_gossip_messages_total counter$/m);
   });
@@ -85,7 +90,12 @@ describe('metrics on a live node', () => {
     expect(text).toContain(`chorus_validation_failures_total{namespace="${NS}"} 0`);
     expect(text).toContain('chorus_alerts_total{type="equivocation"} 0');
     expect(text).toContain(`chorus_epochs_signed_total{namespace="${NS}"} 1`);
-    expect(text).toMatch(new RegExp(`^chorus_last_signed_timestamp_seconds\\{namespace="${NS.replace('.', '\\.')}"\\} \\d+(\\.\\d+)?(e\\+\\d+)?$`, 'm'));
+    expect(text).toMatch(
+      new RegExp(
+        `^chorus_last_signed_timestamp_seconds\\{namespace="${NS.replace('.', '\\.')}"\\} \\d+(\\.\\d+)?(e\\+\\d+)?$`,
+        'm',
+      ),
+    );
     expect(text).toMatch(/^chorus_auditor_last_seen_timestamp_seconds\{auditor="org2"\} \d/m);
     expect(text).toMatch(/^chorus_peer_score\{peer="org2"\} /m);
     expect(text).not.toMatch(/12D3Koo/); // peers by roster name, never by peer id
@@ -97,7 +107,9 @@ describe('metrics on a live node', () => {
     await net.submit('org2', 1n, 'aa'.repeat(32));
     const live = families(await scrape(adminUrl));
     const sources: [string, string][] = [
-      ...readdirSync(join(DEPLOY, 'grafana')).filter((f) => f.endsWith('.json')).map((f) => [`grafana/${f}`, readFileSync(join(DEPLOY, 'grafana', f), 'utf8')] as [string, string]),
+      ...readdirSync(join(DEPLOY, 'grafana'))
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => [`grafana/${f}`, readFileSync(join(DEPLOY, 'grafana', f), 'utf8')] as [string, string]),
       ['prometheus/chorus-rules.yaml', readFileSync(join(DEPLOY, 'prometheus', 'chorus-rules.yaml'), 'utf8')],
     ];
     expect(sources.length).toBeGreaterThanOrEqual(3);
@@ -109,7 +121,10 @@ describe('metrics on a live node', () => {
       }
       const used = metricNames(text);
       expect(used.size, file).toBeGreaterThan(3);
-      expect([...used].filter((n) => !live.has(n)), `${file} uses metrics the node does not export`).toEqual([]);
+      expect(
+        [...used].filter((n) => !live.has(n)),
+        `${file} uses metrics the node does not export`,
+      ).toEqual([]);
     }
   });
 
@@ -118,7 +133,9 @@ describe('metrics on a live node', () => {
     expect((await fetch(`${pub}/metrics`)).status).toBe(404);
     const admin = await http(`${pub}/admin/resume-signing`, { method: 'POST', token: net.node('org1').adminToken });
     expect(admin.status).toBe(404);
-    expect((await http(`${adminUrl}/admin/resume-signing`, { method: 'POST', token: net.node('org1').adminToken })).status).toBe(200);
+    expect(
+      (await http(`${adminUrl}/admin/resume-signing`, { method: 'POST', token: net.node('org1').adminToken })).status,
+    ).toBe(200);
     expect((await fetch(`${adminUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${pub}/healthz`)).status).toBe(200);
     expect((await fetch(`${adminUrl}/info`)).status).toBe(404);

@@ -39,7 +39,10 @@ describe('co-signatures, monitors and alerts', () => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        received.push({ body: parseJson(body) as Record<string, unknown>, key: String(req.headers['idempotency-key']) });
+        received.push({
+          body: parseJson(body) as Record<string, unknown>,
+          key: String(req.headers['idempotency-key']),
+        });
         res.writeHead(204).end();
       });
     });
@@ -50,8 +53,26 @@ describe('co-signatures, monitors and alerts', () => {
     // A roster auditor's address without /p2p/<id>: the monitor takes the peer id from the roster.
     const rosterDoc = parseJson(readFileSync(net.roster, 'utf8')) as { auditors: { addresses: string[] }[] };
     const bare = (rosterDoc.auditors[0]!.addresses[0] as string).replace(/\/p2p\/[^/]+$/, '');
-    monitor = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--webhook', webhookUrl, '--bootstrap', bare, '--http-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    createInterface({ input: monitor.stdout! }).on('line', (l) => monitorLines.push(parseJson(l) as Record<string, unknown>));
+    monitor = spawn(
+      process.execPath,
+      [
+        CLI,
+        'monitor',
+        '--roster',
+        net.roster,
+        '--json',
+        '--webhook',
+        webhookUrl,
+        '--bootstrap',
+        bare,
+        '--http-listen',
+        '127.0.0.1:0',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    createInterface({ input: monitor.stdout! }).on('line', (l) =>
+      monitorLines.push(parseJson(l) as Record<string, unknown>),
+    );
     createInterface({ input: monitor.stderr! }).on('line', (l) => monitorStderr.push(l));
     for (const n of net.nodes) expect((await net.submit(n.name, 1n, hex32(1))).status).toBe(200);
     await waitFor('epoch 1 co-signed by all three', async () => {
@@ -69,10 +90,19 @@ describe('co-signatures, monitors and alerts', () => {
 
   it('GET cosignatures gives the CosignedEpoch JSON with names and the quorum, and protobuf on request', async () => {
     const r = await net.get('org2', `/namespaces/${NS}/epochs/1/cosignatures`);
-    expect(r.body).toMatchObject({ namespace: NS, epoch: 1n, digest: hex32(1), threshold: 2n, quorum: true, equivocated: false });
+    expect(r.body).toMatchObject({
+      namespace: NS,
+      epoch: 1n,
+      digest: hex32(1),
+      threshold: 2n,
+      quorum: true,
+      equivocated: false,
+    });
     const sigs = r.body.cosignatures as { name: string; signer_key: string }[];
     expect(sigs.map((s) => s.name).sort()).toEqual(['org1', 'org2', 'org3']);
-    const pb = await fetch(`${net.proc('org2').url}/namespaces/${NS}/epochs/1/cosignatures`, { headers: { accept: 'application/x-protobuf' } });
+    const pb = await fetch(`${net.proc('org2').url}/namespaces/${NS}/epochs/1/cosignatures`, {
+      headers: { accept: 'application/x-protobuf' },
+    });
     expect(pb.headers.get('content-type')).toContain('application/x-protobuf');
     const bundleFile = join(tmp.dir, 'bundle.bin');
     writeFileSync(bundleFile, new Uint8Array(await pb.arrayBuffer()));
@@ -81,7 +111,20 @@ describe('co-signatures, monitors and alerts', () => {
 
   it('chorus cosignatures fetches and checks locally; verify-bundle counts only distinct, valid roster signatures', () => {
     const out = join(tmp.dir, 'bundle.json');
-    const r = runCli(['cosignatures', '--remote-url', net.proc('org1').url, '--namespace', NS, '--epoch', '1', '--roster', net.roster, '--out', out, '--json']);
+    const r = runCli([
+      'cosignatures',
+      '--remote-url',
+      net.proc('org1').url,
+      '--namespace',
+      NS,
+      '--epoch',
+      '1',
+      '--roster',
+      net.roster,
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ quorum: true, threshold: 2 });
     expect(runCli(['verify-bundle', '--roster', net.roster, out]).status).toBe(0);
@@ -98,7 +141,10 @@ describe('co-signatures, monitors and alerts', () => {
     };
     const flip = (hex: string) => (hex[0] === '0' ? '1' : '0') + hex.slice(1);
     // One tampered signature: 2 valid left, so threshold 3 fails.
-    const tampered = variant('tampered', (b) => (b.cosignatures[0]!.signature = flip(String(b.cosignatures[0]!.signature))));
+    const tampered = variant(
+      'tampered',
+      (b) => (b.cosignatures[0]!.signature = flip(String(b.cosignatures[0]!.signature))),
+    );
     expect(runCli(['verify-bundle', '--roster', net.roster, '--threshold', '3', tampered]).status).toBe(1);
     expect(runCli(['verify-bundle', '--roster', net.roster, '--threshold', '2', tampered]).status).toBe(0);
     // The same signer three times counts once.
@@ -126,7 +172,11 @@ describe('co-signatures, monitors and alerts', () => {
     expect((await net.submit('org1', 2n, hex32(0x21))).status).toBe(200);
     expect((await net.submit('org2', 2n, hex32(0x22))).status).toBe(200);
     expect((await net.submit('org3', 2n, hex32(0x22))).status).toBe(200);
-    const line = await waitFor('the monitor prints the equivocation', async () => monitorLines.find((l) => l.type === 'equivocation' && l.epoch === 2n), 20_000);
+    const line = await waitFor(
+      'the monitor prints the equivocation',
+      async () => monitorLines.find((l) => l.type === 'equivocation' && l.epoch === 2n),
+      20_000,
+    );
     expect(Date.now() - t0).toBeLessThan(20_000);
     expect(line).toMatchObject({ type: 'equivocation', namespace: NS, kind: 'split-view', verified: true });
     await waitFor('webhook delivery', async () => received.some((r) => r.body.type === 'equivocation'));
@@ -141,7 +191,9 @@ describe('co-signatures, monitors and alerts', () => {
 
   it('the monitor serves /metrics (passes promtool), /healthz and /readyz; every proof an alert names resolves', async () => {
     const logged = await waitFor('the monitor logs its HTTP address', async () =>
-      monitorStderr.map((l) => (l.startsWith('{') ? (parseJson(l) as Record<string, unknown>) : {})).find((l) => l.event === 'monitor-http'),
+      monitorStderr
+        .map((l) => (l.startsWith('{') ? (parseJson(l) as Record<string, unknown>) : {}))
+        .find((l) => l.event === 'monitor-http'),
     );
     const base = String(logged.url);
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -158,7 +210,10 @@ describe('co-signatures, monitors and alerts', () => {
     // Every id an alert names answers on every node, whichever proof each kept (aliases resolve).
     for (const r of received.filter((x) => x.body.type === 'equivocation')) {
       for (const n of net.nodes) {
-        await waitFor(`proof ${String(r.body.id)} on ${n.name}`, async () => (await net.get(n.name, `/equivocations/${String(r.body.id)}`)).status === 200);
+        await waitFor(
+          `proof ${String(r.body.id)} on ${n.name}`,
+          async () => (await net.get(n.name, `/equivocations/${String(r.body.id)}`)).status === 200,
+        );
       }
     }
   });
@@ -175,26 +230,39 @@ describe('co-signatures, monitors and alerts', () => {
   it('a monitor restarted with its --data-dir does not report a past equivocation again', async () => {
     const dataDir = join(tmp.dir, 'monitor-data');
     const run = () => {
-      const p = spawn(process.execPath, [CLI, 'monitor', '--roster', net.roster, '--json', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(
+        process.execPath,
+        [CLI, 'monitor', '--roster', net.roster, '--json', '--data-dir', dataDir, '--log-level', 'info'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       const lines: Record<string, unknown>[] = [];
       const logs: Record<string, unknown>[] = [];
       createInterface({ input: p.stdout! }).on('line', (l) => lines.push(parseJson(l) as Record<string, unknown>));
       createInterface({ input: p.stderr! }).on('line', (l) => {
         if (l.startsWith('{')) logs.push(parseJson(l) as Record<string, unknown>);
       });
-      const stop = () => new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill('SIGTERM'))));
+      const stop = () =>
+        new Promise<void>((r) => (p.exitCode !== null ? r() : (p.once('exit', () => r()), p.kill('SIGTERM'))));
       return { lines, logs, stop };
     };
     const first = run();
     try {
       // The proof is in the past: the monitor gets it by syncing with the nodes when it connects.
-      await waitFor('the first run reports the equivocation', async () => first.lines.find((l) => l.type === 'equivocation' && l.epoch === 2n), 30_000);
+      await waitFor(
+        'the first run reports the equivocation',
+        async () => first.lines.find((l) => l.type === 'equivocation' && l.epoch === 2n),
+        30_000,
+      );
     } finally {
       await first.stop();
     }
     const second = run();
     try {
-      await waitFor('the second run has synced the proof from a peer', async () => second.logs.some((l) => l.event === 'proofs-synced' && Number(l.proofs) > 0), 30_000);
+      await waitFor(
+        'the second run has synced the proof from a peer',
+        async () => second.logs.some((l) => l.event === 'proofs-synced' && Number(l.proofs) > 0),
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 1000)); // and anything else it would print
       expect(second.lines.filter((l) => l.type === 'equivocation')).toEqual([]);
     } finally {
@@ -209,7 +277,9 @@ describe('co-signatures, monitors and alerts', () => {
     const jf = join(tmp.dir, 'proof.json');
     writeFileSync(jf, json.text);
     expect(runCli(['verify-proof', '--roster', net.roster, jf])).toMatchObject({ status: 0 });
-    const pb = await fetch(`${net.proc('org1').url}/equivocations/${id}`, { headers: { accept: 'application/x-protobuf' } });
+    const pb = await fetch(`${net.proc('org1').url}/equivocations/${id}`, {
+      headers: { accept: 'application/x-protobuf' },
+    });
     const pf = join(tmp.dir, 'proof.bin');
     writeFileSync(pf, new Uint8Array(await pb.arrayBuffer()));
     expect(runCli(['verify-proof', '--roster', net.roster, pf]).status).toBe(0);
@@ -239,14 +309,22 @@ describe('co-signatures, monitors and alerts', () => {
   });
 
   it('a stalled log raises log-stalled on the nodes, on their event stream and at the monitor', async () => {
-    const alert = await waitFor('log-stalled at the monitor', async () => monitorLines.find((l) => l.type === 'log-stalled'), 20_000);
+    const alert = await waitFor(
+      'log-stalled at the monitor',
+      async () => monitorLines.find((l) => l.type === 'log-stalled'),
+      20_000,
+    );
     expect(alert).toMatchObject({ namespace: NS, type: 'log-stalled' });
     expect(typeof alert.raised_by).toBe('string');
     // Each node runs its liveness rules on its own timer: the monitor may hear another node first.
-    const alerts = await waitFor('log-stalled on org1', async () => {
-      const r = await net.get('org1', `/alerts?type=log-stalled`);
-      return (r.body.alerts as unknown[]).length > 0 ? r : undefined;
-    }, 10_000);
+    const alerts = await waitFor(
+      'log-stalled on org1',
+      async () => {
+        const r = await net.get('org1', `/alerts?type=log-stalled`);
+        return (r.body.alerts as unknown[]).length > 0 ? r : undefined;
+      },
+      10_000,
+    );
     expect((alerts.body.alerts as { namespace: string }[])[0]).toMatchObject({ namespace: NS });
     const metrics = await fetch(`${net.proc('org1').url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/chorus_alerts_total\{type="log-stalled"\} [1-9]/);

@@ -29,7 +29,8 @@ describe('five Chorus node processes', () => {
     await net.setup(5, 3);
     // Periodic re-sync every 2 s (60 s by default): the doppelgänger test's full copy of a node is
     // only revealed by it.
-    for (const n of names) net.editConfig(n, (doc) => ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 2n));
+    for (const n of names)
+      net.editConfig(n, (doc) => ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 2n));
     roster = loadRoster(net.roster);
     await net.startAll();
     // Epoch 1 (the root) everywhere, and wait until everyone saw everyone's observation.
@@ -50,18 +51,27 @@ describe('five Chorus node processes', () => {
   });
 
   async function proofIdsAt(name: string, epoch: bigint): Promise<string[]> {
-    return (await net.proofs(name)).filter((p) => p.epoch === epoch).map((p) => p.id).sort();
+    return (await net.proofs(name))
+      .filter((p) => p.epoch === epoch)
+      .map((p) => p.id)
+      .sort();
   }
 
   async function expectSameProofEverywhere(epoch: bigint, who = names): Promise<string> {
-    const ids = await waitFor(`one proof for epoch ${epoch} on ${who.join(',')}`, async () => {
-      const all = await Promise.all(who.map((n) => proofIdsAt(n, epoch)));
-      const first = JSON.stringify(all[0]);
-      return all.every((x) => x.length === 1 && JSON.stringify(x) === first) ? (all[0] as string[]) : false;
-    }, 30_000);
+    const ids = await waitFor(
+      `one proof for epoch ${epoch} on ${who.join(',')}`,
+      async () => {
+        const all = await Promise.all(who.map((n) => proofIdsAt(n, epoch)));
+        const first = JSON.stringify(all[0]);
+        return all.every((x) => x.length === 1 && JSON.stringify(x) === first) ? (all[0] as string[]) : false;
+      },
+      30_000,
+    );
     const id = ids[0] as string;
     // The proof verifies offline from its protobuf bytes, against the roster alone.
-    const res = await fetch(`${net.proc(who[0] as string).url}/equivocations/${id}`, { headers: { accept: 'application/x-protobuf' } });
+    const res = await fetch(`${net.proc(who[0] as string).url}/equivocations/${id}`, {
+      headers: { accept: 'application/x-protobuf' },
+    });
     expect(res.headers.get('content-type')).toContain('application/x-protobuf');
     const proof = decodeEquivocationProof(new Uint8Array(await res.arrayBuffer()));
     expect(proofId(proof)).toBe(id);
@@ -91,7 +101,10 @@ describe('five Chorus node processes', () => {
       expect((await net.get(n, `/namespaces/${NS}/audits/2`)).body.digest).toBe(['org1', 'org2'].includes(n) ? X : Y);
     }
     const list = await net.get('org3', `/equivocations?namespace=${NS}`);
-    const first = (list.body.equivocations as Record<string, Record<string, unknown>>[])[0] as Record<string, Record<string, unknown>>;
+    const first = (list.body.equivocations as Record<string, Record<string, unknown>>[])[0] as Record<
+      string,
+      Record<string, unknown>
+    >;
     expect(first.first).toMatchObject({ namespace: NS, epoch: 2n, ciphersuite: 1n });
     expect(first.first?.signer_key).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -120,17 +133,28 @@ describe('five Chorus node processes', () => {
     await net.heal('org4');
     await expectSameProofEverywhere(4n);
     // Every store holds the same observations for every epoch.
-    await waitFor('identical epoch views', async () => {
-      for (const e of [1n, 2n, 3n, 4n]) {
-        const views = await Promise.all(names.map((n) => net.get(n, `/namespaces/${NS}/epochs/${e}`)));
-        const norm = views.map((v) => stringifyJson(v.body.digests));
-        if (!norm.every((x) => x === norm[0])) return false;
-      }
-      return true;
-    }, 30_000);
+    await waitFor(
+      'identical epoch views',
+      async () => {
+        for (const e of [1n, 2n, 3n, 4n]) {
+          const views = await Promise.all(names.map((n) => net.get(n, `/namespaces/${NS}/epochs/${e}`)));
+          const norm = views.map((v) => stringifyJson(v.body.digests));
+          if (!norm.every((x) => x === norm[0])) return false;
+        }
+        return true;
+      },
+      30_000,
+    );
     // And the same proofs: a node may briefly hold a larger proof of a fact until the smallest arrives.
     await waitFor('identical proof sets', async () => {
-      const all = await Promise.all(names.map(async (n) => (await net.proofs(n)).map((p) => p.id).sort().join()));
+      const all = await Promise.all(
+        names.map(async (n) =>
+          (await net.proofs(n))
+            .map((p) => p.id)
+            .sort()
+            .join(),
+        ),
+      );
       return new Set(all).size === 1;
     });
   });
@@ -147,21 +171,39 @@ describe('five Chorus node processes', () => {
     hostile.subscribe(topic, { validate: async () => ({ outcome: 'ignore', reason: 'hostile' }) });
     await hostile.start();
     try {
-      await waitFor('hostile peer connected and subscribed', async () => hostile.getTopicPeers(topic).includes(target.peerId));
+      await waitFor('hostile peer connected and subscribed', async () =>
+        hostile.getTopicPeers(topic).includes(target.peerId),
+      );
       const honestKey = fromHex(target.publicKey, 32);
       const stranger = signingKeyFromSeed(new Uint8Array(32).fill(0x66));
-      const m = (epoch: bigint) => ({ ciphersuite: 1, namespace: NS, timestamp: BigInt(Date.now()), epoch, digest: new Uint8Array(32).fill(0x99) });
+      const m = (epoch: bigint) => ({
+        ciphersuite: 1,
+        namespace: NS,
+        timestamp: BigInt(Date.now()),
+        epoch,
+        digest: new Uint8Array(32).fill(0x99),
+      });
       const badSig: Observation = { ...m(7n), signature: new Uint8Array(64).fill(1), signerKey: honestKey };
-      const unknown: Observation = { ...m(7n), signature: stranger.sign(signedBytes(m(7n))), signerKey: stranger.publicKey };
+      const unknown: Observation = {
+        ...m(7n),
+        signature: stranger.sign(signedBytes(m(7n))),
+        signerKey: stranger.publicKey,
+      };
       await hostile.publish(topic, new Uint8Array([1, 2, 3, 4, 5]));
       await hostile.publish(topic, encodeObservation(badSig));
       await hostile.publish(topic, encodeObservation(unknown));
       for (let i = 0; i < 300; i++) await hostile.publish(topic, new Uint8Array([0xff, 0xff, i & 0xff, i >> 8]));
       const status = await waitFor('rejections counted and the hostile score negative', async () => {
         const s = await net.get('org1', '/network/status');
-        const reject = ((s.body.topics as Record<string, { validation: { reject: Record<string, bigint> } }>)[topic]?.validation.reject) ?? {};
+        const reject =
+          (s.body.topics as Record<string, { validation: { reject: Record<string, bigint> } }>)[topic]?.validation
+            .reject ?? {};
         const score = (s.body.peerScores as Record<string, number>)[hostile.peerId];
-        return (reject.undecodable ?? 0n) > 0n && (reject['bad-signature'] ?? 0n) > 0n && (reject['unknown-signer'] ?? 0n) > 0n && typeof score === 'number' && score < 0
+        return (reject.undecodable ?? 0n) > 0n &&
+          (reject['bad-signature'] ?? 0n) > 0n &&
+          (reject['unknown-signer'] ?? 0n) > 0n &&
+          typeof score === 'number' &&
+          score < 0
           ? s
           : false;
       });
@@ -188,18 +230,34 @@ describe('five Chorus node processes', () => {
     const { runCli, NodeProcess } = await import('../support/node-process.js');
     const { freePort } = await import('../support/network.js');
     const cloneDir = join(tmp.dir, 'org1-clone');
-    const r = runCli(['init', '--data-dir', cloneDir, '--namespace', NS, '--http-port', '0', '--p2p-port', String(await freePort()), '--json']);
+    const r = runCli([
+      'init',
+      '--data-dir',
+      cloneDir,
+      '--namespace',
+      NS,
+      '--http-port',
+      '0',
+      '--p2p-port',
+      String(await freePort()),
+      '--json',
+    ]);
     expect(r.status).toBe(0);
     const clone = JSON.parse(r.stdout) as { config: string; tokens: Record<string, string> };
     copyFileSync(join(net.node('org1').dir, 'node.key'), join(cloneDir, 'node.key'));
     // With only the key copied, the roster gives it away at once: it names another peer id.
-    await expect(NodeProcess.start(['start', '--config', clone.config, '--roster', net.roster])).rejects.toThrow(/roster lists peer id/);
+    await expect(NodeProcess.start(['start', '--config', clone.config, '--roster', net.roster])).rejects.toThrow(
+      /roster lists peer id/,
+    );
     // A full copy (key and libp2p identity) starts, and signs.
     copyFileSync(join(net.node('org1').dir, 'p2p-identity.key'), join(cloneDir, 'p2p-identity.key'));
     const proc = await NodeProcess.start(['start', '--config', clone.config, '--roster', net.roster]);
     try {
       const { http } = await import('../support/http.js');
-      const signed = await http(`${proc.url}/namespaces/${NS}/audits`, { body: { epoch: 6n, digest: hex32(0x61) }, token: clone.tokens[NS] as string });
+      const signed = await http(`${proc.url}/namespaces/${NS}/audits`, {
+        body: { epoch: 6n, digest: hex32(0x61) },
+        token: clone.tokens[NS] as string,
+      });
       expect(signed.status).toBe(200);
       const info = await waitFor('org1 halts signing', async () => {
         const i = await net.get('org1', `/namespaces/${NS}`);

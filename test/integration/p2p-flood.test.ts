@@ -36,7 +36,13 @@ const roster = Roster.fromJson({
 });
 const TOPIC = observationsTopic('fl', NS);
 const observe = (epoch: bigint): Observation => {
-  const m = { ciphersuite: 1, namespace: NS, timestamp: BigInt(Date.now()), epoch, digest: new Uint8Array(32).fill(Number(epoch)) };
+  const m = {
+    ciphersuite: 1,
+    namespace: NS,
+    timestamp: BigInt(Date.now()),
+    epoch,
+    digest: new Uint8Array(32).fill(Number(epoch)),
+  };
   return { ...m, signature: other.sign(signedBytes(m)), signerKey: other.publicKey };
 };
 const withJunkField = (bytes: Uint8Array, n: number): Uint8Array => new Uint8Array([...bytes, 0x78, n & 0x7f]);
@@ -55,7 +61,17 @@ describe('a hostile peer against a real node', () => {
     const observations = new ObservationStore(db);
     await observations.ready();
     host = await createHost({ privateKey: await generateKeyPair('Ed25519'), heartbeatIntervalMs: 200 });
-    network = new NetworkService({ host, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => BigInt(Date.now()) });
+    network = new NetworkService({
+      host,
+      roster,
+      db,
+      signing,
+      observations,
+      audited: [NS],
+      ownKeys: [own.publicKey],
+      logger: pino({ level: 'silent' }),
+      now: () => BigInt(Date.now()),
+    });
     await network.attach();
     await host.start();
     attacker = await Flooder.create(await generateKeyPair('Ed25519'), ['/ip4/127.0.0.1/tcp/0']);
@@ -75,10 +91,19 @@ describe('a hostile peer against a real node', () => {
   it('a valid observation re-encoded with an unknown field is rejected and its sender penalised', async () => {
     const bytes = encodeObservation(observe(3n));
     expect(attacker.send(host.peerId, [{ topic: TOPIC, data: bytes }])).toBe(true);
-    await waitFor('the canonical copy accepted', async () => (host.stats().topics[TOPIC]?.validation.accept.valid ?? 0) === 1, 10_000);
+    await waitFor(
+      'the canonical copy accepted',
+      async () => (host.stats().topics[TOPIC]?.validation.accept.valid ?? 0) === 1,
+      10_000,
+    );
     expect(host.getPeerScore(attacker.peerId)).toBeGreaterThanOrEqual(0);
     // Three re-encodings of an observation the node already holds: each a new message id.
-    expect(attacker.send(host.peerId, [1, 2, 3].map((n) => ({ topic: TOPIC, data: withJunkField(bytes, n) })))).toBe(true);
+    expect(
+      attacker.send(
+        host.peerId,
+        [1, 2, 3].map((n) => ({ topic: TOPIC, data: withJunkField(bytes, n) })),
+      ),
+    ).toBe(true);
     await waitFor('three non-canonical rejections', async () => rejected('non-canonical') === 3, 10_000);
     // P4: -10 × 3² (minus whatever P1/P2 credit the peer has, capped at +20).
     await waitFor('a negative score', async () => host.getPeerScore(attacker.peerId) < -40, 5_000);
@@ -90,7 +115,12 @@ describe('a hostile peer against a real node', () => {
     const junkTopic = '/chorus/1/fl/junk-1';
     // The junk comes first in the RPC; the second message shows when the RPC has been handled.
     const marker = withJunkField(encodeObservation(observe(4n)), 9);
-    expect(attacker.send(host.peerId, [{ topic: junkTopic, data: new Uint8Array(512 * 1024).fill(1) }, { topic: TOPIC, data: marker }])).toBe(true);
+    expect(
+      attacker.send(host.peerId, [
+        { topic: junkTopic, data: new Uint8Array(512 * 1024).fill(1) },
+        { topic: TOPIC, data: marker },
+      ]),
+    ).toBe(true);
     const marked = rejected('non-canonical') + 1;
     await waitFor('the marker message handled', async () => rejected('non-canonical') === marked, 10_000);
     const after = host.stats();
@@ -101,7 +131,7 @@ describe('a hostile peer against a real node', () => {
   });
 });
 
-describe('a message dropped unchecked for its sender\'s rate', () => {
+describe("a message dropped unchecked for its sender's rate", () => {
   const T = '/chorus/1/fl/observations/rate';
   let host: ChorusHost;
   let flooder: Flooder;
@@ -110,7 +140,10 @@ describe('a message dropped unchecked for its sender\'s rate', () => {
 
   beforeAll(async () => {
     // Two messages per peer, then nothing for a long while.
-    host = await createHost({ privateKey: await generateKeyPair('Ed25519'), peerRateLimit: { perSecond: 0.001, burst: 2 } });
+    host = await createHost({
+      privateKey: await generateKeyPair('Ed25519'),
+      peerRateLimit: { perSecond: 0.001, burst: 2 },
+    });
     host.subscribe(T, {
       validate: async (data, from) => {
         seen.push({ text: new TextDecoder().decode(data), from });
@@ -134,8 +167,17 @@ describe('a message dropped unchecked for its sender\'s rate', () => {
   it('is forgotten, so an honest copy that comes later is still validated; a peer over its rate is then refused unread', async () => {
     const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
     // The flooder's two tokens go on junk; the real message it relays in the same RPC is over its rate.
-    expect(flooder.send(host.peerId, ['junk 1', 'junk 2', 'real proof'].map((t) => ({ topic: T, data: enc(t) })))).toBe(true);
-    await waitFor('the relayed copy dropped', async () => (host.stats().topics[T]?.validation.ignore['rate-limited'] ?? 0) === 1, 10_000);
+    expect(
+      flooder.send(
+        host.peerId,
+        ['junk 1', 'junk 2', 'real proof'].map((t) => ({ topic: T, data: enc(t) })),
+      ),
+    ).toBe(true);
+    await waitFor(
+      'the relayed copy dropped',
+      async () => (host.stats().topics[T]?.validation.ignore['rate-limited'] ?? 0) === 1,
+      10_000,
+    );
     await waitFor('the junk validated', async () => seen.length === 2, 10_000);
     expect(honest.send(host.peerId, [{ topic: T, data: enc('real proof') }])).toBe(true);
     await waitFor('the honest copy validated', async () => seen.length === 3, 10_000);

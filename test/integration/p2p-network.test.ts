@@ -133,7 +133,9 @@ describe('gossip on a line of roster peers (direct peers, the production setting
         [a, b],
         [b, c],
         [c, d],
-      ].every(([x, y]) => x!.host.getTopicPeers(T).includes(y!.id.peerId) && y!.host.getTopicPeers(T).includes(x!.id.peerId)),
+      ].every(
+        ([x, y]) => x!.host.getTopicPeers(T).includes(y!.id.peerId) && y!.host.getTopicPeers(T).includes(x!.id.peerId),
+      ),
     );
   });
 
@@ -176,7 +178,6 @@ describe('gossip on a line of roster peers (direct peers, the production setting
     expect(s[T]!.publish.duplicates).toBe(1);
   });
 });
-
 
 describe('three roster nodes, a hostile outsider, sync, partitions and restarts', () => {
   const T = '/chorus/1/test/observations/ns';
@@ -333,9 +334,10 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
       h1.host.blockPeer(h3.id.peerId),
       h2.host.blockPeer(h3.id.peerId),
     ]);
-    await waitFor('h3 cut off', () =>
-      h3.host.connections().length === 0 &&
-      [h1, h2].every((h) => !h.host.connectedPeers().includes(h3.id.peerId)),
+    await waitFor(
+      'h3 cut off',
+      () =>
+        h3.host.connections().length === 0 && [h1, h2].every((h) => !h.host.connectedPeers().includes(h3.id.peerId)),
     );
     await h1.host.publish(T, enc('during-partition'));
     await waitFor('h2 got it', () => texts(h2, T).includes('during-partition'));
@@ -360,7 +362,7 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     await waitFor('h3 got after-heal', () => texts(h3, T).includes('after-heal'));
   });
 
-  test('a one-sided block refuses the peer\'s re-dials until lifted', async () => {
+  test("a one-sided block refuses the peer's re-dials until lifted", async () => {
     await h1.host.blockPeer(h2.id.peerId);
     await waitFor('h2 has retried h1 at least twice', () => {
       const s = h2.host.stats().redial.find((r) => r.peerId === h1.id.peerId);
@@ -375,9 +377,7 @@ describe('three roster nodes, a hostile outsider, sync, partitions and restarts'
     const oldId = h3.id.peerId;
     const h1Connects = h1.connects.filter((p) => p === oldId).length;
     await h3.host.stop();
-    await waitFor('h1 and h2 noticed', () =>
-      [h1, h2].every((h) => !h.host.connectedPeers().includes(oldId)),
-    );
+    await waitFor('h1 and h2 noticed', () => [h1, h2].every((h) => !h.host.connectedPeers().includes(oldId)));
     const id = await loadOrCreateIdentity(h3.dir);
     expect(id.created).toBe(false);
     expect(id.peerId).toBe(oldId);

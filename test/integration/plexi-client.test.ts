@@ -20,8 +20,15 @@ describe('the plexi client against a Chorus node', () => {
     const init = await initDataDir({ dataDir: tmp.dir, namespaces: [NS], httpPort: 0 });
     publicKey = init.publicKey;
     node = await NodeProcess.start(['start', '--config', init.config]);
-    for (const [e, d] of [[10n, 1], [11n, 2], [12n, 3]] as const) {
-      const r = await http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch: e, digest: hex32(d) }, token: init.tokens[NS] as string });
+    for (const [e, d] of [
+      [10n, 1],
+      [11n, 2],
+      [12n, 3],
+    ] as const) {
+      const r = await http(`${node.url}/namespaces/${NS}/audits`, {
+        body: { epoch: e, digest: hex32(d) },
+        token: init.tokens[NS] as string,
+      });
       expect(r.status).toBe(200);
     }
   });
@@ -35,7 +42,14 @@ describe('the plexi client against a Chorus node', () => {
     const out = await lsReport(client, undefined, true);
     expect(client.requested).toEqual(['/namespaces']);
     expect(out).toBe(
-      [NS, '  Status     : Online', '  Ciphersuite: ed25519(protobuf)', `  Root       : 10/${hex32(1)}`, '  Directory  : -', '\n'].join('\n'),
+      [
+        NS,
+        '  Status     : Online',
+        '  Ciphersuite: ed25519(protobuf)',
+        `  Root       : 10/${hex32(1)}`,
+        '  Directory  : -',
+        '\n',
+      ].join('\n'),
     );
   });
 
@@ -48,7 +62,13 @@ describe('the plexi client against a Chorus node', () => {
 
   it('plexi audit -n NS --epoch 12 --long: audits, info, namespace — signature verified, no proof directory', async () => {
     const client = new PlexiClient(node.url);
-    const out = await auditReport(client, { namespace: NS, epoch: 12n, long: true, verify: true, verifyProof: plexiProofVerifier });
+    const out = await auditReport(client, {
+      namespace: NS,
+      epoch: 12n,
+      long: true,
+      verify: true,
+      verifyProof: plexiProofVerifier,
+    });
     expect(client.requested).toEqual([`/namespaces/${NS}/audits/12`, '/info', `/namespaces/${NS}`]);
     expect(out).toContain(`  Name                  : ${NS}`);
     expect(out).toContain('  Epoch height          : 12');
@@ -60,7 +80,9 @@ describe('the plexi client against a Chorus node', () => {
 
   it('plexi audit without --epoch asks last-verified-epoch first (404 before any validation)', async () => {
     const client = new PlexiClient(node.url);
-    await expect(auditReport(client, { namespace: NS, long: false, verify: true, verifyProof: plexiProofVerifier })).rejects.toThrow(/does not have a latest epoch/);
+    await expect(
+      auditReport(client, { namespace: NS, long: false, verify: true, verifyProof: plexiProofVerifier }),
+    ).rejects.toThrow(/does not have a latest epoch/);
     expect(client.requested).toEqual([`/namespaces/${NS}/last-verified-epoch`]);
   });
 
@@ -74,7 +96,18 @@ describe('the plexi client against a Chorus node', () => {
     const short = runCli(['audit', '--remote-url', node.url, '--namespace', NS, '--epoch', '11']);
     expect(short.status).toBe(0);
     expect(short.stdout.trim()).toBe('success');
-    const long = runCli(['audit', '--remote-url', node.url, '--namespace', NS, '--epoch', '11', '--long', '--verifying-key', publicKey]);
+    const long = runCli([
+      'audit',
+      '--remote-url',
+      node.url,
+      '--namespace',
+      NS,
+      '--epoch',
+      '11',
+      '--long',
+      '--verifying-key',
+      publicKey,
+    ]);
     expect(long.stdout).toContain('  Signature verification: success');
     const missing = runCli(['audit', '--remote-url', node.url, '--namespace', NS, '--epoch', '99']);
     expect(missing.status).toBe(1);

@@ -34,12 +34,16 @@ describe('replaced proof ids', () => {
     node = await ChorusNode.create(config, { logger: pino({ level: 'silent' }) });
     let url = await node.listen();
     // Three proofs of one split view (same two digests at epoch 7), differing only in timestamps.
-    const proofs = [1000n, 2000n, 3000n].map((t) => makeEquivocationProof(observe(keys[0]!, 7n, 1, t), observe(keys[1]!, 7n, 2, t)));
+    const proofs = [1000n, 2000n, 3000n].map((t) =>
+      makeEquivocationProof(observe(keys[0]!, 7n, 1, t), observe(keys[1]!, 7n, 2, t)),
+    );
     const sorted = [...proofs].sort((a, b) => (proofId(a) < proofId(b) ? -1 : 1));
     const [smallest, middle, largest] = sorted.map(proofId) as [string, string, string];
     // Middle first, then the smallest replaces it, then the largest arrives and is not kept.
     expect((await node.observations.storeProof(sorted[1]!, 'split-view', ['org2', 'org3'], 1n)).result).toBe('stored');
-    expect((await node.observations.storeProof(sorted[0]!, 'split-view', ['org2', 'org3'], 2n)).result).toBe('replaced');
+    expect((await node.observations.storeProof(sorted[0]!, 'split-view', ['org2', 'org3'], 2n)).result).toBe(
+      'replaced',
+    );
     expect((await node.observations.storeProof(sorted[2]!, 'split-view', ['org2', 'org3'], 3n)).result).toBe('known');
     expect(await node.observations.proof(middle)).toBeUndefined();
 

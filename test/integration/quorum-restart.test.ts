@@ -32,23 +32,35 @@ describe('quorum-missed after a restart', () => {
     for (let e = 1n; e <= 3n; e++) {
       for (const n of ['org1', 'org2']) expect((await net.submit(n, e, hex32(Number(e)))).status).toBe(200);
     }
-    await waitFor('epoch 3 reached its quorum at org1', async () => (await net.get('org1', `/namespaces/${NS}/epochs/3/cosignatures`)).body.quorum === true, 30_000);
+    await waitFor(
+      'epoch 3 reached its quorum at org1',
+      async () => (await net.get('org1', `/namespaces/${NS}/epochs/3/cosignatures`)).body.quorum === true,
+      30_000,
+    );
     await net.stop('org1');
     await net.start('org1');
     // org3 catches up on the old epochs; its observations reach the restarted org1.
     await net.start('org3');
     for (let e = 1n; e <= 3n; e++) expect((await net.submit('org3', e, hex32(Number(e)))).status).toBe(200);
-    await waitFor('org1 holds org3\'s signature of epoch 3', async () => {
-      const r = await net.get('org1', `/namespaces/${NS}/epochs/3/cosignatures`);
-      return (r.body.cosignatures as unknown[]).length === 3;
-    }, 30_000);
+    await waitFor(
+      "org1 holds org3's signature of epoch 3",
+      async () => {
+        const r = await net.get('org1', `/namespaces/${NS}/epochs/3/cosignatures`);
+        return (r.body.cosignatures as unknown[]).length === 3;
+      },
+      30_000,
+    );
     // A positive control: epoch 4 signed by org1 alone never reaches the threshold.
     expect((await net.submit('org1', 4n, hex32(4))).status).toBe(200);
-    const missed = await waitFor('quorum-missed for epoch 4', async () => {
-      const r = await net.get('org1', '/alerts?type=quorum-missed');
-      const list = r.body.alerts as { epoch: bigint }[];
-      return list.some((a) => a.epoch === 4n) ? list : undefined;
-    }, 30_000);
+    const missed = await waitFor(
+      'quorum-missed for epoch 4',
+      async () => {
+        const r = await net.get('org1', '/alerts?type=quorum-missed');
+        const list = r.body.alerts as { epoch: bigint }[];
+        return list.some((a) => a.epoch === 4n) ? list : undefined;
+      },
+      30_000,
+    );
     // Well past the 2 s timeout for epochs 1-3 as well (their observations by org3 arrived before epoch 4's).
     expect(missed.map((a) => a.epoch)).toEqual([4n]);
   }, 180_000);

@@ -17,7 +17,13 @@ const logKey = signingKeyFromSeed(new Uint8Array(32).fill(0x4c));
 const impostor = signingKeyFromSeed(new Uint8Array(32).fill(0x49));
 
 function report(key: typeof logKey, epoch: bigint, digestByte: number, namespace = ns): Record<string, unknown> {
-  const m = { ciphersuite: 1, namespace, timestamp: 1_700_000_000_000n + epoch, epoch, digest: new Uint8Array(32).fill(digestByte) };
+  const m = {
+    ciphersuite: 1,
+    namespace,
+    timestamp: 1_700_000_000_000n + epoch,
+    epoch,
+    digest: new Uint8Array(32).fill(digestByte),
+  };
   return signatureResponseToJson({ ...m, signature: key.sign(signedBytes(m)), keyId: keyId(key.publicKey) });
 }
 
@@ -26,7 +32,12 @@ describe('log-signed reports', () => {
   let node: ChorusNode;
   let url = '';
   beforeAll(async () => {
-    const init = await initDataDir({ dataDir: tmp.dir, namespaces: [ns], httpPort: 0, namespaceSettings: { logKey: toHex(logKey.publicKey) } });
+    const init = await initDataDir({
+      dataDir: tmp.dir,
+      namespaces: [ns],
+      httpPort: 0,
+      namespaceSettings: { logKey: toHex(logKey.publicKey) },
+    });
     node = await ChorusNode.create(loadConfig(init.config), { logger: pino({ level: 'silent' }) });
     url = await node.listen();
   });
@@ -60,7 +71,10 @@ describe('log-signed reports', () => {
     const list = await http(`${url}/equivocations`);
     const proofs = list.body.equivocations as { kind: string; epoch: bigint; signers: string[] }[];
     expect(proofs.map((p) => p.kind)).toContain('log-equivocation');
-    expect(proofs.find((p) => p.kind === 'log-equivocation')).toMatchObject({ epoch: 2n, signers: [`log:${ns}`, `log:${ns}`] });
+    expect(proofs.find((p) => p.kind === 'log-equivocation')).toMatchObject({
+      epoch: 2n,
+      signers: [`log:${ns}`, `log:${ns}`],
+    });
     expect((await http(`${url}/namespaces/${ns}`)).body.network_status).toBe('Equivocated');
   });
 });

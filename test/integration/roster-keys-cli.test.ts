@@ -14,7 +14,18 @@ describe('roster and key CLI checks', () => {
   const tmp = tempDir();
   let config = '';
   beforeAll(() => {
-    const r = runCli(['init', '--data-dir', join(tmp.dir, 'node'), '--namespace', 'a.example', '--http-port', '0', '--p2p-port', '0', '--json']);
+    const r = runCli([
+      'init',
+      '--data-dir',
+      join(tmp.dir, 'node'),
+      '--namespace',
+      'a.example',
+      '--http-port',
+      '0',
+      '--p2p-port',
+      '0',
+      '--json',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     config = (JSON.parse(r.stdout) as { config: string }).config;
   });
@@ -48,13 +59,24 @@ describe('roster and key CLI checks', () => {
         { name: 'b', public_key: key(2), peer_id: '12D3KooWSame' },
       ],
     });
-    const dupKey = rosterFile('key', { network: 'n', threshold: 1n, auditors: [{ name: 'a', public_key: key(1) }, { name: 'b', keys: [{ public_key: key(1) }] }] });
+    const dupKey = rosterFile('key', {
+      network: 'n',
+      threshold: 1n,
+      auditors: [
+        { name: 'a', public_key: key(1) },
+        { name: 'b', keys: [{ public_key: key(1) }] },
+      ],
+    });
     for (const [f, msg] of [
       [peer, 'peer id 12D3KooWSame is already listed for "a"'],
       [dupKey, `key ${key(1)} is already listed for "a"`],
     ] as const) {
       const before = readFileSync(f, 'utf8');
-      for (const args of [['roster', 'check', f], ['roster', 'namespace', f, '--name', 'x.example'], ['start', '--config', config, '--roster', f]]) {
+      for (const args of [
+        ['roster', 'check', f],
+        ['roster', 'namespace', f, '--name', 'x.example'],
+        ['start', '--config', config, '--roster', f],
+      ]) {
         const r = runCli(args);
         expect(r.status, args.join(' ')).toBe(2);
         expect(r.stderr).toContain(msg);

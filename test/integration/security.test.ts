@@ -19,7 +19,8 @@ function init(dir: string): { config: string; token: string; publicKey: string }
   return { config: out.config, token: out.tokens[NS] as string, publicKey: out.public_key };
 }
 
-const submit = (node: NodeProcess, token: string, epoch: bigint, digest: string) => http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch, digest }, token });
+const submit = (node: NodeProcess, token: string, epoch: bigint, digest: string) =>
+  http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch, digest }, token });
 
 describe('security', () => {
   const tmp = tempDir();
@@ -56,7 +57,11 @@ describe('security', () => {
       const node = await NodeProcess.start(['start', '--config', c.config]);
       try {
         const from = (client: string, e: bigint) =>
-          http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch: e, digest: hex32(Number(e)) }, token: c.token, headers: { 'x-forwarded-for': client } });
+          http(`${node.url}/namespaces/${NS}/audits`, {
+            body: { epoch: e, digest: hex32(Number(e)) },
+            token: c.token,
+            headers: { 'x-forwarded-for': client },
+          });
         const a: number[] = [];
         for (let e = 1n; e <= 4n; e++) a.push((await from('198.51.100.1', e)).status);
         const b = (await from('198.51.100.2', 4n)).status;
@@ -92,14 +97,18 @@ describe('security', () => {
     node = await NodeProcess.start(['start', '--config', c.config]);
     try {
       const info = await http(`${node.url}/info`);
-      expect((info.body.keys as { public_key: string }[]).map((k) => k.public_key)).toEqual([c.publicKey, fresh.public_key]);
+      expect((info.body.keys as { public_key: string }[]).map((k) => k.public_key)).toEqual([
+        c.publicKey,
+        fresh.public_key,
+      ]);
       const two = await submit(node, c.token, 2n, hex32(2));
       expect(two.body.key_id).toBe(BigInt(parseInt(fresh.public_key.slice(62), 16)));
       expect(runCli(['verify-signature', '--key', fresh.public_key], two.text).status).toBe(0);
       expect((await http(`${node.url}/namespaces/${NS}/audits/1`)).text).toBe(old);
       expect(runCli(['verify-signature', '--key', c.publicKey], old).status).toBe(0);
       // plexi's own key lookup (by key_id in /info) finds each epoch's key.
-      for (const e of ['1', '2']) expect(runCli(['audit', '-r', node.url, '-n', NS, '--epoch', e]).stdout.trim()).toBe('success');
+      for (const e of ['1', '2'])
+        expect(runCli(['audit', '-r', node.url, '-n', NS, '--epoch', e]).stdout.trim()).toBe('success');
     } finally {
       await node.kill('SIGTERM');
     }
@@ -120,7 +129,10 @@ describe('security', () => {
     await node.kill('SIGTERM');
     const historyFile = join(tmp.dir, 'history.json');
     expect(runCli(['export', '--config', a.config, '--out', historyFile]).status).toBe(0);
-    const history = parseJson(readFileSync(historyFile, 'utf8')) as { format: string; namespaces: { low_water_mark: { epoch: bigint }; signatures: Record<string, unknown>[] }[] };
+    const history = parseJson(readFileSync(historyFile, 'utf8')) as {
+      format: string;
+      namespaces: { low_water_mark: { epoch: bigint }; signatures: Record<string, unknown>[] }[];
+    };
     expect(history.format).toBe('chorus-signing-history/1');
     expect(history.namespaces[0]?.low_water_mark.epoch).toBe(5n);
 

@@ -27,10 +27,13 @@ describe('sync after a reconnection, with an auditor catching up', () => {
 
   const signers = async (name: string, e: number): Promise<string[]> => {
     const v = await net.get(name, `/namespaces/${NS}/epochs/${e}`);
-    return ((v.body.digests ?? []) as { signers: { name: string }[] }[]).flatMap((d) => d.signers.map((s) => s.name)).sort();
+    return ((v.body.digests ?? []) as { signers: { name: string }[] }[])
+      .flatMap((d) => d.signers.map((s) => s.name))
+      .sort();
   };
   const feed = async (name: string, from: number, to: number): Promise<void> => {
-    for (let e = from; e <= to; e++) expect((await net.submit(name, BigInt(e), digest(e), e > 1 ? digest(e - 1) : undefined)).status).toBe(200);
+    for (let e = from; e <= to; e++)
+      expect((await net.submit(name, BigInt(e), digest(e), e > 1 ? digest(e - 1) : undefined)).status).toBe(200);
   };
   const syncsDone = (): number => net.proc('org1').logs.filter((l) => l.event === 'sync-done').length;
 
@@ -50,10 +53,14 @@ describe('sync after a reconnection, with an auditor catching up', () => {
     await waitFor('org2 holds org3 at epoch 200', async () => (await signers('org2', 200)).length === 3, 30_000);
     expect(await signers('org1', 100)).toEqual(['org1', 'org2']);
     await net.heal('org1');
-    await waitFor('org1 holds org3 at every epoch', async () => {
-      for (const e of [6, 50, 100, 136, 137, 200]) if ((await signers('org1', e)).length !== 3) return false;
-      return true;
-    }, 30_000);
+    await waitFor(
+      'org1 holds org3 at every epoch',
+      async () => {
+        for (const e of [6, 50, 100, 136, 137, 200]) if ((await signers('org1', e)).length !== 3) return false;
+        return true;
+      },
+      30_000,
+    );
     for (let e = 1; e <= 200; e++) expect(await signers('org1', e)).toEqual(['org1', 'org2', 'org3']);
   }, 120_000);
 });

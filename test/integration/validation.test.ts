@@ -27,7 +27,11 @@ function init(dir: string, args: string[], extra = ''): { config: string; token:
   if (r.status !== 0) throw new Error(r.stderr);
   const out = JSON.parse(r.stdout) as { config: string; tokens: Record<string, string> };
   // Namespace settings init has no flag for (e.g. start_at), added after poll_interval_seconds.
-  if (extra) writeFileSync(out.config, readFileSync(out.config, 'utf8').replace(/^(\s*)(poll_interval_seconds:.*)$/m, `$1$2\n$1${extra}`));
+  if (extra)
+    writeFileSync(
+      out.config,
+      readFileSync(out.config, 'utf8').replace(/^(\s*)(poll_interval_seconds:.*)$/m, `$1$2\n$1${extra}`),
+    );
   return { config: out.config, token: out.tokens[NS] as string };
 }
 
@@ -39,7 +43,8 @@ describe('push source with an S3 proof directory', () => {
   let node: NodeProcess;
   let cfg: { config: string; token: string };
   const digestAt = (e: number) => log.epochs.find((x) => x.epoch === String(e))!.blob_name.split('/')[2] as string;
-  const submit = (epoch: number, digest: string) => http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch: BigInt(epoch), digest }, token: cfg.token });
+  const submit = (epoch: number, digest: string) =>
+    http(`${node.url}/namespaces/${NS}/audits`, { body: { epoch: BigInt(epoch), digest }, token: cfg.token });
 
   beforeAll(async () => {
     log = await genLog(logDir, 9, 'push');
@@ -117,11 +122,15 @@ describe('push source with an S3 proof directory', () => {
     await new Promise((r) => setTimeout(r, 300));
     mkdirSync(join(logDir, ...name7.split('/').slice(0, -1)), { recursive: true });
     writeFileSync(f7, saved);
-    await waitFor('epoch 7 verified after a retry', async () => {
-      const r = await http(`${node.url}/alerts?type=validation-failed`);
-      const v = await fetch(`${node.url}/${name7}`);
-      return v.status === 200 && (r.body.alerts as unknown[]).length === 1;
-    }, 30_000);
+    await waitFor(
+      'epoch 7 verified after a retry',
+      async () => {
+        const r = await http(`${node.url}/alerts?type=validation-failed`);
+        const v = await fetch(`${node.url}/${name7}`);
+        return v.status === 200 && (r.body.alerts as unknown[]).length === 1;
+      },
+      30_000,
+    );
     // Epochs 8 and 9 are signed while their blobs are missing; the node is killed before it
     // could validate them; after a restart (blobs back) validation resumes where it was.
     const moved: [string, Buffer][] = [];
@@ -138,7 +147,11 @@ describe('push source with an S3 proof directory', () => {
     expect(node.logs.some((l) => l.event === 'validation-resumed' && l.epochs === 2)).toBe(true);
     for (const e of [8, 9]) {
       const name = log.epochs.find((x) => x.epoch === String(e))!.blob_name;
-      await waitFor(`epoch ${e} verified after the restart`, async () => (await fetch(`${node.url}/${name}`)).status === 200, 30_000);
+      await waitFor(
+        `epoch ${e} verified after the restart`,
+        async () => (await fetch(`${node.url}/${name}`)).status === 200,
+        30_000,
+      );
     }
     // The chain's verified run still stops before the invalid epoch 6.
     expect((await http(`${node.url}/namespaces/${NS}/last-verified-epoch`)).body.epoch).toBe(5n);
@@ -164,15 +177,23 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
   for (const kind of ['s3', 'file'] as const) {
     it(`${kind}: start_at 1 takes the root from epoch 1, validates and signs every epoch in order`, async () => {
       const url = kind === 's3' ? s3.url : pathToFileURL(logDir).toString();
-      const c = init(join(tmp.dir, `node-${kind}`), ['--source', 'directory', '--proof-directory', url, '--poll-interval', '1'], 'start_at: 1');
+      const c = init(
+        join(tmp.dir, `node-${kind}`),
+        ['--source', 'directory', '--proof-directory', url, '--poll-interval', '1'],
+        'start_at: 1',
+      );
       const node = await NodeProcess.start(['start', '--config', c.config]);
       nodes.push(node);
       const last = BigInt(log.head.epoch);
       expect(last).toBeGreaterThan(10n); // so that byte order ("10/" before "9/") matters
-      await waitFor(`epoch ${last} signed and verified`, async () => {
-        const r = await http(`${node.url}/namespaces/${NS}/last-verified-epoch`);
-        return r.status === 200 && r.body.epoch === last;
-      }, 60_000);
+      await waitFor(
+        `epoch ${last} signed and verified`,
+        async () => {
+          const r = await http(`${node.url}/namespaces/${NS}/last-verified-epoch`);
+          return r.status === 200 && r.body.epoch === last;
+        },
+        60_000,
+      );
       for (const e of log.epochs) {
         const sig = await http(`${node.url}/namespaces/${NS}/audits/${e.epoch}`);
         expect(sig.body.digest).toBe(e.blob_name.split('/')[2]);
@@ -182,7 +203,11 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
       if (kind === 's3') {
         // Never the whole bucket: one small listing per epoch, each with a cache-busting parameter.
         const listings = s3.requests.filter((r) => r.includes('list-type=2'));
-        expect(listings.every((r) => /prefix=[0-9]+%2F/.test(r) && /max-keys=[12]\b/.test(r) && r.includes('chorus-nocache='))).toBe(true);
+        expect(
+          listings.every(
+            (r) => /prefix=[0-9]+%2F/.test(r) && /max-keys=[12]\b/.test(r) && r.includes('chorus-nocache='),
+          ),
+        ).toBe(true);
         expect(listings.some((r) => r.includes('prefix=10%2F'))).toBe(true);
         // Proofs are files in the data directory, not LevelDB values.
         expect(readdirSync(join(tmp.dir, `node-${kind}`, 'proofs', 'kept', NS)).length).toBe(log.epochs.length);
@@ -191,14 +216,25 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
   }
 
   it('by default a new namespace starts at the directory head, found without listing the bucket', async () => {
-    const c = init(join(tmp.dir, 'node-head'), ['--source', 'directory', '--proof-directory', s3.url, '--poll-interval', '1']);
+    const c = init(join(tmp.dir, 'node-head'), [
+      '--source',
+      'directory',
+      '--proof-directory',
+      s3.url,
+      '--poll-interval',
+      '1',
+    ]);
     const node = await NodeProcess.start(['start', '--config', c.config]);
     nodes.push(node);
     const last = BigInt(log.head.epoch);
-    await waitFor(`epoch ${last} verified`, async () => {
-      const r = await http(`${node.url}/namespaces/${NS}/last-verified-epoch`);
-      return r.status === 200 && r.body.epoch === last;
-    }, 60_000);
+    await waitFor(
+      `epoch ${last} verified`,
+      async () => {
+        const r = await http(`${node.url}/namespaces/${NS}/last-verified-epoch`);
+        return r.status === 200 && r.body.epoch === last;
+      },
+      60_000,
+    );
     // The root is the head's previous digest; nothing older was signed.
     const prev = log.epochs.find((e) => e.epoch === String(last - 1n))!.blob_name.split('/')[2];
     expect((await http(`${node.url}/namespaces/${NS}/audits/${last - 1n}`)).body.digest).toBe(prev);
@@ -215,19 +251,29 @@ describe('directory source over S3 (paging, byte order) and a local folder', () 
     };
     const bad = `${next}/${log.head.digest}/${'ab'.repeat(32)}`;
     put(bad, new Uint8Array([1, 2, 3]));
-    const alert = await waitFor('validation-failed for the invalid blob', async () => {
-      const r = await http(`${node.url}/alerts?type=validation-failed`);
-      return (r.body.alerts as Record<string, unknown>[]).find((a) => a.blob_name === bad);
-    }, 20_000);
+    const alert = await waitFor(
+      'validation-failed for the invalid blob',
+      async () => {
+        const r = await http(`${node.url}/alerts?type=validation-failed`);
+        return (r.body.alerts as Record<string, unknown>[]).find((a) => a.blob_name === bad);
+      },
+      20_000,
+    );
     expect(alert).toMatchObject({ namespace: NS, epoch: next });
     expect(readdirSync(join(tmp.dir, 'node-file', 'proofs', 'evidence', NS))).toEqual([bad.replaceAll('/', '-')]);
     expect((await http(`${node.url}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
     const other = `${next}/${'cd'.repeat(32)}/${'ef'.repeat(32)}`;
     put(other, new Uint8Array([4, 5, 6]));
-    const fork = await waitFor('two blobs for one epoch recorded', async () => {
-      const r = await http(`${node.url}/alerts?type=validation-failed`);
-      return (r.body.alerts as Record<string, unknown>[]).find((a) => String(a.reason).includes('two different blobs'));
-    }, 20_000);
+    const fork = await waitFor(
+      'two blobs for one epoch recorded',
+      async () => {
+        const r = await http(`${node.url}/alerts?type=validation-failed`);
+        return (r.body.alerts as Record<string, unknown>[]).find((a) =>
+          String(a.reason).includes('two different blobs'),
+        );
+      },
+      20_000,
+    );
     expect(fork.blob_names).toEqual(expect.arrayContaining([bad, other]));
     expect((await http(`${node.url}/namespaces/${NS}/audits/${next}`)).status).toBe(404);
   });

@@ -54,9 +54,18 @@ describe('crash consistency under SIGKILL', () => {
   it(`keeps every signature and never signs two digests across ${KILLS} kills`, async () => {
     const started = Date.now();
     await net.setup(3, 2);
-    for (const n of net.nodes) net.editConfig(n.name, (doc) => ((doc.http as Record<string, unknown>).rate_limit = { max: 1_000_000, window_seconds: 60 }));
+    for (const n of net.nodes)
+      net.editConfig(
+        n.name,
+        (doc) => ((doc.http as Record<string, unknown>).rate_limit = { max: 1_000_000, window_seconds: 60 }),
+      );
     const keys = new Map(net.nodes.map((n) => [n.name, n.publicKey]));
-    const tracked = new Map<string, Tracked>(net.nodes.map((n) => [n.name, { returned: new Map(), digest: new Map(), unchecked: new Set(), viewsCheckedTo: 0n, next: 1n }]));
+    const tracked = new Map<string, Tracked>(
+      net.nodes.map((n) => [
+        n.name,
+        { returned: new Map(), digest: new Map(), unchecked: new Set(), viewsCheckedTo: 0n, next: 1n },
+      ]),
+    );
     const t = (name: string): Tracked => tracked.get(name) as Tracked;
 
     // The log: epoch e has one canonical digest; a new epoch is published every few ms.
@@ -73,7 +82,10 @@ describe('crash consistency under SIGKILL', () => {
       const tr = t(name);
       const prev = tr.returned.get(epoch);
       if (prev !== undefined) {
-        inv.check(prev === text, () => `${name} epoch ${epoch}: a second response differs from the first:\n  ${prev}\n  ${text}`);
+        inv.check(
+          prev === text,
+          () => `${name} epoch ${epoch}: a second response differs from the first:\n  ${prev}\n  ${text}`,
+        );
         return;
       }
       tr.returned.set(epoch, text);
@@ -98,7 +110,10 @@ describe('crash consistency under SIGKILL', () => {
         let main;
         let racer;
         try {
-          [main, racer] = await Promise.all([submit(digestFor(epoch)), race ? submit(randomDigest()).catch(() => undefined) : undefined]);
+          [main, racer] = await Promise.all([
+            submit(digestFor(epoch)),
+            race ? submit(randomDigest()).catch(() => undefined) : undefined,
+          ]);
         } catch {
           return submitted; // the process died under the request
         }
@@ -116,9 +131,17 @@ describe('crash consistency under SIGKILL', () => {
           } catch {
             return submitted;
           }
-          if (inv.check(got.status === 200, `${name}: epoch ${epoch} refused as conflicting but not served (${got.status})`)) {
+          if (
+            inv.check(
+              got.status === 200,
+              `${name}: epoch ${epoch} refused as conflicting but not served (${got.status})`,
+            )
+          ) {
             record(name, epoch, got.text, String(got.body.digest));
-            inv.check(String(main.body.signed_digest ?? got.body.digest) === got.body.digest, `${name}: epoch ${epoch} conflict names another digest than the one served`);
+            inv.check(
+              String(main.body.signed_digest ?? got.body.digest) === got.body.digest,
+              `${name}: epoch ${epoch} conflict names another digest than the one served`,
+            );
           }
           tr.next++;
         } else {
@@ -136,36 +159,55 @@ describe('crash consistency under SIGKILL', () => {
       const ready = await http(`${url}/readyz`);
       inv.check(ready.status === 200, () => `${name}: /readyz ${ready.status} ${ready.text} after restart`);
       const info = await http(`${url}/namespaces/${NS}`);
-      inv.check(info.body.signing_halted === null, () => `${name}: signing halted after restart: ${String(info.body.signing_halted)}`);
+      inv.check(
+        info.body.signing_halted === null,
+        () => `${name}: signing halted after restart: ${String(info.body.signing_halted)}`,
+      );
       const last = info.body.last_signed as { epoch: bigint } | null;
       const head = last?.epoch ?? 0n;
       inv.check(head >= tr.next - 1n, `${name}: head ${head} is below the last returned epoch ${tr.next - 1n}`);
 
       const older = [...tr.returned.keys()].filter((e) => !tr.unchecked.has(e));
       const sample = new Set(tr.unchecked);
-      for (let i = 0; i < sampleOlder && older.length > 0; i++) sample.add(older[randomInt(0, older.length - 1)] as bigint);
+      for (let i = 0; i < sampleOlder && older.length > 0; i++)
+        sample.add(older[randomInt(0, older.length - 1)] as bigint);
       for (const e of sample) {
         const r = await http(`${url}/namespaces/${NS}/audits/${e}`);
-        inv.check(r.status === 200 && r.text === tr.returned.get(e), () => `${name}: epoch ${e} served ${r.status} ${r.text}, returned before the kill: ${tr.returned.get(e)}`);
+        inv.check(
+          r.status === 200 && r.text === tr.returned.get(e),
+          () => `${name}: epoch ${e} served ${r.status} ${r.text}, returned before the kill: ${tr.returned.get(e)}`,
+        );
       }
       tr.unchecked.clear();
 
       // Its own key under exactly one digest, for every epoch signed since the last check.
       for (let e = tr.viewsCheckedTo + 1n; e <= head; e++) {
         const v = await http(`${url}/namespaces/${NS}/epochs/${e}`);
-        const mine = ((v.body.digests ?? []) as { digest: string; signers: { signer_key: string }[] }[]).filter((d) => d.signers.some((s) => s.signer_key === keys.get(name)));
+        const mine = ((v.body.digests ?? []) as { digest: string; signers: { signer_key: string }[] }[]).filter((d) =>
+          d.signers.some((s) => s.signer_key === keys.get(name)),
+        );
         const served = await http(`${url}/namespaces/${NS}/audits/${e}`);
         inv.check(
-          mine.length === 1 && served.status === 200 && mine[0]?.digest === served.body.digest && (!tr.digest.has(e) || tr.digest.get(e) === served.body.digest),
-          () => `${name}: epoch ${e} own key under ${mine.length} digest(s) ${mine.map((d) => d.digest).join(',')}, audits ${served.status} ${String(served.body.digest)}, returned ${tr.digest.get(e) ?? '-'}`,
+          mine.length === 1 &&
+            served.status === 200 &&
+            mine[0]?.digest === served.body.digest &&
+            (!tr.digest.has(e) || tr.digest.get(e) === served.body.digest),
+          () =>
+            `${name}: epoch ${e} own key under ${mine.length} digest(s) ${mine.map((d) => d.digest).join(',')}, audits ${served.status} ${String(served.body.digest)}, returned ${tr.digest.get(e) ?? '-'}`,
         );
       }
       if (head > tr.viewsCheckedTo) tr.viewsCheckedTo = head;
 
       // A different digest for what is signed is refused.
       for (const e of [...tr.returned.keys()].slice(-2)) {
-        const r = await http(`${url}/namespaces/${NS}/audits`, { body: { epoch: e, digest: randomDigest() }, token: net.node(name).token });
-        inv.check(r.status === 409 && r.body.error === 'epoch-conflict', () => `${name}: a conflicting digest for signed epoch ${e} got ${r.status} ${r.text}`);
+        const r = await http(`${url}/namespaces/${NS}/audits`, {
+          body: { epoch: e, digest: randomDigest() },
+          token: net.node(name).token,
+        });
+        inv.check(
+          r.status === 409 && r.body.error === 'epoch-conflict',
+          () => `${name}: a conflicting digest for signed epoch ${e} got ${r.status} ${r.text}`,
+        );
       }
     };
 
@@ -213,7 +255,9 @@ describe('crash consistency under SIGKILL', () => {
           submissions += await traffic;
         }
       };
-      await Promise.all(VICTIMS.map((v, i) => victim(v, Math.floor(KILLS / VICTIMS.length) + (i < KILLS % VICTIMS.length ? 1 : 0))));
+      await Promise.all(
+        VICTIMS.map((v, i) => victim(v, Math.floor(KILLS / VICTIMS.length) + (i < KILLS % VICTIMS.length ? 1 : 0))),
+      );
 
       // Bring everyone back, let them catch up, and check everything ever returned.
       stopSteady = true;
@@ -234,7 +278,10 @@ describe('crash consistency under SIGKILL', () => {
           await Promise.all(
             epochs.slice(i, i + 16).map(async (e) => {
               const r = await http(`${url}/namespaces/${NS}/audits/${e}`);
-              inv.check(r.status === 200 && r.text === tr.returned.get(e), () => `${n.name}: epoch ${e} final check served ${r.status} ${r.text}, returned ${tr.returned.get(e)}`);
+              inv.check(
+                r.status === 200 && r.text === tr.returned.get(e),
+                () => `${n.name}: epoch ${e} final check served ${r.status} ${r.text}, returned ${tr.returned.get(e)}`,
+              );
             }),
           );
         }
@@ -249,7 +296,9 @@ describe('crash consistency under SIGKILL', () => {
             for (const o of net.nodes) {
               const e = t(o.name).next - 1n;
               const v = await net.get(n.name, `/namespaces/${NS}/epochs/${e}`);
-              const signers = ((v.body.digests ?? []) as { signers: { signer_key: string }[] }[]).flatMap((d) => d.signers.map((s) => s.signer_key));
+              const signers = ((v.body.digests ?? []) as { signers: { signer_key: string }[] }[]).flatMap((d) =>
+                d.signers.map((s) => s.signer_key),
+              );
               if (!signers.includes(o.publicKey)) return false;
             }
           }
@@ -264,25 +313,38 @@ describe('crash consistency under SIGKILL', () => {
           const seen = new Map<string, string>();
           for (const d of (v.body.digests ?? []) as { digest: string; signers: { signer_key: string }[] }[]) {
             for (const s of d.signers) {
-              inv.check(!seen.has(s.signer_key), () => `${n.name}: epoch ${e} signer ${s.signer_key} under two digests ${seen.get(s.signer_key)} and ${d.digest}`);
+              inv.check(
+                !seen.has(s.signer_key),
+                () =>
+                  `${n.name}: epoch ${e} signer ${s.signer_key} under two digests ${seen.get(s.signer_key)} and ${d.digest}`,
+              );
               seen.set(s.signer_key, d.digest);
             }
           }
           for (const o of net.nodes) {
             const d = t(o.name).digest.get(e);
-            if (d !== undefined && seen.has(o.publicKey)) inv.check(seen.get(o.publicKey) === d, () => `${n.name}: epoch ${e} shows ${o.name} under ${seen.get(o.publicKey)}, it returned ${d}`);
+            if (d !== undefined && seen.has(o.publicKey))
+              inv.check(
+                seen.get(o.publicKey) === d,
+                () => `${n.name}: epoch ${e} shows ${o.name} under ${seen.get(o.publicKey)}, it returned ${d}`,
+              );
           }
         }
       }
       // No proof that convicts an auditor: nobody signed two digests for one epoch.
       for (const n of net.nodes) {
         const list = await net.proofs(n.name);
-        for (const p of list) inv.check(p.kind === 'split-view', () => `${n.name}: stored a ${p.kind} proof at epoch ${p.epoch}`);
+        for (const p of list)
+          inv.check(p.kind === 'split-view', () => `${n.name}: stored a ${p.kind} proof at epoch ${p.epoch}`);
       }
       for (const n of net.nodes) allLogs.push(net.proc(n.name).logs);
       for (const logs of allLogs) {
         for (const l of logs) {
-          if (l.event === 'equivocation') inv.check(l.kind === 'split-view', () => `a node logged a ${String(l.kind)} equivocation: ${JSON.stringify(l)}`);
+          if (l.event === 'equivocation')
+            inv.check(
+              l.kind === 'split-view',
+              () => `a node logged a ${String(l.kind)} equivocation: ${JSON.stringify(l)}`,
+            );
         }
         for (const l of alarmingLogs(logs)) inv.fail(`alarming log line: ${JSON.stringify(l).slice(0, 500)}`);
       }

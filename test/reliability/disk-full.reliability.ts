@@ -18,7 +18,14 @@ import { tempDir } from '../support/tmp.js';
 import { alarmingLogs, FULL_MODE, randomInt, sleep, writePart } from './support.js';
 
 const NS = 'disk-full.example';
-const EXPECTED_WHEN_FULL = new Set(['signing-halted', 'store-behind-journal', 'event-log-failed', 'alert-failed', 'evidence-failed', 'quorum-check-failed']);
+const EXPECTED_WHEN_FULL = new Set([
+  'signing-halted',
+  'store-behind-journal',
+  'event-log-failed',
+  'alert-failed',
+  'evidence-failed',
+  'quorum-check-failed',
+]);
 const CYCLES = Number(process.env.RELIABILITY_DISK_CYCLES ?? (FULL_MODE ? 100 : 20));
 
 describe('full disks', () => {
@@ -34,7 +41,18 @@ describe('full disks', () => {
   it(`never loses or changes a returned signature, never signs two digests, across ${CYCLES} full disks`, async () => {
     const started = Date.now();
     const ledger = new Ledger();
-    const counts = { journalFailedFirst: 0, storeFailedFirst: 0, tailsCut: 0, cycles: 0, halts: 0, repairs: 0, kills: 0, cleanStops: 0, haltedAfterFree: 0, submissionsWhileFull: 0 };
+    const counts = {
+      journalFailedFirst: 0,
+      storeFailedFirst: 0,
+      tailsCut: 0,
+      cycles: 0,
+      halts: 0,
+      repairs: 0,
+      kills: 0,
+      cleanStops: 0,
+      haltedAfterFree: 0,
+      submissionsWhileFull: 0,
+    };
     try {
       fs.mount();
       const init = await initDataDir({ dataDir: join(fs.dir, 'data'), namespaces: [NS], httpPort: 0 });
@@ -56,10 +74,12 @@ describe('full disks', () => {
         await pushUntilHalt(target(), ledger, 0.3, randomInt(0, 10));
         fs.fill(randomInt(0, 64 * 1024));
         const kill = Math.random() < 0.4;
-        const killer = kill ? sleep(randomInt(5, 150)).then(async () => {
-          await node?.kill('SIGKILL');
-          counts.kills++;
-        }) : undefined;
+        const killer = kill
+          ? sleep(randomInt(5, 150)).then(async () => {
+              await node?.kill('SIGKILL');
+              counts.kills++;
+            })
+          : undefined;
         let halted = false;
         try {
           const before = ledger.returned.size;
@@ -83,7 +103,10 @@ describe('full disks', () => {
             fs.free();
             const after = await pushUntilHalt(target(), ledger, 0.3, 3);
             if (after.halted && after.signed === 0) counts.haltedAfterFree++;
-            else ledger.violations.push(`cycle ${c}: signed ${after.signed} epoch(s) after a failed write, before any restart`);
+            else
+              ledger.violations.push(
+                `cycle ${c}: signed ${after.signed} epoch(s) after a failed write, before any restart`,
+              );
             if (Math.random() < 0.5) {
               await node.kill('SIGTERM');
               counts.cleanStops++;
@@ -96,14 +119,18 @@ describe('full disks', () => {
         fs.free();
         for (const l of alarmingLogs(node.logs)) {
           // A full disk makes these fail and say so; anything else alarming (a 500) is a violation.
-          if (!EXPECTED_WHEN_FULL.has(String(l.event))) ledger.violations.push(`cycle ${c}: log ${JSON.stringify(l).slice(0, 300)}`);
+          if (!EXPECTED_WHEN_FULL.has(String(l.event)))
+            ledger.violations.push(`cycle ${c}: log ${JSON.stringify(l).slice(0, 300)}`);
         }
         if (!node.exited) await node.kill('SIGKILL');
         // Sometimes LevelDB also loses the tail of its log, as the issue's node did: the next
         // start must refuse the namespace and `chorus repair` restore everything from the journal.
         if (Math.random() < 0.3) {
           const db = join(fs.dir, 'data', 'db');
-          const log = readdirSync(db).filter((f) => f.endsWith('.log')).sort().at(-1);
+          const log = readdirSync(db)
+            .filter((f) => f.endsWith('.log'))
+            .sort()
+            .at(-1);
           if (log) {
             truncateSync(join(db, log), Math.floor(statSync(join(db, log)).size * (0.5 + Math.random() * 0.45)));
             counts.tailsCut++;
@@ -120,7 +147,15 @@ describe('full disks', () => {
       if (more.signed !== 5) ledger.violations.push(`after the run the node signed ${more.signed} of 5 epochs`);
     } finally {
       const wallMs = Date.now() - started;
-      writePart({ part: 'disk-full', violations: ledger.violations.length, examples: ledger.violations.slice(0, 40), wallMs, ...counts, signaturesTracked: ledger.returned.size, epochs: Number(ledger.next - 1n) });
+      writePart({
+        part: 'disk-full',
+        violations: ledger.violations.length,
+        examples: ledger.violations.slice(0, 40),
+        wallMs,
+        ...counts,
+        signaturesTracked: ledger.returned.size,
+        epochs: Number(ledger.next - 1n),
+      });
       process.stdout.write(
         `disk-full: ${counts.cycles} full disks, ${counts.halts} halts (first failure: ${counts.journalFailedFirst} journal, ${counts.storeFailedFirst} LevelDB), ${counts.kills} SIGKILLs, ${counts.repairs} repairs, ` +
           `${counts.tailsCut} log tails cut, ${ledger.returned.size} signatures tracked, lost/changed or double-signed: ${ledger.violations.length} (${Math.round(wallMs / 1000)} s)\n`,

@@ -91,7 +91,8 @@ describe('a flood from one peer', () => {
   it(`a split view reaches every honest node within ${DETECT_LIMIT_MS} ms and memory stays bounded while a roster identity floods for ${FLOOD_MS / 1000} s`, async () => {
     const started = Date.now();
     const detectMs: number[] = [];
-    const rounds: { epoch: string; ms: Record<string, number>; attackerConnectedTo: number; gossipFlood: boolean }[] = [];
+    const rounds: { epoch: string; ms: Record<string, number>; attackerConnectedTo: number; gossipFlood: boolean }[] =
+      [];
     const rss: Record<string, { beforeMB: number; maxMB: number; afterMB: number }> = {};
     const cpu: Record<string, number> = {};
     const chain = new Map(HONEST.map((n) => [n, new Map<bigint, string>()]));
@@ -103,14 +104,21 @@ describe('a flood from one peer', () => {
     try {
       await net.setup(4, 2);
       // Frequent anti-entropy, so the attacker's sync answers are met many times in a short run.
-      for (const n of HONEST) net.editConfig(n, (doc) => void ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 1n));
+      for (const n of HONEST)
+        net.editConfig(n, (doc) => void ((doc.p2p as Record<string, unknown>).sync_interval_seconds = 1n));
       await Promise.all(HONEST.map((n) => net.start(n)));
       const pid = (n: string): number => net.proc(n).proc.pid as number;
 
       const sign = async (name: string, epoch: bigint, digest: string): Promise<void> => {
         const previous = chain.get(name)?.get(epoch - 1n);
         const r = await net.submit(name, epoch, digest, previous);
-        if (inv.check(r.status === 200 && r.body.digest === digest, () => `${name}: epoch ${epoch} answered ${r.status} ${r.text}`)) chain.get(name)?.set(epoch, digest);
+        if (
+          inv.check(
+            r.status === 200 && r.body.digest === digest,
+            () => `${name}: epoch ${epoch} answered ${r.status} ${r.text}`,
+          )
+        )
+          chain.get(name)?.set(epoch, digest);
       };
       const consistent = async (): Promise<bigint> => {
         const e = ++head;
@@ -134,17 +142,32 @@ describe('a flood from one peer', () => {
         if (m.event === 'template') templates++;
         if (m.event === 'stats') attackerStats = m;
       });
-      await waitFor('the attacker up, under the stolen peer id', async () => attackerId === net.node(STOLEN).peerId, 30_000);
+      await waitFor(
+        'the attacker up, under the stolen peer id',
+        async () => attackerId === net.node(STOLEN).peerId,
+        30_000,
+      );
       log(`nodes and attacker started after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      await waitFor('the attacker holds a gossip stream to every honest node', async () => attackerStats.peers === HONEST.length, 60_000);
+      await waitFor(
+        'the attacker holds a gossip stream to every honest node',
+        async () => attackerStats.peers === HONEST.length,
+        60_000,
+      );
 
       // Warm-up: an epoch everyone signs, which also hands the attacker an observation to re-encode.
       const first = await consistent();
-      await waitFor('epoch 1 everywhere and the attacker flooding', async () => {
-        for (const n of HONEST) if ((await epochView(net, n, first)).digests[0]?.signers.length !== HONEST.length) return false;
-        return templates > 0;
-      }, 60_000);
-      log(`set up in ${((Date.now() - started) / 1000).toFixed(0)} s; flooding for ${FLOOD_MS / 1000} s${OFF ? ' (attack off: baseline)' : ''}`);
+      await waitFor(
+        'epoch 1 everywhere and the attacker flooding',
+        async () => {
+          for (const n of HONEST)
+            if ((await epochView(net, n, first)).digests[0]?.signers.length !== HONEST.length) return false;
+          return templates > 0;
+        },
+        60_000,
+      );
+      log(
+        `set up in ${((Date.now() - started) / 1000).toFixed(0)} s; flooding for ${FLOOD_MS / 1000} s${OFF ? ' (attack off: baseline)' : ''}`,
+      );
       for (const n of HONEST) {
         const mb = (rssBytes(pid(n)) ?? 0) / MB;
         rss[n] = { beforeMB: mb, maxMB: mb, afterMB: 0 };
@@ -167,7 +190,11 @@ describe('a flood from one peer', () => {
           // The split: org1 is shown X, the others Y. The clock starts when the last signature exists.
           const e = ++head;
           // How many honest nodes the attacker is still connected to (the others cooled it down).
-          const attackerConnectedTo = (await Promise.all(HONEST.map(async (n) => ((await net.get(n, '/network/status')).body.connectedPeers ?? []) as string[]))).filter((p) => p.includes(attackerId)).length;
+          const attackerConnectedTo = (
+            await Promise.all(
+              HONEST.map(async (n) => ((await net.get(n, '/network/status')).body.connectedPeers ?? []) as string[]),
+            )
+          ).filter((p) => p.includes(attackerId)).length;
           const [x, y] = [randomDigest(), randomDigest()];
           await Promise.all(HONEST.map((n) => sign(n, e, n === 'org1' ? x : y)));
           const t0 = Date.now();
@@ -186,7 +213,10 @@ describe('a flood from one peer', () => {
               );
               ms[n] = at - t0;
               detectMs.push(at - t0);
-              inv.check(at - t0 <= DETECT_LIMIT_MS, () => `${n}: the proof of epoch ${e} arrived after ${at - t0} ms (limit ${DETECT_LIMIT_MS})`);
+              inv.check(
+                at - t0 <= DETECT_LIMIT_MS,
+                () => `${n}: the proof of epoch ${e} arrived after ${at - t0} ms (limit ${DETECT_LIMIT_MS})`,
+              );
             }),
           );
           rounds.push({ epoch: e.toString(), ms, attackerConnectedTo, gossipFlood: attackerStats.flooding === true });
@@ -203,7 +233,11 @@ describe('a flood from one peer', () => {
         const r = rss[n];
         if (!r) continue;
         r.afterMB = (rssBytes(pid(n)) ?? 0) / MB;
-        inv.check(r.maxMB - r.beforeMB <= RSS_LIMIT_MB, () => `${n}: RSS grew from ${r.beforeMB.toFixed(0)} MB to ${r.maxMB.toFixed(0)} MB under the flood (limit +${RSS_LIMIT_MB} MB)`);
+        inv.check(
+          r.maxMB - r.beforeMB <= RSS_LIMIT_MB,
+          () =>
+            `${n}: RSS grew from ${r.beforeMB.toFixed(0)} MB to ${r.maxMB.toFixed(0)} MB under the flood (limit +${RSS_LIMIT_MB} MB)`,
+        );
         const s = (await net.get(n, '/network/status')).body as {
           peerScores?: Record<string, number>;
           topics?: Record<string, { validation: { reject: Record<string, number>; ignore: Record<string, number> } }>;
@@ -213,16 +247,23 @@ describe('a flood from one peer', () => {
         };
         const raw = s.peerScores?.[attackerId];
         const score = raw === undefined ? undefined : Number(raw);
-        const nonCanonical = Object.values(s.topics ?? {}).reduce((sum, t) => sum + Number(t.validation.reject['non-canonical'] ?? 0), 0);
+        const nonCanonical = Object.values(s.topics ?? {}).reduce(
+          (sum, t) => sum + Number(t.validation.reject['non-canonical'] ?? 0),
+          0,
+        );
         const cutOffs = Number(s.sync_counters?.syncCutOffs ?? 0);
         const penalties = Number(s.sync_counters?.syncPenalties ?? 0);
         inv.check(score !== undefined && score < 0, () => `${n}: the attacker's score is ${score}`);
         inv.check(nonCanonical > 0, () => `${n}: no non-canonical rejection`);
         // Until the flood gets it cooled down, the attacker's sync answers are cut off or penalised.
-        inv.check(cutOffs + penalties > 0, () => `${n}: sync with the attacker cut off ${cutOffs} times, penalised ${penalties} items`);
+        inv.check(
+          cutOffs + penalties > 0,
+          () => `${n}: sync with the attacker cut off ${cutOffs} times, penalised ${penalties} items`,
+        );
         const cooled = ((s as { coolingDown?: string[] }).coolingDown ?? []).includes(attackerId);
         const ignored: Record<string, number> = {};
-        for (const t of Object.values(s.topics ?? {})) for (const [k, v] of Object.entries(t.validation.ignore)) ignored[k] = (ignored[k] ?? 0) + Number(v);
+        for (const t of Object.values(s.topics ?? {}))
+          for (const [k, v] of Object.entries(t.validation.ignore)) ignored[k] = (ignored[k] ?? 0) + Number(v);
         status[n] = {
           attackerScore: score,
           nonCanonicalRejected: nonCanonical,
@@ -235,10 +276,18 @@ describe('a flood from one peer', () => {
       }
       // One split-view proof per split epoch, the same everywhere.
       for (const n of HONEST) {
-        const list = ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as { epoch: bigint; kind: string }[];
-        inv.check(list.length === rounds.length && list.every((p) => p.kind === 'split-view'), () => `${n}: ${list.length} proofs for ${rounds.length} split views`);
+        const list = ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as {
+          epoch: bigint;
+          kind: string;
+        }[];
+        inv.check(
+          list.length === rounds.length && list.every((p) => p.kind === 'split-view'),
+          () => `${n}: ${list.length} proofs for ${rounds.length} split views`,
+        );
       }
-      for (const n of HONEST) for (const l of alarmingLogs(net.proc(n).logs)) inv.fail(`${n}: alarming log line: ${JSON.stringify(l).slice(0, 400)}`);
+      for (const n of HONEST)
+        for (const l of alarmingLogs(net.proc(n).logs))
+          inv.fail(`${n}: alarming log line: ${JSON.stringify(l).slice(0, 400)}`);
     } finally {
       attacker?.kill('SIGTERM');
       await sleep(300);
@@ -247,11 +296,15 @@ describe('a flood from one peer', () => {
         p50: sorted.length ? median(sorted) : null,
         max: sorted.length ? (sorted.at(-1) as number) : null,
       };
-      const rssLine = HONEST.map((n) => `${n} ${rss[n]?.beforeMB.toFixed(0)}→${rss[n]?.afterMB.toFixed(0)} MB (max ${rss[n]?.maxMB.toFixed(0)})`).join(', ');
+      const rssLine = HONEST.map(
+        (n) => `${n} ${rss[n]?.beforeMB.toFixed(0)}→${rss[n]?.afterMB.toFixed(0)} MB (max ${rss[n]?.maxMB.toFixed(0)})`,
+      ).join(', ');
       process.stdout.write(
         `flood: ${rounds.length} split views under flood, detection p50 ${figures.p50} ms, max ${figures.max} ms; RSS ${rssLine}; ` +
           `attacker sent ${attackerStats.sent ?? 0} messages (${attackerStats.nonCanonical ?? 0} re-encoded, ${attackerStats.junkTopic ?? 0} junk-topic, ${attackerStats.oversize ?? 0} oversize), ` +
-          `served ${attackerStats.syncRequests ?? 0} sync requests; CPU (cores) ${Object.entries(cpu).map(([n, c]) => `${n} ${c.toFixed(2)}`).join(', ')}\n`,
+          `served ${attackerStats.syncRequests ?? 0} sync requests; CPU (cores) ${Object.entries(cpu)
+            .map(([n, c]) => `${n} ${c.toFixed(2)}`)
+            .join(', ')}\n`,
       );
       writePart({
         part: 'flood',

@@ -41,7 +41,8 @@ export function scaled(count: number): number {
 // ---- display ---------------------------------------------------------------------------------
 
 export function preview(input: Uint8Array | string, max = 160): string {
-  if (typeof input === 'string') return JSON.stringify(input.length > max ? `${input.slice(0, max)}…(${input.length} chars)` : input);
+  if (typeof input === 'string')
+    return JSON.stringify(input.length > max ? `${input.slice(0, max)}…(${input.length} chars)` : input);
   const hex = Buffer.from(input.subarray(0, max / 2)).toString('hex');
   return `hex:${hex}${input.length > max / 2 ? `…(${input.length} bytes)` : ''}`;
 }
@@ -133,10 +134,34 @@ const pos = fc.noBias(fc.nat());
 
 /** 1 to 3 operations, mostly one: each one tends to break the input, and a single one finds the most. */
 function opList<T>(op: fc.Arbitrary<T>): fc.Arbitrary<T[]> {
-  return fc.oneof({ weight: 4, arbitrary: fc.tuple(op).map((a) => [...a]) }, { weight: 2, arbitrary: fc.array(op, { minLength: 2, maxLength: 2 }) }, { weight: 1, arbitrary: fc.array(op, { minLength: 3, maxLength: 3 }) });
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.tuple(op).map((a) => [...a]) },
+    { weight: 2, arbitrary: fc.array(op, { minLength: 2, maxLength: 2 }) },
+    { weight: 1, arbitrary: fc.array(op, { minLength: 3, maxLength: 3 }) },
+  );
 }
 
-const INTERESTING_LENGTHS = [0n, 1n, 31n, 32n, 33n, 63n, 64n, 65n, 127n, 128n, 255n, 256n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 1n << 53n, 1n << 63n, (1n << 64n) - 1n];
+const INTERESTING_LENGTHS = [
+  0n,
+  1n,
+  31n,
+  32n,
+  33n,
+  63n,
+  64n,
+  65n,
+  127n,
+  128n,
+  255n,
+  256n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  1n << 53n,
+  1n << 63n,
+  (1n << 64n) - 1n,
+];
 
 type ByteOp =
   | ['flip', number, number]
@@ -152,17 +177,29 @@ type ByteOp =
 
 const byteOp: fc.Arbitrary<ByteOp> = fc.oneof(
   { weight: 8, arbitrary: fc.tuple(fc.constant('flip' as const), pos, fc.nat(7)) },
-  { weight: 3, arbitrary: fc.tuple(fc.constant('set' as const), pos, fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x08, 0x0a, 0x12, 0x0b, 0x0c, 0x0f), fc.nat(255))) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(
+      fc.constant('set' as const),
+      pos,
+      fc.oneof(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff, 0x08, 0x0a, 0x12, 0x0b, 0x0c, 0x0f), fc.nat(255)),
+    ),
+  },
   { weight: 2, arbitrary: fc.tuple(fc.constant('truncate' as const), pos) },
   { weight: 2, arbitrary: fc.tuple(fc.constant('extend' as const), fc.uint8Array({ minLength: 1, maxLength: 48 })) },
-  { weight: 2, arbitrary: fc.tuple(fc.constant('insert' as const), pos, fc.uint8Array({ minLength: 1, maxLength: 12 })) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constant('insert' as const), pos, fc.uint8Array({ minLength: 1, maxLength: 12 })),
+  },
   { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), pos, fc.integer({ min: 1, max: 24 })) },
   {
     weight: 4,
     arbitrary: fc.tuple(
       fc.constant('length' as const),
       pos,
-      fc.option(fc.oneof(fc.constantFrom(...INTERESTING_LENGTHS), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), { nil: null }),
+      fc.option(fc.oneof(fc.constantFrom(...INTERESTING_LENGTHS), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), {
+        nil: null,
+      }),
       fc.integer({ min: -3, max: 3 }),
       fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }) }),
     ),
@@ -176,7 +213,12 @@ function cat(...parts: Uint8Array[]): Uint8Array {
   return Buffer.concat(parts);
 }
 
-function applyByteOp(b: Uint8Array, op: ByteOp, corpus: readonly Uint8Array[], lengths: (b: Uint8Array) => LengthField[]): Uint8Array {
+function applyByteOp(
+  b: Uint8Array,
+  op: ByteOp,
+  corpus: readonly Uint8Array[],
+  lengths: (b: Uint8Array) => LengthField[],
+): Uint8Array {
   const at = (x: number, n = b.length) => (n === 0 ? 0 : x % (n + 1));
   switch (op[0]) {
     case 'flip': {
@@ -243,7 +285,10 @@ export interface Mutant<T> {
  * insertion and deletion, length-prefix corruption (value, off by a few, overlong varints),
  * splicing with another corpus element, duplicated segments and concatenation.
  */
-export function mutatedBytes(corpus: readonly Uint8Array[], lengths: (b: Uint8Array) => LengthField[] = protobufLengthFields): fc.Arbitrary<Mutant<Uint8Array>> {
+export function mutatedBytes(
+  corpus: readonly Uint8Array[],
+  lengths: (b: Uint8Array) => LengthField[] = protobufLengthFields,
+): fc.Arbitrary<Mutant<Uint8Array>> {
   if (corpus.length === 0) throw new Error('empty corpus');
   corpus = corpus.map((b) => new Uint8Array(b)); // own copies: no mutation can reach the caller's bytes
   return fc.tuple(fc.nat(corpus.length - 1), opList(byteOp)).map(([base, ops]) => {
@@ -261,7 +306,10 @@ export function arbitraryBytes(maxLength: number): fc.Arbitrary<Uint8Array> {
     {
       weight: 1,
       arbitrary: fc
-        .tuple(fc.constantFrom(0x08, 0x0a, 0x10, 0x12, 0x1a, 0x22, 0x2a, 0x32, 0x3a, 0x0b, 0x0f), fc.uint8Array({ maxLength: Math.min(maxLength, 256) }))
+        .tuple(
+          fc.constantFrom(0x08, 0x0a, 0x10, 0x12, 0x1a, 0x22, 0x2a, 0x32, 0x3a, 0x0b, 0x0f),
+          fc.uint8Array({ maxLength: Math.min(maxLength, 256) }),
+        )
         .map(([t, rest]) => cat(new Uint8Array([t]), rest)),
     },
   );
@@ -270,12 +318,55 @@ export function arbitraryBytes(maxLength: number): fc.Arbitrary<Uint8Array> {
 // ---- text mutations --------------------------------------------------------------------------
 
 const JSON_TOKENS = [
-  '{', '}', '[', ']', '"', ',', ':', '\\', '\\u', '\\ud800', '\\u0000', '-', '0', '01', '-0', '1.5', '1e999', '-1e-999',
-  '18446744073709551615', '18446744073709551616', '99999999999999999999999999', 'null', 'true', 'false', 'NaN', 'Infinity',
-  '\u0000', '\n', ' ', '\t', '\ud800', '\udfff', '\ufeff', '\u2028', '"__proto__":{}', '"constructor":1', ',"x":1', '""', '[[[[[[[[', '}}}}',
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  '\\',
+  '\\u',
+  '\\ud800',
+  '\\u0000',
+  '-',
+  '0',
+  '01',
+  '-0',
+  '1.5',
+  '1e999',
+  '-1e-999',
+  '18446744073709551615',
+  '18446744073709551616',
+  '99999999999999999999999999',
+  'null',
+  'true',
+  'false',
+  'NaN',
+  'Infinity',
+  '\u0000',
+  '\n',
+  ' ',
+  '\t',
+  '\ud800',
+  '\udfff',
+  '\ufeff',
+  '\u2028',
+  '"__proto__":{}',
+  '"constructor":1',
+  ',"x":1',
+  '""',
+  '[[[[[[[[',
+  '}}}}',
 ];
 
-type TextOp = ['set', number, string] | ['insert', number, string] | ['delete', number, number] | ['truncate', number] | ['splice', number, number, number] | ['dup', number, number];
+type TextOp =
+  | ['set', number, string]
+  | ['insert', number, string]
+  | ['delete', number, number]
+  | ['truncate', number]
+  | ['splice', number, number, number]
+  | ['dup', number, number];
 
 function textOp(tokens: readonly string[]): fc.Arbitrary<TextOp> {
   const piece = fc.oneof(
@@ -324,7 +415,10 @@ function applyTextOp(s: string, op: TextOp, corpus: readonly string[]): string {
 }
 
 /** Valid texts changed by 1-3 character-level edits (with format tokens such as JSON's or YAML's). */
-export function mutatedText(corpus: readonly string[], tokens: readonly string[] = JSON_TOKENS): fc.Arbitrary<Mutant<string>> {
+export function mutatedText(
+  corpus: readonly string[],
+  tokens: readonly string[] = JSON_TOKENS,
+): fc.Arbitrary<Mutant<string>> {
   if (corpus.length === 0) throw new Error('empty corpus');
   return fc.tuple(fc.nat(corpus.length - 1), opList(textOp(tokens))).map(([base, ops]) => {
     let s = corpus[base] as string;
@@ -350,10 +444,59 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.constantFrom<unknown>(
-      null, true, false, 0n, -1n, 1n, 2n, 255n, 256n, (1n << 32n) - 1n, 1n << 32n, (1n << 53n) + 1n, 1n << 63n, (1n << 64n) - 1n, 1n << 64n, (1n << 64n) + 1n,
-      -(1n << 63n), 10n ** 40n, 1.5, -0.5, 1e300, 0.1, '', '0', '00', '-1', '1e3', '18446744073709551616', 'zz', 'ab'.repeat(31) + 'a', 'ab'.repeat(32), 'AB'.repeat(32),
-      'ab'.repeat(33), 'ab'.repeat(64), 'g'.repeat(64), ' '.repeat(64), '\u0000', '\ud800', 'x'.repeat(300), 'x'.repeat(5000), [], {}, [1n], { a: 1n }, 'Online',
-      'Initialization', 'whatsapp_v1', 'experimental', 'https://example.org', 'file:///etc/passwd', '../../etc/passwd', '1/' + '00'.repeat(32), 'x/' + '00'.repeat(32),
+      null,
+      true,
+      false,
+      0n,
+      -1n,
+      1n,
+      2n,
+      255n,
+      256n,
+      (1n << 32n) - 1n,
+      1n << 32n,
+      (1n << 53n) + 1n,
+      1n << 63n,
+      (1n << 64n) - 1n,
+      1n << 64n,
+      (1n << 64n) + 1n,
+      -(1n << 63n),
+      10n ** 40n,
+      1.5,
+      -0.5,
+      1e300,
+      0.1,
+      '',
+      '0',
+      '00',
+      '-1',
+      '1e3',
+      '18446744073709551616',
+      'zz',
+      'ab'.repeat(31) + 'a',
+      'ab'.repeat(32),
+      'AB'.repeat(32),
+      'ab'.repeat(33),
+      'ab'.repeat(64),
+      'g'.repeat(64),
+      ' '.repeat(64),
+      '\u0000',
+      '\ud800',
+      'x'.repeat(300),
+      'x'.repeat(5000),
+      [],
+      {},
+      [1n],
+      { a: 1n },
+      'Online',
+      'Initialization',
+      'whatsapp_v1',
+      'experimental',
+      'https://example.org',
+      'file:///etc/passwd',
+      '../../etc/passwd',
+      '1/' + '00'.repeat(32),
+      'x/' + '00'.repeat(32),
     ),
   },
   { weight: 2, arbitrary: fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }) },
@@ -364,7 +507,12 @@ export const hostileValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true }) },
 );
 
-type JsonOp = ['replace', number, unknown] | ['delete', number] | ['add', number, string, unknown] | ['wrap', number] | ['retype', number];
+type JsonOp =
+  | ['replace', number, unknown]
+  | ['delete', number]
+  | ['add', number, string, unknown]
+  | ['wrap', number]
+  | ['retype', number];
 
 interface Slot {
   parent: Record<string, unknown> | unknown[] | null;
@@ -437,7 +585,10 @@ function applyJsonOp(root: unknown, op: JsonOp): unknown {
  * Valid JSON documents changed structurally (values replaced by hostile ones, keys deleted or
  * added, values wrapped or retyped), then serialised: well-formed JSON with the wrong shapes.
  */
-export function mutatedJson(corpus: readonly string[], extraKeys: readonly string[] = []): fc.Arbitrary<Mutant<string>> {
+export function mutatedJson(
+  corpus: readonly string[],
+  extraKeys: readonly string[] = [],
+): fc.Arbitrary<Mutant<string>> {
   const docs = corpus.map((t) => parseJson(t));
   const keys = new Set<string>(['__proto__', 'constructor', '', 'x', ...extraKeys]);
   for (const d of docs) for (const s of slots(d)) if (typeof s.key === 'string' && s.key !== '') keys.add(s.key);
@@ -468,7 +619,15 @@ export function mutatedValue(corpus: readonly unknown[]): fc.Arbitrary<Mutant<un
   const op: fc.Arbitrary<JsonOp> = fc.oneof(
     { weight: 5, arbitrary: fc.tuple(fc.constant('replace' as const), fc.nat(), hostileValue) },
     { weight: 2, arbitrary: fc.tuple(fc.constant('delete' as const), fc.nat()) },
-    { weight: 2, arbitrary: fc.tuple(fc.constant('add' as const), fc.nat(), fc.constantFrom('__proto__', 'x', 'port', 'root', 'name', 'keys', 'http'), hostileValue) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(
+        fc.constant('add' as const),
+        fc.nat(),
+        fc.constantFrom('__proto__', 'x', 'port', 'root', 'name', 'keys', 'http'),
+        hostileValue,
+      ),
+    },
     { weight: 1, arbitrary: fc.tuple(fc.constant('wrap' as const), fc.nat()) },
     { weight: 2, arbitrary: fc.tuple(fc.constant('retype' as const), fc.nat()) },
   );
@@ -514,7 +673,10 @@ export class Watchdog {
     const sab = new SharedArrayBuffer(256);
     this.#state = new Int32Array(sab, 0, 4);
     this.#name = new Uint8Array(sab, 16, 240);
-    this.#worker = new Worker(WATCHDOG_SOURCE, { eval: true, workerData: { sab, t0: this.#t0, limitMs, seed, part, file: join(PARTS_DIR, `${part}.json`) } });
+    this.#worker = new Worker(WATCHDOG_SOURCE, {
+      eval: true,
+      workerData: { sab, t0: this.#t0, limitMs, seed, part, file: join(PARTS_DIR, `${part}.json`) },
+    });
     this.#worker.unref();
   }
 
@@ -542,5 +704,8 @@ export class Watchdog {
 /** Writes the part file right away (used before a run starts, so a crash still leaves a trace). */
 export function writeProvisional(part: string): void {
   mkdirSync(PARTS_DIR, { recursive: true });
-  writeFileSync(join(PARTS_DIR, `${part}.json`), `${JSON.stringify({ part, violations: 1, examples: ['the part did not finish'], wallMs: 0 }, null, 2)}\n`);
+  writeFileSync(
+    join(PARTS_DIR, `${part}.json`),
+    `${JSON.stringify({ part, violations: 1, examples: ['the part did not finish'], wallMs: 0 }, null, 2)}\n`,
+  );
 }

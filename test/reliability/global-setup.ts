@@ -18,7 +18,10 @@ export function setup(): void {
 const num = (p: PartResult | undefined, key: string): number => (typeof p?.[key] === 'number' ? (p[key] as number) : 0);
 
 export function teardown(): void {
-  const parts = Object.fromEntries(PARTS.map((name) => [name, readPart(name)])) as Record<(typeof PARTS)[number], PartResult | undefined>;
+  const parts = Object.fromEntries(PARTS.map((name) => [name, readPart(name)])) as Record<
+    (typeof PARTS)[number],
+    PartResult | undefined
+  >;
   const missing = PARTS.filter((name) => parts[name] === undefined);
   const violations = PARTS.reduce((s, name) => s + (parts[name]?.violations ?? 0), 0);
   const load = parts.load;

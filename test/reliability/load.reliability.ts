@@ -29,7 +29,19 @@ import { stringifyJson } from '../../src/util/json.js';
 import { http } from '../support/http.js';
 import { TestNetwork, waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
-import { alarmingLogs, epochView, Invariants, median, metricValue, randomInt, rssBytes, signersByDigest, sleep, slope, writePart } from './support.js';
+import {
+  alarmingLogs,
+  epochView,
+  Invariants,
+  median,
+  metricValue,
+  randomInt,
+  rssBytes,
+  signersByDigest,
+  sleep,
+  slope,
+  writePart,
+} from './support.js';
 
 const NS = 'load.example';
 const DURATION_MS = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 240) * 1000;
@@ -86,7 +98,12 @@ function figures(samples: { t: number; v: number }[], warmupMs: number): MemoryF
     baseMB: round1(base / MB),
     lateMB: round1(late / MB),
     growthPercent: round1(((late - base) / base) * 100),
-    slopeMBPerMin: round1(slope(after.map((s) => s.t / 60_000), after.map((s) => s.v / MB))),
+    slopeMBPerMin: round1(
+      slope(
+        after.map((s) => s.t / 60_000),
+        after.map((s) => s.v / MB),
+      ),
+    ),
     maxMB: round1(Math.max(...after.map((s) => s.v)) / MB),
   };
 }
@@ -108,13 +125,24 @@ describe('steady load', () => {
     const maxBacklog = new Map(NAMES.map((n) => [n, 0]));
     /** Each node's backlog (epochs published, not yet signed) at every memory sample. */
     const backlogs = new Map(NAMES.map((n) => [n, [] as number[]]));
-    const reads: Record<string, number> = { views: 0, cosignatures: 0, metrics: 0, status: 0, proofs: 0, sse: 0, sseEvents: 0 };
+    const reads: Record<string, number> = {
+      views: 0,
+      cosignatures: 0,
+      metrics: 0,
+      status: 0,
+      proofs: 0,
+      sse: 0,
+      sseEvents: 0,
+    };
     const splitEpochs: bigint[] = [];
     let submissions = 0;
     let observations = 0;
     let loadMs = 0;
     const finalChecks = { signatures: 0, views: 0 };
-    let memory: Record<string, { rss?: MemoryFigures; heap?: MemoryFigures; heapTotal?: MemoryFigures; external?: MemoryFigures }> = {};
+    let memory: Record<
+      string,
+      { rss?: MemoryFigures; heap?: MemoryFigures; heapTotal?: MemoryFigures; external?: MemoryFigures }
+    > = {};
     let maxGrowthPercent: number | undefined;
 
     // The log: one digest per epoch, another one for org1 at every split epoch.
@@ -134,15 +162,23 @@ describe('steady load', () => {
     try {
       await net.setup(NAMES.length, 2);
       net.env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${HEAP_CAP_MB}`.trim() };
-      for (const n of net.nodes) net.editConfig(n.name, (doc) => ((doc.http as Record<string, unknown>).rate_limit = { max: 1_000_000, window_seconds: 60 }));
+      for (const n of net.nodes)
+        net.editConfig(
+          n.name,
+          (doc) => ((doc.http as Record<string, unknown>).rate_limit = { max: 1_000_000, window_seconds: 60 }),
+        );
       await net.startAll();
-      await waitFor('a full mesh', async () => {
-        for (const n of NAMES) {
-          const s = await net.get(n, '/network/status');
-          if (((s.body.connectedPeers ?? []) as string[]).length !== NAMES.length - 1) return false;
-        }
-        return true;
-      }, 30_000);
+      await waitFor(
+        'a full mesh',
+        async () => {
+          for (const n of NAMES) {
+            const s = await net.get(n, '/network/status');
+            if (((s.body.connectedPeers ?? []) as string[]).length !== NAMES.length - 1) return false;
+          }
+          return true;
+        },
+        30_000,
+      );
 
       const t0 = Date.now();
       const elapsed = (): number => Date.now() - t0;
@@ -167,7 +203,13 @@ describe('steady load', () => {
           const body = e === 1n ? { epoch: e, digest } : { epoch: e, digest, previous: digestFor(name, e - 1n) };
           const r = await http(`${url}/namespaces/${NS}/audits`, { body, token });
           submissions++;
-          if (!inv.check(r.status === 200 && r.body.digest === digest, () => `${name}: epoch ${e} answered ${r.status} ${r.text}`)) return;
+          if (
+            !inv.check(
+              r.status === 200 && r.body.digest === digest,
+              () => `${name}: epoch ${e} answered ${r.status} ${r.text}`,
+            )
+          )
+            return;
           mine.set(e, r.text);
           next.set(name, e + 1n);
           if (e % SPLIT_EVERY === 0n && name === SPLIT_NODE) splitEpochs.push(e);
@@ -185,7 +227,10 @@ describe('steady load', () => {
         const resume = seen > 50 && Math.random() < 0.5;
         if (resume) headers['last-event-id'] = String(seen - randomInt(1, 50));
         const res = await fetch(`${net.proc(name).url}/events`, { headers, signal: ctl.signal });
-        inv.check(res.status === 200 && (res.headers.get('content-type') ?? '').startsWith('text/event-stream'), () => `${name}: /events answered ${res.status}`);
+        inv.check(
+          res.status === 200 && (res.headers.get('content-type') ?? '').startsWith('text/event-stream'),
+          () => `${name}: /events answered ${res.status}`,
+        );
         const reader = (res.body as ReadableStream<Uint8Array>).getReader();
         const decoder = new TextDecoder();
         let text = '';
@@ -207,7 +252,10 @@ describe('steady load', () => {
         ctl.abort();
         reads.sse = (reads.sse ?? 0) + 1;
         reads.sseEvents = (reads.sseEvents ?? 0) + events;
-        inv.check(events > 0, () => `${name}: an SSE connection${resume ? ' resuming' : ''} got no event in 5 s under load`);
+        inv.check(
+          events > 0,
+          () => `${name}: an SSE connection${resume ? ' resuming' : ''} got no event in 5 s under load`,
+        );
       };
       const reader = async (): Promise<void> => {
         while (!stop) {
@@ -221,10 +269,16 @@ describe('steady load', () => {
             const v = await epochView(net, name, e);
             reads.views = (reads.views ?? 0) + 1;
             const { byName, twice } = signersByDigest(v);
-            inv.check(v.status === 200 && twice.length === 0, () => `${name}: epoch ${e} view ${v.status}, under two digests: ${twice.join(',')}`);
+            inv.check(
+              v.status === 200 && twice.length === 0,
+              () => `${name}: epoch ${e} view ${v.status}, under two digests: ${twice.join(',')}`,
+            );
             for (const o of NAMES) {
               const d = byName.get(o);
-              inv.check(d === undefined || d === digestFor(o, e), () => `${name}: epoch ${e} shows ${o} under ${d}, the log gave it ${digestFor(o, e)}`);
+              inv.check(
+                d === undefined || d === digestFor(o, e),
+                () => `${name}: epoch ${e} shows ${o} under ${d}, the log gave it ${digestFor(o, e)}`,
+              );
             }
           } else if (pick < 0.7) {
             const r = await net.get(name, `/namespaces/${NS}/epochs/${e}/cosignatures`);
@@ -256,7 +310,13 @@ describe('steady load', () => {
             const heapTotal = metricValue(m.text, 'nodejs_heap_size_total_bytes');
             const external = metricValue(m.text, 'nodejs_external_memory_bytes');
             if (inv.check(rss !== undefined, `${n}: process gone`) && rss !== undefined) {
-              samples.get(n)?.push({ t, rss, ...(heap !== undefined ? { heap } : {}), ...(heapTotal !== undefined ? { heapTotal } : {}), ...(external !== undefined ? { external } : {}) });
+              samples.get(n)?.push({
+                t,
+                rss,
+                ...(heap !== undefined ? { heap } : {}),
+                ...(heapTotal !== undefined ? { heapTotal } : {}),
+                ...(external !== undefined ? { external } : {}),
+              });
             }
           }
           const wait = SAMPLE_EVERY_MS - (elapsed() - t);
@@ -279,8 +339,17 @@ describe('steady load', () => {
       memory = Object.fromEntries(
         NAMES.map((n) => {
           const s = samples.get(n) ?? [];
-          const series = (k: 'rss' | 'heap' | 'heapTotal' | 'external') => s.flatMap((x) => (x[k] !== undefined ? [{ t: x.t, v: x[k] as number }] : []));
-          return [n, { rss: figures(series('rss'), warmupMs), heap: figures(series('heap'), warmupMs), heapTotal: figures(series('heapTotal'), warmupMs), external: figures(series('external'), warmupMs) }];
+          const series = (k: 'rss' | 'heap' | 'heapTotal' | 'external') =>
+            s.flatMap((x) => (x[k] !== undefined ? [{ t: x.t, v: x[k] as number }] : []));
+          return [
+            n,
+            {
+              rss: figures(series('rss'), warmupMs),
+              heap: figures(series('heap'), warmupMs),
+              heapTotal: figures(series('heapTotal'), warmupMs),
+              external: figures(series('external'), warmupMs),
+            },
+          ];
         }),
       );
       const growths = NAMES.map((n) => memory[n]?.rss?.growthPercent);
@@ -288,30 +357,65 @@ describe('steady load', () => {
         maxGrowthPercent = Math.max(...(growths as number[]));
         for (const n of NAMES) {
           const g = memory[n]?.rss?.growthPercent as number;
-          inv.check(g <= MAX_GROWTH_PERCENT, () => `${n}: RSS grew ${g} % after the warm-up (${JSON.stringify(memory[n])})`);
+          inv.check(
+            g <= MAX_GROWTH_PERCENT,
+            () => `${n}: RSS grew ${g} % after the warm-up (${JSON.stringify(memory[n])})`,
+          );
         }
       } else {
-        inv.fail(`too few memory samples after the warm-up: ${NAMES.map((n) => samples.get(n)?.length ?? 0).join(',')}`);
+        inv.fail(
+          `too few memory samples after the warm-up: ${NAMES.map((n) => samples.get(n)?.length ?? 0).join(',')}`,
+        );
       }
 
       // Gossip settles: every node holds all three signatures of the last epoch everyone signed,
       // and one split-view proof of every split epoch.
       const top = signedEverywhere();
-      await waitFor('the last epoch co-signed by all three everywhere', async () => {
-        for (const n of NAMES) {
-          const v = await epochView(net, n, top);
-          if (v.digests.reduce((s, d) => s + d.signers.length, 0) !== NAMES.length) return false;
-        }
-        return true;
-      }, 60_000);
-      const proofLists = await waitFor('one proof per split epoch everywhere', async () => {
-        const lists = await Promise.all(NAMES.map(async (n) => ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as { id: string; epoch: bigint; kind: string }[]));
-        const sets = lists.map((l) => l.map((p) => p.id).sort().join());
-        return sets.every((s) => s === sets[0]) && (lists[0]?.length ?? 0) >= splitEpochs.length ? lists : false;
-      }, 60_000);
+      await waitFor(
+        'the last epoch co-signed by all three everywhere',
+        async () => {
+          for (const n of NAMES) {
+            const v = await epochView(net, n, top);
+            if (v.digests.reduce((s, d) => s + d.signers.length, 0) !== NAMES.length) return false;
+          }
+          return true;
+        },
+        60_000,
+      );
+      const proofLists = await waitFor(
+        'one proof per split epoch everywhere',
+        async () => {
+          const lists = await Promise.all(
+            NAMES.map(
+              async (n) =>
+                ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as {
+                  id: string;
+                  epoch: bigint;
+                  kind: string;
+                }[],
+            ),
+          );
+          const sets = lists.map((l) =>
+            l
+              .map((p) => p.id)
+              .sort()
+              .join(),
+          );
+          return sets.every((s) => s === sets[0]) && (lists[0]?.length ?? 0) >= splitEpochs.length ? lists : false;
+        },
+        60_000,
+      );
       const proofs = proofLists[0] ?? [];
-      for (const p of proofs) inv.check(p.kind === 'split-view' && splitEpochs.includes(p.epoch), () => `a ${p.kind} proof at epoch ${p.epoch}`);
-      for (const e of splitEpochs) inv.check(proofs.filter((p) => p.epoch === e).length === 1, () => `epoch ${e}: ${proofs.filter((p) => p.epoch === e).length} proofs`);
+      for (const p of proofs)
+        inv.check(
+          p.kind === 'split-view' && splitEpochs.includes(p.epoch),
+          () => `a ${p.kind} proof at epoch ${p.epoch}`,
+        );
+      for (const e of splitEpochs)
+        inv.check(
+          proofs.filter((p) => p.epoch === e).length === 1,
+          () => `epoch ${e}: ${proofs.filter((p) => p.epoch === e).length} proofs`,
+        );
 
       // Epoch views agree on a sample of epochs, all split epochs included.
       const sample = new Set<bigint>(splitEpochs);
@@ -321,11 +425,20 @@ describe('steady load', () => {
         finalChecks.views++;
         const norm = views.map((v) => stringifyJson({ digests: v.digests, proofs: v.proofs }));
         const v = views[0];
-        inv.check(norm.every((x) => x === norm[0]), () => `epoch ${e}: the nodes' views differ: ${norm.join(' / ')}`);
+        inv.check(
+          norm.every((x) => x === norm[0]),
+          () => `epoch ${e}: the nodes' views differ: ${norm.join(' / ')}`,
+        );
         if (!v) continue;
         const { byName, twice } = signersByDigest(v);
-        inv.check(twice.length === 0 && NAMES.every((o) => byName.get(o) === digestFor(o, e)), () => `epoch ${e}: ${norm[0]}`);
-        inv.check(v.digests.length === (e % SPLIT_EVERY === 0n ? 2 : 1) && v.proofs.length === (e % SPLIT_EVERY === 0n ? 1 : 0), () => `epoch ${e}: ${norm[0]}`);
+        inv.check(
+          twice.length === 0 && NAMES.every((o) => byName.get(o) === digestFor(o, e)),
+          () => `epoch ${e}: ${norm[0]}`,
+        );
+        inv.check(
+          v.digests.length === (e % SPLIT_EVERY === 0n ? 2 : 1) && v.proofs.length === (e % SPLIT_EVERY === 0n ? 1 : 0),
+          () => `epoch ${e}: ${norm[0]}`,
+        );
       }
 
       // Every signature returned is still served unchanged.
@@ -337,7 +450,10 @@ describe('steady load', () => {
             all.slice(i, i + 32).map(async ([e, text]) => {
               const r = await http(`${url}/namespaces/${NS}/audits/${e}`);
               finalChecks.signatures++;
-              inv.check(r.status === 200 && r.text === text, () => `${n}: epoch ${e} served ${r.status} ${r.text}, returned ${text}`);
+              inv.check(
+                r.status === 200 && r.text === text,
+                () => `${n}: epoch ${e} served ${r.status} ${r.text}, returned ${text}`,
+              );
             }),
           );
         }
@@ -348,14 +464,17 @@ describe('steady load', () => {
         const s = await net.get(n, '/network/status');
         const topics = (s.body.topics ?? {}) as Record<string, { validation: { accept: Record<string, bigint> } }>;
         for (const [topic, t] of Object.entries(topics)) {
-          if (topic.includes('/observations/')) observations += Object.values(t.validation.accept).reduce((a, b) => a + Number(b), 0);
+          if (topic.includes('/observations/'))
+            observations += Object.values(t.validation.accept).reduce((a, b) => a + Number(b), 0);
         }
         observations += Number((s.body.sync_counters as { syncObservations?: bigint } | null)?.syncObservations ?? 0n);
       }
 
       for (const n of NAMES) {
         const logs = net.proc(n).logs;
-        for (const l of logs) if (l.event === 'equivocation') inv.check(l.kind === 'split-view', () => `${n} logged a ${String(l.kind)} equivocation`);
+        for (const l of logs)
+          if (l.event === 'equivocation')
+            inv.check(l.kind === 'split-view', () => `${n} logged a ${String(l.kind)} equivocation`);
         for (const l of alarmingLogs(logs)) inv.fail(`${n}: alarming log line: ${JSON.stringify(l).slice(0, 500)}`);
       }
     } finally {
@@ -370,7 +489,9 @@ describe('steady load', () => {
         submissions,
         observations,
         splitEpochs: splitEpochs.length,
-        backlogEpochs: Object.fromEntries(NAMES.map((n) => [n, { max: maxBacklog.get(n), medianSampled: median(backlogs.get(n) ?? []) }])),
+        backlogEpochs: Object.fromEntries(
+          NAMES.map((n) => [n, { max: maxBacklog.get(n), medianSampled: median(backlogs.get(n) ?? []) }]),
+        ),
         reads,
         finalChecks,
         maxGrowthPercent: maxGrowthPercent ?? null,
@@ -378,7 +499,16 @@ describe('steady load', () => {
         warmupMs: WARMUP_MS,
         memory,
         /** Per node: [ms since the start, RSS MB, heap used MB, heap total MB]. */
-        rssSamples: Object.fromEntries([...samples].map(([n, s]) => [n, s.map((x) => [x.t, round1(x.rss / MB), ...[x.heap, x.heapTotal].map((v) => (v !== undefined ? round1(v / MB) : null))])])),
+        rssSamples: Object.fromEntries(
+          [...samples].map(([n, s]) => [
+            n,
+            s.map((x) => [
+              x.t,
+              round1(x.rss / MB),
+              ...[x.heap, x.heapTotal].map((v) => (v !== undefined ? round1(v / MB) : null)),
+            ]),
+          ]),
+        ),
       });
     }
     expect(inv.list).toEqual([]);

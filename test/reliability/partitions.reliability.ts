@@ -115,7 +115,8 @@ describe('partitions and heals', () => {
     const chain = new Map(NAMES.map((n) => [n, new Map<bigint, string>()]));
     const returned = new Map(NAMES.map((n) => [n, new Map<bigint, string>()]));
     const peerId = (name: string): string => net.node(name).peerId;
-    const signedUpTo = (name: string): bigint => [...(chain.get(name)?.keys() ?? [])].reduce((m, e) => (e > m ? e : m), 0n);
+    const signedUpTo = (name: string): bigint =>
+      [...(chain.get(name)?.keys() ?? [])].reduce((m, e) => (e > m ? e : m), 0n);
 
     const publish = (digestFor: (n: string) => string): bigint => {
       head++;
@@ -128,7 +129,13 @@ describe('partitions and heals', () => {
       const previous = chain.get(name)?.get(epoch - 1n);
       const r = await net.submit(name, epoch, digest, previous);
       submissions++;
-      if (!inv.check(r.status === 200 && r.body.digest === digest, () => `${name}: epoch ${epoch} digest ${digest} answered ${r.status} ${r.text}`)) return;
+      if (
+        !inv.check(
+          r.status === 200 && r.body.digest === digest,
+          () => `${name}: epoch ${epoch} digest ${digest} answered ${r.status} ${r.text}`,
+        )
+      )
+        return;
       chain.get(name)?.set(epoch, digest);
       returned.get(name)?.set(epoch, r.text);
     };
@@ -171,9 +178,17 @@ describe('partitions and heals', () => {
         }
       }
       const lists = await Promise.all(
-        NAMES.map(async (n) => ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as ProofEntry[]),
+        NAMES.map(
+          async (n) =>
+            ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as ProofEntry[],
+        ),
       );
-      const idSets = lists.map((l) => l.map((p) => p.id).sort().join(','));
+      const idSets = lists.map((l) =>
+        l
+          .map((p) => p.id)
+          .sort()
+          .join(','),
+      );
       if (!idSets.every((s) => s === idSets[0])) return undefined;
       const proofs = lists[0] as ProofEntry[];
       if (!splitEpochs.every((e) => proofs.some((p) => p.epoch === e && p.kind === 'split-view'))) return undefined;
@@ -184,7 +199,10 @@ describe('partitions and heals', () => {
       return { proofs, views };
     };
     const fingerprint = (s: Snapshot): string =>
-      stringifyJson({ proofs: s.proofs.map((p) => p.id).sort(), views: [...s.views.values()].map((v) => [v.digests, v.proofs]) });
+      stringifyJson({
+        proofs: s.proofs.map((p) => p.id).sort(),
+        views: [...s.views.values()].map((v) => [v.digests, v.proofs]),
+      });
     const epochsSoFar = (): bigint[] => Array.from({ length: Number(head) }, (_, i) => BigInt(i + 1));
 
     /**
@@ -194,7 +212,12 @@ describe('partitions and heals', () => {
      * moment, until the smallest, built a little later by another node, replaces it everywhere).
      */
     const converge = async (what: string, roundEpochs: bigint[]): Promise<Snapshot & { at: number }> => {
-      const at = await waitFor(`${what} (the round's epochs)`, async () => ((await snapshot(roundEpochs)) ? Date.now() : false), CONVERGE_TIMEOUT_MS, 20);
+      const at = await waitFor(
+        `${what} (the round's epochs)`,
+        async () => ((await snapshot(roundEpochs)) ? Date.now() : false),
+        CONVERGE_TIMEOUT_MS,
+        20,
+      );
       let last: string | undefined;
       const s = await waitFor(
         `${what} (everything, stable)`,
@@ -213,14 +236,20 @@ describe('partitions and heals', () => {
 
     /** `chorus verify-proof --roster` on the proof as a node serves it (protobuf or JSON). */
     const verifyOffline = async (id: string, epoch: bigint, form: 'protobuf' | 'json', from: string): Promise<void> => {
-      const res = await fetch(`${net.proc(from).url}/equivocations/${id}`, { headers: { accept: form === 'protobuf' ? 'application/x-protobuf' : 'application/json' } });
+      const res = await fetch(`${net.proc(from).url}/equivocations/${id}`, {
+        headers: { accept: form === 'protobuf' ? 'application/x-protobuf' : 'application/json' },
+      });
       const file = join(tmp.dir, `proof-${epoch}.${form === 'protobuf' ? 'bin' : 'json'}`);
       writeFileSync(file, Buffer.from(await res.arrayBuffer()));
       const r = runCli(['verify-proof', '--roster', net.roster, file]);
       offlineChecks++;
       inv.check(
-        res.status === 200 && r.status === 0 && r.stdout.includes(`valid: split-view in ${NS} at epoch ${epoch}`) && r.stdout.includes(id),
-        () => `verify-proof (${form}) of ${id} from ${from}: HTTP ${res.status}, exit ${r.status}: ${r.stdout}${r.stderr}`,
+        res.status === 200 &&
+          r.status === 0 &&
+          r.stdout.includes(`valid: split-view in ${NS} at epoch ${epoch}`) &&
+          r.stdout.includes(id),
+        () =>
+          `verify-proof (${form}) of ${id} from ${from}: HTTP ${res.status}, exit ${r.status}: ${r.stdout}${r.stderr}`,
       );
     };
 
@@ -231,15 +260,25 @@ describe('partitions and heals', () => {
         inv.check(twice.length === 0, () => `epoch ${e}: ${twice.join(',')} under two digests`);
         for (const n of NAMES) {
           const given = chain.get(n)?.get(e);
-          inv.check(byName.get(n) === given, () => `epoch ${e}: ${n} shown under ${byName.get(n) ?? 'nothing'}, it signed ${given ?? 'nothing'}`);
+          inv.check(
+            byName.get(n) === given,
+            () => `epoch ${e}: ${n} shown under ${byName.get(n) ?? 'nothing'}, it signed ${given ?? 'nothing'}`,
+          );
         }
         const split = splitEpochs.includes(e);
         const digests = new Set(NAMES.flatMap((n) => chain.get(n)?.get(e) ?? [])).size;
         const here = proofs.filter((p) => p.epoch === e);
-        inv.check(v.digests.length === digests && digests === (split ? 2 : 1), () => `epoch ${e}: ${v.digests.length} digests, expected ${split ? 2 : 1}`);
-        inv.check(here.length === (split ? 1 : 0) && v.proofs.length === here.length, () => `epoch ${e}: ${here.length} proofs listed, ${v.proofs.length} in the view; expected ${split ? 1 : 0}`);
+        inv.check(
+          v.digests.length === digests && digests === (split ? 2 : 1),
+          () => `epoch ${e}: ${v.digests.length} digests, expected ${split ? 2 : 1}`,
+        );
+        inv.check(
+          here.length === (split ? 1 : 0) && v.proofs.length === here.length,
+          () => `epoch ${e}: ${here.length} proofs listed, ${v.proofs.length} in the view; expected ${split ? 1 : 0}`,
+        );
       }
-      for (const p of proofs) inv.check(p.kind === 'split-view', () => `a ${p.kind} proof at epoch ${p.epoch}: ${p.id}`);
+      for (const p of proofs)
+        inv.check(p.kind === 'split-view', () => `a ${p.kind} proof at epoch ${p.epoch}: ${p.id}`);
     };
 
     try {
@@ -248,11 +287,16 @@ describe('partitions and heals', () => {
       const root = randomDigest();
       publish(() => root);
       await Promise.all(NAMES.map((n) => sign(n, 1n)));
-      await waitFor('a full mesh and epoch 1 everywhere', async () => {
-        if (!(await fullyConnected())) return false;
-        for (const n of NAMES) if ((await epochView(net, n, 1n)).digests[0]?.signers.length !== NAMES.length) return false;
-        return true;
-      }, 60_000);
+      await waitFor(
+        'a full mesh and epoch 1 everywhere',
+        async () => {
+          if (!(await fullyConnected())) return false;
+          for (const n of NAMES)
+            if ((await epochView(net, n, 1n)).digests[0]?.signers.length !== NAMES.length) return false;
+          return true;
+        },
+        60_000,
+      );
 
       for (let round = 1; round <= ROUNDS; round++) {
         const order = shuffle(NAMES);
@@ -269,13 +313,17 @@ describe('partitions and heals', () => {
         rounds.push(rec);
 
         await partition(net, a, b);
-        await waitFor(`round ${round}: ${a.join(',')} | ${b.join(',')} disconnected`, async () => {
-          for (const n of NAMES) {
-            const peers = await connectedPeers(net, n);
-            if (other(n).some((o) => peers.includes(peerId(o)))) return false;
-          }
-          return true;
-        }, 30_000);
+        await waitFor(
+          `round ${round}: ${a.join(',')} | ${b.join(',')} disconnected`,
+          async () => {
+            for (const n of NAMES) {
+              const peers = await connectedPeers(net, n);
+              if (other(n).some((o) => peers.includes(peerId(o)))) return false;
+            }
+            return true;
+          },
+          30_000,
+        );
 
         // A node that lagged in the last round catches up on everything it missed (the bulk of old
         // epochs) while cut off from the far side; only sync can bring those signatures there.
@@ -322,28 +370,43 @@ describe('partitions and heals', () => {
           await restart(victim);
           for (const epoch of [c, e, d]) {
             const r = await net.get(victim, `/namespaces/${NS}/audits/${epoch}`);
-            inv.check(r.status === 200 && r.text === returned.get(victim)?.get(epoch), () => `${victim}: epoch ${epoch} served ${r.status} ${r.text} after a restart, returned before: ${returned.get(victim)?.get(epoch)}`);
+            inv.check(
+              r.status === 200 && r.text === returned.get(victim)?.get(epoch),
+              () =>
+                `${victim}: epoch ${epoch} served ${r.status} ${r.text} after a restart, returned before: ${returned.get(victim)?.get(epoch)}`,
+            );
           }
           const r = await net.submit(victim, e, randomDigest(), chain.get(victim)?.get(c));
-          inv.check(r.status === 409 && r.body.error === 'epoch-conflict', () => `${victim}: another digest for signed epoch ${e} after a restart got ${r.status} ${r.text}`);
+          inv.check(
+            r.status === 409 && r.body.error === 'epoch-conflict',
+            () => `${victim}: another digest for signed epoch ${e} after a restart got ${r.status} ${r.text}`,
+          );
         }
 
         // The cut held: each side has all of its own side's signatures of the round, none of the other's.
         const signersOf = (epoch: bigint): string[] => NAMES.filter((n) => chain.get(n)?.has(epoch));
-        await waitFor(`round ${round}: each side holds its own side's signatures`, async () => {
-          for (const n of NAMES) {
-            for (const epoch of [c, e, d]) {
-              const seen = (await epochView(net, n, epoch)).digests.flatMap((x) => x.signers.map((s) => s.name));
-              if (!signersOf(epoch).every((s) => !side(n).includes(s) || seen.includes(s))) return false;
+        await waitFor(
+          `round ${round}: each side holds its own side's signatures`,
+          async () => {
+            for (const n of NAMES) {
+              for (const epoch of [c, e, d]) {
+                const seen = (await epochView(net, n, epoch)).digests.flatMap((x) => x.signers.map((s) => s.name));
+                if (!signersOf(epoch).every((s) => !side(n).includes(s) || seen.includes(s))) return false;
+              }
             }
-          }
-          return true;
-        }, 30_000);
+            return true;
+          },
+          30_000,
+        );
         for (const n of NAMES) {
           for (const epoch of [c, e, d]) {
             const v = await epochView(net, n, epoch);
             const foreign = v.digests.flatMap((x) => x.signers.map((s) => s.name)).filter((s) => other(n).includes(s));
-            inv.check(foreign.length === 0 && v.proofs.length === 0, () => `round ${round}: the partition leaked: ${n} holds ${foreign.join(',')} at epoch ${epoch}, proofs ${v.proofs.join(',')}`);
+            inv.check(
+              foreign.length === 0 && v.proofs.length === 0,
+              () =>
+                `round ${round}: the partition leaked: ${n} holds ${foreign.join(',')} at epoch ${epoch}, proofs ${v.proofs.join(',')}`,
+            );
           }
         }
 
@@ -362,7 +425,8 @@ describe('partitions and heals', () => {
           const names = [...proof.signers].sort();
           inv.check(
             names.length === 2 && names.some((s) => a.includes(s)) && names.some((s) => b.includes(s)),
-            () => `round ${round}: the proof of epoch ${e} names ${names.join(',')}, not one signer of each side ${a.join(',')} | ${b.join(',')}`,
+            () =>
+              `round ${round}: the proof of epoch ${e} names ${names.join(',')}, not one signer of each side ${a.join(',')} | ${b.join(',')}`,
           );
           await verifyOffline(proof.id, e, round % 2 ? 'protobuf' : 'json', order[0] as string);
         }
@@ -375,17 +439,27 @@ describe('partitions and heals', () => {
           await Promise.all(
             all.slice(i, i + 16).map(async ([epoch, text]) => {
               const r = await http(`${net.proc(n).url}/namespaces/${NS}/audits/${epoch}`);
-              inv.check(r.status === 200 && r.text === text, () => `${n}: epoch ${epoch} served ${r.status} ${r.text}, returned ${text}`);
+              inv.check(
+                r.status === 200 && r.text === text,
+                () => `${n}: epoch ${epoch} served ${r.status} ${r.text}, returned ${text}`,
+              );
             }),
           );
         }
         const info = await net.get(n, `/namespaces/${NS}`);
-        inv.check(info.body.equivocated_epochs === BigInt(splitEpochs.length) && info.body.signing_halted === null, () => `${n}: namespace info ${info.text}`);
+        inv.check(
+          info.body.equivocated_epochs === BigInt(splitEpochs.length) && info.body.signing_halted === null,
+          () => `${n}: namespace info ${info.text}`,
+        );
       }
       for (const n of NAMES) allLogs.push(net.proc(n).logs);
       for (const logs of allLogs) {
         for (const l of logs) {
-          if (l.event === 'equivocation') inv.check(l.kind === 'split-view', () => `a node logged a ${String(l.kind)} equivocation: ${JSON.stringify(l)}`);
+          if (l.event === 'equivocation')
+            inv.check(
+              l.kind === 'split-view',
+              () => `a node logged a ${String(l.kind)} equivocation: ${JSON.stringify(l)}`,
+            );
         }
         for (const l of alarmingLogs(logs)) inv.fail(`alarming log line: ${JSON.stringify(l).slice(0, 500)}`);
       }

@@ -105,7 +105,13 @@ export function metricValue(text: string, name: string): number | undefined {
  * in evidence handling, a doppelgänger halt (an honest node never sees its own key elsewhere).
  */
 export function alarmingLogs(logs: LogLine[]): LogLine[] {
-  const alarming = new Set(['doppelganger', 'evidence-failed', 'quorum-check-failed', 'alert-failed', 'event-log-failed']);
+  const alarming = new Set([
+    'doppelganger',
+    'evidence-failed',
+    'quorum-check-failed',
+    'alert-failed',
+    'event-log-failed',
+  ]);
   return logs.filter(
     (l) =>
       l.level >= 60 ||

@@ -12,15 +12,30 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Headless Chromium with a fresh profile (Playwright's temporary one); fails, never skips, without Chromium. */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the browser tests need it (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: the browser tests need it (apt-get install -y chromium, or set CHROMIUM_PATH)`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
-function must(r: { status: number; stdout: string; stderr: string }): { status: number; stdout: string; stderr: string } {
+function must(r: { status: number; stdout: string; stderr: string }): {
+  status: number;
+  stdout: string;
+  stderr: string;
+} {
   if (r.status !== 0) throw new Error(`command failed (${r.status}): ${r.stderr}`);
   return r;
 }
@@ -46,11 +61,38 @@ export class MultiNamespaceNetwork extends TestNetwork {
       const name = `org${i}`;
       const dir = join(this.dir, name);
       const p2pPort = await freePort();
-      const r = must(runCli(['init', '--data-dir', dir, ...all.flatMap((ns) => ['--namespace', ns]), '--http-port', '0', '--p2p-port', String(p2pPort), '--json']));
-      const out = JSON.parse(r.stdout) as { public_key: string; config: string; tokens: Record<string, string>; peer_id: string; admin_token: string };
+      const r = must(
+        runCli([
+          'init',
+          '--data-dir',
+          dir,
+          ...all.flatMap((ns) => ['--namespace', ns]),
+          '--http-port',
+          '0',
+          '--p2p-port',
+          String(p2pPort),
+          '--json',
+        ]),
+      );
+      const out = JSON.parse(r.stdout) as {
+        public_key: string;
+        config: string;
+        tokens: Record<string, string>;
+        peer_id: string;
+        admin_token: string;
+      };
       must(runCli(['roster', 'add', this.roster, '--name', name, '--config', out.config]));
       this.tokens.set(name, out.tokens);
-      this.nodes.push({ name, dir, config: out.config, token: out.tokens[this.namespace] as string, adminToken: out.admin_token, publicKey: out.public_key, peerId: out.peer_id, p2pPort });
+      this.nodes.push({
+        name,
+        dir,
+        config: out.config,
+        token: out.tokens[this.namespace] as string,
+        adminToken: out.admin_token,
+        publicKey: out.public_key,
+        peerId: out.peer_id,
+        p2pPort,
+      });
     }
   }
 
@@ -61,6 +103,9 @@ export class MultiNamespaceNetwork extends TestNetwork {
   submitTo(ns: string, name: string, epoch: bigint, digest: string, previous?: string): Promise<JsonResponse> {
     const token = this.tokens.get(name)?.[ns];
     if (!token) throw new Error(`${name} has no token for ${ns}`);
-    return http(`${this.url(name)}/namespaces/${ns}/audits`, { body: previous ? { epoch, digest, previous } : { epoch, digest }, token });
+    return http(`${this.url(name)}/namespaces/${ns}/audits`, {
+      body: previous ? { epoch, digest, previous } : { epoch, digest },
+      token,
+    });
   }
 }

@@ -26,7 +26,9 @@ export class Tmpfs {
       );
     }
     mkdirSync(this.dir, { recursive: true });
-    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${this.sizeBytes},mode=0700`, 'tmpfs', this.dir], { encoding: 'utf8' });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${this.sizeBytes},mode=0700`, 'tmpfs', this.dir], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`mount -t tmpfs ${this.dir} failed (${r.status}): ${r.stderr}`);
     this.mounted = true;
   }
@@ -77,9 +79,11 @@ export class Ledger {
 
   record(epoch: bigint, text: string, digest: string): void {
     const d = this.digest.get(epoch);
-    if (d !== undefined && d !== digest) this.violations.push(`epoch ${epoch}: answered with two digests ${d} and ${digest}`);
+    if (d !== undefined && d !== digest)
+      this.violations.push(`epoch ${epoch}: answered with two digests ${d} and ${digest}`);
     const t = this.returned.get(epoch);
-    if (t !== undefined && t !== text) this.violations.push(`epoch ${epoch}: a second 200 differs from the first:\n  ${t}\n  ${text}`);
+    if (t !== undefined && t !== text)
+      this.violations.push(`epoch ${epoch}: a second 200 differs from the first:\n  ${t}\n  ${text}`);
     if (d === undefined) this.digest.set(epoch, digest);
     if (t === undefined) this.returned.set(epoch, text);
   }
@@ -100,17 +104,31 @@ export interface Target {
  * Pushes epochs (each raced by a conflicting digest with probability `race`) until the node
  * answers 503 signing-halted or `max` epochs were signed; returns how it stopped.
  */
-export async function pushUntilHalt(t: Target, ledger: Ledger, race: number, max: number): Promise<{ halted: boolean; body?: Record<string, unknown>; signed: number }> {
+export async function pushUntilHalt(
+  t: Target,
+  ledger: Ledger,
+  race: number,
+  max: number,
+): Promise<{ halted: boolean; body?: Record<string, unknown>; signed: number }> {
   let signed = 0;
   while (signed < max) {
     const epoch = ledger.next;
-    const submit = (digest: string) => http(`${t.url}/namespaces/${t.ns}/audits`, { body: { epoch, digest }, token: t.token });
+    const submit = (digest: string) =>
+      http(`${t.url}/namespaces/${t.ns}/audits`, { body: { epoch, digest }, token: t.token });
     // allSettled: a response that arrived counts even if the other request died with the node.
-    const settled = await Promise.allSettled([submit(ledger.pending), Math.random() < race ? submit(randomBytes(32).toString('hex')) : undefined]);
+    const settled = await Promise.allSettled([
+      submit(ledger.pending),
+      Math.random() < race ? submit(randomBytes(32).toString('hex')) : undefined,
+    ]);
     const [main, racer] = settled.map((x) => (x.status === 'fulfilled' ? x.value : undefined));
     for (const r of [main, racer]) if (r?.status === 200) ledger.record(epoch, r.text, String(r.body.digest));
     if (!main) throw (settled[0] as PromiseRejectedResult).reason;
-    if (racer && racer.status !== 200 && racer.status !== 409 && !(racer.status === 503 && racer.body.error === 'signing-halted')) {
+    if (
+      racer &&
+      racer.status !== 200 &&
+      racer.status !== 409 &&
+      !(racer.status === 503 && racer.body.error === 'signing-halted')
+    ) {
       ledger.violations.push(`epoch ${epoch}: racer answered ${racer.status} ${racer.text}`);
     }
     if (main.status === 200) {
@@ -118,7 +136,8 @@ export async function pushUntilHalt(t: Target, ledger: Ledger, race: number, max
       ledger.advance();
     } else if (main.status === 409 && main.body.error === 'epoch-conflict') {
       const got = await http(`${t.url}/namespaces/${t.ns}/audits/${epoch}`);
-      if (got.status !== 200) ledger.violations.push(`epoch ${epoch}: refused as conflicting but not served (${got.status})`);
+      if (got.status !== 200)
+        ledger.violations.push(`epoch ${epoch}: refused as conflicting but not served (${got.status})`);
       else ledger.record(epoch, got.text, String(got.body.digest));
       signed++;
       ledger.advance();
@@ -133,11 +152,19 @@ export async function pushUntilHalt(t: Target, ledger: Ledger, race: number, max
 }
 
 /** Every signature ever returned is served byte-identical; a different digest is refused. */
-export async function checkLedger(t: Target, ledger: Ledger, epochs: Iterable<bigint> = ledger.returned.keys()): Promise<void> {
+export async function checkLedger(
+  t: Target,
+  ledger: Ledger,
+  epochs: Iterable<bigint> = ledger.returned.keys(),
+): Promise<void> {
   for (const e of epochs) {
     const r = await http(`${t.url}/namespaces/${t.ns}/audits/${e}`);
-    if (r.status !== 200 || r.text !== ledger.returned.get(e)) ledger.violations.push(`epoch ${e}: served ${r.status} ${r.text}, returned before: ${ledger.returned.get(e)}`);
-    const other = await http(`${t.url}/namespaces/${t.ns}/audits`, { body: { epoch: e, digest: randomBytes(32).toString('hex') }, token: t.token });
+    if (r.status !== 200 || r.text !== ledger.returned.get(e))
+      ledger.violations.push(`epoch ${e}: served ${r.status} ${r.text}, returned before: ${ledger.returned.get(e)}`);
+    const other = await http(`${t.url}/namespaces/${t.ns}/audits`, {
+      body: { epoch: e, digest: randomBytes(32).toString('hex') },
+      token: t.token,
+    });
     const refused = other.status === 409 && other.body.error === 'epoch-conflict';
     if (!refused) ledger.violations.push(`epoch ${e}: a different digest was answered ${other.status} ${other.text}`);
   }
@@ -148,7 +175,11 @@ export async function checkLedger(t: Target, ledger: Ledger, epochs: Iterable<bi
  * that the refusal is said (readyz 503, 503 on the next epoch), stops it, runs `chorus repair`,
  * and starts it again. Returns the running node and whether a repair was needed.
  */
-export async function startRepairing(config: string, t: Omit<Target, 'url'>, ledger: Ledger): Promise<{ node: NodeProcess; repaired: boolean }> {
+export async function startRepairing(
+  config: string,
+  t: Omit<Target, 'url'>,
+  ledger: Ledger,
+): Promise<{ node: NodeProcess; repaired: boolean }> {
   let node = await NodeProcess.start(['start', '--config', config]);
   const ready = await http(`${node.url}/readyz`);
   if (ready.status === 200) return { node, repaired: false };
@@ -157,8 +188,12 @@ export async function startRepairing(config: string, t: Omit<Target, 'url'>, led
     ledger.violations.push(`readyz ${ready.status} after restart, not for a store behind its journal: ${ready.text}`);
     return { node, repaired: false };
   }
-  const next = await http(`${node.url}/namespaces/${t.ns}/audits`, { body: { epoch: ledger.next, digest: randomBytes(32).toString('hex') }, token: t.token });
-  if (next.status !== 503 || next.body.error !== 'signing-halted') ledger.violations.push(`store behind journal, yet epoch ${ledger.next} answered ${next.status} ${next.text}`);
+  const next = await http(`${node.url}/namespaces/${t.ns}/audits`, {
+    body: { epoch: ledger.next, digest: randomBytes(32).toString('hex') },
+    token: t.token,
+  });
+  if (next.status !== 503 || next.body.error !== 'signing-halted')
+    ledger.violations.push(`store behind journal, yet epoch ${ledger.next} answered ${next.status} ${next.text}`);
   await node.kill('SIGTERM');
   const r = runCli(['repair', '--config', config]);
   if (r.status !== 0) ledger.violations.push(`chorus repair failed (${r.status}): ${r.stderr}`);

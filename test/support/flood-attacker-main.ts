@@ -60,7 +60,16 @@ for (const topic of [obsTopic, proofTopic]) {
   });
 }
 
-const stats = { sent: 0, nonCanonical: 0, junkTopic: 0, oversize: 0, sendFailed: 0, syncRequests: 0, junkPages: 0, endlessPages: 0 };
+const stats = {
+  sent: 0,
+  nonCanonical: 0,
+  junkTopic: 0,
+  oversize: 0,
+  sendFailed: 0,
+  syncRequests: 0,
+  junkPages: 0,
+  endlessPages: 0,
+};
 const sessions = new Map<string, number>();
 const logId = new Uint8Array(16).fill(0x5a);
 let position = 0n;
@@ -101,7 +110,12 @@ await flooder.serveSync(async (bytes, peer) => {
   if (!o) return encodeSyncResponse({ position, logId, nextCursor });
   stats.endlessPages++;
   // Valid observations the peer already has, forever: only the page bound stops this.
-  return encodeSyncResponse({ observations: Array.from({ length: Math.min(req.limit, 256) }, () => o), position, logId, nextCursor });
+  return encodeSyncResponse({
+    observations: Array.from({ length: Math.min(req.limit, 256) }, () => o),
+    position,
+    logId,
+    nextCursor,
+  });
 });
 
 for (const addr of cfg.victims) {
@@ -111,12 +125,15 @@ print({ event: 'ready', peerId: flooder.peerId });
 
 let tick = 0;
 let counter = 0;
-const every = (perSecond: number): boolean => perSecond > 0 && tick % Math.max(1, Math.round(TICKS_PER_SECOND / perSecond)) === 0;
+const every = (perSecond: number): boolean =>
+  perSecond > 0 && tick % Math.max(1, Math.round(TICKS_PER_SECOND / perSecond)) === 0;
 const timer = setInterval(() => {
   tick++;
-  if (tick % TICKS_PER_SECOND === 0) print({ event: 'stats', peers: flooder.gossipPeers().length, flooding: Date.now() >= floodFrom, ...stats });
+  if (tick % TICKS_PER_SECOND === 0)
+    print({ event: 'stats', peers: flooder.gossipPeers().length, flooding: Date.now() >= floodFrom, ...stats });
   if (Date.now() < floodFrom) return;
-  const perTick = cfg.nonCanonicalPerSecond > 0 ? Math.max(1, Math.round(cfg.nonCanonicalPerSecond / TICKS_PER_SECOND)) : 0;
+  const perTick =
+    cfg.nonCanonicalPerSecond > 0 ? Math.max(1, Math.round(cfg.nonCanonicalPerSecond / TICKS_PER_SECOND)) : 0;
   for (const peer of flooder.gossipPeers()) {
     const batch: RawMessage[] = [];
     for (const [topic, t] of templates) {
@@ -124,7 +141,10 @@ const timer = setInterval(() => {
     }
     stats.nonCanonical += batch.length;
     if (every(cfg.junkTopicPerSecond)) {
-      batch.push({ topic: `/chorus/1/${cfg.network}/junk-${++counter}`, data: new Uint8Array(cfg.junkBytes).fill(counter & 0xff) });
+      batch.push({
+        topic: `/chorus/1/${cfg.network}/junk-${++counter}`,
+        data: new Uint8Array(cfg.junkBytes).fill(counter & 0xff),
+      });
       stats.junkTopic++;
     }
     if (every(cfg.oversizePerSecond)) {

@@ -56,7 +56,8 @@ export class Flooder {
       },
     });
     const gs = node.services.pubsub as GossipSub & GossipInternals;
-    if (typeof gs.sendRpc !== 'function' || !(gs.streamsOutbound instanceof Map)) throw new Error('gossipsub internals changed: sendRpc/streamsOutbound');
+    if (typeof gs.sendRpc !== 'function' || !(gs.streamsOutbound instanceof Map))
+      throw new Error('gossipsub internals changed: sendRpc/streamsOutbound');
     return new Flooder(node, gs);
   }
 

@@ -16,12 +16,14 @@ export async function http(
   let body: string | undefined;
   if (opts.rawBody !== undefined) body = opts.rawBody;
   else if (opts.body !== undefined) body = stringifyJson(opts.body);
-  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+    headers['content-type'] = 'application/json';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const res = await fetch(url, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers, body });
   const text = await res.text();
   let parsed: Record<string, unknown> = {};
-  if (text && (res.headers.get('content-type') ?? '').includes('json')) parsed = parseJson(text) as Record<string, unknown>;
+  if (text && (res.headers.get('content-type') ?? '').includes('json'))
+    parsed = parseJson(text) as Record<string, unknown>;
   return { status: res.status, body: parsed, text, headers: res.headers };
 }
 

@@ -52,10 +52,38 @@ export class TestNetwork {
       const name = `org${i}`;
       const dir = join(this.dir, name);
       const p2pPort = await freePort();
-      const r = must(runCli(['init', '--data-dir', dir, '--namespace', this.namespace, '--http-port', '0', '--p2p-port', String(p2pPort), '--json']));
-      const out = JSON.parse(r.stdout) as { public_key: string; config: string; tokens: Record<string, string>; peer_id: string; admin_token: string };
+      const r = must(
+        runCli([
+          'init',
+          '--data-dir',
+          dir,
+          '--namespace',
+          this.namespace,
+          '--http-port',
+          '0',
+          '--p2p-port',
+          String(p2pPort),
+          '--json',
+        ]),
+      );
+      const out = JSON.parse(r.stdout) as {
+        public_key: string;
+        config: string;
+        tokens: Record<string, string>;
+        peer_id: string;
+        admin_token: string;
+      };
       must(runCli(['roster', 'add', this.roster, '--name', name, '--config', out.config]));
-      this.nodes.push({ name, dir, config: out.config, token: out.tokens[this.namespace] as string, adminToken: out.admin_token, publicKey: out.public_key, peerId: out.peer_id, p2pPort });
+      this.nodes.push({
+        name,
+        dir,
+        config: out.config,
+        token: out.tokens[this.namespace] as string,
+        adminToken: out.admin_token,
+        publicKey: out.public_key,
+        peerId: out.peer_id,
+        p2pPort,
+      });
     }
   }
 
@@ -81,7 +109,9 @@ export class TestNetwork {
 
   async start(name: string, extra: string[] = []): Promise<NodeProcess> {
     const n = this.node(name);
-    const p = await NodeProcess.start(['start', '--config', n.config, '--roster', this.roster, ...extra], { env: this.env });
+    const p = await NodeProcess.start(['start', '--config', n.config, '--roster', this.roster, ...extra], {
+      env: this.env,
+    });
     this.procs.set(name, p);
     return p;
   }
@@ -139,13 +169,22 @@ export class TestNetwork {
   }
 }
 
-function must(r: { status: number; stdout: string; stderr: string }): { status: number; stdout: string; stderr: string } {
+function must(r: { status: number; stdout: string; stderr: string }): {
+  status: number;
+  stdout: string;
+  stderr: string;
+} {
   if (r.status !== 0) throw new Error(`command failed (${r.status}): ${r.stderr}`);
   return r;
 }
 
 /** Polls until `check` returns a truthy value (never a fixed sleep). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -155,7 +194,8 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

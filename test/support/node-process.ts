@@ -46,11 +46,17 @@ export class NodeProcess {
 
   static async start(args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
     assertBuilt();
-    const proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
+    });
     const node = new NodeProcess(proc);
     createInterface({ input: proc.stderr! }).on('line', (l) => node.stderr.push(l));
     const listening = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`node did not start: ${node.stderr.join('\n')}`)), opts.timeoutMs ?? 20_000);
+      const timer = setTimeout(
+        () => reject(new Error(`node did not start: ${node.stderr.join('\n')}`)),
+        opts.timeoutMs ?? 20_000,
+      );
       createInterface({ input: proc.stdout! }).on('line', (line) => {
         let parsed: LogLine;
         try {

@@ -17,13 +17,22 @@ export function testRoster(opts: { ns: string; auditors: number; threshold: numb
   return Roster.fromJson({
     network: 'svc-test',
     threshold: BigInt(opts.threshold),
-    auditors: Array.from({ length: opts.auditors }, (_, i) => ({ name: `org${i + 1}`, public_key: toHex(testKey(i).publicKey) })),
+    auditors: Array.from({ length: opts.auditors }, (_, i) => ({
+      name: `org${i + 1}`,
+      public_key: toHex(testKey(i).publicKey),
+    })),
     namespaces: [{ name: opts.ns, ...(opts.logKey ? { log_key: toHex(opts.logKey.publicKey) } : {}) }],
   });
 }
 
 /** An observation of (ns, epoch, digest) signed by `key` at `timestamp`. */
-export function signedObservation(key: SigningKey, ns: string, epoch: bigint, digest: Uint8Array, timestamp = 1000n): Observation {
+export function signedObservation(
+  key: SigningKey,
+  ns: string,
+  epoch: bigint,
+  digest: Uint8Array,
+  timestamp = 1000n,
+): Observation {
   const m = { ciphersuite: 1, namespace: ns, timestamp, epoch, digest };
   return { ...m, signature: key.sign(signedBytes(m)), signerKey: key.publicKey };
 }

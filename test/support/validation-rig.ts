@@ -39,7 +39,12 @@ export class ProofBucket {
     const e = this.log.epochs.find((x) => x.epoch === epoch.toString());
     if (!e) throw new Error(`the synthetic log has no epoch ${epoch}`);
     const [, prev, cur] = e.blob_name.split('/') as [string, string, string];
-    return { blobName: e.blob_name, previous: fromHex(prev, 32), current: fromHex(cur, 32), file: join(this.dir, ...e.blob_name.split('/')) };
+    return {
+      blobName: e.blob_name,
+      previous: fromHex(prev, 32),
+      current: fromHex(cur, 32),
+      file: join(this.dir, ...e.blob_name.split('/')),
+    };
   }
 
   /** Takes the epoch's blob out of the directory (kept aside); `restore` puts it back. */
@@ -100,7 +105,14 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
   ensureAkdBuild();
   const t = tempDir('chorus-svc-');
   const bucketDir = join(t.dir, 'bucket');
-  const log = await writeSyntheticLog({ out: bucketDir, configuration: { name: 'whatsapp_v1' }, epochs: opts.epochs - 1, inserts: 4, base: 8, seed: opts.seed });
+  const log = await writeSyntheticLog({
+    out: bucketDir,
+    configuration: { name: 'whatsapp_v1' },
+    epochs: opts.epochs - 1,
+    inserts: 4,
+    base: 8,
+    seed: opts.seed,
+  });
   const db = await openDatabase(join(t.dir, 'db'));
   const clock = { now: 1_700_000_000_000n };
   const now = () => clock.now;
@@ -127,12 +139,23 @@ export async function openRig(opts: { epochs: number; seed: string }): Promise<R
     proofDirectory: openProofDirectory(bucket.url),
     clock,
     alerts: [],
-    logger: pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }),
+    logger: pino(
+      { level: 'debug' },
+      { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    ),
     logs,
     signEpoch: async (epoch) => {
-      const digest = fromHex(epoch === 0n ? log.root.digest : (bucket.entry(epoch).blobName.split('/')[2] as string), 32);
+      const digest = fromHex(
+        epoch === 0n ? log.root.digest : (bucket.entry(epoch).blobName.split('/')[2] as string),
+        32,
+      );
       const previous = epoch === 0n ? undefined : bucket.entry(epoch).previous;
-      const r = await signing.checkAndSign(RIG_NS, undefined, { epoch, digest, ...(previous ? { previous } : {}) }, signer);
+      const r = await signing.checkAndSign(
+        RIG_NS,
+        undefined,
+        { epoch, digest, ...(previous ? { previous } : {}) },
+        signer,
+      );
       if (r.kind === 'rejected') throw new Error(`could not sign epoch ${epoch}: ${r.decision.message}`);
     },
     nsConfig: (source, extra = {}) => ({

@@ -18,8 +18,13 @@ function stale(): boolean {
       .filter((f) => f.endsWith('.ts'))
       .map((f) => [join(ROOT, 'src', part, f), join(ROOT, 'dist', 'src', part, f.replace(/\.ts$/, '.js'))]),
   );
-  sources.push([join(ROOT, 'src', 'cli', 'commands', 'akd.ts'), join(ROOT, 'dist', 'src', 'cli', 'commands', 'akd.js')]);
-  return sources.some(([src, out]) => !existsSync(out as string) || statSync(out as string).mtimeMs < statSync(src as string).mtimeMs);
+  sources.push([
+    join(ROOT, 'src', 'cli', 'commands', 'akd.ts'),
+    join(ROOT, 'dist', 'src', 'cli', 'commands', 'akd.js'),
+  ]);
+  return sources.some(
+    ([src, out]) => !existsSync(out as string) || statSync(out as string).mtimeMs < statSync(src as string).mtimeMs,
+  );
 }
 
 /** Test files run in parallel processes: one builds, the others wait for it. */
@@ -33,7 +38,8 @@ function withLock(fn: () => void): void {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`${lock} held for two minutes (remove it if no build runs)`, { cause: err });
+      if (Date.now() > deadline)
+        throw new Error(`${lock} held for two minutes (remove it if no build runs)`, { cause: err });
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
     }
   }
@@ -60,7 +66,12 @@ function build(): void {
     // Only the AKD modules and the akd command, emitted to their places in dist/.
     const dir = mkdtempSync(join(tmpdir(), 'chorus-akd-build-'));
     const config = join(dir, 'tsconfig.json');
-    const files = ['src/akd-runtime/verify-worker.ts', 'src/akd-runtime/verify-pool.ts', 'src/akd/generator.ts', 'src/cli/commands/akd.ts'];
+    const files = [
+      'src/akd-runtime/verify-worker.ts',
+      'src/akd-runtime/verify-pool.ts',
+      'src/akd/generator.ts',
+      'src/cli/commands/akd.ts',
+    ];
     writeFileSync(
       config,
       JSON.stringify({

@@ -97,21 +97,55 @@ describe('chorus akd generate', () => {
 
   it('writes a log whose blobs verify with chorus akd verify, and prints a JSON summary', () => {
     const out = join(dir, 'log');
-    const r = chorus('akd', 'generate', '--out', out, '--epochs', '3', '--inserts', '25', '--base', '200', '--seed', 'cli');
+    const r = chorus(
+      'akd',
+      'generate',
+      '--out',
+      out,
+      '--epochs',
+      '3',
+      '--inserts',
+      '25',
+      '--base',
+      '200',
+      '--seed',
+      'cli',
+    );
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { epochs: Array<{ blob_name: string; inserted: number }>; leaves: number };
     expect(summary.epochs.map((e) => e.inserted)).toEqual([200, 25, 25, 25]);
     expect(summary.leaves).toBe(275);
     for (const e of [summary.epochs[0], summary.epochs[3]]) {
       const blob = e?.blob_name ?? '';
-      const v = chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', blob, join(out, ...blob.split('/')));
+      const v = chorus(
+        'akd',
+        'verify',
+        '--configuration',
+        'whatsapp_v1',
+        '--blob-name',
+        blob,
+        join(out, ...blob.split('/')),
+      );
       expect(v.code, v.stderr).toBe(0);
     }
   });
 
   it('verifies large proofs (two hashing threads when a core is idle) with the same verdicts', () => {
     const out = join(dir, 'large');
-    const r = chorus('akd', 'generate', '--out', out, '--epochs', '1', '--inserts', '30000', '--base', '100000', '--seed', 'large');
+    const r = chorus(
+      'akd',
+      'generate',
+      '--out',
+      out,
+      '--epochs',
+      '1',
+      '--inserts',
+      '30000',
+      '--base',
+      '100000',
+      '--seed',
+      'large',
+    );
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { epochs: Array<{ blob_name: string; bytes: number; unchanged: number }> };
     const last = summary.epochs[1];
@@ -124,20 +158,44 @@ describe('chorus akd generate', () => {
     }
     const blob = last?.blob_name ?? '';
     const bumped = blob.replace(/^2\//, '3/'); // wrong end epoch: the end root differs
-    const bad = chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', bumped, join(out, ...blob.split('/')));
+    const bad = chorus(
+      'akd',
+      'verify',
+      '--configuration',
+      'whatsapp_v1',
+      '--blob-name',
+      bumped,
+      join(out, ...blob.split('/')),
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('end root (current hash) does not match');
   });
 
   it('writes experimental logs with a domain label', () => {
     const out = join(dir, 'exp');
-    const r = chorus('akd', 'generate', '--out', out, '--epochs', '2', '--inserts', '5', '--configuration', 'experimental', '--domain-label', 'Lbl');
+    const r = chorus(
+      'akd',
+      'generate',
+      '--out',
+      out,
+      '--epochs',
+      '2',
+      '--inserts',
+      '5',
+      '--configuration',
+      'experimental',
+      '--domain-label',
+      'Lbl',
+    );
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { epochs: Array<{ blob_name: string }>; domain_label: string };
     expect(summary.domain_label).toBe('Lbl');
     const blob = summary.epochs[1]?.blob_name ?? '';
     const file = join(out, ...blob.split('/'));
-    expect(chorus('akd', 'verify', '--configuration', 'experimental', '--domain-label', 'Lbl', '--blob-name', blob, file).code).toBe(0);
+    expect(
+      chorus('akd', 'verify', '--configuration', 'experimental', '--domain-label', 'Lbl', '--blob-name', blob, file)
+        .code,
+    ).toBe(0);
     expect(chorus('akd', 'verify', '--configuration', 'experimental', '--blob-name', blob, file).code).toBe(1);
   });
 

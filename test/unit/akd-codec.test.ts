@@ -29,7 +29,10 @@ const tag = (field: number, wire: number): number[] => varint(field * 8 + wire);
 const ld = (field: number, body: number[]): number[] => [...tag(field, 2), ...varint(body.length), ...body];
 const fill = (n: number, b: number): number[] => Array<number>(n).fill(b);
 const nodeLabel = (val: number[], len: number): number[] => [...ld(1, val), ...tag(2, 0), ...varint(len)];
-const element = (val: number[], len: number, value = fill(32, 7)): number[] => [...ld(1, nodeLabel(val, len)), ...ld(2, value)];
+const element = (val: number[], len: number, value = fill(32, 7)): number[] => [
+  ...ld(1, nodeLabel(val, len)),
+  ...ld(2, value),
+];
 const bytes = (...parts: number[][]): Uint8Array => new Uint8Array(parts.flat());
 
 function decodeError(input: Uint8Array): AkdDecodeError {
@@ -116,7 +119,9 @@ describe('akd proof codec: akd_core converter rules', () => {
     expect(decodeError(bytes(ld(1, value))).message).toContain('label is missing');
     expect(decodeError(bytes(ld(1, ld(1, nodeLabel([1], 3))))).message).toContain('value is missing');
     expect(decodeError(bytes(ld(1, [...ld(1, ld(1, [1])), ...value]))).message).toContain('label_len is missing');
-    expect(decodeError(bytes(ld(1, [...ld(1, [...tag(2, 0), 5]), ...value]))).message).toContain('label_val is missing');
+    expect(decodeError(bytes(ld(1, [...ld(1, [...tag(2, 0), 5]), ...value]))).message).toContain(
+      'label_val is missing',
+    );
   });
 
   it('reports inserted elements before unchanged ones, as akd converts them in that order', () => {
@@ -126,15 +131,31 @@ describe('akd proof codec: akd_core converter rules', () => {
 
   it('skips unknown fields of every wire type at every level', () => {
     const unknown = [
-      ...tag(15, 0), ...varint(2n ** 63n),
-      ...tag(16, 1), ...fill(8, 9),
+      ...tag(15, 0),
+      ...varint(2n ** 63n),
+      ...tag(16, 1),
+      ...fill(8, 9),
       ...ld(17, [1, 2, 3]),
-      ...tag(18, 5), ...fill(4, 9),
-      ...tag(19, 3), ...tag(1, 0), 5, ...ld(2, [1]), ...tag(19, 4),
+      ...tag(18, 5),
+      ...fill(4, 9),
+      ...tag(19, 3),
+      ...tag(1, 0),
+      5,
+      ...ld(2, [1]),
+      ...tag(19, 4),
     ];
     const plain = decodeSingleAppendOnlyProof(bytes(ld(1, element([0xcc], 7))));
     const noisy = decodeSingleAppendOnlyProof(
-      bytes(unknown, ld(1, [...unknown, ...ld(1, [...unknown, ...nodeLabel([0xcc], 7), ...unknown]), ...unknown, ...ld(2, fill(32, 7))]), unknown),
+      bytes(
+        unknown,
+        ld(1, [
+          ...unknown,
+          ...ld(1, [...unknown, ...nodeLabel([0xcc], 7), ...unknown]),
+          ...unknown,
+          ...ld(2, fill(32, 7)),
+        ]),
+        unknown,
+      ),
     );
     expect(toHex(noisy.labels)).toBe(toHex(plain.labels));
     expect(toHex(noisy.values)).toBe(toHex(plain.values));
@@ -143,7 +164,9 @@ describe('akd proof codec: akd_core converter rules', () => {
 
   it('merges a repeated label message and keeps the last value (protobuf semantics)', () => {
     const p = decodeSingleAppendOnlyProof(
-      bytes(ld(1, [...ld(1, ld(1, [0xaa])), ...ld(1, [...tag(2, 0), 9]), ...ld(2, fill(32, 1)), ...ld(2, fill(32, 2))])),
+      bytes(
+        ld(1, [...ld(1, ld(1, [0xaa])), ...ld(1, [...tag(2, 0), 9]), ...ld(2, fill(32, 1)), ...ld(2, fill(32, 2))]),
+      ),
     );
     expect(p.labels[0]).toBe(0xaa);
     expect(p.lens[0]).toBe(9);

@@ -64,7 +64,7 @@ describe('directory tree: akd chain replay', () => {
 describe('directory tree: rules', () => {
   const h = resolveConfiguration('whatsapp_v1');
 
-  it('starts at akd\'s empty-tree root', () => {
+  it("starts at akd's empty-tree root", () => {
     const chain1 = loadIndex(AKD_VECTORS).find((c) => c.name === 'chain-e01-k3');
     expect(toHex(new AkdDirectoryTree(h).rootHash())).toBe(chain1?.previous_hash);
     expect(toHex(new AkdDirectoryTree({ name: 'experimental' }).rootHash())).toBe('00'.repeat(32));
@@ -88,7 +88,10 @@ describe('directory tree: rules', () => {
   });
 
   it('proves every earlier transition from the latest tree', () => {
-    for (const configuration of [{ name: 'whatsapp_v1' as const }, { name: 'experimental' as const, domainLabel: 'x' }]) {
+    for (const configuration of [
+      { name: 'whatsapp_v1' as const },
+      { name: 'experimental' as const, domainLabel: 'x' },
+    ]) {
       const log = new SyntheticLog(configuration, 'later');
       const epochs = [40, 1, 7, 25, 3, 60].map((k) => log.publish(k));
       for (const e of epochs) {

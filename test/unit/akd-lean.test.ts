@@ -4,7 +4,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sortLabels, sortLabelsLean } from '../../src/akd/label-order.js';
-import { encodeSingleAppendOnlyProof, decodeSingleAppendOnlyProof, type ProofElements } from '../../src/akd/proof-codec.js';
+import {
+  encodeSingleAppendOnlyProof,
+  decodeSingleAppendOnlyProof,
+  type ProofElements,
+} from '../../src/akd/proof-codec.js';
 import { verifyConsecutiveAppendOnly, type AkdVerifyResult } from '../../src/akd/verifier.js';
 import { VirtualLog } from '../../src/akd/virtual-log.js';
 
@@ -20,7 +24,14 @@ describe('lean label sort', () => {
   it('orders as sortLabels does: random, clustered, equal and prefix labels', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.integer({ min: 0, max: 256 })), { minLength: 0, maxLength: 300 }),
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 3 }),
+            fc.uint8Array({ minLength: 32, maxLength: 32 }),
+            fc.integer({ min: 0, max: 256 }),
+          ),
+          { minLength: 0, maxLength: 300 },
+        ),
         (items) => {
           const n = items.length;
           const labels = new Uint8Array(n * 32);
@@ -49,7 +60,9 @@ describe('lean verification', () => {
     if (e === null) throw new Error('no epoch');
     const check = (p: ProofElements, previous = e.previousHash, current = e.currentHash): string => {
       const classic = verifyConsecutiveAppendOnly(clone(p), previous, current, e.epoch, 'whatsapp_v1');
-      const lean = verifyConsecutiveAppendOnly(clone(p), previous, current, e.epoch, 'whatsapp_v1', { consumeProof: true });
+      const lean = verifyConsecutiveAppendOnly(clone(p), previous, current, e.epoch, 'whatsapp_v1', {
+        consumeProof: true,
+      });
       expect(summary(lean)).toBe(summary(classic));
       return summary(lean);
     };
@@ -57,15 +70,20 @@ describe('lean verification', () => {
     expect(check(e.proof, e.currentHash)).toMatch(/start root/);
     expect(check(e.proof, e.previousHash, e.previousHash)).toMatch(/end root/);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: e.proof.count - 1 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 255 }), (i, what, bit) => {
-        const p = clone(e.proof);
-        // Setting a label's length to the one it has is no mutation.
-        fc.pre(what !== 2 || p.lens[i] !== bit);
-        if (what === 0) p.values[i * 32 + (bit >>> 3)]! ^= 1 << (bit & 7);
-        else if (what === 1) p.labels[i * 32 + (bit >>> 3)]! ^= 1 << (bit & 7);
-        else p.lens[i] = bit;
-        expect(check(p)).not.toBe('ok');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: e.proof.count - 1 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 255 }),
+        (i, what, bit) => {
+          const p = clone(e.proof);
+          // Setting a label's length to the one it has is no mutation.
+          fc.pre(what !== 2 || p.lens[i] !== bit);
+          if (what === 0) p.values[i * 32 + (bit >>> 3)]! ^= 1 << (bit & 7);
+          else if (what === 1) p.labels[i * 32 + (bit >>> 3)]! ^= 1 << (bit & 7);
+          else p.lens[i] = bit;
+          expect(check(p)).not.toBe('ok');
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -78,7 +96,11 @@ describe('lean verification', () => {
     expect(verifyConsecutiveAppendOnly(kept, e.previousHash, e.currentHash, e.epoch, 'whatsapp_v1').ok).toBe(true);
     expect(kept.values).toEqual(before);
     const consumed = clone(e.proof);
-    expect(verifyConsecutiveAppendOnly(consumed, e.previousHash, e.currentHash, e.epoch, 'whatsapp_v1', { consumeProof: true }).ok).toBe(true);
+    expect(
+      verifyConsecutiveAppendOnly(consumed, e.previousHash, e.currentHash, e.epoch, 'whatsapp_v1', {
+        consumeProof: true,
+      }).ok,
+    ).toBe(true);
     expect(consumed.values).not.toEqual(before);
   });
 });

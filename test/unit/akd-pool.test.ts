@@ -21,7 +21,9 @@ describe('AKD verify pool', () => {
 
   it('gives every vector the verdict the in-process verifier gives, as plain data', async () => {
     const cases = loadIndex(AKD_VECTORS);
-    const outcomes = await Promise.all(cases.map((c) => pool.verifyBlob(loadProof(AKD_VECTORS, c), c.blob_name, configurationOf(c))));
+    const outcomes = await Promise.all(
+      cases.map((c) => pool.verifyBlob(loadProof(AKD_VECTORS, c), c.blob_name, configurationOf(c))),
+    );
     cases.forEach((c, i) => {
       const o = outcomes[i];
       expect(o?.ok ? 'ok' : 'error', c.name).toBe(c.expected);
@@ -33,7 +35,10 @@ describe('AKD verify pool', () => {
     expect(mismatch?.failure).toMatchObject({ code: 'verification-failed', reason: 'root-mismatch', root: 'start' });
     const conflict = outcomes[cases.findIndex((c) => c.name === 'bypass495-shadow-leaf-akd-root')];
     expect(conflict?.failure?.reason).toBe('label-conflict');
-    expect(conflict?.failure?.elements?.map((e) => `${e.list}[${e.index}]`).sort()).toEqual(['inserted[1000]', 'unchanged_nodes[89]']);
+    expect(conflict?.failure?.elements?.map((e) => `${e.list}[${e.index}]`).sort()).toEqual([
+      'inserted[1000]',
+      'unchanged_nodes[89]',
+    ]);
     const decode = outcomes[cases.findIndex((c) => c.name === 'bad-label-len-257')];
     expect(decode?.failure).toMatchObject({ code: 'decode-error', reason: 'label-len-too-long' });
   });
@@ -57,7 +62,13 @@ describe('AKD verify pool', () => {
     const again = await pool.verifyBlob(kept.slice(), e.blobName, { name: 'whatsapp_v1' });
     expect(again.ok).toBe(true);
     const copied = await pool.verify(
-      { proof: kept, previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' } },
+      {
+        proof: kept,
+        previous: e.previousHash,
+        current: e.currentHash,
+        endEpoch: e.epoch,
+        configuration: { name: 'whatsapp_v1' },
+      },
       { transfer: false },
     );
     expect(copied.ok).toBe(true);
@@ -80,16 +91,30 @@ describe('AKD verify pool', () => {
   });
 
   it('rejects digests that are not 32 bytes before queueing', async () => {
-    const job = { proof: new Uint8Array(0), previous: new Uint8Array(31), current: new Uint8Array(32), endEpoch: 1n, configuration: { name: 'whatsapp_v1' as const } };
+    const job = {
+      proof: new Uint8Array(0),
+      previous: new Uint8Array(31),
+      current: new Uint8Array(32),
+      endEpoch: 1n,
+      configuration: { name: 'whatsapp_v1' as const },
+    };
     await expect(pool.verify(job)).rejects.toThrow(/32 bytes/);
   });
 
   it('rejects a malformed blob name, and any job after close', async () => {
-    await expect(pool.verifyBlob(new Uint8Array(0), 'not/a-blob', { name: 'whatsapp_v1' })).rejects.toThrow(/blob name/);
+    await expect(pool.verifyBlob(new Uint8Array(0), 'not/a-blob', { name: 'whatsapp_v1' })).rejects.toThrow(
+      /blob name/,
+    );
     const other = new AkdVerifyPool({ size: 1 });
-    const pending = other.verifyBlob(loadProof(AKD_VECTORS, loadIndex(AKD_VECTORS)[5]!), loadIndex(AKD_VECTORS)[5]!.blob_name, { name: 'whatsapp_v1' });
+    const pending = other.verifyBlob(
+      loadProof(AKD_VECTORS, loadIndex(AKD_VECTORS)[5]!),
+      loadIndex(AKD_VECTORS)[5]!.blob_name,
+      { name: 'whatsapp_v1' },
+    );
     const closing = other.close();
-    await expect(other.verifyBlob(new Uint8Array(0), '1/' + '00'.repeat(32) + '/' + '00'.repeat(32), { name: 'whatsapp_v1' })).rejects.toBeInstanceOf(AkdPoolError);
+    await expect(
+      other.verifyBlob(new Uint8Array(0), '1/' + '00'.repeat(32) + '/' + '00'.repeat(32), { name: 'whatsapp_v1' }),
+    ).rejects.toBeInstanceOf(AkdPoolError);
     expect((await pending).ok).toBe(true); // close() lets running work finish
     await closing;
     expect(other.running).toBe(0);
@@ -103,14 +128,23 @@ describe('AKD verify pool', () => {
     try {
       const path = join(dir, 'proof.bin');
       writeFileSync(path, e.proof);
-      const job = { path, previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' as const } };
+      const job = {
+        path,
+        previous: e.previousHash,
+        current: e.currentHash,
+        endEpoch: e.epoch,
+        configuration: { name: 'whatsapp_v1' as const },
+      };
       const good = await pool.verifyFile(job);
       expect(good).toMatchObject({ ok: true, inserted: 500 });
       expect(good.unchanged).toBe(e.unchanged);
       const bad = e.proof.slice();
       bad[bad.length - 3] = (bad[bad.length - 3] as number) ^ 1; // a value byte of the last element
       writeFileSync(path, bad);
-      expect((await pool.verifyFile(job)).failure).toMatchObject({ code: 'verification-failed', reason: 'root-mismatch' });
+      expect((await pool.verifyFile(job)).failure).toMatchObject({
+        code: 'verification-failed',
+        reason: 'root-mismatch',
+      });
       const missing = await pool.verifyFile({ ...job, path: join(dir, 'missing.bin') });
       expect(missing.ok).toBe(false);
       expect(missing.failure).toMatchObject({ code: 'akd-read-error', reason: 'unreadable' });
@@ -122,7 +156,13 @@ describe('AKD verify pool', () => {
 
   it('stops a worker idle for idleMs (its memory leaves with it) and starts one for the next job', async () => {
     const e = new SyntheticLog({ name: 'whatsapp_v1' }, 'idle').publish(50);
-    const job = () => ({ proof: e.proof.slice(), previous: e.previousHash, current: e.currentHash, endEpoch: e.epoch, configuration: { name: 'whatsapp_v1' as const } });
+    const job = () => ({
+      proof: e.proof.slice(),
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' as const },
+    });
     const quick = new AkdVerifyPool({ size: 1, idleMs: 50 });
     const patient = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
     try {
@@ -144,6 +184,8 @@ describe('AKD verify pool', () => {
   });
 
   it('fails cleanly when the worker entry is missing', () => {
-    expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(/not found/);
+    expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(
+      /not found/,
+    );
   });
 });

@@ -18,7 +18,10 @@ import {
 import { verifyAuditBlob, verifyConsecutiveAppendOnly } from '../../src/akd/verifier.js';
 import { toHex } from '../../src/util/bytes.js';
 
-const CONFIGURATIONS: AkdConfiguration[] = [{ name: 'whatsapp_v1' }, { name: 'experimental', domainLabel: 'ExampleLabel' }];
+const CONFIGURATIONS: AkdConfiguration[] = [
+  { name: 'whatsapp_v1' },
+  { name: 'experimental', domainLabel: 'ExampleLabel' },
+];
 const configurationArb = fc.constantFrom(...CONFIGURATIONS);
 
 /** A small published history: sizes of the epochs, then the transition to check. */
@@ -63,7 +66,11 @@ type Mutation =
 const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('value-bit' as const), element: fc.nat(), bit: fc.nat({ max: 255 }) }),
   fc.record({ kind: fc.constant('label-bit' as const), element: fc.nat(), bit: fc.nat({ max: 255 }) }),
-  fc.record({ kind: fc.constant('label-len' as const), element: fc.nat(), delta: fc.integer({ min: -256, max: 256 }).filter((d) => d !== 0) }),
+  fc.record({
+    kind: fc.constant('label-len' as const),
+    element: fc.nat(),
+    delta: fc.integer({ min: -256, max: 256 }).filter((d) => d !== 0),
+  }),
   fc.record({ kind: fc.constant('drop' as const), element: fc.nat() }),
   fc.record({ kind: fc.constant('duplicate' as const), element: fc.nat() }),
   fc.record({ kind: fc.constant('move' as const), element: fc.nat() }),
@@ -74,7 +81,11 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
     unchanged: fc.boolean(),
   }),
   fc.record({ kind: fc.constant('epoch' as const), delta: fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0) }),
-  fc.record({ kind: fc.constant('digest-bit' as const), which: fc.constantFrom('previous' as const, 'current' as const), bit: fc.nat({ max: 255 }) }),
+  fc.record({
+    kind: fc.constant('digest-bit' as const),
+    which: fc.constantFrom('previous' as const, 'current' as const),
+    bit: fc.nat({ max: 255 }),
+  }),
   fc.record({ kind: fc.constant('swap-digests' as const) }),
 );
 
@@ -146,7 +157,10 @@ function mutate(t: Transition, m: Mutation): Transition | null {
       break;
     }
     case 'extra':
-      (m.unchanged ? objects.unchangedNodes : objects.inserted).push({ label: { val: m.label, len: m.len }, value: new Uint8Array(32).fill(9) });
+      (m.unchanged ? objects.unchangedNodes : objects.inserted).push({
+        label: { val: m.label, len: m.len },
+        value: new Uint8Array(32).fill(9),
+      });
       break;
     case 'epoch':
       epoch += BigInt(m.delta);
@@ -175,7 +189,9 @@ describe('akd properties: single mutations are rejected', () => {
           current: e.currentHash,
           epoch: e.epoch,
         };
-        expect(verifyConsecutiveAppendOnly(honest.proof, honest.previous, honest.current, honest.epoch, configuration).ok).toBe(true);
+        expect(
+          verifyConsecutiveAppendOnly(honest.proof, honest.previous, honest.current, honest.epoch, configuration).ok,
+        ).toBe(true);
         const bad = mutate(honest, m);
         fc.pre(bad !== null);
         if (bad === null) return;
@@ -240,7 +256,7 @@ const elementArb = fc.record({
   inserted: fc.boolean(),
 });
 
-describe('akd properties: verifier against a recursive model of akd\'s tree', () => {
+describe("akd properties: verifier against a recursive model of akd's tree", () => {
   it('accepts exactly the roots of the model for prefix-free labels of any length', () => {
     fc.assert(
       fc.property(
@@ -249,28 +265,37 @@ describe('akd properties: verifier against a recursive model of akd\'s tree', ()
         fc.bigInt({ min: 1n, max: 2n ** 64n - 1n }),
         fc.option(fc.uint8Array({ minLength: 1, maxLength: 12 })),
         (configuration, raw, epoch, sharedPrefix) => {
-        const h = resolveConfiguration(configuration);
-        // Sometimes every label starts with the same bytes: the sort's leading-bit keys all tie.
-        if (sharedPrefix !== null) for (const e of raw) e.val.set(sharedPrefix);
-        // Keep a prefix-free subset: akd#495 forbids the rest (checked in the vector tests).
-        const kept: typeof raw = [];
-        for (const e of raw) {
-          const label = { val: e.val, len: e.len };
-          if (kept.every((k) => !isPrefixOf({ val: k.val, len: k.len }, label) && !isPrefixOf(label, { val: k.val, len: k.len }))) kept.push(e);
-        }
-        const unchanged = kept.filter((e) => !e.inserted).map((e) => ({ label: { val: e.val, len: e.len }, value: e.value }));
-        const inserted = kept.filter((e) => e.inserted).map((e) => ({ label: { val: e.val, len: e.len }, value: e.value }));
-        const previous = modelRoot(h, unchanged);
-        const current = modelRoot(h, [
-          ...unchanged,
-          ...inserted.map((e) => ({ label: e.label, value: h.hashLeafWithCommitment(e.value, epoch) })),
-        ]);
-        const proof = proofFromObjects({ inserted, unchangedNodes: unchanged });
-        const r = verifyConsecutiveAppendOnly(proof, previous, current, epoch, configuration);
-        expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
-        // And through the codec (minimal label_val form).
-        const again = decodeSingleAppendOnlyProof(encodeSingleAppendOnlyProof(proof));
-        expect(verifyConsecutiveAppendOnly(again, previous, current, epoch, configuration).ok).toBe(true);
+          const h = resolveConfiguration(configuration);
+          // Sometimes every label starts with the same bytes: the sort's leading-bit keys all tie.
+          if (sharedPrefix !== null) for (const e of raw) e.val.set(sharedPrefix);
+          // Keep a prefix-free subset: akd#495 forbids the rest (checked in the vector tests).
+          const kept: typeof raw = [];
+          for (const e of raw) {
+            const label = { val: e.val, len: e.len };
+            if (
+              kept.every(
+                (k) => !isPrefixOf({ val: k.val, len: k.len }, label) && !isPrefixOf(label, { val: k.val, len: k.len }),
+              )
+            )
+              kept.push(e);
+          }
+          const unchanged = kept
+            .filter((e) => !e.inserted)
+            .map((e) => ({ label: { val: e.val, len: e.len }, value: e.value }));
+          const inserted = kept
+            .filter((e) => e.inserted)
+            .map((e) => ({ label: { val: e.val, len: e.len }, value: e.value }));
+          const previous = modelRoot(h, unchanged);
+          const current = modelRoot(h, [
+            ...unchanged,
+            ...inserted.map((e) => ({ label: e.label, value: h.hashLeafWithCommitment(e.value, epoch) })),
+          ]);
+          const proof = proofFromObjects({ inserted, unchangedNodes: unchanged });
+          const r = verifyConsecutiveAppendOnly(proof, previous, current, epoch, configuration);
+          expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
+          // And through the codec (minimal label_val form).
+          const again = decodeSingleAppendOnlyProof(encodeSingleAppendOnlyProof(proof));
+          expect(verifyConsecutiveAppendOnly(again, previous, current, epoch, configuration).ok).toBe(true);
         },
       ),
       { numRuns: 300 },
@@ -279,18 +304,30 @@ describe('akd properties: verifier against a recursive model of akd\'s tree', ()
 
   it('rejects any two elements where one label equals or prefixes the other, naming both', () => {
     fc.assert(
-      fc.property(configurationArb, elementArb, fc.integer({ min: 0, max: 256 }), fc.boolean(), (configuration, e, cut, inserted) => {
-        const longer = { label: { val: e.val, len: e.len }, value: e.value };
-        const shorter = { label: getPrefix(longer.label, Math.min(cut, e.len)), value: new Uint8Array(32) };
-        const objects = inserted
-          ? { inserted: [longer], unchangedNodes: [shorter] }
-          : { inserted: [], unchangedNodes: [longer, shorter] };
-        const r = verifyConsecutiveAppendOnly(proofFromObjects(objects), new Uint8Array(32), new Uint8Array(32), 1n, configuration);
-        expect(r.ok).toBe(false);
-        if (r.ok) return;
-        expect(r.error.message).toContain('akd#495');
-        expect(r.error.message).toMatch(/unchanged_nodes\[\d\]/);
-      }),
+      fc.property(
+        configurationArb,
+        elementArb,
+        fc.integer({ min: 0, max: 256 }),
+        fc.boolean(),
+        (configuration, e, cut, inserted) => {
+          const longer = { label: { val: e.val, len: e.len }, value: e.value };
+          const shorter = { label: getPrefix(longer.label, Math.min(cut, e.len)), value: new Uint8Array(32) };
+          const objects = inserted
+            ? { inserted: [longer], unchangedNodes: [shorter] }
+            : { inserted: [], unchangedNodes: [longer, shorter] };
+          const r = verifyConsecutiveAppendOnly(
+            proofFromObjects(objects),
+            new Uint8Array(32),
+            new Uint8Array(32),
+            1n,
+            configuration,
+          );
+          expect(r.ok).toBe(false);
+          if (r.ok) return;
+          expect(r.error.message).toContain('akd#495');
+          expect(r.error.message).toMatch(/unchanged_nodes\[\d\]/);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -309,7 +346,7 @@ describe('akd verifier: edge cases', () => {
     if (!r.ok) expect(r.error.message).toContain('start root');
   });
 
-  it('refuses end epoch 0 (akd\'s empty tree) as a verdict, digests of the wrong size as a caller error', () => {
+  it("refuses end epoch 0 (akd's empty tree) as a verdict, digests of the wrong size as a caller error", () => {
     const none = allocateElements(0, 0);
     expect(verifyConsecutiveAppendOnly(none, empty, empty, 0n, h).ok).toBe(false);
     expect(() => verifyConsecutiveAppendOnly(none, new Uint8Array(31), empty, 1n, h)).toThrow(/32 bytes/);
@@ -317,12 +354,17 @@ describe('akd verifier: edge cases', () => {
 
   it('refuses an experimental domain label too long for one BLAKE3 chunk', () => {
     expect(() => resolveConfiguration({ name: 'experimental', domainLabel: 'x'.repeat(888) })).not.toThrow();
-    expect(() => resolveConfiguration({ name: 'experimental', domainLabel: 'x'.repeat(889) })).toThrow(/at most 888 bytes/);
+    expect(() => resolveConfiguration({ name: 'experimental', domainLabel: 'x'.repeat(889) })).toThrow(
+      /at most 888 bytes/,
+    );
     expect(() => resolveConfiguration({ name: 'whatsapp_v2' as 'whatsapp_v1' })).toThrow(/unknown AKD configuration/);
   });
 
-  it('rejects a lone element labelled with the root\'s length 0', () => {
-    const p = proofFromObjects({ inserted: [], unchangedNodes: [{ label: { val: new Uint8Array(32), len: 0 }, value: new Uint8Array(32) }] });
+  it("rejects a lone element labelled with the root's length 0", () => {
+    const p = proofFromObjects({
+      inserted: [],
+      unchangedNodes: [{ label: { val: new Uint8Array(32), len: 0 }, value: new Uint8Array(32) }],
+    });
     const r = verifyConsecutiveAppendOnly(p, empty, empty, 1n, h);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.error.message).toContain('label_len 0');

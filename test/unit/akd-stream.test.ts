@@ -75,7 +75,11 @@ describe('streaming proof decoder', () => {
     const group = new Uint8Array([0x23, 0x28, 0x05, 0x28, 0x06, 0x24]); // field 4 group { 5: 5, 5: 6 }
     expectSame(new Uint8Array([...unknownLong, ...element, ...group, ...element]), [4, 8, 64], 'unknown fields');
     expectSame(new Uint8Array([...element, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), [4, 64], 'length past the end');
-    expectSame(new Uint8Array([...element, 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]), [4, 64], 'length over 2^32');
+    expectSame(
+      new Uint8Array([...element, 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+      [4, 64],
+      'length over 2^32',
+    );
     expectSame(new Uint8Array([0x23, 0x28, 0x05]), [1, 2], 'unterminated group');
     expectSame(new Uint8Array([0x08, 0x01]), [1], 'element with the wrong wire type');
   });
@@ -97,12 +101,17 @@ describe('streaming proof decoder', () => {
   it('finds an error in every element under 40 bytes, whatever its bytes (the scratch-slot path)', () => {
     const valid = new SyntheticLog({ name: 'whatsapp_v1' }, 'short').publish(2).proof;
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 0, maxLength: 39 }), fc.boolean(), fc.boolean(), (body, inserted, first) => {
-        const element = new Uint8Array([inserted ? 0x0a : 0x12, body.length, ...body]);
-        const blob = first ? new Uint8Array([...element, ...valid]) : new Uint8Array([...valid, ...element]);
-        expect(() => decodeSingleAppendOnlyProof(blob)).toThrow(AkdDecodeError);
-        expectSame(blob, [8], 'short element');
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 39 }),
+        fc.boolean(),
+        fc.boolean(),
+        (body, inserted, first) => {
+          const element = new Uint8Array([inserted ? 0x0a : 0x12, body.length, ...body]);
+          const blob = first ? new Uint8Array([...element, ...valid]) : new Uint8Array([...valid, ...element]);
+          expect(() => decodeSingleAppendOnlyProof(blob)).toThrow(AkdDecodeError);
+          expectSame(blob, [8], 'short element');
+        },
+      ),
       { numRuns: 300 },
     );
     // Valid-looking 40-byte elements still decode (the bound is tight).
@@ -119,7 +128,10 @@ describe('streaming proof decoder', () => {
       .sort((a, b) => b.length - a.length); // largest first: later ones use part of the buffers
     for (const bytes of [...proofs, ...proofs.slice().reverse()]) {
       const fresh = decodeSingleAppendOnlyProof(bytes);
-      for (const p of [decodeSingleAppendOnlyProof(bytes, { arena }), decodeProofFile(fileOf(bytes), { arena, windowBytes: 256 })]) {
+      for (const p of [
+        decodeSingleAppendOnlyProof(bytes, { arena }),
+        decodeProofFile(fileOf(bytes), { arena, windowBytes: 256 }),
+      ]) {
         expect(p.count).toBe(fresh.count);
         expect(Buffer.from(p.labels).equals(Buffer.from(fresh.labels))).toBe(true);
         expect(Array.from(p.lens)).toEqual(Array.from(fresh.lens));

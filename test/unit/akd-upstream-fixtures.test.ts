@@ -61,7 +61,9 @@ function recompute(h: AkdHashing, node: YamlNode, byLabel: Map<string, YamlRecor
     const v = versionAt(record, node.last_epoch);
     if (v === null) return null;
     const value =
-      v.node_type === 'Leaf' ? h.hashLeafWithCommitment(fromHex(v.hash, 32), BigInt(v.last_epoch)) : fromHex(v.hash, 32);
+      v.node_type === 'Leaf'
+        ? h.hashLeafWithCommitment(fromHex(v.hash, 32), BigInt(v.last_epoch))
+        : fromHex(v.hash, 32);
     return [value, h.labelValue(label(v.label))];
   };
   const l = side(node.left_child);
@@ -133,7 +135,9 @@ for (const file of ['fixture_whatsapp_v1.yaml', 'fixture_experimental.yaml']) {
     });
 
     it('the directory tree fed the same leaves holds the same node values', () => {
-      const last = (states[1] as YamlRecord[]).filter((r) => r._type === 'TreeNode').map((r) => r.latest_node as YamlNode);
+      const last = (states[1] as YamlRecord[])
+        .filter((r) => r._type === 'TreeNode')
+        .map((r) => r.latest_node as YamlNode);
       const leaves = last.filter((n) => n.node_type === 'Leaf');
       const tree = new AkdDirectoryTree(h);
       for (let epoch = 1; epoch <= 9; epoch++) {

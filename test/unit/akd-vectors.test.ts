@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { AkdDecodeError, AkdLabelConflictError, AkdRootMismatchError } from '../../src/akd/errors.js';
 import { verifyAuditBlob } from '../../src/akd/verifier.js';
-import { AKD_MODEL_VECTORS, AKD_VECTORS, configurationOf, loadIndex, loadProof, type VectorCase } from './akd-fixtures.js';
+import {
+  AKD_MODEL_VECTORS,
+  AKD_VECTORS,
+  configurationOf,
+  loadIndex,
+  loadProof,
+  type VectorCase,
+} from './akd-fixtures.js';
 
 /** ('inserted', 180) / inserted[1000] / unchanged[33] in the index's class495_detail. */
 function namedElements(detail: string): string[] {
@@ -64,10 +71,12 @@ describe('akd-vectors (proofs made and judged by facebook/akd)', () => {
   const cases = loadIndex(AKD_VECTORS);
   it('has the cases its README describes', () => {
     expect(cases.length).toBe(44);
-    expect(cases.filter((c) => c.class495 === true && c.akd_0_12_verdict === 'ok').map((c) => c.name).sort()).toEqual([
-      'bypass495-leaf-under-unchanged-node-akd-root',
-      'bypass495-shadow-leaf-akd-root',
-    ]);
+    expect(
+      cases
+        .filter((c) => c.class495 === true && c.akd_0_12_verdict === 'ok')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(['bypass495-leaf-under-unchanged-node-akd-root', 'bypass495-shadow-leaf-akd-root']);
   });
   for (const c of cases) {
     it(`${c.name}: ${c.expected}`, () => checkCase(AKD_VECTORS, c));

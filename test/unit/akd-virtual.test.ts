@@ -49,7 +49,10 @@ describe('virtual dense-tree logs', () => {
       expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
       if (i > 0) expect(toHex(e.previousHash)).toBe(toHex(epochs[i - 1]!.currentHash));
       // The proof of one epoch does not verify as the transition of another.
-      if (i > 0) expect(verifyConsecutiveAppendOnly(e.proof, epochs[i - 1]!.previousHash, e.currentHash, e.epoch, 'whatsapp_v1').ok).toBe(false);
+      if (i > 0)
+        expect(
+          verifyConsecutiveAppendOnly(e.proof, epochs[i - 1]!.previousHash, e.currentHash, e.epoch, 'whatsapp_v1').ok,
+        ).toBe(false);
     }
     const again = chain({ leaves: 50_000, inserts: 300, epochs: 4 });
     expect(again.map((e) => e.blobName)).toEqual(epochs.map((e) => e.blobName));
@@ -82,9 +85,13 @@ describe('virtual dense-tree logs', () => {
     }
   });
 
-  it('has the issue\'s element counts and bytes per element, scaled down (same leaves per insert)', () => {
+  it("has the issue's element counts and bytes per element, scaled down (same leaves per insert)", () => {
     // The issue's epochs: unchanged per inserted and bytes per element (docs/akd.md).
-    const targets = { whatsapp: [835_000 / 55_000, 44e6 / 890_000], messenger: [4_030_000 / 350_000, 224e6 / 4_380_000], 'messenger-max': [4_900_000 / 565_000, 284e6 / 5_465_000] } as const;
+    const targets = {
+      whatsapp: [835_000 / 55_000, 44e6 / 890_000],
+      messenger: [4_030_000 / 350_000, 224e6 / 4_380_000],
+      'messenger-max': [4_900_000 / 565_000, 284e6 / 5_465_000],
+    } as const;
     for (const [name, shape] of Object.entries(AKD_SHAPES)) {
       const inserts = 4_000;
       const [e] = chain({ leaves: Math.round((shape.leaves / shape.inserts) * inserts), inserts, epochs: 1 });
@@ -101,10 +108,18 @@ describe('virtual dense-tree logs', () => {
   it('starts from the empty tree with no virtual leaves, and refuses bad options', () => {
     const epochs = chain({ leaves: 0, inserts: 10, epochs: 2 });
     expect(epochs[0]?.unchanged).toBe(0);
-    for (const e of epochs) expect(verifyConsecutiveAppendOnly(e.proof, e.previousHash, e.currentHash, e.epoch, 'whatsapp_v1').ok).toBe(true);
-    expect(() => new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: 10, inserts: 0, epochs: 1 })).toThrow(VirtualLogError);
-    expect(() => new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: -1, inserts: 1, epochs: 1 })).toThrow(VirtualLogError);
-    expect(() => new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: 10, inserts: 1, epochs: 1, firstEpoch: 0n })).toThrow(VirtualLogError);
+    for (const e of epochs)
+      expect(verifyConsecutiveAppendOnly(e.proof, e.previousHash, e.currentHash, e.epoch, 'whatsapp_v1').ok).toBe(true);
+    expect(() => new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: 10, inserts: 0, epochs: 1 })).toThrow(
+      VirtualLogError,
+    );
+    expect(() => new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: -1, inserts: 1, epochs: 1 })).toThrow(
+      VirtualLogError,
+    );
+    expect(
+      () =>
+        new VirtualLog({ configuration: { name: 'whatsapp_v1' }, leaves: 10, inserts: 1, epochs: 1, firstEpoch: 0n }),
+    ).toThrow(VirtualLogError);
   });
 
   it('works for the experimental configuration too', () => {
@@ -141,9 +156,25 @@ describe('chorus akd generate --leaves / --shape, then chorus akd verify', () =>
 
   it('generates a chain that the CLI verifies, and rejects a flipped bit', () => {
     const out = join(dir, 'cli');
-    const g = chorus('akd', 'generate', '--out', out, '--leaves', '30000', '--inserts', '200', '--epochs', '2', '--seed', 'smoke');
+    const g = chorus(
+      'akd',
+      'generate',
+      '--out',
+      out,
+      '--leaves',
+      '30000',
+      '--inserts',
+      '200',
+      '--epochs',
+      '2',
+      '--seed',
+      'smoke',
+    );
     expect(g.code, g.stderr).toBe(0);
-    const summary = JSON.parse(g.stdout) as { epochs: Array<{ blob_name: string; inserted: number; unchanged: number; bytes: number }>; head: { epoch: string } };
+    const summary = JSON.parse(g.stdout) as {
+      epochs: Array<{ blob_name: string; inserted: number; unchanged: number; bytes: number }>;
+      head: { epoch: string };
+    };
     expect(summary.epochs).toHaveLength(2);
     expect(summary.head.epoch).toBe('2');
     expect(summary.epochs[1]!.blob_name.split('/')[1]).toBe(summary.epochs[0]!.blob_name.split('/')[2]);
@@ -156,7 +187,9 @@ describe('chorus akd generate --leaves / --shape, then chorus akd verify', () =>
       bad[Math.floor(bad.length / 2)] = (bad[Math.floor(bad.length / 2)] as number) ^ 0x10;
       const badFile = join(dir, 'bad.bin');
       writeFileSync(badFile, bad);
-      expect(chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', e.blob_name, badFile).code).toBe(1);
+      expect(chorus('akd', 'verify', '--configuration', 'whatsapp_v1', '--blob-name', e.blob_name, badFile).code).toBe(
+        1,
+      );
     }
     expect(readdirSync(out)).toEqual(['1', '2']);
   });

@@ -28,7 +28,11 @@ describe('routes given hostile input', () => {
   beforeAll(async () => {
     db = await openDatabase(join(tmp.dir, 'db'));
     const now = () => BigInt(Date.now());
-    ({ app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 16384, rateLimit: { max: 1000, windowMs: 60_000 } }));
+    ({ app } = await createServer({
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 16384,
+      rateLimit: { max: 1000, windowMs: 60_000 },
+    }));
     events = new EventLog(db, now);
     registerEventRoutes(app, events);
     const peers: PeerAdministration = {
@@ -57,7 +61,9 @@ describe('routes given hostile input', () => {
       expect(r.statusCode).toBe(400);
       expect(r.json()).toMatchObject({ error: 'bad-query' });
     }
-    expect((await app.inject({ method: 'GET', url: '/events', headers: { 'last-event-id': 'x' } })).json()).toMatchObject({ error: 'bad-event-id' });
+    expect(
+      (await app.inject({ method: 'GET', url: '/events', headers: { 'last-event-id': 'x' } })).json(),
+    ).toMatchObject({ error: 'bad-event-id' });
   });
 
   // Was a hang: the stream's head was never flushed for HEAD, and the connection held forever.
@@ -70,7 +76,9 @@ describe('routes given hostile input', () => {
   /** Opens GET /events with a Last-Event-ID and reads until `until` says so; then closes. */
   const stream = (lastId: string, until: (text: string) => boolean, during?: () => Promise<unknown>): Promise<string> =>
     new Promise((resolve, reject) => {
-      const socket = connect({ port, host: '127.0.0.1' }, () => socket.write(`GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ${lastId}\r\n\r\n`));
+      const socket = connect({ port, host: '127.0.0.1' }, () =>
+        socket.write(`GET /events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: ${lastId}\r\n\r\n`),
+      );
       let text = '';
       let started = false;
       socket.on('data', (c: Buffer) => {
@@ -103,7 +111,11 @@ describe('routes given hostile input', () => {
     }
     // Streams still work: the replay arrives, then a new event.
     const last = events.lastId;
-    const text = await stream(String(last - 2n), (t) => t.includes(`id: ${last + 1n}\n`), () => events.append('quorum-reached', { namespace: 'n' }));
+    const text = await stream(
+      String(last - 2n),
+      (t) => t.includes(`id: ${last + 1n}\n`),
+      () => events.append('quorum-reached', { namespace: 'n' }),
+    );
     expect(text).toContain(`id: ${last}\n`);
     expect(text).toContain('event: quorum-reached');
   });
@@ -119,7 +131,9 @@ describe('routes given hostile input', () => {
       }
     }
     expect((await app.inject({ method: 'POST', url: '/admin/peers/garbage/block' })).statusCode).toBe(401);
-    expect((await app.inject({ method: 'POST', url: `/admin/peers/${PEER}/block`, headers: auth })).json()).toEqual({ blocked: PEER });
+    expect((await app.inject({ method: 'POST', url: `/admin/peers/${PEER}/block`, headers: auth })).json()).toEqual({
+      blocked: PEER,
+    });
     expect(blocked).toEqual([PEER]);
   });
 });

@@ -10,7 +10,10 @@ const auditors = [
 
 describe('bootstrapPeer', () => {
   it('takes the peer id from a /p2p/ suffix', () => {
-    expect(bootstrapPeer(`/ip4/1.2.3.4/tcp/1/p2p/${ID}`, [])).toEqual({ peerId: ID, addrs: [`/ip4/1.2.3.4/tcp/1/p2p/${ID}`] });
+    expect(bootstrapPeer(`/ip4/1.2.3.4/tcp/1/p2p/${ID}`, [])).toEqual({
+      peerId: ID,
+      addrs: [`/ip4/1.2.3.4/tcp/1/p2p/${ID}`],
+    });
   });
   it('takes the peer id from the roster for a roster address without /p2p/', () => {
     expect(bootstrapPeer('/ip4/10.0.0.5/tcp/4001', auditors).peerId).toBe(ID);

@@ -14,7 +14,9 @@ describe('src/c2sp imports', () => {
       const specifiers = [...source.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+'([^']+)'/g)].map((m) => m[1]);
       expect(specifiers.length, file).toBeGreaterThan(0);
       for (const s of specifiers) {
-        const allowed = /^\.\/[a-z0-9-]+\.js$/.test(s ?? '') || /^\.\.\/(util|crypto)\/[a-z0-9-]+\.js$/.test(s ?? '') ||
+        const allowed =
+          /^\.\/[a-z0-9-]+\.js$/.test(s ?? '') ||
+          /^\.\.\/(util|crypto)\/[a-z0-9-]+\.js$/.test(s ?? '') ||
           s === 'node:crypto';
         expect(allowed, `${file} imports ${s}`).toBe(true);
       }

@@ -154,7 +154,8 @@ describe('tlog-policy: verifying cosigned checkpoints', () => {
     extensions: [],
   });
   const cosigned = (names: string[], logSigner = LOG) =>
-    signNote(text, [logSigner]) + formatAddCheckpointResponse(names.map((n) => (W[n] as Cosigner).cosign(text, 1_800_000_000n)));
+    signNote(text, [logSigner]) +
+    formatAddCheckpointResponse(names.map((n) => (W[n] as Cosigner).cosign(text, 1_800_000_000n)));
 
   it('counts verified cosigners and evaluates the quorum', () => {
     const ok = verifyWithPolicy(cosigned(['X1', 'X3', 'Y2']), p);

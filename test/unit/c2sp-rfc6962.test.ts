@@ -91,8 +91,9 @@ describe('RFC 6962 reference vectors', () => {
       const tree = LEAVES.slice(0, v.size);
       expect(inclusionProof(tree, v.index).map(hex)).toEqual(v.proof);
       const root = unhex(ROOTS[v.size] as string);
-      expect(verifyInclusion(LEAVES[v.index] as Uint8Array, BigInt(v.index), BigInt(v.size), v.proof.map(unhex), root))
-        .toBe(true);
+      expect(
+        verifyInclusion(LEAVES[v.index] as Uint8Array, BigInt(v.index), BigInt(v.size), v.proof.map(unhex), root),
+      ).toBe(true);
     }
   });
 
@@ -144,7 +145,8 @@ describe('RFC 6962 proofs over every small tree', () => {
         expect(verifyConsistency(M, N, oldRoot, newRoot, [...proof, oldRoot])).toBe(false);
         // The sizes are bound by the signed checkpoints, not by the proof: a wrong size may share a path
         // shape, so only the roots of the other sizes are checked here.
-        if (n < many.length) expect(verifyConsistency(M, N + 1n, oldRoot, roots[n + 1] as Uint8Array, proof)).toBe(false);
+        if (n < many.length)
+          expect(verifyConsistency(M, N + 1n, oldRoot, roots[n + 1] as Uint8Array, proof)).toBe(false);
       }
     }
   });

@@ -30,7 +30,8 @@ const QUASIMODO =
 // golang.org/x/mod/sumdb/note documentation example.
 const PETER_VKEY = 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW';
 const PETER_SKEY_B64 = 'AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz';
-const PETER_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+const PETER_TEXT =
+  "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
 const PETER_NOTE =
   PETER_TEXT +
   '\n— PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
@@ -53,7 +54,9 @@ describe('signed-note: the spec examples', () => {
 
   it('parses the poem note: the text keeps its inner blank line, the split is at the last one', () => {
     const note = parseNote(QUASIMODO);
-    expect(note.text).toBe('Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n');
+    expect(note.text).toBe(
+      'Ognuno sta solo sul cuor della terra\ntrafitto da un raggio di sole:\n\ned è subito sera.\n',
+    );
     expect(note.signatures).toHaveLength(1);
     expect(note.signatures[0]?.name).toBe('quasimodo.example/salvatore');
     expect(note.signatures[0]?.keyId).toBe(0x367ba04b);
@@ -94,7 +97,10 @@ describe('signed-note: verification rules', () => {
   it('ignores a signature that shares only the name, or only the key ID, with a known key', () => {
     const sig = parseNote(SPEC_NOTE).signatures[0];
     if (sig === undefined) throw new Error('fixture');
-    const renamed = formatNote({ text: 'This is an example message.\n', signatures: [{ ...sig, name: 'example.com/bar' }] });
+    const renamed = formatNote({
+      text: 'This is an example message.\n',
+      signatures: [{ ...sig, name: 'example.com/bar' }],
+    });
     const otherId = formatNote({ text: 'This is an example message.\n', signatures: [{ ...sig, keyId: 0x530d903b }] });
     for (const note of [renamed, otherId]) {
       const err = (() => {

@@ -102,7 +102,10 @@ describe('tlog-witness: malformed requests are 400', () => {
     ['checkpoint without signatures', body.slice(0, body.lastIndexOf('\n\n') + 2)],
     ['checkpoint size not decimal', body.replace('20852163', '2085216x')],
     ['CRLF line ends', body.replace(/\n/g, '\r\n')],
-    ['64 proof lines', body.replace('old 20852014\n', 'old 20852014\n' + 'PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n'.repeat(60))],
+    [
+      '64 proof lines',
+      body.replace('old 20852014\n', 'old 20852014\n' + 'PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n'.repeat(60)),
+    ],
   ];
   for (const [name, text] of cases) {
     it(name, () => expect(status(() => parseAddCheckpointRequest(text))).toBe(400));
@@ -114,7 +117,10 @@ describe('tlog-witness: malformed requests are 400', () => {
     expect(status(() => parseAddCheckpointRequest('old 0\n\n' + 'x'.repeat(MAX_ADD_CHECKPOINT_BYTES)))).toBe(400);
   });
   it('63 proof lines still parse', () => {
-    const text = body.replace('old 20852014\n', 'old 20852014\n' + 'PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n'.repeat(59));
+    const text = body.replace(
+      'old 20852014\n',
+      'old 20852014\n' + 'PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n'.repeat(59),
+    );
     expect(parseAddCheckpointRequest(text).proof).toHaveLength(63);
   });
 });
@@ -128,7 +134,11 @@ describe('tlog-witness: a test log through add-checkpoint', () => {
 
   const body = (size: number, root = rootOf(leaves.slice(0, size))) =>
     formatCheckpoint({ origin: ORIGIN, size: BigInt(size), rootHash: root, extensions: [] });
-  const request = (oldSize: number, size: number, opts: { signer?: typeof log; proof?: Uint8Array[]; root?: Uint8Array } = {}) =>
+  const request = (
+    oldSize: number,
+    size: number,
+    opts: { signer?: typeof log; proof?: Uint8Array[]; root?: Uint8Array } = {},
+  ) =>
     parseAddCheckpointRequest(
       formatAddCheckpointRequest(
         BigInt(oldSize),
@@ -174,7 +184,11 @@ describe('tlog-witness: a test log through add-checkpoint', () => {
   it('404 for an unknown origin, 403 for a missing or bad log signature', () => {
     const w = makeWitness();
     const other = parseAddCheckpointRequest(
-      formatAddCheckpointRequest(0n, [], signNote('other.log/x\n1\n' + Buffer.from(leaves[0] as Uint8Array).toString('base64') + '\n', [log])),
+      formatAddCheckpointRequest(
+        0n,
+        [],
+        signNote('other.log/x\n1\n' + Buffer.from(leaves[0] as Uint8Array).toString('base64') + '\n', [log]),
+      ),
     );
     expect(w.submit(other).status).toBe(404);
     expect(w.submit(request(0, 5, { signer: stranger })).status).toBe(403);
@@ -188,7 +202,7 @@ describe('tlog-witness: a test log through add-checkpoint', () => {
     expect(w.state.latest).toBeNull();
   });
 
-  it('409 with the latest size when the old size is not the witness\'s', () => {
+  it("409 with the latest size when the old size is not the witness's", () => {
     const w = makeWitness();
     expect(w.submit(request(0, 10)).status).toBe(200);
     const d = w.submit(request(5, 20));

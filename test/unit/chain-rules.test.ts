@@ -4,20 +4,35 @@ import { decideSubmission, type ChainFacts } from '../../src/consensus/chain-rul
 import { U64_MAX } from '../../src/util/u64.js';
 
 const d = (b: number) => new Uint8Array(32).fill(b);
-const online = (epoch: bigint, digest: Uint8Array): ChainFacts => ({ status: 'Online', root: { epoch: 0n, digest: d(0) }, head: { epoch, digest } });
+const online = (epoch: bigint, digest: Uint8Array): ChainFacts => ({
+  status: 'Online',
+  root: { epoch: 0n, digest: d(0) },
+  head: { epoch, digest },
+});
 
 describe('decideSubmission (design §4.1-4.2)', () => {
   it('signs the next consecutive epoch with a fresh digest', () => {
-    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6) })).toEqual({ kind: 'sign', becomesRoot: false });
-    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6), previous: d(5) })).toEqual({ kind: 'sign', becomesRoot: false });
+    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6) })).toEqual({
+      kind: 'sign',
+      becomesRoot: false,
+    });
+    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6), previous: d(5) })).toEqual({
+      kind: 'sign',
+      becomesRoot: false,
+    });
   });
 
   it('takes any first epoch as root while the namespace has none', () => {
-    expect(decideSubmission({ status: 'Initialization' }, { epoch: 123n, digest: d(1) })).toEqual({ kind: 'sign', becomesRoot: true });
+    expect(decideSubmission({ status: 'Initialization' }, { epoch: 123n, digest: d(1) })).toEqual({
+      kind: 'sign',
+      becomesRoot: true,
+    });
   });
 
   it('replays the same epoch and digest', () => {
-    expect(decideSubmission({ ...online(6n, d(6)), signedAtEpoch: d(6) }, { epoch: 6n, digest: d(6) })).toEqual({ kind: 'replay' });
+    expect(decideSubmission({ ...online(6n, d(6)), signedAtEpoch: d(6) }, { epoch: 6n, digest: d(6) })).toEqual({
+      kind: 'replay',
+    });
   });
 
   it('refuses a second digest for a signed epoch and marks it as a conflict naming both digests', () => {
@@ -38,7 +53,10 @@ describe('decideSubmission (design §4.1-4.2)', () => {
   });
 
   it('refuses a previous that is not the head digest', () => {
-    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6), previous: d(4) })).toMatchObject({ kind: 'reject', code: 'previous-mismatch' });
+    expect(decideSubmission(online(5n, d(5)), { epoch: 6n, digest: d(6), previous: d(4) })).toMatchObject({
+      kind: 'reject',
+      code: 'previous-mismatch',
+    });
   });
 
   it('refuses a digest already signed at an earlier epoch', () => {
@@ -50,8 +68,12 @@ describe('decideSubmission (design §4.1-4.2)', () => {
   });
 
   it('refuses everything in a disabled namespace and past 2^64-1', () => {
-    expect(decideSubmission({ ...online(5n, d(5)), status: 'Disabled' }, { epoch: 6n, digest: d(6) })).toMatchObject({ code: 'namespace-disabled' });
-    expect(decideSubmission(online(U64_MAX, d(5)), { epoch: U64_MAX, digest: d(6) })).toMatchObject({ code: 'epoch-overflow' });
+    expect(decideSubmission({ ...online(5n, d(5)), status: 'Disabled' }, { epoch: 6n, digest: d(6) })).toMatchObject({
+      code: 'namespace-disabled',
+    });
+    expect(decideSubmission(online(U64_MAX, d(5)), { epoch: U64_MAX, digest: d(6) })).toMatchObject({
+      code: 'epoch-overflow',
+    });
   });
 
   it('never signs an epoch other than head+1 once a head exists (property)', () => {

@@ -44,7 +44,13 @@ describe('ChorusNode shutdown order', () => {
       const node = await ChorusNode.create(loadConfig(init.config), { logger: pino({ level: 'silent' }) });
       expect(node.services.closers.order()).toEqual(['http api', 'network service', 'signing journal', 'database']);
       await node.listen();
-      expect(node.services.closers.order()).toEqual(['liveness timer', 'http api', 'network service', 'signing journal', 'database']);
+      expect(node.services.closers.order()).toEqual([
+        'liveness timer',
+        'http api',
+        'network service',
+        'signing journal',
+        'database',
+      ]);
       await node.close();
       expect(node.services.db.status).toBe('closed');
       expect(node.services.closers.order()).toEqual([]);

@@ -37,7 +37,9 @@ describe('node configuration', () => {
       const text = readFileSync(r.config, 'utf8');
       expect(parseYaml(text)).toBeTruthy();
       expect(text).not.toContain(r.tokens['a.example']);
-      await expect(initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 })).rejects.toThrow(/already holds a Chorus node/);
+      await expect(initDataDir({ dataDir: tmp.dir, namespaces: [], httpPort: 1 })).rejects.toThrow(
+        /already holds a Chorus node/,
+      );
     } finally {
       tmp.cleanup();
     }
@@ -49,12 +51,33 @@ describe('node configuration', () => {
     [{ namespaces: [{ name: 'a', token_sha256: 'xyz' }] }, 'namespaces.0.token_sha256', /SHA-256/],
     [{ namespaces: [{ name: 'a', token_sha256: token, status: 'Online' }] }, 'namespaces.0.root', /needs a root/],
     [{ namespaces: [{ name: 'a', token_sha256: token, root: '1/zz' }] }, 'namespaces.0.root', /EPOCH\/DIGEST/],
-    [{ namespaces: [{ name: 'a', token_sha256: token, root: `18446744073709551616/${'00'.repeat(32)}` }] }, 'namespaces.0.root', /2\^64-1/],
+    [
+      { namespaces: [{ name: 'a', token_sha256: token, root: `18446744073709551616/${'00'.repeat(32)}` }] },
+      'namespaces.0.root',
+      /2\^64-1/,
+    ],
     // Found by the decoder fuzzing: a non-decimal epoch reached BigInt() and threw a SyntaxError.
-    [{ namespaces: [{ name: 'a', token_sha256: token, root: `x/${'00'.repeat(32)}` }] }, 'namespaces.0.root', /EPOCH\/DIGEST/],
+    [
+      { namespaces: [{ name: 'a', token_sha256: token, root: `x/${'00'.repeat(32)}` }] },
+      'namespaces.0.root',
+      /EPOCH\/DIGEST/,
+    ],
     [{ namespaces: [{ name: 'a', token_sha256: token, root: 'b46592b5' }] }, 'namespaces.0.root', /EPOCH\/DIGEST/],
-    [{ namespaces: [{ name: 'a', token_sha256: token, configuration: 'experimental' }] }, 'namespaces.0.domain_label', /domain label/],
-    [{ namespaces: [{ name: 'a', token_sha256: token }, { name: 'a', token_sha256: token }] }, 'namespaces.1.name', /duplicate/],
+    [
+      { namespaces: [{ name: 'a', token_sha256: token, configuration: 'experimental' }] },
+      'namespaces.0.domain_label',
+      /domain label/,
+    ],
+    [
+      {
+        namespaces: [
+          { name: 'a', token_sha256: token },
+          { name: 'a', token_sha256: token },
+        ],
+      },
+      'namespaces.1.name',
+      /duplicate/,
+    ],
     [{ typo_field: 1 }, '', /typo_field/],
   ])('names the field of an invalid config (%j)', (doc, path, re) => {
     expectConfigError(doc, path, re);

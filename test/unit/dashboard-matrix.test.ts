@@ -1,7 +1,14 @@
 // The dashboard's pure matrix rules (src/api/dashboard/matrix.ts): letters per digest, cell states,
 // signing lag and epoch verdicts from what the page verified. A failing signature never counts.
 import { describe, expect, it } from 'vitest';
-import { buildMatrix, cellOf, epochVerdict, formatLag, lagSeries, type MatrixRow } from '../../src/api/dashboard/matrix.js';
+import {
+  buildMatrix,
+  cellOf,
+  epochVerdict,
+  formatLag,
+  lagSeries,
+  type MatrixRow,
+} from '../../src/api/dashboard/matrix.js';
 import type { Check, CheckedEpoch, CosignerRow } from '../../src/api/dashboard/verify.js';
 import { U64_MAX } from '../../src/util/u64.js';
 
@@ -18,7 +25,12 @@ function sig(name: string, timestamp: bigint, check: Check = ok): CosignerRow {
   return { signerKey: keyOf(name), name, timestamp, check };
 }
 
-function epoch(e: bigint, digests: [string, CosignerRow[]][], opts: Partial<Pick<CheckedEpoch, 'serverEquivocated' | 'proofs'>> = {}, threshold = 2): CheckedEpoch {
+function epoch(
+  e: bigint,
+  digests: [string, CosignerRow[]][],
+  opts: Partial<Pick<CheckedEpoch, 'serverEquivocated' | 'proofs'>> = {},
+  threshold = 2,
+): CheckedEpoch {
   return {
     epoch: e,
     serverEquivocated: opts.serverEquivocated ?? false,
@@ -26,7 +38,13 @@ function epoch(e: bigint, digests: [string, CosignerRow[]][], opts: Partial<Pick
     proofs: opts.proofs ?? [],
     digests: digests.map(([digest, list]) => {
       const good = list.filter((r) => r.check.state === 'verified').length;
-      return { digest, rows: list, quorum: list.every((r) => r.check.state === 'unchecked') ? null : { signers: good, threshold, reached: good >= threshold } };
+      return {
+        digest,
+        rows: list,
+        quorum: list.every((r) => r.check.state === 'unchecked')
+          ? null
+          : { signers: good, threshold, reached: good >= threshold },
+      };
     }),
   };
 }
@@ -62,10 +80,19 @@ describe('auditor × epoch matrix', () => {
 
   it('shows a failing signature as failing and a missing one as missing, never as signed', () => {
     const c3 = m.columns[2]!;
-    expect(cellOf(m, c3, rows[1]!)).toMatchObject({ state: 'failing', letters: [], reason: 'signature does not verify' });
+    expect(cellOf(m, c3, rows[1]!)).toMatchObject({
+      state: 'failing',
+      letters: [],
+      reason: 'signature does not verify',
+    });
     expect(cellOf(m, c3, rows[2]!)).toMatchObject({ state: 'missing' });
     // The forged signature's digest is no second letter: no split from a forgery.
-    const forged = buildMatrix(rows, rowOf, [epoch(9n, [[D(9), [sig('org1', 1n), sig('org2', 2n)]], [D(0x99), [sig('org3', 3n, bad)]]])]);
+    const forged = buildMatrix(rows, rowOf, [
+      epoch(9n, [
+        [D(9), [sig('org1', 1n), sig('org2', 2n)]],
+        [D(0x99), [sig('org3', 3n, bad)]],
+      ]),
+    ]);
     expect(forged.columns[0]!.split).toBe(false);
     expect(forged.columns[0]!.letters.size).toBe(1);
   });
@@ -73,7 +100,10 @@ describe('auditor × epoch matrix', () => {
   it('marks an auditor that signed two digests at one epoch, and gives unknown signers their own row', () => {
     const x = buildMatrix(rows, rowOf, [
       epoch(5n, [
-        [D(5), [sig('org1', 10n), sig('org2', 11n), { signerKey: 'ab'.repeat(32), name: null, timestamp: 12n, check: ok }]],
+        [
+          D(5),
+          [sig('org1', 10n), sig('org2', 11n), { signerKey: 'ab'.repeat(32), name: null, timestamp: 12n, check: ok }],
+        ],
         [D(6), [sig('org1', 13n)]],
       ]),
     ]);
@@ -112,13 +142,23 @@ describe('auditor × epoch matrix', () => {
     const full = epoch(1n, [[D(1), [sig('org1', 1n), sig('org2', 2n)]]]);
     expect(v(full)).toEqual({ state: 'cosigned', signers: 2, threshold: 2 });
     expect(v({ ...full, serverEquivocated: true })).toMatchObject({ state: 'equivocated' });
-    expect(v({ ...full, proofs: [{ id: 'a'.repeat(64), result: { check: ok } }] })).toMatchObject({ state: 'equivocated' });
+    expect(v({ ...full, proofs: [{ id: 'a'.repeat(64), result: { check: ok } }] })).toMatchObject({
+      state: 'equivocated',
+    });
     expect(v(epochs[2]!)).toEqual({ state: 'equivocated', digests: 2 });
     expect(v(epochs[0]!)).toEqual({ state: 'no-quorum', signers: 1, threshold: 2 });
     expect(v(epoch(1n, [[D(1), [sig('org1', 1n, unchecked)]]]))).toEqual({ state: 'unchecked' });
   });
 
   it('formats lags for people', () => {
-    expect([0n, 999n, 1_000n, 4_250n, 180_000n, 9_000_000n, 3n * 86_400_000n].map(formatLag)).toEqual(['0 ms', '999 ms', '1.0 s', '4.3 s', '3 min', '2.5 h', '3 d']);
+    expect([0n, 999n, 1_000n, 4_250n, 180_000n, 9_000_000n, 3n * 86_400_000n].map(formatLag)).toEqual([
+      '0 ms',
+      '999 ms',
+      '1.0 s',
+      '4.3 s',
+      '3 min',
+      '2.5 h',
+      '3 d',
+    ]);
   });
 });

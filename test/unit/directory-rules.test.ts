@@ -21,11 +21,15 @@ describe('head search', () => {
 
   it('finds the head from any hint with about 2·log2(distance) probes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.bigInt({ min: 1n, max: 1n << 40n }), fc.bigInt({ min: 1n, max: 1n << 41n }), async (head, hint) => {
-        const { probes, probe } = log(1n, head);
-        expect(await findHead(probe, hint)).toBe(head);
-        expect(probes.length).toBeLessThanOrEqual(4 * 42 + 4);
-      }),
+      fc.asyncProperty(
+        fc.bigInt({ min: 1n, max: 1n << 40n }),
+        fc.bigInt({ min: 1n, max: 1n << 41n }),
+        async (head, hint) => {
+          const { probes, probe } = log(1n, head);
+          expect(await findHead(probe, hint)).toBe(head);
+          expect(probes.length).toBeLessThanOrEqual(4 * 42 + 4);
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -86,4 +86,3 @@ describe('WebCrypto backend agrees with the node:crypto backend', () => {
     expect(await verifyStrictAsync(key.publicKey, msg, sig)).toBe(true);
   });
 });
-

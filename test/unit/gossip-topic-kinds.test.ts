@@ -7,7 +7,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { alertBody, alertSignedBytes, encodeSignedAlert, type Alert } from '../../src/consensus/alerts.js';
-import { encodeEquivocationProof, makeEquivocationProof, proofId, type EquivocationProof } from '../../src/consensus/equivocation.js';
+import {
+  encodeEquivocationProof,
+  makeEquivocationProof,
+  proofId,
+  type EquivocationProof,
+} from '../../src/consensus/equivocation.js';
 import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
@@ -53,7 +58,14 @@ const signAlert = (a: Alert, network = NET, key = other): Uint8Array => {
 };
 
 /** A node's NetworkService on a real LevelDB behind a stand-in host that records its topic handlers. */
-async function makeNode(dir: string): Promise<{ db: RootDb; signing: SigningStore; network: NetworkService; observations: ObservationStore; handlers: Map<string, TopicHandler>; penalties: number[] }> {
+async function makeNode(dir: string): Promise<{
+  db: RootDb;
+  signing: SigningStore;
+  network: NetworkService;
+  observations: ObservationStore;
+  handlers: Map<string, TopicHandler>;
+  penalties: number[];
+}> {
   const db = await openDatabase(join(dir, 'db'));
   const signing = new SigningStore(db, { now: () => NOW });
   await signing.load();
@@ -61,7 +73,10 @@ async function makeNode(dir: string): Promise<{ db: RootDb; signing: SigningStor
   await observations.ready();
   const handlers = new Map<string, TopicHandler>();
   const penalties: number[] = [];
-  const host: Pick<ChorusHost, 'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'connectedPeers' | 'penalizePeer'> = {
+  const host: Pick<
+    ChorusHost,
+    'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'connectedPeers' | 'penalizePeer'
+  > = {
     subscribe: (topic, handler) => void handlers.set(topic, handler),
     handleSync: async () => undefined,
     onPeerConnected: () => () => undefined,
@@ -69,14 +84,31 @@ async function makeNode(dir: string): Promise<{ db: RootDb; signing: SigningStor
     connectedPeers: () => [],
     penalizePeer: (_peer, _topic, count = 1) => void penalties.push(count),
   };
-  const network = new NetworkService({ host: host as ChorusHost, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => NOW });
+  const network = new NetworkService({
+    host: host as ChorusHost,
+    roster,
+    db,
+    signing,
+    observations,
+    audited: [NS],
+    ownKeys: [own.publicKey],
+    logger: pino({ level: 'silent' }),
+    now: () => NOW,
+  });
   await network.attach();
   return { db, signing, network, observations, handlers, penalties };
 }
 
 async function makeMonitor(): Promise<{ monitor: Monitor; printed: Record<string, unknown>[] }> {
   const printed: Record<string, unknown>[] = [];
-  const monitor = new Monitor({ roster, privateKey: await generateKeyPair('Ed25519'), bootstrap: [], logger: pino({ level: 'silent' }), print: (a) => void printed.push(a), now: () => NOW });
+  const monitor = new Monitor({
+    roster,
+    privateKey: await generateKeyPair('Ed25519'),
+    bootstrap: [],
+    logger: pino({ level: 'silent' }),
+    print: (a) => void printed.push(a),
+    now: () => NOW,
+  });
   return { monitor, printed };
 }
 
@@ -96,13 +128,20 @@ describe('gossip topic kinds', () => {
     const proof = makeEquivocationProof(observe(7n, digest(7)), observe(7n, digest(8)));
     const forged: EquivocationProof = { ...proof, second: { ...proof.second, signature: new Uint8Array(64).fill(3) } };
     const swapped: EquivocationProof = { first: proof.second, second: proof.first };
-    const elsewhere = makeEquivocationProof(observe(7n, digest(7), 'unknown.example'), observe(7n, digest(8), 'unknown.example'));
+    const elsewhere = makeEquivocationProof(
+      observe(7n, digest(7), 'unknown.example'),
+      observe(7n, digest(8), 'unknown.example'),
+    );
     const proofCases: [string, Uint8Array, string][] = [
       ['valid', encodeEquivocationProof(proof), 'accept/valid'],
       ['bad signature', encodeEquivocationProof(forged), 'reject/bad-signature'],
       ['digests out of order', encodeEquivocationProof(swapped), 'reject/not-canonical'],
       ['unknown namespace', encodeEquivocationProof(elsewhere), 'ignore/unknown-namespace'],
-      ['re-encoded with an unknown field', withJunkField(encodeEquivocationProof(makeEquivocationProof(observe(9n, digest(1)), observe(9n, digest(2))))), 'reject/non-canonical'],
+      [
+        're-encoded with an unknown field',
+        withJunkField(encodeEquivocationProof(makeEquivocationProof(observe(9n, digest(1)), observe(9n, digest(2))))),
+        'reject/non-canonical',
+      ],
       ['garbage', new Uint8Array([0x0a, 0xff, 0xff]), 'reject/undecodable'],
     ];
     const alertCases: [string, Uint8Array, string][] = [
@@ -120,7 +159,10 @@ describe('gossip topic kinds', () => {
     const nodeProofs = node.handlers.get(TOPIC_KINDS.equivocations.topic(NET));
     const nodeAlerts = node.handlers.get(TOPIC_KINDS.alerts.topic(NET));
     if (!nodeProofs || !nodeAlerts) throw new Error('the node did not subscribe its topics');
-    const verdicts = async (validate: (d: Uint8Array, from: string) => Promise<{ outcome: string; reason: string }>, cases: [string, Uint8Array, string][]) => {
+    const verdicts = async (
+      validate: (d: Uint8Array, from: string) => Promise<{ outcome: string; reason: string }>,
+      cases: [string, Uint8Array, string][],
+    ) => {
       const out: Record<string, string> = {};
       for (const [name, bytes] of cases) {
         const v = await validate(bytes, 'peer');
@@ -171,20 +213,38 @@ describe('internal errors while validating gossip', () => {
   });
 
   it('a decode error rejects; any other error thrown by a codec is thrown on', () => {
-    const codec = { what: 'thing', decode: (): number => { throw new DecodeError('bad bytes'); }, encode: () => new Uint8Array() };
+    const codec = {
+      what: 'thing',
+      decode: (): number => {
+        throw new DecodeError('bad bytes');
+      },
+      encode: () => new Uint8Array(),
+    };
     expect(decodeGossip(codec, new Uint8Array([1]))).toEqual({ outcome: 'reject', reason: 'undecodable' });
-    const buggy = { what: 'thing', decode: (): number => { throw new TypeError('our bug'); }, encode: () => new Uint8Array() };
+    const buggy = {
+      what: 'thing',
+      decode: (): number => {
+        throw new TypeError('our bug');
+      },
+      encode: () => new Uint8Array(),
+    };
     expect(() => decodeGossip(buggy, new Uint8Array([1]))).toThrow(TypeError);
   });
 
   it('an exception in a validator becomes IGNORE with reason internal-error, reported once', async () => {
     const seen: string[] = [];
-    const validate = guardedValidator(async () => {
-      throw new RangeError('index out of range');
-    }, (err, from) => seen.push(`${from}: ${err}`));
+    const validate = guardedValidator(
+      async () => {
+        throw new RangeError('index out of range');
+      },
+      (err, from) => seen.push(`${from}: ${err}`),
+    );
     expect(await validate(new Uint8Array([1]), 'peerA')).toEqual({ outcome: 'ignore', reason: 'internal-error' });
     expect(seen).toEqual(['peerA: index out of range']);
-    const fine = guardedValidator(async () => ({ outcome: 'reject', reason: 'bad-signature' }), () => seen.push('no'));
+    const fine = guardedValidator(
+      async () => ({ outcome: 'reject', reason: 'bad-signature' }),
+      () => seen.push('no'),
+    );
     expect(await fine(new Uint8Array([1]), 'peerB')).toEqual({ outcome: 'reject', reason: 'bad-signature' });
     expect(seen).toHaveLength(1);
   });
@@ -196,12 +256,18 @@ describe('internal errors while validating gossip', () => {
     if (!handler) throw new Error('observations topic not subscribed');
     const o = observe(11n, digest(11));
     const spy = vi.spyOn(node.observations, 'hasObservation').mockRejectedValueOnce(new Error('LevelDB read failed'));
-    expect(await handler.validate(encodeObservation(o), 'peer')).toEqual({ outcome: 'ignore', reason: 'internal-error' });
+    expect(await handler.validate(encodeObservation(o), 'peer')).toEqual({
+      outcome: 'ignore',
+      reason: 'internal-error',
+    });
     expect(node.network.gossipInternalErrors).toBe(1);
     spy.mockRestore();
     // The same message, once the store answers, is valid: it was never the sender's fault.
     expect(await handler.validate(encodeObservation(o), 'peer')).toEqual({ outcome: 'accept', reason: 'valid' });
-    expect(await handler.validate(new Uint8Array([0xff, 0xff]), 'peer')).toEqual({ outcome: 'reject', reason: 'undecodable' });
+    expect(await handler.validate(new Uint8Array([0xff, 0xff]), 'peer')).toEqual({
+      outcome: 'reject',
+      reason: 'undecodable',
+    });
     expect(node.network.gossipInternalErrors).toBe(1);
     expect(node.penalties).toEqual([]);
     const metrics = new Metrics({

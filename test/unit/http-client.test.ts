@@ -12,7 +12,9 @@ import { pino } from 'pino';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-async function serve(handler: Handler): Promise<{ url: string; hits: string[]; fromPorts: number[]; close: () => Promise<void> }> {
+async function serve(
+  handler: Handler,
+): Promise<{ url: string; hits: string[]; fromPorts: number[]; close: () => Promise<void> }> {
   const hits: string[] = [];
   const fromPorts: number[] = [];
   const server: Server = createServer((req, res) => {
@@ -59,7 +61,9 @@ beforeAll(async () => {
       case '/ok':
         return void res.end('hello');
       case '/gzip':
-        return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gzipSync('hello gzip').length) }).end(gzipSync('hello gzip'));
+        return void res
+          .writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(gzipSync('hello gzip').length) })
+          .end(gzipSync('hello gzip'));
       case '/bomb':
         return void res.writeHead(200, { 'content-encoding': 'gzip', 'content-length': String(bomb.length) }).end(bomb);
       case '/chunked': {

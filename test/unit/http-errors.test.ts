@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createServer } from '../../src/api/server.js';
-import { BadRequestError, HttpError, httpFailureOf, NotFoundError, UnauthorizedError } from '../../src/api/http-errors.js';
+import {
+  BadRequestError,
+  HttpError,
+  httpFailureOf,
+  NotFoundError,
+  UnauthorizedError,
+} from '../../src/api/http-errors.js';
 import * as domain from '../../src/services/errors.js';
 import { DecodeError } from '../../src/util/errors.js';
 
@@ -29,9 +35,17 @@ const cases: { name: string; error: Error; status: number; body: Record<string, 
   },
   {
     name: 'SubmissionRefusedError',
-    error: new domain.SubmissionRefusedError('epoch-already-signed', 'epoch 5 is signed with another digest', { signed_digest: 'aa', submitted_digest: 'bb' }),
+    error: new domain.SubmissionRefusedError('epoch-already-signed', 'epoch 5 is signed with another digest', {
+      signed_digest: 'aa',
+      submitted_digest: 'bb',
+    }),
     status: 409,
-    body: { error: 'epoch-already-signed', message: 'epoch 5 is signed with another digest', signed_digest: 'aa', submitted_digest: 'bb' },
+    body: {
+      error: 'epoch-already-signed',
+      message: 'epoch 5 is signed with another digest',
+      signed_digest: 'aa',
+      submitted_digest: 'bb',
+    },
   },
   {
     name: 'SigningUnavailableError',
@@ -52,7 +66,11 @@ describe('HTTP statuses of typed errors', () => {
   const thrown = new Map<string, Error>();
 
   beforeAll(async () => {
-    ({ app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 1024, rateLimit: { max: 1000, windowMs: 60_000 } }));
+    ({ app } = await createServer({
+      logger: pino({ level: 'silent' }),
+      bodyLimitBytes: 1024,
+      rateLimit: { max: 1000, windowMs: 60_000 },
+    }));
     app.get('/throw/:name', async (req) => {
       throw thrown.get((req.params as { name: string }).name) as Error;
     });
@@ -81,10 +99,30 @@ describe('HTTP statuses of typed errors', () => {
 
   it("the api's own errors keep their status; other typed errors are 400; anything else is 500", async () => {
     const more: [string, Error, number, Record<string, unknown>][] = [
-      ['not-found', new NotFoundError('no signature for epoch 3'), 404, { error: 'not-found', message: 'no signature for epoch 3' }],
-      ['unauthorized', new UnauthorizedError('the admin token is required'), 401, { error: 'unauthorized', message: 'the admin token is required' }],
-      ['bad-epoch', new BadRequestError('epoch: not a u64', 'bad-epoch'), 400, { error: 'bad-epoch', message: 'epoch: not a u64' }],
-      ['no-network', new HttpError(409, 'no-network', 'no libp2p host'), 409, { error: 'no-network', message: 'no libp2p host' }],
+      [
+        'not-found',
+        new NotFoundError('no signature for epoch 3'),
+        404,
+        { error: 'not-found', message: 'no signature for epoch 3' },
+      ],
+      [
+        'unauthorized',
+        new UnauthorizedError('the admin token is required'),
+        401,
+        { error: 'unauthorized', message: 'the admin token is required' },
+      ],
+      [
+        'bad-epoch',
+        new BadRequestError('epoch: not a u64', 'bad-epoch'),
+        400,
+        { error: 'bad-epoch', message: 'epoch: not a u64' },
+      ],
+      [
+        'no-network',
+        new HttpError(409, 'no-network', 'no libp2p host'),
+        409,
+        { error: 'no-network', message: 'no libp2p host' },
+      ],
       ['decode', new DecodeError('bad hex'), 400, { error: 'decode-error', message: 'bad hex' }],
       ['bug', new TypeError('x is undefined'), 500, { error: 'internal', message: 'internal error' }],
     ];

@@ -11,7 +11,8 @@ import { toyFormat } from '../support/toy-format/index.js';
 const token = 'ab'.repeat(32);
 const h = (c: string) => c.repeat(64);
 const load = (ns: Record<string, unknown>, formats = defaultFormats) =>
-  configFromObject({ namespaces: [{ name: 'n', token_sha256: token, ...ns }] }, '/etc/chorus/chorus.yaml', formats).namespaces[0];
+  configFromObject({ namespaces: [{ name: 'n', token_sha256: token, ...ns }] }, '/etc/chorus/chorus.yaml', formats)
+    .namespaces[0];
 
 describe('format registry', () => {
   it('holds AKD by default and refuses a duplicate id or a registry without the default format', () => {
@@ -28,9 +29,18 @@ describe('format registry', () => {
 
 describe('namespace configuration by log format', () => {
   it('a namespace without log_format is AKD with its settings, as before formats existed', () => {
-    expect(load({})).toMatchObject({ logFormat: 'akd', formatSettings: { configuration: 'whatsapp_v1' }, configuration: 'whatsapp_v1' });
+    expect(load({})).toMatchObject({
+      logFormat: 'akd',
+      formatSettings: { configuration: 'whatsapp_v1' },
+      configuration: 'whatsapp_v1',
+    });
     const ex = load({ configuration: 'experimental', domain_label: 'L' });
-    expect(ex).toMatchObject({ logFormat: 'akd', configuration: 'experimental', domainLabel: 'L', formatSettings: { configuration: 'experimental', domain_label: 'L' } });
+    expect(ex).toMatchObject({
+      logFormat: 'akd',
+      configuration: 'experimental',
+      domainLabel: 'L',
+      formatSettings: { configuration: 'experimental', domain_label: 'L' },
+    });
     expect(load({ log_format: 'akd' })?.logFormat).toBe('akd');
   });
 
@@ -49,14 +59,22 @@ describe('namespace configuration by log format', () => {
     fails({ log_format: 'trillian' }, 'namespaces.0.log_format', /must be one of: akd/);
     fails({ log_format: 7 }, 'namespaces.0.log_format', /string/);
     fails({ toy_label: 'x' }, 'namespaces.0', /toy_label/);
-    fails({ log_format: 'toy-json', domain_label: 'x' }, 'namespaces.0', /domain_label/, defaultFormats.with(toyFormat));
+    fails(
+      { log_format: 'toy-json', domain_label: 'x' },
+      'namespaces.0',
+      /domain_label/,
+      defaultFormats.with(toyFormat),
+    );
     fails({ configuration: 'experimental' }, 'namespaces.0.domain_label', /needs a domain label/);
     fails({ log_format: 'akd', status: 'Online' }, 'namespaces.0.root', /needs a root/);
   });
 
   it('a format registered by the caller parses its own settings, with their defaults', () => {
     const formats = defaultFormats.with(toyFormat);
-    expect(load({ log_format: 'toy-json' }, formats)).toMatchObject({ logFormat: 'toy-json', formatSettings: { toy_label: 'toy' } });
+    expect(load({ log_format: 'toy-json' }, formats)).toMatchObject({
+      logFormat: 'toy-json',
+      formatSettings: { toy_label: 'toy' },
+    });
     expect(load({ log_format: 'toy-json', toy_label: 'L' }, formats)?.formatSettings).toEqual({ toy_label: 'L' });
   });
 });
@@ -72,16 +90,31 @@ describe('AKD format', () => {
 
   it('turns settings into the tree configuration', () => {
     expect(akdConfigurationOf({ configuration: 'whatsapp_v1' })).toEqual({ name: 'whatsapp_v1' });
-    expect(akdConfigurationOf({ configuration: 'experimental', domain_label: 'L' })).toEqual({ name: 'experimental', domainLabel: 'L' });
-    expect(akdFormat.checkSettings?.({ configuration: 'experimental' })).toEqual([{ field: 'domain_label', message: 'the experimental configuration needs a domain label' }]);
+    expect(akdConfigurationOf({ configuration: 'experimental', domain_label: 'L' })).toEqual({
+      name: 'experimental',
+      domainLabel: 'L',
+    });
+    expect(akdFormat.checkSettings?.({ configuration: 'experimental' })).toEqual([
+      { field: 'domain_label', message: 'the experimental configuration needs a domain label' },
+    ]);
   });
 });
 
 describe('proof names, whatever the format', () => {
-  it('start with a decimal u64 epoch and a slash, and hold no path of the log\'s choosing', () => {
+  it("start with a decimal u64 epoch and a slash, and hold no path of the log's choosing", () => {
     expect(epochOfProofName(`12/${h('a')}/${h('b')}`)).toBe(12n);
     expect(epochOfProofName('18446744073709551615/x.json')).toBe(18446744073709551615n);
-    for (const bad of ['12', '012/x', '/x', '12//x', '12/x/', '18446744073709551616/x', '12/a b', 'x/12', `12/${'a'.repeat(200)}`]) {
+    for (const bad of [
+      '12',
+      '012/x',
+      '/x',
+      '12//x',
+      '12/x/',
+      '18446744073709551616/x',
+      '12/a b',
+      'x/12',
+      `12/${'a'.repeat(200)}`,
+    ]) {
       expect(() => epochOfProofName(bad), bad).toThrow(ProofNameError);
     }
   });

@@ -54,7 +54,17 @@ describe('doppelgänger protection on received proofs', () => {
     const observations = new ObservationStore(db);
     await observations.ready();
     const handlers = new Map<string, TopicHandler>();
-    const host: Pick<ChorusHost, 'peerId' | 'running' | 'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'requestSync' | 'connectedPeers'> = {
+    const host: Pick<
+      ChorusHost,
+      | 'peerId'
+      | 'running'
+      | 'subscribe'
+      | 'handleSync'
+      | 'onPeerConnected'
+      | 'publish'
+      | 'requestSync'
+      | 'connectedPeers'
+    > = {
       peerId: '12D3KooWStandIn',
       running: true,
       subscribe: (topic, handler) => void handlers.set(topic, handler),
@@ -64,7 +74,17 @@ describe('doppelgänger protection on received proofs', () => {
       requestSync: async () => new Uint8Array(),
       connectedPeers: () => [],
     };
-    const network = new NetworkService({ host: host as ChorusHost, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => BigInt(Date.now()) });
+    const network = new NetworkService({
+      host: host as ChorusHost,
+      roster,
+      db,
+      signing,
+      observations,
+      audited: [NS],
+      ownKeys: [own.publicKey],
+      logger: pino({ level: 'silent' }),
+      now: () => BigInt(Date.now()),
+    });
     await network.attach();
     const handler = handlers.get(equivocationsTopic('dg'));
     if (!handler) throw new Error('the equivocations topic was not subscribed');

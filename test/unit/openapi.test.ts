@@ -15,18 +15,35 @@ describe('OpenAPI building', () => {
 
   it('u64 fields are unsigned JSON integers, not unrepresentable bigints', () => {
     const js = toJsonSchema(z.object({ epoch: u64, note: z.string().optional() }).strict());
-    expect(js).toMatchObject({ type: 'object', required: ['epoch'], properties: { epoch: { type: 'integer', minimum: 0, format: 'uint64' }, note: { type: 'string' } } });
+    expect(js).toMatchObject({
+      type: 'object',
+      required: ['epoch'],
+      properties: { epoch: { type: 'integer', minimum: 0, format: 'uint64' }, note: { type: 'string' } },
+    });
   });
 
   it('builds operations with path, query and body from the route list', () => {
     const doc = buildOpenApi(
       [
-        { method: 'GET', url: '/things/:id', querystring: z.object({ limit: z.coerce.number().int().min(1).default(10), kind: z.enum(['a', 'b']) }) },
+        {
+          method: 'GET',
+          url: '/things/:id',
+          querystring: z.object({ limit: z.coerce.number().int().min(1).default(10), kind: z.enum(['a', 'b']) }),
+        },
         { method: 'POST', url: '/things', body: z.object({ n: u64 }) },
         { method: 'GET', url: '/raw/:name' },
       ],
       { title: 't', version: '1' },
-    ) as { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string; in: string; required: boolean }[]; requestBody?: unknown; operationId: string }>> };
+    ) as {
+      openapi: string;
+      paths: Record<
+        string,
+        Record<
+          string,
+          { parameters?: { name: string; in: string; required: boolean }[]; requestBody?: unknown; operationId: string }
+        >
+      >;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const get = doc.paths['/things/{id}']?.get;
     expect(get?.parameters?.map((p) => [p.name, p.in, p.required])).toEqual([
@@ -35,8 +52,12 @@ describe('OpenAPI building', () => {
       ['kind', 'query', true],
     ]);
     expect(get?.operationId).toBe('getThingsId');
-    expect(doc.paths['/things']?.post?.requestBody).toMatchObject({ content: { 'application/json': { schema: { properties: { n: { type: 'integer' } } } } } });
-    expect(doc.paths['/raw/{name}']?.get?.parameters).toEqual([{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }]);
+    expect(doc.paths['/things']?.post?.requestBody).toMatchObject({
+      content: { 'application/json': { schema: { properties: { n: { type: 'integer' } } } } },
+    });
+    expect(doc.paths['/raw/{name}']?.get?.parameters).toEqual([
+      { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+    ]);
   });
 });
 

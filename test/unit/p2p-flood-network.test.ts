@@ -12,7 +12,12 @@ import { encodeObservation, type Observation } from '../../src/consensus/observa
 import { Roster } from '../../src/consensus/roster.js';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
 import { NetworkService } from '../../src/services/network-service.js';
-import { decodeSyncRequest, encodeSyncResponse, type SyncRequest, type SyncResponse } from '../../src/wire/sync-messages.js';
+import {
+  decodeSyncRequest,
+  encodeSyncResponse,
+  type SyncRequest,
+  type SyncResponse,
+} from '../../src/wire/sync-messages.js';
 import { SyncSession, type ChorusHost, type TopicHandler } from '../../src/p2p/index.js';
 import { equivocationsTopic, observationsTopic } from '../../src/wire/topics.js';
 import { signedBytes } from '../../src/plexi/signature-message.js';
@@ -76,7 +81,18 @@ describe('flood protection in the node network service', () => {
       const res = serve(req);
       return res instanceof Uint8Array ? res : encodeSyncResponse(res);
     };
-    const host: Pick<ChorusHost, 'peerId' | 'running' | 'subscribe' | 'handleSync' | 'onPeerConnected' | 'publish' | 'connectedPeers' | 'syncSession' | 'penalizePeer'> = {
+    const host: Pick<
+      ChorusHost,
+      | 'peerId'
+      | 'running'
+      | 'subscribe'
+      | 'handleSync'
+      | 'onPeerConnected'
+      | 'publish'
+      | 'connectedPeers'
+      | 'syncSession'
+      | 'penalizePeer'
+    > = {
       peerId: '12D3KooWStandIn',
       running: true,
       subscribe: (topic, handler) => void handlers.set(topic, handler),
@@ -87,7 +103,18 @@ describe('flood protection in the node network service', () => {
       syncSession: (peer, pages) => new SyncSession(peer, pages ?? maxPages, send, () => undefined),
       penalizePeer: (peer, topic, count = 1) => void penalties.push({ peer, topic, count }),
     };
-    network = new NetworkService({ host: host as ChorusHost, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => BigInt(Date.now()), syncPageSize: 2 });
+    network = new NetworkService({
+      host: host as ChorusHost,
+      roster,
+      db,
+      signing,
+      observations,
+      audited: [NS],
+      ownKeys: [own.publicKey],
+      logger: pino({ level: 'silent' }),
+      now: () => BigInt(Date.now()),
+      syncPageSize: 2,
+    });
     await network.attach();
   });
   afterEach(async () => {
@@ -98,7 +125,9 @@ describe('flood protection in the node network service', () => {
   /** Where the first arrival request of a sync resumes ("<log id>:<n>"); the cursor is then empty. */
   const resumeOf = (rs: SyncRequest[]): string | undefined => {
     const r = rs.find((q) => q.mode.kind === 'arrival');
-    return r?.mode.kind === 'arrival' && r.mode.resume && r.cursor.length === 0 ? `${toHex(r.mode.resume.logId)}:${r.mode.resume.number}` : undefined;
+    return r?.mode.kind === 'arrival' && r.mode.resume && r.cursor.length === 0
+      ? `${toHex(r.mode.resume.logId)}:${r.mode.resume.number}`
+      : undefined;
   };
 
   const gossip = async (topic: string, data: Uint8Array) => {
@@ -117,7 +146,10 @@ describe('flood protection in the node network service', () => {
     expect(await gossip(OBS_TOPIC, withJunkField(bytes, 2))).toEqual({ outcome: 'reject', reason: 'non-canonical' });
     expect(await gossip(OBS_TOPIC, bytes)).toEqual({ outcome: 'ignore', reason: 'duplicate' });
     // Garbage is still undecodable, not non-canonical.
-    expect(await gossip(OBS_TOPIC, new Uint8Array([0xff, 0xff, 0xff]))).toEqual({ outcome: 'reject', reason: 'undecodable' });
+    expect(await gossip(OBS_TOPIC, new Uint8Array([0xff, 0xff, 0xff]))).toEqual({
+      outcome: 'reject',
+      reason: 'undecodable',
+    });
   });
 
   it('a re-encoded equivocation proof is rejected as non-canonical', async () => {
@@ -133,11 +165,18 @@ describe('flood protection in the node network service', () => {
     return (req) => {
       if (req.mode.kind === 'proofs') return {};
       const resume = req.mode.kind === 'arrival' ? req.mode.resume : undefined;
-      const after = req.cursor.length ? Number(new TextDecoder().decode(req.cursor).split(':')[1]) : Number(resume?.number ?? 0n);
+      const after = req.cursor.length
+        ? Number(new TextDecoder().decode(req.cursor).split(':')[1])
+        : Number(resume?.number ?? 0n);
       const items = all.slice(after, after + req.limit);
       const position = BigInt(after + items.length);
       const done = after + items.length >= total;
-      return { observations: items, position, logId: LOG_ID, nextCursor: done ? new Uint8Array() : new TextEncoder().encode(`${toHex(LOG_ID)}:${position}`) };
+      return {
+        observations: items,
+        position,
+        logId: LOG_ID,
+        nextCursor: done ? new Uint8Array() : new TextEncoder().encode(`${toHex(LOG_ID)}:${position}`),
+      };
     };
   };
 
@@ -162,7 +201,15 @@ describe('flood protection in the node network service', () => {
   it('endless pages from one peer cost a bounded number of requests per sync', async () => {
     const o = observe(9n, digest(9));
     let n = 0;
-    serve = (req) => (req.mode.kind === 'proofs' ? { nextCursor: new TextEncoder().encode('more') } : { observations: [o], position: BigInt(++n), logId: LOG_ID, nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:${n}`) });
+    serve = (req) =>
+      req.mode.kind === 'proofs'
+        ? { nextCursor: new TextEncoder().encode('more') }
+        : {
+            observations: [o],
+            position: BigInt(++n),
+            logId: LOG_ID,
+            nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:${n}`),
+          };
     await network.syncWithPeer(PEER);
     expect(requests).toHaveLength(maxPages);
     expect(requests.every((r) => r.mode.kind === 'proofs')).toBe(true);
@@ -177,7 +224,12 @@ describe('flood protection in the node network service', () => {
     serve = (req) =>
       req.mode.kind === 'proofs'
         ? {}
-        : { observations: [good1, forged, good2, elsewhere], position: 4n, logId: LOG_ID, nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:4`) };
+        : {
+            observations: [good1, forged, good2, elsewhere],
+            position: 4n,
+            logId: LOG_ID,
+            nextCursor: new TextEncoder().encode(`${toHex(LOG_ID)}:4`),
+          };
     await network.syncWithPeer(PEER);
     expect(penalties).toEqual([{ peer: PEER, topic: OBS_TOPIC, count: 2 }]);
     expect(network.counters.syncPenalties).toBe(2);

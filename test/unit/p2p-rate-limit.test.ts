@@ -5,7 +5,8 @@ describe('PeerRateLimiter (per-peer token buckets)', () => {
   test('a peer may send its burst at once, then its rate; other peers have their own bucket', () => {
     let t = 0;
     const rl = new PeerRateLimiter({ perSecond: 10, burst: 5 }, () => t);
-    const taken = (peer: string, n: number): number => Array.from({ length: n }, () => rl.take(peer)).filter(Boolean).length;
+    const taken = (peer: string, n: number): number =>
+      Array.from({ length: n }, () => rl.take(peer)).filter(Boolean).length;
     expect(taken('a', 5)).toBe(5);
     // Another peer is not affected by a's burst.
     expect(taken('b', 5)).toBe(5);

@@ -203,7 +203,9 @@ describe('TopicValidationQueue', () => {
 
   test('invalid limits are refused', () => {
     expect(() => setup({ maxQueue: 0, validate: async () => ({ outcome: 'accept', reason: '' }) })).toThrow(/maxQueue/);
-    expect(() => setup({ concurrency: 1.5, validate: async () => ({ outcome: 'accept', reason: '' }) })).toThrow(/concurrency/);
+    expect(() => setup({ concurrency: 1.5, validate: async () => ({ outcome: 'accept', reason: '' }) })).toThrow(
+      /concurrency/,
+    );
   });
 });
 
@@ -221,7 +223,11 @@ describe('ValidationCounters', () => {
   });
 
   describe('fairness between peers', () => {
-    const from = (peer: string, i: number): PendingMessage => ({ msgId: `${peer}-${i}`, from: peer, data: new Uint8Array([i & 0xff]) });
+    const from = (peer: string, i: number): PendingMessage => ({
+      msgId: `${peer}-${i}`,
+      from: peer,
+      data: new Uint8Array([i & 0xff]),
+    });
 
     test("one peer's flood cannot starve another peer's messages: they are served in turn", async () => {
       const g = gate();
@@ -280,8 +286,14 @@ describe('ValidationCounters', () => {
     });
 
     test('per-peer bound must be a positive integer and never exceeds the whole queue', () => {
-      expect(() => setup({ maxQueuePerPeer: 0, validate: async () => ({ outcome: 'accept', reason: 'x' }) })).toThrow(/maxQueuePerPeer/);
-      const { q } = setup({ maxQueue: 10, maxQueuePerPeer: 100, validate: async () => ({ outcome: 'accept', reason: 'x' }) });
+      expect(() => setup({ maxQueuePerPeer: 0, validate: async () => ({ outcome: 'accept', reason: 'x' }) })).toThrow(
+        /maxQueuePerPeer/,
+      );
+      const { q } = setup({
+        maxQueue: 10,
+        maxQueuePerPeer: 100,
+        validate: async () => ({ outcome: 'accept', reason: 'x' }),
+      });
       expect(q.maxQueuePerPeer).toBe(10);
     });
   });

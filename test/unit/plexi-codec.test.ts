@@ -37,7 +37,9 @@ interface Vector {
   ciphersuite: bigint;
 }
 
-const vectors = parseJson(readFileSync(new URL('../fixtures/plexi-vectors/test-vectors.json', import.meta.url), 'utf8')) as Vector[];
+const vectors = parseJson(
+  readFileSync(new URL('../fixtures/plexi-vectors/test-vectors.json', import.meta.url), 'utf8'),
+) as Vector[];
 
 describe('Plexi test vectors (cloudflare/plexi plexi_core/tests/test-vectors.json)', () => {
   it('has both ciphersuites', () => {
@@ -80,7 +82,13 @@ describe('SignatureMessage encodings', () => {
   it('bincode legacy layout: u32 LE, u64-length strings and vectors, u64 LE', () => {
     const bytes = encodeBincode({ ...base, ciphersuite: 2, timestamp: 0x0102n, epoch: 3n });
     expect(toHex(bytes)).toBe(
-      '02000000' + '0100000000000000' + '6e' + '0201000000000000' + '0300000000000000' + '2000000000000000' + '00'.repeat(32),
+      '02000000' +
+        '0100000000000000' +
+        '6e' +
+        '0201000000000000' +
+        '0300000000000000' +
+        '2000000000000000' +
+        '00'.repeat(32),
     );
   });
 
@@ -99,8 +107,18 @@ describe('SignatureMessage encodings', () => {
   for (const suite of [CIPHERSUITE_PROTOBUF_ED25519, CIPHERSUITE_BINCODE_ED25519]) {
     it(`ciphersuite ${suite}: epoch and timestamp 2^64-1 sign, serialise to JSON, parse back and verify`, () => {
       const key = signingKeyFromSeed(new Uint8Array(32).fill(7));
-      const message = { ciphersuite: suite, namespace: 'max.example', timestamp: U64_MAX, epoch: U64_MAX, digest: new Uint8Array(32).fill(0xab) };
-      const response: SignatureResponse = { ...message, signature: key.sign(signedBytes(message)), keyId: keyId(key.publicKey) };
+      const message = {
+        ciphersuite: suite,
+        namespace: 'max.example',
+        timestamp: U64_MAX,
+        epoch: U64_MAX,
+        digest: new Uint8Array(32).fill(0xab),
+      };
+      const response: SignatureResponse = {
+        ...message,
+        signature: key.sign(signedBytes(message)),
+        keyId: keyId(key.publicKey),
+      };
       const text = stringifyJson(signatureResponseToJson(response));
       expect(text).toContain('"epoch":18446744073709551615');
       expect(text).toContain('"timestamp":18446744073709551615');
@@ -115,8 +133,14 @@ describe('SignatureMessage encodings', () => {
 describe('SignatureResponse JSON', () => {
   it('serialises in plexi_core field order (as its serialization test)', () => {
     const r: SignatureResponse = {
-      ciphersuite: 1, namespace: 'n', timestamp: 2n, epoch: 3n,
-      digest: new Uint8Array([4]), signature: new Uint8Array([5]), keyId: 6, serializedMessage: new Uint8Array([7]),
+      ciphersuite: 1,
+      namespace: 'n',
+      timestamp: 2n,
+      epoch: 3n,
+      digest: new Uint8Array([4]),
+      signature: new Uint8Array([5]),
+      keyId: 6,
+      serializedMessage: new Uint8Array([7]),
     };
     expect(stringifyJson(signatureResponseToJson(r))).toBe(
       '{"version":1,"ciphersuite":1,"namespace":"n","timestamp":2,"epoch":3,"digest":"04","signature":"05","key_id":6,"serialized_message":"07"}',
@@ -124,14 +148,26 @@ describe('SignatureResponse JSON', () => {
   });
 
   it('omits key_id when absent and writes serialized_message as null', () => {
-    const r: SignatureResponse = { ciphersuite: 1, namespace: 'n', timestamp: 2n, epoch: 3n, digest: new Uint8Array(32), signature: new Uint8Array(64) };
+    const r: SignatureResponse = {
+      ciphersuite: 1,
+      namespace: 'n',
+      timestamp: 2n,
+      epoch: 3n,
+      digest: new Uint8Array(32),
+      signature: new Uint8Array(64),
+    };
     const text = stringifyJson(signatureResponseToJson(r));
     expect(text).not.toContain('key_id');
     expect(text).toContain('"serialized_message":null');
   });
 
   const good = () => ({
-    version: 1n, namespace: 'n', timestamp: 1n, epoch: 1n, digest: '11'.repeat(32), signature: '22'.repeat(64),
+    version: 1n,
+    namespace: 'n',
+    timestamp: 1n,
+    epoch: 1n,
+    digest: '11'.repeat(32),
+    signature: '22'.repeat(64),
   });
 
   it('version wins over ciphersuite; either alone is enough', () => {

@@ -47,13 +47,25 @@ describe('proof file store', () => {
       clock += 1000n;
       await put(e, 100);
     }
-    expect(await store.applyRetention(NS, { maxBytes: 300, maxAgeMs: 0, maxEpochs: 0 })).toEqual({ removed: 2, bytes: 200 });
-    expect((await store.usage(NS))).toEqual({ kept: 300, evidence: 100, files: 4 });
-    expect(await store.applyRetention(NS, { maxBytes: 0, maxAgeMs: 0, maxEpochs: 2 })).toEqual({ removed: 1, bytes: 100 });
+    expect(await store.applyRetention(NS, { maxBytes: 300, maxAgeMs: 0, maxEpochs: 0 })).toEqual({
+      removed: 2,
+      bytes: 200,
+    });
+    expect(await store.usage(NS)).toEqual({ kept: 300, evidence: 100, files: 4 });
+    expect(await store.applyRetention(NS, { maxBytes: 0, maxAgeMs: 0, maxEpochs: 2 })).toEqual({
+      removed: 1,
+      bytes: 100,
+    });
     clock += 10_000n;
     await put(7, 100);
-    expect(await store.applyRetention(NS, { maxBytes: 0, maxAgeMs: 5_000, maxEpochs: 0 })).toEqual({ removed: 2, bytes: 200 });
-    expect(await store.filesOnDisk(NS)).toEqual([`evidence/${name(1).replaceAll('/', '-')}`, `kept/${name(7).replaceAll('/', '-')}`]);
+    expect(await store.applyRetention(NS, { maxBytes: 0, maxAgeMs: 5_000, maxEpochs: 0 })).toEqual({
+      removed: 2,
+      bytes: 200,
+    });
+    expect(await store.filesOnDisk(NS)).toEqual([
+      `evidence/${name(1).replaceAll('/', '-')}`,
+      `kept/${name(7).replaceAll('/', '-')}`,
+    ]);
   });
 
   it('evidence stays until the operator prunes it; marking a kept proof as evidence moves it', async () => {
@@ -61,7 +73,10 @@ describe('proof file store', () => {
     await put(2, 10);
     expect(await store.markEvidence(NS, name(2), 'epoch forked')).toBe(true);
     expect((await store.file(name(2)))?.proof).toMatchObject({ evidence: true, reason: 'epoch forked' });
-    expect(await store.applyRetention(NS, { maxBytes: 1, maxAgeMs: 1, maxEpochs: 1 })).toEqual({ removed: 0, bytes: 0 });
+    expect(await store.applyRetention(NS, { maxBytes: 1, maxAgeMs: 1, maxEpochs: 1 })).toEqual({
+      removed: 0,
+      bytes: 0,
+    });
     const pruned = await store.prune(NS, { evidenceOnly: true, throughEpoch: 1n });
     expect(pruned).toEqual({ removed: 1, bytes: 10, blobs: [name(1)] });
     expect(await store.file(name(1))).toBeUndefined();

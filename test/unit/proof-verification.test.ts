@@ -60,7 +60,17 @@ describe('proof verification service with an injected format', () => {
     const logDir = join(tmp.dir, 'log');
     digests = writeToyLog(logDir, root, 2, 'L');
     const formats = defaultFormats.with(toyFormat);
-    const doc = { namespaces: [{ name: NS, token_sha256: 'ab'.repeat(32), log_format: 'toy-json', toy_label: 'L', proof_directory: pathToFileURL(logDir).href }] };
+    const doc = {
+      namespaces: [
+        {
+          name: NS,
+          token_sha256: 'ab'.repeat(32),
+          log_format: 'toy-json',
+          toy_label: 'L',
+          proof_directory: pathToFileURL(logDir).href,
+        },
+      ],
+    };
     const config = configFromObject(doc, join(tmp.dir, 'chorus.yaml'), formats).namespaces[0]!;
     db = await openDatabase(join(tmp.dir, 'db'));
     verifications = new VerificationStore(db);
@@ -71,7 +81,9 @@ describe('proof verification service with an injected format', () => {
     service = new ProofVerificationService({
       signing: new SigningStore(db, { now: () => 5n }),
       store: verifications,
-      directories: new Map([[NS, { dir: openProofDirectory(config.proofDirectory!), config, format: toyFormat, verifier }]]),
+      directories: new Map([
+        [NS, { dir: openProofDirectory(config.proofDirectory!), config, format: toyFormat, verifier }],
+      ]),
       logger: pino({ level: 'silent' }),
       now: () => 7n,
       raiseAlert: async (alert, key) => void alerts.push({ alert, key }),
@@ -96,7 +108,12 @@ describe('proof verification service with an injected format', () => {
     verifier.down = false;
     const out = await service.verifyTransition(transition(1));
     expect(out.kind).toBe('verified');
-    expect(await verifications.result(NS, 1n)).toMatchObject({ ok: true, inserted: 2, startHash: toHex(root), endHash: toHex(digests[1]!) });
+    expect(await verifications.result(NS, 1n)).toMatchObject({
+      ok: true,
+      inserted: 2,
+      startHash: toHex(root),
+      endHash: toHex(digests[1]!),
+    });
     expect(await verifications.lastVerifiedEpoch(NS)).toBe(1n);
     const name = toyFormat.proofNames.format(transition(1));
     expect((await proofs.file(name))?.proof.evidence).toBe(false);
@@ -111,10 +128,17 @@ describe('proof verification service with an injected format', () => {
     writeFileSync(file, JSON.stringify({ previous: toHex(digests[1]!), current: toHex(bad), entries: ['y'] }));
     const out = await service.verifyTransition(transition(2, bad));
     expect(out.kind).toBe('failed');
-    expect(await verifications.result(NS, 2n)).toMatchObject({ ok: false, blobName: name, failure: { reason: 'digest-mismatch' } });
+    expect(await verifications.result(NS, 2n)).toMatchObject({
+      ok: false,
+      blobName: name,
+      failure: { reason: 'digest-mismatch' },
+    });
     expect((await proofs.file(name))?.proof.evidence).toBe(true);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ key: `validation-failed:${NS}:${name}`, alert: { type: 'validation-failed', epoch: 2n, blob_name: name } });
+    expect(alerts[0]).toMatchObject({
+      key: `validation-failed:${NS}:${name}`,
+      alert: { type: 'validation-failed', epoch: 2n, blob_name: name },
+    });
     const calls = verifier.calls;
     expect((await service.verifyTransition(transition(2, bad))).kind).toBe('failed');
     expect(verifier.calls).toBe(calls); // judged once

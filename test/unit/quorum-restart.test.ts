@@ -36,8 +36,14 @@ async function boot(db: RootDb, clock: { now: bigint }) {
   await observations.ready();
   const quorum = new QuorumTracker(db, roster, observations);
   const raised: Alert[] = [];
-  const liveness = new LivenessMonitor(roster, { maxEpochIntervalMs: () => undefined, quorumTimeoutMs: TIMEOUT }, () => clock.now, (a) => raised.push(a));
-  for (const p of await quorum.pending(2048)) liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
+  const liveness = new LivenessMonitor(
+    roster,
+    { maxEpochIntervalMs: () => undefined, quorumTimeoutMs: TIMEOUT },
+    () => clock.now,
+    (a) => raised.push(a),
+  );
+  for (const p of await quorum.pending(2048))
+    liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
   const arrive = async (o: Observation) => {
     if (!(await observations.storeObservation(o)).stored) return undefined;
     liveness.onObservation(o);
@@ -67,7 +73,10 @@ describe('quorum state across a restart', () => {
       for (const s of [0, 1]) expect(await first.arrive(observe(s, e))).toMatchObject({ reached: false });
       clock.now += 10n;
       const third = await first.arrive(observe(2, e));
-      expect(third).toMatchObject({ reached: true, announcement: { epoch: e, signers: ['org1', 'org2', 'org3'], threshold: 3 } });
+      expect(third).toMatchObject({
+        reached: true,
+        announcement: { epoch: e, signers: ['org1', 'org2', 'org3'], threshold: 3 },
+      });
     }
     await db.close();
 
@@ -75,7 +84,8 @@ describe('quorum state across a restart', () => {
     clock.now += 10n * TIMEOUT;
     const second = await boot(db, clock);
     // The lagging org4 catches up on all five epochs after the restart.
-    for (let e = 1n; e <= 5n; e++) expect(await second.arrive(observe(3, e))).toEqual({ namespace: NS, epoch: e, reached: true });
+    for (let e = 1n; e <= 5n; e++)
+      expect(await second.arrive(observe(3, e))).toEqual({ namespace: NS, epoch: e, reached: true });
     clock.now += 2n * TIMEOUT;
     second.liveness.check();
     expect(second.raised.filter((a) => a.type === 'quorum-missed')).toEqual([]);

@@ -28,7 +28,11 @@ const D = digestOf(0x5a);
 /** The one place the route is wired: server, signing service (namespace lookup), observations. */
 async function makeApi(db: RootDb): Promise<{ app: FastifyInstance; observations: ObservationStore }> {
   const now = () => 1000n;
-  const { app } = await createServer({ logger: pino({ level: 'silent' }), bodyLimitBytes: 16384, rateLimit: { max: 10_000, windowMs: 60_000 } });
+  const { app } = await createServer({
+    logger: pino({ level: 'silent' }),
+    bodyLimitBytes: 16384,
+    rateLimit: { max: 10_000, windowMs: 60_000 },
+  });
   const config: NamespaceConfig = {
     name: NS,
     status: 'Online',
@@ -42,7 +46,12 @@ async function makeApi(db: RootDb): Promise<{ app: FastifyInstance; observations
     proofDirectoryCacheBust: false,
     tokenSha256: new Uint8Array(32),
   };
-  const auditor = new SigningService(new SigningStore(db, { now }), new Keyring([{ key: testKey(0), notBefore: 0n }]), [config], now);
+  const auditor = new SigningService(
+    new SigningStore(db, { now }),
+    new Keyring([{ key: testKey(0), notBefore: 0n }]),
+    [config],
+    now,
+  );
   const observations = new ObservationStore(db);
   await observations.ready();
   registerNetworkRoutes(app, { signingService: auditor, observations, roster });
@@ -57,7 +66,8 @@ describe('GET /namespaces/:ns/epochs/:epoch/cosignatures', () => {
   const store = async (list: Observation[]) => {
     for (const o of list) await api.observations.storeObservation(o);
   };
-  const get = async (url: string, accept = 'application/json') => api.app.inject({ method: 'GET', url, headers: { accept } });
+  const get = async (url: string, accept = 'application/json') =>
+    api.app.inject({ method: 'GET', url, headers: { accept } });
   const body = (r: { body: string }) => parseJson(r.body) as Record<string, unknown>;
   beforeEach(async () => {
     tmp = tempDir();
@@ -76,7 +86,14 @@ describe('GET /namespaces/:ns/epochs/:epoch/cosignatures', () => {
     const r = await get(`/namespaces/${NS}/epochs/4/cosignatures`);
     expect(r.statusCode).toBe(200);
     const b = body(r);
-    expect(b).toMatchObject({ namespace: NS, epoch: 4n, digest: toHex(D), threshold: 3n, quorum: true, equivocated: false });
+    expect(b).toMatchObject({
+      namespace: NS,
+      epoch: 4n,
+      digest: toHex(D),
+      threshold: 3n,
+      quorum: true,
+      equivocated: false,
+    });
     expect((b.cosignatures as { name: string }[]).map((c) => c.name).sort()).toEqual(['org1', 'org2', 'org3']);
     const check = await checkCosignedEpoch(cosignedEpochFromJson(b), roster, verifyStrict);
     expect(check).toMatchObject({ quorum: true, rejected: [] });
@@ -96,7 +113,11 @@ describe('GET /namespaces/:ns/epochs/:epoch/cosignatures', () => {
     const other = digestOf(0x01);
     await store([0, 1, 2].map((i) => signedObservation(testKey(i), NS, 4n, D)));
     await store([signedObservation(testKey(3), NS, 4n, other)]);
-    expect(body(await get(`/namespaces/${NS}/epochs/4/cosignatures`))).toMatchObject({ digest: toHex(D), quorum: false, equivocated: true });
+    expect(body(await get(`/namespaces/${NS}/epochs/4/cosignatures`))).toMatchObject({
+      digest: toHex(D),
+      quorum: false,
+      equivocated: true,
+    });
     const picked = body(await get(`/namespaces/${NS}/epochs/4/cosignatures?digest=${toHex(other)}`));
     expect(picked).toMatchObject({ digest: toHex(other), quorum: false, equivocated: true });
     expect((picked.cosignatures as { name: string }[]).map((c) => c.name)).toEqual(['org4']);

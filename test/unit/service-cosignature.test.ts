@@ -31,17 +31,32 @@ function makeTally(roster: Roster) {
   return {
     check: (c: CosignedEpoch, threshold?: number) => checkCosignedEpoch(c, roster, verifyStrict, threshold),
     tally: (obs: Parameters<typeof tallyEpoch>[0]) => tallyEpoch(obs, roster),
-    view: (obs: Parameters<typeof tallyEpoch>[0], equivocated: boolean, digest?: Uint8Array) => cosignedView(NS, EPOCH, tallyEpoch(obs, roster), roster, equivocated, digest),
+    view: (obs: Parameters<typeof tallyEpoch>[0], equivocated: boolean, digest?: Uint8Array) =>
+      cosignedView(NS, EPOCH, tallyEpoch(obs, roster), roster, equivocated, digest),
   };
 }
 
 const roster = testRoster({ ns: NS, auditors: 4, threshold: 3, logKey });
 
-function cosig(key: SigningKey, opts: { timestamp?: bigint; epoch?: bigint; digest?: Uint8Array; ns?: string } = {}): Cosignature {
-  const m = { ciphersuite: 1, namespace: opts.ns ?? NS, timestamp: opts.timestamp ?? 1000n, epoch: opts.epoch ?? EPOCH, digest: opts.digest ?? D };
+function cosig(
+  key: SigningKey,
+  opts: { timestamp?: bigint; epoch?: bigint; digest?: Uint8Array; ns?: string } = {},
+): Cosignature {
+  const m = {
+    ciphersuite: 1,
+    namespace: opts.ns ?? NS,
+    timestamp: opts.timestamp ?? 1000n,
+    epoch: opts.epoch ?? EPOCH,
+    digest: opts.digest ?? D,
+  };
   return { signerKey: key.publicKey, timestamp: m.timestamp, signature: key.sign(signedBytes(m)), ciphersuite: 1 };
 }
-const bundle = (cosignatures: Cosignature[]): CosignedEpoch => ({ namespace: NS, epoch: EPOCH, digest: D, cosignatures });
+const bundle = (cosignatures: Cosignature[]): CosignedEpoch => ({
+  namespace: NS,
+  epoch: EPOCH,
+  digest: D,
+  cosignatures,
+});
 
 describe('checkCosignedEpoch', () => {
   const t = makeTally(roster);
@@ -52,7 +67,9 @@ describe('checkCosignedEpoch', () => {
     expect(two.signers.map((s) => s.name)).toEqual(['org1', 'org2']);
     const three = await t.check(bundle([cosig(testKey(0)), cosig(testKey(1)), cosig(testKey(2))]));
     expect(three.quorum).toBe(true);
-    expect(three.signers).toEqual([0, 1, 2].map((i) => ({ name: `org${i + 1}`, signerKey: toHex(testKey(i).publicKey) })));
+    expect(three.signers).toEqual(
+      [0, 1, 2].map((i) => ({ name: `org${i + 1}`, signerKey: toHex(testKey(i).publicKey) })),
+    );
     // An explicit threshold overrides the roster's.
     expect((await t.check(bundle([cosig(testKey(0)), cosig(testKey(1))]), 2)).quorum).toBe(true);
   });
@@ -74,7 +91,17 @@ describe('checkCosignedEpoch', () => {
       good, // a repeat counts once
     ]);
     const r = await t.check(c);
-    expect(r.rejected.map((x) => x.reason)).toEqual(['malformed', 'malformed', 'malformed', 'unknown-signer', 'not-an-auditor', 'bad-signature', 'bad-signature', 'bad-signature', 'duplicate-signer']);
+    expect(r.rejected.map((x) => x.reason)).toEqual([
+      'malformed',
+      'malformed',
+      'malformed',
+      'unknown-signer',
+      'not-an-auditor',
+      'bad-signature',
+      'bad-signature',
+      'bad-signature',
+      'duplicate-signer',
+    ]);
     expect(r.rejected[3]?.signerKey).toBe(toHex(outsider.publicKey));
     expect(r.signers.map((s) => s.name)).toEqual(['org1']);
     expect(r.quorum).toBe(false);
@@ -87,12 +114,20 @@ describe('checkCosignedEpoch', () => {
       network: 'svc-test',
       threshold: 2n,
       auditors: [
-        { name: 'org1', keys: [{ public_key: toHex(old.publicKey), not_before: 0n }, { public_key: toHex(next.publicKey), not_before: 5000n }] },
+        {
+          name: 'org1',
+          keys: [
+            { public_key: toHex(old.publicKey), not_before: 0n },
+            { public_key: toHex(next.publicKey), not_before: 5000n },
+          ],
+        },
         { name: 'org2', public_key: toHex(testKey(1).publicKey) },
       ],
       namespaces: [{ name: NS }],
     });
-    const r = await makeTally(rotated).check(bundle([cosig(old, { timestamp: 5000n }), cosig(next, { timestamp: 5000n })]));
+    const r = await makeTally(rotated).check(
+      bundle([cosig(old, { timestamp: 5000n }), cosig(next, { timestamp: 5000n })]),
+    );
     expect(r.signers.map((s) => s.name)).toEqual(['org1']);
     expect(r.rejected).toEqual([{ signerKey: toHex(next.publicKey), reason: 'duplicate-signer' }]);
     expect(r.quorum).toBe(false);
@@ -105,11 +140,20 @@ describe('checkCosignedEpoch', () => {
     const rotated = Roster.fromJson({
       network: 'svc-test',
       threshold: 1n,
-      auditors: [{ name: 'org1', keys: [{ public_key: toHex(old.publicKey), not_before: 0n }, { public_key: toHex(next.publicKey), not_before: NB }] }],
+      auditors: [
+        {
+          name: 'org1',
+          keys: [
+            { public_key: toHex(old.publicKey), not_before: 0n },
+            { public_key: toHex(next.publicKey), not_before: NB },
+          ],
+        },
+      ],
       namespaces: [{ name: NS }],
     });
     const t2 = makeTally(rotated);
-    const reasons = async (k: SigningKey, ts: bigint) => (await t2.check(bundle([cosig(k, { timestamp: ts })]))).rejected.map((x) => x.reason);
+    const reasons = async (k: SigningKey, ts: bigint) =>
+      (await t2.check(bundle([cosig(k, { timestamp: ts })]))).rejected.map((x) => x.reason);
     expect(await reasons(next, NB - 1n)).toEqual(['key-not-valid']);
     expect(await reasons(next, NB)).toEqual([]);
     const end = NB + KEY_RETIREMENT_GRACE_MS;
@@ -121,9 +165,16 @@ describe('checkCosignedEpoch', () => {
     const c = bundle([cosig(testKey(0)), cosig(testKey(1))]);
     const back = decodeCosignedEpoch(encodeCosignedEpoch(c));
     expect(back).toEqual(c);
-    const json = cosignedEpochToJson(c, { threshold: 3, quorum: false, equivocated: false, names: (k) => roster.auditorByKey(k)?.name ?? null });
+    const json = cosignedEpochToJson(c, {
+      threshold: 3,
+      quorum: false,
+      equivocated: false,
+      names: (k) => roster.auditorByKey(k)?.name ?? null,
+    });
     expect(cosignedEpochFromJson(parseJson(stringifyJson(json)))).toEqual(c);
-    expect(() => decodeCosignedEpoch(encodeCosignedEpoch({ ...c, digest: new Uint8Array(31) }))).toThrow(CosignedEpochDecodeError);
+    expect(() => decodeCosignedEpoch(encodeCosignedEpoch({ ...c, digest: new Uint8Array(31) }))).toThrow(
+      CosignedEpochDecodeError,
+    );
     expect(() => cosignedEpochFromJson({ ...json, epoch: -1n })).toThrow(/epoch must be a u64/);
     expect(() => cosignedEpochFromJson({ ...json, cosignatures: [7] })).toThrow(/cosignatures.0 must be an object/);
   });
@@ -139,7 +190,9 @@ describe('tallyEpoch and cosignedView (the /cosignatures route and the quorum tr
     expect(tally.conflicting).toBe(false);
     expect(tally.digests).toHaveLength(1);
     expect(tally.digests[0]?.auditors).toEqual(['org1', 'org2', 'org3']);
-    expect(tally.digests[0]?.cosignatures.map((c) => toHex(c.signerKey))).toEqual([0, 1, 2].map((i) => toHex(testKey(i).publicKey)).sort());
+    expect(tally.digests[0]?.cosignatures.map((c) => toHex(c.signerKey))).toEqual(
+      [0, 1, 2].map((i) => toHex(testKey(i).publicKey)).sort(),
+    );
     const v = t.view(list, false);
     expect(v).toMatchObject({ threshold: 3, quorum: true, equivocated: false });
     expect(toHex(v?.bundle.digest ?? new Uint8Array())).toBe(toHex(D));

@@ -120,8 +120,15 @@ describe('DirectorySource', () => {
     const source = await make({ picked: async (e) => (e === 3n ? operator.pick : undefined) });
     expect(await source.round()).toBe(2);
     expect(rig.alerts.map((a) => a.key)).toEqual([`directory-fork:${NS}:3`]);
-    expect(rig.alerts[0]?.alert).toMatchObject({ type: 'validation-failed', namespace: NS, epoch: 3n, timestamp: rig.clock.now });
-    expect([...((rig.alerts[0]?.alert as { blob_names?: string[] }).blob_names ?? [])].sort()).toEqual([real.blobName, other].sort());
+    expect(rig.alerts[0]?.alert).toMatchObject({
+      type: 'validation-failed',
+      namespace: NS,
+      epoch: 3n,
+      timestamp: rig.clock.now,
+    });
+    expect([...((rig.alerts[0]?.alert as { blob_names?: string[] }).blob_names ?? [])].sort()).toEqual(
+      [real.blobName, other].sort(),
+    );
     expect(await source.round()).toBe(0);
     expect((await head())?.epoch).toBe(2n);
     operator.pick = real.blobName;
@@ -140,7 +147,9 @@ describe('DirectorySource', () => {
 
   it('a blob that does not continue the chain: a chain-break alert, not signed', async () => {
     rig.bucket.hide(3n);
-    rig.bucket.addKey(formatBlobName({ epoch: 3n, previousHash: digestOf(0x11), currentHash: rig.bucket.entry(3n).current }));
+    rig.bucket.addKey(
+      formatBlobName({ epoch: 3n, previousHash: digestOf(0x11), currentHash: rig.bucket.entry(3n).current }),
+    );
     const source = await make();
     expect(await source.round()).toBe(2);
     expect(rig.alerts.map((a) => a.key)).toEqual([`directory-chain-break:${NS}:3`]);
@@ -159,11 +168,15 @@ describe('DirectorySource', () => {
 
   it('a listing that is not a ListObjectsV2 answer: "could not check", logged, nothing signed and no alert', async () => {
     let answer = '<html>maintenance</html>';
-    const server = createServer((_req, res) => void res.writeHead(200, { 'content-type': 'application/xml' }).end(answer));
+    const server = createServer(
+      (_req, res) => void res.writeHead(200, { 'content-type': 'application/xml' }).end(answer),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const a = server.address();
-      const dir = openProofDirectory(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, 's3', { cacheBust: false });
+      const dir = openProofDirectory(`http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`, 's3', {
+        cacheBust: false,
+      });
       const source = await make({ dir });
       expect(await source.round()).toBe(0);
       answer = '{"not":"xml"}';

@@ -15,10 +15,16 @@ const T0 = 1_000_000n;
 function makeMonitor(settings: Partial<LivenessSettings>) {
   const clock = { now: T0 };
   const raised: { alert: Alert; key: string }[] = [];
-  const monitor = new LivenessMonitor(roster, { maxEpochIntervalMs: () => undefined, ...settings }, () => clock.now, (alert, key) => raised.push({ alert, key }));
+  const monitor = new LivenessMonitor(
+    roster,
+    { maxEpochIntervalMs: () => undefined, ...settings },
+    () => clock.now,
+    (alert, key) => raised.push({ alert, key }),
+  );
   return { monitor, clock, raised, types: () => raised.map((r) => r.alert.type) };
 }
-const obs = (signer: number, epoch: bigint, ns = NS) => signedObservation(signer < 0 ? logKey : testKey(signer), ns, epoch, digestOf(Number(epoch % 256n)));
+const obs = (signer: number, epoch: bigint, ns = NS) =>
+  signedObservation(signer < 0 ? logKey : testKey(signer), ns, epoch, digestOf(Number(epoch % 256n)));
 
 describe('LivenessMonitor: log-stalled', () => {
   const MAX = 60_000n;
@@ -34,7 +40,12 @@ describe('LivenessMonitor: log-stalled', () => {
     m.monitor.check();
     expect(m.raised).toHaveLength(1);
     expect(m.raised[0]?.key).toBe(`log-stalled:${NS}:-1`);
-    expect(m.raised[0]?.alert).toMatchObject({ type: 'log-stalled', namespace: NS, timestamp: T0 + MAX + 1n, last_epoch_seen_at: T0 });
+    expect(m.raised[0]?.alert).toMatchObject({
+      type: 'log-stalled',
+      namespace: NS,
+      timestamp: T0 + MAX + 1n,
+      last_epoch_seen_at: T0,
+    });
     expect(m.raised[0]?.alert).not.toHaveProperty('epoch');
   });
 
@@ -53,7 +64,11 @@ describe('LivenessMonitor: log-stalled', () => {
     m.clock.now = t1 + MAX + 1n;
     m.monitor.check();
     expect(m.raised.map((r) => r.key)).toEqual([`log-stalled:${NS}:5`]);
-    expect(m.raised[0]?.alert).toMatchObject({ epoch: 5n, last_epoch_seen_at: t1, reason: 'no new epoch for 60 s (allowed: 60 s)' });
+    expect(m.raised[0]?.alert).toMatchObject({
+      epoch: 5n,
+      last_epoch_seen_at: t1,
+      reason: 'no new epoch for 60 s (allowed: 60 s)',
+    });
   });
 
   it('watch() after an observation does not move the clock back', () => {
@@ -83,7 +98,10 @@ describe('LivenessMonitor: quorum-missed', () => {
     m.monitor.check();
     m.monitor.check();
     expect(m.raised).toHaveLength(1);
-    expect(m.raised[0]).toMatchObject({ key: `quorum-missed:${NS}:3`, alert: { type: 'quorum-missed', namespace: NS, epoch: 3n, threshold: 2, timestamp: first + TIMEOUT + 1n } });
+    expect(m.raised[0]).toMatchObject({
+      key: `quorum-missed:${NS}:3`,
+      alert: { type: 'quorum-missed', namespace: NS, epoch: 3n, threshold: 2, timestamp: first + TIMEOUT + 1n },
+    });
   });
 
   it('an epoch that reached its quorum one ms before the deadline is never timed', () => {
@@ -108,7 +126,8 @@ describe('LivenessMonitor: quorum-missed', () => {
 
   it(`keeps at most ${MAX_TRACKED_EPOCHS} epochs, dropping the oldest tracked`, () => {
     const m = makeMonitor({ quorumTimeoutMs: TIMEOUT });
-    for (let e = 1n; e <= BigInt(MAX_TRACKED_EPOCHS) + 1n; e++) m.monitor.onEpochState(NS, e, { reached: false, firstSeenMs: T0 });
+    for (let e = 1n; e <= BigInt(MAX_TRACKED_EPOCHS) + 1n; e++)
+      m.monitor.onEpochState(NS, e, { reached: false, firstSeenMs: T0 });
     m.clock.now = T0 + TIMEOUT + 1n;
     m.monitor.check();
     expect(m.raised).toHaveLength(MAX_TRACKED_EPOCHS);
@@ -132,7 +151,13 @@ describe('LivenessMonitor: auditor-silent', () => {
     m.clock.now = T0 + SILENCE + 1n;
     m.monitor.check();
     expect(m.raised.map((r) => r.key)).toEqual([`auditor-silent:${NS}:org1:${T0}`]);
-    expect(m.raised[0]?.alert).toMatchObject({ type: 'auditor-silent', namespace: NS, auditor: 'org1', last_heard_at: T0, timestamp: T0 + SILENCE + 1n });
+    expect(m.raised[0]?.alert).toMatchObject({
+      type: 'auditor-silent',
+      namespace: NS,
+      auditor: 'org1',
+      last_heard_at: T0,
+      timestamp: T0 + SILENCE + 1n,
+    });
   });
 
   it('when the log itself stalls, nobody is silent; the log key is never an auditor', () => {
@@ -167,7 +192,12 @@ describe('auditor-silent for an auditor never heard since the start', () => {
   it('org3 never signs while org1 and org2 sign epoch after epoch: org3 is silent', () => {
     const clock = { now: 1_000_000n };
     const raised: Alert[] = [];
-    const m = new LivenessMonitor(roster, { maxEpochIntervalMs: () => undefined, auditorSilenceMs: 60_000n }, () => clock.now, (a) => raised.push(a));
+    const m = new LivenessMonitor(
+      roster,
+      { maxEpochIntervalMs: () => undefined, auditorSilenceMs: 60_000n },
+      () => clock.now,
+      (a) => raised.push(a),
+    );
     m.watch(NS);
     for (let e = 1n; e <= 10n; e++) {
       clock.now += 30_000n;

@@ -37,8 +37,10 @@ class PlexiStandIn {
     this.#server = createServer((req, res) => {
       this.requested.push(req.url ?? '');
       const r = this.routes.get(req.url ?? '');
-      if (typeof r === 'number') return void res.writeHead(r, { 'content-type': 'application/json' }).end('{"error":"boom"}');
-      if (r === undefined) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      if (typeof r === 'number')
+        return void res.writeHead(r, { 'content-type': 'application/json' }).end('{"error":"boom"}');
+      if (r === undefined)
+        return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       res.writeHead(200, { 'content-type': 'application/json' }).end(r);
     });
     await new Promise<void>((r) => this.#server?.listen(0, '127.0.0.1', r));
@@ -68,12 +70,24 @@ class PlexiStandIn {
   }
 
   /** Serves a signature at /audits/{at}; `sign` may differ from what is claimed (forgeries). */
-  audit(at: bigint, opts: { key?: SigningKey; digest?: Uint8Array; epoch?: bigint; ns?: string; tamper?: boolean } = {}): void {
+  audit(
+    at: bigint,
+    opts: { key?: SigningKey; digest?: Uint8Array; epoch?: bigint; ns?: string; tamper?: boolean } = {},
+  ): void {
     const key = opts.key ?? ext;
-    const m = { ciphersuite: 1, namespace: opts.ns ?? NS, timestamp: 1_717_000_000_000n + at, epoch: opts.epoch ?? at, digest: opts.digest ?? digestOf(Number(at)) };
+    const m = {
+      ciphersuite: 1,
+      namespace: opts.ns ?? NS,
+      timestamp: 1_717_000_000_000n + at,
+      epoch: opts.epoch ?? at,
+      digest: opts.digest ?? digestOf(Number(at)),
+    };
     const signature = new Uint8Array(key.sign(signedBytes(m)));
     if (opts.tamper) signature[0] = (signature[0] as number) ^ 1;
-    this.routes.set(`/namespaces/${NS}/audits/${at}`, stringifyJson(signatureResponseToJson({ ...m, signature, keyId: keyId(key.publicKey) })));
+    this.routes.set(
+      `/namespaces/${NS}/audits/${at}`,
+      stringifyJson(signatureResponseToJson({ ...m, signature, keyId: keyId(key.publicKey) })),
+    );
   }
 }
 
@@ -84,7 +98,14 @@ function makeFollower(db: RootDb, signing: SigningStore, plexiUrl: string, extra
     threshold: 2n,
     auditors: [
       { name: 'org1', public_key: toHex(own.publicKey) },
-      { name: 'ext', keys: [{ public_key: toHex(ext.publicKey), not_before: 0n }, { public_key: toHex(extNext.publicKey), not_before: 10n ** 15n }], plexi_url: plexiUrl },
+      {
+        name: 'ext',
+        keys: [
+          { public_key: toHex(ext.publicKey), not_before: 0n },
+          { public_key: toHex(extNext.publicKey), not_before: 10n ** 15n },
+        ],
+        plexi_url: plexiUrl,
+      },
     ],
     namespaces: [{ name: NS }],
   });
@@ -96,7 +117,10 @@ function makeFollower(db: RootDb, signing: SigningStore, plexiUrl: string, extra
     db,
     signing,
     importObservation: async (o) => void imported.push(o),
-    logger: pino({ level: 'debug' }, { write: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) }),
+    logger: pino(
+      { level: 'debug' },
+      { write: (l: string) => void logs.push(JSON.parse(l) as Record<string, unknown>) },
+    ),
     pollIntervalMs: 3_600_000,
     maxEpochsPerPoll: 100,
     timeoutMs: 5000,
@@ -129,7 +153,7 @@ describe('PlexiFollower', () => {
     tmp.cleanup();
   });
 
-  it('happy path: imports each verified signature as the auditor\'s observation, from its root up', async () => {
+  it("happy path: imports each verified signature as the auditor's observation, from its root up", async () => {
     plexi.namespace({ root: `1/${toHex(digestOf(1))}`, lastVerified: 3n });
     for (const e of [1n, 2n, 3n]) plexi.audit(e);
     expect(await f.poll()).toBe(3);
@@ -167,7 +191,7 @@ describe('PlexiFollower', () => {
     expect(await f.poll()).toBe(0); // judged once: the cursor moved past them
   });
 
-  it('a signature by the auditor\'s rotated key is imported under that key', async () => {
+  it("a signature by the auditor's rotated key is imported under that key", async () => {
     plexi.namespace({ root: `1/${toHex(digestOf(1))}`, lastVerified: 1n });
     plexi.audit(1n, { key: extNext });
     expect(await f.poll()).toBe(1);
@@ -192,7 +216,7 @@ describe('PlexiFollower', () => {
     expect(tally.conflicting).toBe(true);
   });
 
-  it('starts at our own root when it is above the auditor\'s', async () => {
+  it("starts at our own root when it is above the auditor's", async () => {
     await signing.checkAndSign(NS, undefined, { epoch: 5n, digest: digestOf(5) }, (namespace, e, d) => {
       const m = { ciphersuite: 1, namespace, timestamp: 1000n, epoch: e, digest: d };
       return { ...m, signature: own.sign(signedBytes(m)), publicKey: own.publicKey };

@@ -23,7 +23,12 @@ function makeValidation(rig: Rig, extra: Partial<ProofVerificationOptions> & { s
   const service = new ProofVerificationService({
     signing: rig.signing,
     store: rig.verifications,
-    directories: new Map([[NS, { dir: rig.proofDirectory, config: rig.nsConfig(source ?? 'push'), format: akdFormat, verifier: rig.verifier }]]),
+    directories: new Map([
+      [
+        NS,
+        { dir: rig.proofDirectory, config: rig.nsConfig(source ?? 'push'), format: akdFormat, verifier: rig.verifier },
+      ],
+    ]),
     logger: rig.logger,
     now: () => rig.clock.now,
     raiseAlert: async (alert, key) => void rig.alerts.push({ alert, key }),
@@ -59,7 +64,15 @@ describe('ProofVerificationService', () => {
     const out = await v.service.verifyTransition(transition(1n));
     expect(out.kind).toBe('verified');
     const record = out.kind === 'verified' ? out.record : undefined;
-    expect(record).toMatchObject({ namespace: NS, epoch: 1n, blobName: e.blobName, ok: true, timestamp: rig.clock.now, startHash: toHex(e.previous), endHash: toHex(e.current) });
+    expect(record).toMatchObject({
+      namespace: NS,
+      epoch: 1n,
+      blobName: e.blobName,
+      ok: true,
+      timestamp: rig.clock.now,
+      startHash: toHex(e.previous),
+      endHash: toHex(e.current),
+    });
     expect(record?.failure).toBeUndefined();
     expect(await rig.verifications.result(NS, 1n)).toEqual(record);
     expect(v.verified).toEqual([record]);
@@ -76,7 +89,13 @@ describe('ProofVerificationService', () => {
     expect(out.kind).toBe('failed');
     expect(rig.alerts).toHaveLength(1);
     expect(rig.alerts[0]?.key).toBe(`validation-failed:${NS}:${e.blobName}`);
-    expect(rig.alerts[0]?.alert).toMatchObject({ type: 'validation-failed', namespace: NS, epoch: 2n, blob_name: e.blobName, timestamp: rig.clock.now });
+    expect(rig.alerts[0]?.alert).toMatchObject({
+      type: 'validation-failed',
+      namespace: NS,
+      epoch: 2n,
+      blob_name: e.blobName,
+      timestamp: rig.clock.now,
+    });
     expect((await rig.proofs.file(e.blobName))?.proof.evidence).toBe(true);
     expect((await rig.verifications.result(NS, 2n))?.ok).toBe(false);
     // Asked again (e.g. a retry): the stored verdict, no second alert, no second download.
@@ -119,9 +138,17 @@ describe('ProofVerificationService', () => {
   it('enqueue: a blob the directory refuses to serve (over the size limit) is logged and retried, never alerted', async () => {
     for (const e of [0n, 1n]) await rig.signEpoch(e);
     const tiny = openProofDirectory(rig.bucket.url, undefined, { maxBlobBytes: 16 });
-    v = makeValidation(rig, { directories: new Map([[NS, { dir: tiny, config: rig.nsConfig('push'), format: akdFormat, verifier: rig.verifier }]]) });
+    v = makeValidation(rig, {
+      directories: new Map([
+        [NS, { dir: tiny, config: rig.nsConfig('push'), format: akdFormat, verifier: rig.verifier }],
+      ]),
+    });
     v.service.enqueue(NS, 1n);
-    await waitFor('two retries', async () => rig.logs.filter((l) => l.event === 'validation-retry').length >= 2, 10_000);
+    await waitFor(
+      'two retries',
+      async () => rig.logs.filter((l) => l.event === 'validation-retry').length >= 2,
+      10_000,
+    );
     expect(rig.logs.find((l) => l.event === 'validation-error')?.err).toMatch(/over 16/);
     expect(await rig.verifications.result(NS, 1n)).toBeUndefined();
     expect(rig.alerts).toEqual([]);
@@ -149,7 +176,9 @@ describe('ProofVerificationService', () => {
     expect(await rig.verifications.result(NS, 1n)).toBeUndefined();
     expect(v.downloaded).toEqual([]);
     expect(dirSource.downloaded).toEqual([]);
-    await expect(v.service.verifyTransition({ ...transition(1n), namespace: 'unknown.example' })).rejects.toThrow(/no proof directory/);
+    await expect(v.service.verifyTransition({ ...transition(1n), namespace: 'unknown.example' })).rejects.toThrow(
+      /no proof directory/,
+    );
   });
 
   it('resume() queues every signed epoch above the last verified one that has no result', async () => {

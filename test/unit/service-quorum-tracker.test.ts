@@ -29,7 +29,8 @@ async function makeTracker(db: RootDb) {
   };
   return { tracker, arrive };
 }
-const obs = (signer: number, epoch: bigint, digest = D) => signedObservation(signer < 0 ? logKey : testKey(signer), NS, epoch, digest);
+const obs = (signer: number, epoch: bigint, digest = D) =>
+  signedObservation(signer < 0 ? logKey : testKey(signer), NS, epoch, digest);
 
 describe('QuorumTracker on a real LevelDB', () => {
   let tmp: ReturnType<typeof tempDir>;
@@ -54,7 +55,12 @@ describe('QuorumTracker on a real LevelDB', () => {
     expect(await arrive(obs(1, 5n), 2000n)).toEqual({ namespace: NS, epoch: 5n, reached: false, firstSeenMs: 1000n });
     expect(await tracker.reached(NS, 5n)).toBeUndefined();
     const third = await arrive(obs(2, 5n), 3000n);
-    expect(third).toEqual({ namespace: NS, epoch: 5n, reached: true, announcement: { namespace: NS, epoch: 5n, digest: toHex(D), signers: ['org1', 'org2', 'org3'], threshold: 3 } });
+    expect(third).toEqual({
+      namespace: NS,
+      epoch: 5n,
+      reached: true,
+      announcement: { namespace: NS, epoch: 5n, digest: toHex(D), signers: ['org1', 'org2', 'org3'], threshold: 3 },
+    });
     expect(await arrive(obs(3, 5n), 4000n)).toEqual({ namespace: NS, epoch: 5n, reached: true });
     expect(await tracker.reached(NS, 5n)).toBe(toHex(D));
     expect(await tracker.pending(10)).toEqual([]);
@@ -80,7 +86,12 @@ describe('QuorumTracker on a real LevelDB', () => {
       { namespace: NS, epoch: 8n, firstSeenMs: 5000n },
     ]);
     // A second auditor after the restart: still timed from the first sighting before it.
-    expect(await t.arrive(obs(1, 8n), 900_000n)).toEqual({ namespace: NS, epoch: 8n, reached: false, firstSeenMs: 5000n });
+    expect(await t.arrive(obs(1, 8n), 900_000n)).toEqual({
+      namespace: NS,
+      epoch: 8n,
+      reached: false,
+      firstSeenMs: 5000n,
+    });
     // A lagging auditor on the reached epoch: reached, no second announcement.
     expect(await t.arrive(obs(3, 10n), 900_000n)).toEqual({ namespace: NS, epoch: 10n, reached: true });
     // Epoch 8 reaches its quorum: its first-seen record goes in the same batch as the mark.
@@ -92,7 +103,8 @@ describe('QuorumTracker on a real LevelDB', () => {
   it('two digests for one epoch: no quorum, however many auditors sign the first', async () => {
     const { tracker, arrive } = await makeTracker(db);
     await arrive(obs(3, 2n, digestOf(1)), 100n);
-    for (const s of [0, 1, 2]) expect(await arrive(obs(s, 2n), 200n)).toMatchObject({ reached: false, firstSeenMs: 100n });
+    for (const s of [0, 1, 2])
+      expect(await arrive(obs(s, 2n), 200n)).toMatchObject({ reached: false, firstSeenMs: 100n });
     expect(await tracker.reached(NS, 2n)).toBeUndefined();
   });
 

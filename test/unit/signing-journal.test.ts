@@ -23,8 +23,19 @@ import { tempDir } from '../support/tmp.js';
 
 const key = signingKeyFromSeed(new Uint8Array(32).fill(5));
 function record(epoch: bigint, fill = Number(epoch % 250n) + 1, ns = 'ns'): SignedEpoch {
-  const m = { ciphersuite: 1, namespace: ns, timestamp: 1_700_000_000_000n + (epoch % 1000n), epoch, digest: new Uint8Array(32).fill(fill) };
-  return { ...m, signature: key.sign(signedBytes(m)), publicKey: key.publicKey, ...(epoch > 0n ? { previous: new Uint8Array(32).fill(fill - 1) } : {}) };
+  const m = {
+    ciphersuite: 1,
+    namespace: ns,
+    timestamp: 1_700_000_000_000n + (epoch % 1000n),
+    epoch,
+    digest: new Uint8Array(32).fill(fill),
+  };
+  return {
+    ...m,
+    signature: key.sign(signedBytes(m)),
+    publicKey: key.publicKey,
+    ...(epoch > 0n ? { previous: new Uint8Array(32).fill(fill - 1) } : {}),
+  };
 }
 const header = Buffer.from(JOURNAL_HEADER);
 const same = (a: SignedEpoch, b: SignedEpoch) => expect(toHex(encodeRecord(a))).toBe(toHex(encodeRecord(b)));
@@ -97,7 +108,9 @@ describe('SigningJournal on a real file', () => {
     await Promise.all(Array.from({ length: 300 }, (_, i) => j.append([record(BigInt(i))])));
     await j.close();
     const again = await SigningJournal.open(path);
-    expect(again.loaded.map((r) => r.epoch).sort((a, b) => (a < b ? -1 : 1))).toEqual(Array.from({ length: 300 }, (_, i) => BigInt(i)));
+    expect(again.loaded.map((r) => r.epoch).sort((a, b) => (a < b ? -1 : 1))).toEqual(
+      Array.from({ length: 300 }, (_, i) => BigInt(i)),
+    );
     await again.close();
   });
 
@@ -130,7 +143,8 @@ describe('SigningJournal on a real file', () => {
     let failSync = false;
     const wrapFile = (f: JournalFile): JournalFile => ({
       append: (d) => f.append(d),
-      sync: () => (failSync ? Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })) : f.sync()),
+      sync: () =>
+        failSync ? Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })) : f.sync(),
       close: () => f.close(),
     });
     const j = await SigningJournal.open(path, { wrapFile });
@@ -193,7 +207,11 @@ describe('journal rules (pure)', () => {
     expect(behind.kind === 'store-behind' && behind.missing.map((r) => r.epoch)).toEqual([2n, 3n]);
     const other = new Map([[2n, new Uint8Array(32).fill(0xee)]]);
     expect(judgeNamespace('ns', j, other)).toMatchObject({ kind: 'conflict', epoch: 2n });
-    expect(judgeNamespace('ns', [record(1n), record(1n, 77)], stored(1n))).toMatchObject({ kind: 'conflict', epoch: 1n, reason: /journal itself holds two digests/ });
+    expect(judgeNamespace('ns', [record(1n), record(1n, 77)], stored(1n))).toMatchObject({
+      kind: 'conflict',
+      epoch: 1n,
+      reason: /journal itself holds two digests/,
+    });
   });
   it('an in-flight gap is exactly the newest journal record, one above the store head', () => {
     const j = [record(1n), record(2n), record(3n)];

@@ -28,7 +28,8 @@ const signerWith =
   };
 const signer = signerWith();
 const d = (b: number) => new Uint8Array(32).fill(b);
-const enospc = () => Object.assign(new Error('IO error: /data/db/000005.log: No space left on device'), { code: 'ENOSPC' });
+const enospc = () =>
+  Object.assign(new Error('IO error: /data/db/000005.log: No space left on device'), { code: 'ENOSPC' });
 
 /** One "process": a database, a journal and a store over them, with failure switches. */
 interface Proc {
@@ -41,7 +42,8 @@ interface Proc {
 }
 
 /** What the node passes to the start-up check: is this one of our signatures? */
-const verifyOwn = (r: SignedEpoch): boolean => toHex(r.publicKey) === toHex(key.publicKey) && verifyStrict(r.publicKey, signedBytes(r), r.signature);
+const verifyOwn = (r: SignedEpoch): boolean =>
+  toHex(r.publicKey) === toHex(key.publicKey) && verifyStrict(r.publicKey, signedBytes(r), r.signature);
 
 async function openProc(dir: string, compactAfter?: number, verify?: (r: SignedEpoch) => boolean): Promise<Proc> {
   const p = { failDb: new Set<WriteKind>(), failJournal: 'none' } as Proc;
@@ -52,7 +54,11 @@ async function openProc(dir: string, compactAfter?: number, verify?: (r: SignedE
     close: () => f.close(),
   });
   p.journal = await SigningJournal.open(join(dir, 'signing-journal.log'), { wrapFile });
-  p.store = new SigningStore(p.db, { now: () => clock, journal: p.journal, ...(compactAfter ? { journalCompactAfter: compactAfter } : {}) });
+  p.store = new SigningStore(p.db, {
+    now: () => clock,
+    journal: p.journal,
+    ...(compactAfter ? { journalCompactAfter: compactAfter } : {}),
+  });
   wrapWrites(p.db, async (kind, run) => {
     try {
       if (p.failDb.has(kind)) throw enospc();
@@ -96,7 +102,9 @@ describe('signing store with failed writes', () => {
     await signRange(p, 0n, 3n);
     const answered = await p.store.signedEpoch('ns', 3n);
     p.failDb.add('batch');
-    await expect(p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(4) }, signer)).rejects.toBeInstanceOf(SigningHaltedError);
+    await expect(p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(4) }, signer)).rejects.toBeInstanceOf(
+      SigningHaltedError,
+    );
     expect(await p.store.signedEpoch('ns', 4n)).toBeUndefined();
     expect(p.store.storeFailure).toMatch(/No space left on device/);
     expect(p.store.writeFailures).toBe(1);
@@ -130,7 +138,10 @@ describe('signing store with failed writes', () => {
       expect(toHex(restored.record.signature)).toBe(toHex(journalled?.signature ?? d(0)));
       expect(restored.record.timestamp).toBe(journalled?.timestamp);
     }
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'epoch-conflict' },
+    });
     expect((await p.store.checkAndSign('ns', undefined, { epoch: 5n, digest: d(5) }, signer)).kind).toBe('signed');
     expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(5n);
   });
@@ -138,14 +149,19 @@ describe('signing store with failed writes', () => {
   it('a start writes back the one signature in flight at a crash (journal written, store not), and only that', async () => {
     await signRange(p, 0n, 3n);
     p.failDb.add('batch');
-    await expect(p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(4) }, signer)).rejects.toBeInstanceOf(SigningHaltedError);
+    await expect(p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(4) }, signer)).rejects.toBeInstanceOf(
+      SigningHaltedError,
+    );
     expect(await p.store.signedEpoch('ns', 4n)).toBeUndefined();
     await closeProc(p);
     p = await openProc(tmp.dir, undefined, verifyOwn);
     expect(p.store.refusedNamespaces.size).toBe(0);
     expect(toHex((await p.store.signedEpoch('ns', 4n))!.digest)).toBe(toHex(d(4)));
     expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(4n);
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 4n, digest: d(44) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'epoch-conflict' },
+    });
 
     // Two epochs missing is a store that lost data: refused even with a verifier.
     const state = await p.store.namespaceState('ns');
@@ -166,11 +182,16 @@ describe('signing store with failed writes', () => {
   it('a failed journal write returns no signature, writes nothing to the store and halts', async () => {
     await signRange(p, 0n, 2n);
     p.failJournal = 'write';
-    await expect(p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).rejects.toThrow(/signing journal.*No space left/);
+    await expect(p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).rejects.toThrow(
+      /signing journal.*No space left/,
+    );
     expect(await p.store.signedEpoch('ns', 3n)).toBeUndefined();
     expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(2n);
     p.failJournal = 'none';
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'signing-halted' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'signing-halted' },
+    });
     // Nothing of epoch 3 reached any disk, nothing was answered: after a restart it is signable.
     await closeProc(p);
     p = await openProc(tmp.dir);
@@ -181,13 +202,18 @@ describe('signing store with failed writes', () => {
   it('a failed journal fsync returns no signature; the record may be on disk, so restart refuses another digest', async () => {
     await signRange(p, 0n, 2n);
     p.failJournal = 'sync';
-    await expect(p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).rejects.toBeInstanceOf(SigningHaltedError);
+    await expect(p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(3) }, signer)).rejects.toBeInstanceOf(
+      SigningHaltedError,
+    );
     expect(await p.store.signedEpoch('ns', 3n)).toBeUndefined();
     await closeProc(p);
     p = await openProc(tmp.dir);
     // The write reached the page cache, so the record is in the file: epoch 3 counts as signed.
     expect(p.store.refusedNamespaces.get('ns')).toMatch(/from 3 /);
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(33) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'signing-halted' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 3n, digest: d(33) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'signing-halted' },
+    });
   });
 
   it('any failed write to the database (not only a signature) halts signing', async () => {
@@ -197,7 +223,10 @@ describe('signing store with failed writes', () => {
     await expect(other.put('k', 'v')).rejects.toThrow(/No space/);
     p.failDb.clear();
     expect(p.store.haltReasonFor('ns')).toMatch(/LevelDB put/);
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 2n, digest: d(2) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'signing-halted' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 2n, digest: d(2) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'signing-halted' },
+    });
   });
 
   it('a store that lost its tail (LevelDB dropped answered signatures) is refused until repair restores them byte-identical', async () => {
@@ -211,26 +240,38 @@ describe('signing store with failed writes', () => {
       .del(p.store.signatures, nsEpochKey('ns', 6n))
       .del(p.store.digests, `ns${SEP}${toHex(d(5))}`)
       .del(p.store.digests, `ns${SEP}${toHex(d(6))}`)
-      .put(p.store.states, 'ns', { ...(state as NonNullable<typeof state>), head: { epoch: 4n, digest: d(4) }, signedCount: 5n })
+      .put(p.store.states, 'ns', {
+        ...(state as NonNullable<typeof state>),
+        head: { epoch: 4n, digest: d(4) },
+        signedCount: 5n,
+      })
       .write(true);
     await closeProc(p);
     p = await openProc(tmp.dir);
     expect(p.store.refusedNamespaces.get('ns')).toMatch(/lacks 2 signed epoch\(s\) from 5 .* to 6 /);
     for (const e of [5n, 6n, 7n]) {
-      expect(await p.store.checkAndSign('ns', undefined, { epoch: e, digest: d(90) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'signing-halted' } });
+      expect(await p.store.checkAndSign('ns', undefined, { epoch: e, digest: d(90) }, signer)).toMatchObject({
+        kind: 'rejected',
+        decision: { code: 'signing-halted' },
+      });
     }
     await repairFromJournal(p.store, [key.publicKey]);
     await closeProc(p);
     p = await openProc(tmp.dir);
     for await (const r of p.store.signedEpochs('ns')) expect(toHex(r.signature)).toBe(answered.get(r.epoch));
     expect((await p.store.namespaceState('ns'))?.head?.epoch).toBe(6n);
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 6n, digest: d(90) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 6n, digest: d(90) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'epoch-conflict' },
+    });
   });
 
   it('repair refuses, changing nothing, when journal and store disagree or a record is not signed by the node', async () => {
     await signRange(p, 0n, 2n);
     // The store holds another digest at epoch 2 than the journal (as if signed twice).
-    await new Batch(p.db).put(p.store.signatures, nsEpochKey('ns', 2n), { ...(await p.store.signedEpoch('ns', 2n))!, digest: d(77) }).write(true);
+    await new Batch(p.db)
+      .put(p.store.signatures, nsEpochKey('ns', 2n), { ...(await p.store.signedEpoch('ns', 2n))!, digest: d(77) })
+      .write(true);
     await closeProc(p);
     p = await openProc(tmp.dir);
     expect(p.store.refusedNamespaces.get('ns')).toMatch(/disagree .* epoch 2/);
@@ -271,6 +312,9 @@ describe('signing store with failed writes', () => {
     p = await openProc(tmp.dir, 5);
     expect(p.journal.loaded.map((r) => r.epoch)).toEqual([16n]);
     expect(p.store.refusedNamespaces.size).toBe(0);
-    expect(await p.store.checkAndSign('ns', undefined, { epoch: 16n, digest: d(99) }, signer)).toMatchObject({ kind: 'rejected', decision: { code: 'epoch-conflict' } });
+    expect(await p.store.checkAndSign('ns', undefined, { epoch: 16n, digest: d(99) }, signer)).toMatchObject({
+      kind: 'rejected',
+      decision: { code: 'epoch-conflict' },
+    });
   });
 });

@@ -44,7 +44,9 @@ describe('SigningStore on a real LevelDB', () => {
 
   it('many concurrent conflicting submissions for one epoch sign exactly one digest', async () => {
     await store.checkAndSign('ns', undefined, { epoch: 0n, digest: d(0) }, signer);
-    const attempts = Array.from({ length: 200 }, (_, i) => store.checkAndSign('ns', undefined, { epoch: 1n, digest: d(1 + (i % 50)) }, signer));
+    const attempts = Array.from({ length: 200 }, (_, i) =>
+      store.checkAndSign('ns', undefined, { epoch: 1n, digest: d(1 + (i % 50)) }, signer),
+    );
     const results = await Promise.all(attempts);
     const signed = results.filter((r) => r.kind === 'signed');
     expect(signed).toHaveLength(1);
@@ -76,7 +78,8 @@ describe('SigningStore on a real LevelDB', () => {
 
   it('namespaces are independent and iterate in epoch order', async () => {
     for (const ns of ['a', 'b']) {
-      for (let e = 0n; e < 12n; e++) await store.checkAndSign(ns, undefined, { epoch: e, digest: d(Number(e) + (ns === 'a' ? 0 : 100)) }, signer);
+      for (let e = 0n; e < 12n; e++)
+        await store.checkAndSign(ns, undefined, { epoch: e, digest: d(Number(e) + (ns === 'a' ? 0 : 100)) }, signer);
     }
     const epochs: bigint[] = [];
     for await (const s of store.signedEpochs('a')) epochs.push(s.epoch);

@@ -19,7 +19,14 @@ import { toHex } from '../../src/util/bytes.js';
 import { DecodeError } from '../../src/util/errors.js';
 import { U64_MAX } from '../../src/util/u64.js';
 import { decodeSyncCursor, encodeSyncCursor } from '../../src/wire/sync-cursor.js';
-import { decodeSyncRequest, decodeSyncResponse, encodeSyncRequest, type SyncMode, type SyncRequest, type SyncResponse } from '../../src/wire/sync-messages.js';
+import {
+  decodeSyncRequest,
+  decodeSyncResponse,
+  encodeSyncRequest,
+  type SyncMode,
+  type SyncRequest,
+  type SyncResponse,
+} from '../../src/wire/sync-messages.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'cursor.example';
@@ -39,7 +46,12 @@ const observe = (epoch: bigint, d: number, key = other): Observation => {
   const m = { ciphersuite: 1, namespace: NS, timestamp: NOW - 1000n, epoch, digest: new Uint8Array(32).fill(d) };
   return { ...m, signature: key.sign(signedBytes(m)), signerKey: key.publicKey };
 };
-const request = (mode: SyncMode, cursor: Uint8Array = new Uint8Array(), limit = 2): SyncRequest => ({ namespace: NS, limit, cursor, mode });
+const request = (mode: SyncMode, cursor: Uint8Array = new Uint8Array(), limit = 2): SyncRequest => ({
+  namespace: NS,
+  limit,
+  cursor,
+  mode,
+});
 
 describe('sync messages and cursors (wire)', () => {
   it('round-trips every mode and position', () => {
@@ -50,7 +62,11 @@ describe('sync messages and cursors (wire)', () => {
       { kind: 'arrival', resume: { logId: new Uint8Array(16).fill(7), number: 2n ** 64n - 1n } },
     ];
     for (const mode of modes) {
-      const r = request(mode, encodeSyncCursor({ kind: 'epoch-item', epoch: 2n ** 63n, item: new Uint8Array(64).fill(1) }), 9);
+      const r = request(
+        mode,
+        encodeSyncCursor({ kind: 'epoch-item', epoch: 2n ** 63n, item: new Uint8Array(64).fill(1) }),
+        9,
+      );
       expect(decodeSyncRequest(encodeSyncRequest(r))).toEqual(r);
     }
     const arrival = { kind: 'arrival', logId: new Uint8Array(16).fill(3), number: 0n } as const;
@@ -76,7 +92,10 @@ describe('sync messages and cursors (wire)', () => {
     const bad: Uint8Array[] = [
       new TextEncoder().encode(`${NS}\x0000000000000000000005`), // a raw store key (sync 1.0.0)
       new Uint8Array([...good, 0x78, 1]),
-      SyncCursorType.encode({ epoch_item: { epoch: 1, item: new Uint8Array(4) }, arrival: { log_id: new Uint8Array(16) } }).finish(),
+      SyncCursorType.encode({
+        epoch_item: { epoch: 1, item: new Uint8Array(4) },
+        arrival: { log_id: new Uint8Array(16) },
+      }).finish(),
       SyncCursorType.encode({}).finish(),
       encodeSyncCursor({ kind: 'epoch-item', epoch: 1n, item: new Uint8Array(65) }),
       encodeSyncCursor({ kind: 'epoch-item', epoch: 1n, item: new Uint8Array(0) }),
@@ -108,7 +127,17 @@ describe('serving sync with opaque cursors', () => {
       },
       onPeerConnected: () => () => undefined,
     };
-    const network = new NetworkService({ host: host as ChorusHost, roster, db, signing, observations, audited: [NS], ownKeys: [own.publicKey], logger: pino({ level: 'silent' }), now: () => NOW });
+    const network = new NetworkService({
+      host: host as ChorusHost,
+      roster,
+      db,
+      signing,
+      observations,
+      audited: [NS],
+      ownKeys: [own.publicKey],
+      logger: pino({ level: 'silent' }),
+      now: () => NOW,
+    });
     await network.attach();
     if (!handler) throw new Error('no sync handler installed');
     serve = handler;
@@ -118,7 +147,8 @@ describe('serving sync with opaque cursors', () => {
     tmp.cleanup();
   });
 
-  const ask = async (r: SyncRequest | Uint8Array): Promise<SyncResponse> => decodeSyncResponse(await serve(r instanceof Uint8Array ? r : encodeSyncRequest(r), 'peer'));
+  const ask = async (r: SyncRequest | Uint8Array): Promise<SyncResponse> =>
+    decodeSyncResponse(await serve(r instanceof Uint8Array ? r : encodeSyncRequest(r), 'peer'));
 
   /** Follows the server's own cursors to the end. */
   const all = async (mode: SyncMode): Promise<SyncResponse[]> => {
@@ -147,14 +177,25 @@ describe('serving sync with opaque cursors', () => {
       await observations.storeProof(p, 'auditor-equivocation', ['them', 'them'], NOW);
       proofs.push(p);
     }
-    const byEpoch = (await all({ kind: 'observations', fromEpoch: 0n, toEpoch: U64_MAX })).flatMap((p) => p.observations);
+    const byEpoch = (await all({ kind: 'observations', fromEpoch: 0n, toEpoch: U64_MAX })).flatMap(
+      (p) => p.observations,
+    );
     // Pages of 2: three pages, in epoch order, each observation once.
-    expect(byEpoch.map((o) => `${o.epoch}:${toHex(o.digest)}`)).toEqual(stored.map((o) => `${o.epoch}:${toHex(o.digest)}`));
+    expect(byEpoch.map((o) => `${o.epoch}:${toHex(o.digest)}`)).toEqual(
+      stored.map((o) => `${o.epoch}:${toHex(o.digest)}`),
+    );
     const proofPages = await all({ kind: 'proofs', fromEpoch: 0n, toEpoch: U64_MAX });
-    expect(proofPages.flatMap((p) => p.proofs).map(proofId).sort()).toEqual(proofs.map(proofId).sort());
+    expect(
+      proofPages
+        .flatMap((p) => p.proofs)
+        .map(proofId)
+        .sort(),
+    ).toEqual(proofs.map(proofId).sort());
     const arrivals = (await all({ kind: 'arrival' })).flatMap((p) => p.observations);
     expect(new Set(arrivals.map((o) => `${o.epoch}:${toHex(o.digest)}`)).size).toBe(arrivals.length);
-    expect(arrivals.map((o) => `${o.epoch}:${toHex(o.digest)}`).sort()).toEqual(stored.map((o) => `${o.epoch}:${toHex(o.digest)}`).sort());
+    expect(arrivals.map((o) => `${o.epoch}:${toHex(o.digest)}`).sort()).toEqual(
+      stored.map((o) => `${o.epoch}:${toHex(o.digest)}`).sort(),
+    );
   });
 
   it('refuses a hostile cursor with a clear error and keeps serving', async () => {
@@ -162,12 +203,24 @@ describe('serving sync with opaque cursors', () => {
     const epochCursor = encodeSyncCursor({ kind: 'epoch-item', epoch: 1n, item: new Uint8Array(64).fill(1) });
     const arrivalCursor = encodeSyncCursor({ kind: 'arrival', logId: new Uint8Array(16).fill(1), number: 1n });
     const cases: [SyncRequest | Uint8Array, RegExp][] = [
-      [request({ kind: 'observations', fromEpoch: 0n, toEpoch: 9n }, new TextEncoder().encode(`${NS}\x0000000000000000000000`)), /cursor/],
+      [
+        request(
+          { kind: 'observations', fromEpoch: 0n, toEpoch: 9n },
+          new TextEncoder().encode(`${NS}\x0000000000000000000000`),
+        ),
+        /cursor/,
+      ],
       [request({ kind: 'arrival' }, epochCursor), /not an arrival cursor/],
       [request({ kind: 'proofs', fromEpoch: 0n, toEpoch: 9n }, arrivalCursor), /not a by-epoch cursor/],
       [request({ kind: 'proofs', fromEpoch: 0n, toEpoch: 9n }, epochCursor), /proofs cursor item is 32 bytes/],
-      [request({ kind: 'observations', fromEpoch: 0n, toEpoch: 9n }, new Uint8Array([...epochCursor, 0x78, 1])), /not canonically encoded/],
-      [SyncRequestType.encode({ namespace: NS, observations: {}, proofs: {} }).finish(), /exactly one mode|not canonically encoded/],
+      [
+        request({ kind: 'observations', fromEpoch: 0n, toEpoch: 9n }, new Uint8Array([...epochCursor, 0x78, 1])),
+        /not canonically encoded/,
+      ],
+      [
+        SyncRequestType.encode({ namespace: NS, observations: {}, proofs: {} }).finish(),
+        /exactly one mode|not canonically encoded/,
+      ],
     ];
     for (const [r, message] of cases) {
       const res = await ask(r);

@@ -11,7 +11,11 @@ describe('topics', () => {
   });
 
   test('parse inverts the builders', () => {
-    expect(parseTopic(observationsTopic('n', 'ns_1'))).toEqual({ kind: 'observations', network: 'n', namespace: 'ns_1' });
+    expect(parseTopic(observationsTopic('n', 'ns_1'))).toEqual({
+      kind: 'observations',
+      network: 'n',
+      namespace: 'ns_1',
+    });
     expect(parseTopic(equivocationsTopic('n'))).toEqual({ kind: 'equivocations', network: 'n' });
     expect(parseTopic('/chorus/2/n/equivocations')).toBeUndefined();
     expect(parseTopic('/chorus/1/n/observations')).toBeUndefined();

@@ -35,7 +35,9 @@ export async function getJson<T>(path: string, schema: z.ZodType<T>): Promise<T>
   const parsed = schema.safeParse(parseJson(text));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`GET ${path}: unexpected response (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`);
+    throw new Error(
+      `GET ${path}: unexpected response (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`,
+    );
   }
   return parsed.data;
 }
@@ -65,7 +67,11 @@ export type NamespaceInfo = z.infer<typeof namespaceInfoSchema>;
 
 export const namespacesSchema = z.looseObject({ namespaces: z.array(namespaceInfoSchema) });
 
-export const lastVerifiedSchema = z.looseObject({ epoch: u64, end_hash: z.string().optional(), timestamp: u64.optional() });
+export const lastVerifiedSchema = z.looseObject({
+  epoch: u64,
+  end_hash: z.string().optional(),
+  timestamp: u64.optional(),
+});
 export type LastVerified = z.infer<typeof lastVerifiedSchema>;
 
 /** The co-signature contract; the flags and names are the server's claims, recomputed by the page. */
@@ -76,7 +82,9 @@ export const cosignaturesSchema = z.looseObject({
   threshold: u64.optional(),
   quorum: z.boolean().optional(),
   equivocated: z.boolean().optional(),
-  cosignatures: z.array(z.looseObject({ signer_key: z.string(), timestamp: u64, name: z.string().nullable().optional() })),
+  cosignatures: z.array(
+    z.looseObject({ signer_key: z.string(), timestamp: u64, name: z.string().nullable().optional() }),
+  ),
 });
 export type CosignaturesJson = z.infer<typeof cosignaturesSchema>;
 
@@ -98,14 +106,28 @@ export const equivocationsSchema = z.looseObject({
 export type EquivocationJson = z.infer<typeof equivocationsSchema>['equivocations'][number];
 
 export const alertsSchema = z.looseObject({
-  alerts: z.array(z.looseObject({ type: z.string(), namespace: z.string(), epoch: u64.optional(), timestamp: u64, reason: z.string() })),
+  alerts: z.array(
+    z.looseObject({
+      type: z.string(),
+      namespace: z.string(),
+      epoch: u64.optional(),
+      timestamp: u64,
+      reason: z.string(),
+    }),
+  ),
 });
 export type AlertJson = z.infer<typeof alertsSchema>['alerts'][number];
 
 export const enc = encodeURIComponent;
 
 // GET /namespaces/{ns}/history (src/api/history-routes.ts): a page of epoch views, newest first.
-const signatureJson = z.looseObject({ signer_key: z.string(), name: z.string().nullable().optional(), timestamp: u64, signature: z.string(), ciphersuite: u64.optional() });
+const signatureJson = z.looseObject({
+  signer_key: z.string(),
+  name: z.string().nullable().optional(),
+  timestamp: u64,
+  signature: z.string(),
+  ciphersuite: u64.optional(),
+});
 export const epochViewSchema = z.looseObject({
   epoch: u64,
   equivocated: z.boolean(),
@@ -114,7 +136,11 @@ export const epochViewSchema = z.looseObject({
   proofs: z.array(z.string().regex(/^[0-9a-f]{64}$/)),
 });
 export type EpochViewJson = z.infer<typeof epochViewSchema>;
-export const historySchema = z.looseObject({ namespace: z.string(), epochs: z.array(epochViewSchema), next_before: u64.nullable() });
+export const historySchema = z.looseObject({
+  namespace: z.string(),
+  epochs: z.array(epochViewSchema),
+  next_before: u64.nullable(),
+});
 
 // GET /namespaces/{ns}/equivocations: one page of proofs, newest epoch first, and the total.
 export const equivocationPageSchema = z.looseObject({
@@ -141,7 +167,13 @@ export const networkStatusSchema = z.looseObject({
         subscribed: z.boolean().optional(),
         meshPeers: z.array(z.string()),
         topicPeers: z.array(z.string()),
-        validation: z.looseObject({ accept: z.record(z.string(), num), ignore: z.record(z.string(), num), reject: z.record(z.string(), num) }).optional(),
+        validation: z
+          .looseObject({
+            accept: z.record(z.string(), num),
+            ignore: z.record(z.string(), num),
+            reject: z.record(z.string(), num),
+          })
+          .optional(),
       }),
     )
     .optional(),

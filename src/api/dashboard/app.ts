@@ -1,7 +1,19 @@
 // The dashboard's entry point (bundled by scripts/build-dashboard.mjs). Loads the namespaces, the
 // roster and everything shown on each card, verifies it in the browser (verify.ts), and keeps it
 // current from the node's event stream (GET /events) without reloading.
-import { ApiError, alertsSchema, enc, equivocationPageSchema, getJson, cosignaturesSchema, lastVerifiedSchema, namespaceInfoSchema, namespacesSchema, networkStatusSchema, type NamespaceInfo } from './api.js';
+import {
+  ApiError,
+  alertsSchema,
+  enc,
+  equivocationPageSchema,
+  getJson,
+  cosignaturesSchema,
+  lastVerifiedSchema,
+  namespaceInfoSchema,
+  namespacesSchema,
+  networkStatusSchema,
+  type NamespaceInfo,
+} from './api.js';
 import { byId, h } from './dom.js';
 import { errorText, formatTime } from './format.js';
 import { HistoryPanel } from './history.js';
@@ -11,8 +23,25 @@ import { renderNetwork } from './render-network.js';
 import { checkCosignatures, checkProof, loadVerifier, type VerifierStatus } from './verify.js';
 import { parseJson } from '../../util/json.js';
 
-const EVENT_TYPES = ['epoch-signed', 'quorum-reached', 'equivocation', 'validation-failed', 'validation-succeeded', 'log-stalled', 'quorum-missed', 'auditor-silent', 'signing-halted'] as const;
-const ALERTS = new Set<string>(['equivocation', 'validation-failed', 'log-stalled', 'quorum-missed', 'auditor-silent', 'signing-halted']);
+const EVENT_TYPES = [
+  'epoch-signed',
+  'quorum-reached',
+  'equivocation',
+  'validation-failed',
+  'validation-succeeded',
+  'log-stalled',
+  'quorum-missed',
+  'auditor-silent',
+  'signing-halted',
+] as const;
+const ALERTS = new Set<string>([
+  'equivocation',
+  'validation-failed',
+  'log-stalled',
+  'quorum-missed',
+  'auditor-silent',
+  'signing-halted',
+]);
 // Observations from other auditors that arrive after the quorum raise no event on this node:
 // a slow background refresh picks them up.
 const BACKGROUND_REFRESH_MS = 30_000;
@@ -27,7 +56,9 @@ const NETWORK_REFRESH_MS = 10_000;
 function showError(message: string, err?: unknown): void {
   console.error(message, err);
   const list = byId('errors');
-  list.append(h('p', { class: 'error', role: 'alert' }, `✗ ${message}${err === undefined ? '' : `: ${errorText(err)}`}`));
+  list.append(
+    h('p', { class: 'error', role: 'alert' }, `✗ ${message}${err === undefined ? '' : `: ${errorText(err)}`}`),
+  );
   while (list.childElementCount > 5) list.firstElementChild?.remove();
 }
 
@@ -70,7 +101,8 @@ class Dashboard {
     const el = byId('verifier');
     el.dataset.state = v.ready ? 'ready' : 'unchecked';
     el.textContent = v.ready
-      ? `✓ Signatures and proofs are checked in this browser against the roster of network “${v.roster.network}” (threshold ${v.roster.threshold} of ${v.roster.auditors.length} auditors).`
+      ? `✓ Signatures and proofs are checked in this browser against the roster of network “${v.roster.network}” ` +
+        `(threshold ${v.roster.threshold} of ${v.roster.auditors.length} auditors).`
       : `? Nothing can be checked (${v.reason}): everything below is shown as unchecked.`;
   }
 
@@ -91,7 +123,12 @@ class Dashboard {
     }
     for (const info of list) {
       if (this.#cards.has(info.name)) continue;
-      const card = h('article', { class: 'card', 'data-namespace': info.name }, h('h2', {}, info.name), h('p', { class: 'muted' }, 'Loading…'));
+      const card = h(
+        'article',
+        { class: 'card', 'data-namespace': info.name },
+        h('h2', {}, info.name),
+        h('p', { class: 'muted' }, 'Loading…'),
+      );
       this.#cards.set(info.name, card);
       main.append(card);
     }
@@ -137,36 +174,83 @@ class Dashboard {
     const [lastVerified, cosig, proofs, alerts] = await Promise.all([
       info.last_verified_epoch === undefined
         ? null
-        : part(errors, 'last verified epoch', async () => {
-            try {
-              return await getJson(`/namespaces/${enc(ns)}/last-verified-epoch`, lastVerifiedSchema);
-            } catch (err) {
-              if (err instanceof ApiError && err.status === 404) return null;
-              throw err;
-            }
-          }, null),
+        : part(
+            errors,
+            'last verified epoch',
+            async () => {
+              try {
+                return await getJson(`/namespaces/${enc(ns)}/last-verified-epoch`, lastVerifiedSchema);
+              } catch (err) {
+                if (err instanceof ApiError && err.status === 404) return null;
+                throw err;
+              }
+            },
+            null,
+          ),
       this.#cosignatures(ns, ls, verifier),
-      part(errors, 'equivocations', async () => {
-        const page = await getJson(`/namespaces/${enc(ns)}/equivocations?limit=${CARD_PROOFS}`, equivocationPageSchema);
-        const list = page.equivocations.filter((e) => e.namespace === ns);
-        return { total: page.total, items: await Promise.all(list.map(async (json) => ({ json, result: await checkProof(verifier, json.id, { namespace: ns, epoch: json.epoch }) }))) };
-      }, { total: 0n, items: [] }),
-      part(errors, 'alerts', async () => (await getJson(`/alerts?namespace=${enc(ns)}&limit=5`, alertsSchema)).alerts, []),
+      part(
+        errors,
+        'equivocations',
+        async () => {
+          const page = await getJson(
+            `/namespaces/${enc(ns)}/equivocations?limit=${CARD_PROOFS}`,
+            equivocationPageSchema,
+          );
+          const list = page.equivocations.filter((e) => e.namespace === ns);
+          return {
+            total: page.total,
+            items: await Promise.all(
+              list.map(async (json) => ({
+                json,
+                result: await checkProof(verifier, json.id, { namespace: ns, epoch: json.epoch }),
+              })),
+            ),
+          };
+        },
+        { total: 0n, items: [] },
+      ),
+      part(
+        errors,
+        'alerts',
+        async () => (await getJson(`/alerts?namespace=${enc(ns)}&limit=5`, alertsSchema)).alerts,
+        [],
+      ),
     ]);
     // A listed proof replaced by an equivalent one raises no event: look again shortly.
     if (proofs.items.some((p) => p.result.gone)) setTimeout(() => void this.refresh(ns), FOLLOW_UP_MS[0]);
-    const model: CardModel = { info, lastVerified, cosig, proofs: proofs.items, proofTotal: proofs.total, alerts, errors };
+    const model: CardModel = {
+      info,
+      lastVerified,
+      cosig,
+      proofs: proofs.items,
+      proofTotal: proofs.total,
+      alerts,
+      errors,
+    };
     renderCard(card, model);
     byId('updated').textContent = `Updated ${formatTime(BigInt(Date.now()))}`;
   }
 
-  async #cosignatures(ns: string, ls: NamespaceInfo['last_signed'], verifier: VerifierStatus): Promise<CardModel['cosig']> {
+  async #cosignatures(
+    ns: string,
+    ls: NamespaceInfo['last_signed'],
+    verifier: VerifierStatus,
+  ): Promise<CardModel['cosig']> {
     if (!ls) return null;
     try {
       if (!HEX32.test(ls.digest)) throw new Error('the node reports a malformed digest');
-      const json = await getJson(`/namespaces/${enc(ns)}/epochs/${ls.epoch}/cosignatures?digest=${ls.digest}`, cosignaturesSchema);
+      const json = await getJson(
+        `/namespaces/${enc(ns)}/epochs/${ls.epoch}/cosignatures?digest=${ls.digest}`,
+        cosignaturesSchema,
+      );
       const result = await checkCosignatures(verifier, json, { namespace: ns, epoch: ls.epoch, digest: ls.digest });
-      return { epoch: ls.epoch, digest: ls.digest, serverQuorum: json.quorum, serverEquivocated: json.equivocated, result };
+      return {
+        epoch: ls.epoch,
+        digest: ls.digest,
+        serverQuorum: json.quorum,
+        serverEquivocated: json.equivocated,
+        result,
+      };
     } catch (err) {
       console.error(`co-signatures of ${ns} epoch ${ls.epoch}`, err);
       return { error: `co-signatures of epoch ${ls.epoch}: ${errorText(err)}` };
@@ -178,13 +262,17 @@ class Dashboard {
     const box = byId('network-body');
     try {
       const [status, v] = await Promise.all([getJson('/network/status', networkStatusSchema), this.#verifier]);
-      const roster = v.ready ? v.roster.auditors.map((a) => (a.peerId === undefined ? { name: a.name } : { name: a.name, peerId: a.peerId })) : [];
+      const roster = v.ready
+        ? v.roster.auditors.map((a) => (a.peerId === undefined ? { name: a.name } : { name: a.name, peerId: a.peerId }))
+        : [];
       box.replaceChildren(...renderNetwork(status, roster));
       box.dataset.state = 'ready';
     } catch (err) {
       console.error('network status', err);
       box.dataset.state = 'error';
-      box.replaceChildren(h('p', { class: 'error', role: 'alert' }, `✗ could not load the network status: ${errorText(err)}`));
+      box.replaceChildren(
+        h('p', { class: 'error', role: 'alert' }, `✗ could not load the network status: ${errorText(err)}`),
+      );
     }
   }
 
@@ -221,12 +309,22 @@ class Dashboard {
     const feed = byId('feed');
     const now = new Date();
     byId('feed-empty').hidden = true;
-    feed.prepend(h('li', { 'data-event': type, class: ALERTS.has(type) ? 'alert' : undefined }, h('time', { datetime: now.toISOString() }, now.toISOString().slice(11, 19)), ` ${ALERTS.has(type) ? '⚠' : '•'} ${type}`, ns ? ` · ${ns}` : '', epoch));
+    feed.prepend(
+      h(
+        'li',
+        { 'data-event': type, class: ALERTS.has(type) ? 'alert' : undefined },
+        h('time', { datetime: now.toISOString() }, now.toISOString().slice(11, 19)),
+        ` ${ALERTS.has(type) ? '⚠' : '•'} ${type}`,
+        ns ? ` · ${ns}` : '',
+        epoch,
+      ),
+    );
     while (feed.childElementCount > FEED_LENGTH) feed.lastElementChild?.remove();
     if (ns && this.#cards.has(ns)) {
       void this.refresh(ns);
       this.history.onChange(ns);
-      if (type === 'epoch-signed' || type === 'quorum-reached') for (const ms of FOLLOW_UP_MS) setTimeout(() => void this.refresh(ns), ms);
+      if (type === 'epoch-signed' || type === 'quorum-reached')
+        for (const ms of FOLLOW_UP_MS) setTimeout(() => void this.refresh(ns), ms);
     } else void this.refreshAll();
   }
 }

@@ -5,7 +5,10 @@ export function formatTime(ms: bigint): string {
   if (ms > BigInt(Number.MAX_SAFE_INTEGER)) return `${ms} ms`;
   const d = new Date(Number(ms));
   if (Number.isNaN(d.getTime())) return `${ms} ms`;
-  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 export function isoTime(ms: bigint): string | undefined {

@@ -28,9 +28,15 @@ export class HistoryPanel {
   #retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly verifier: Promise<VerifierStatus>) {
-    byId<HTMLSelectElement>('history-ns').addEventListener('change', (e) => this.select((e.target as HTMLSelectElement).value));
+    byId<HTMLSelectElement>('history-ns').addEventListener('change', (e) =>
+      this.select((e.target as HTMLSelectElement).value),
+    );
     const size = byId<HTMLSelectElement>('history-size');
-    size.replaceChildren(...EPOCH_PAGE_SIZES.map((n) => h('option', { value: String(n), selected: n === this.#pageSize ? '' : undefined }, `${n} epochs`)));
+    size.replaceChildren(
+      ...EPOCH_PAGE_SIZES.map((n) =>
+        h('option', { value: String(n), selected: n === this.#pageSize ? '' : undefined }, `${n} epochs`),
+      ),
+    );
     size.addEventListener('change', () => {
       this.#pageSize = Number(size.value);
       this.#epochPages.length = 0;
@@ -91,11 +97,16 @@ export class HistoryPanel {
     const box = byId('history-epochs');
     box.dataset.state = 'loading';
     try {
-      const page = await getJson(`/namespaces/${enc(ns)}/history?limit=${this.#pageSize}${before === undefined ? '' : `&before=${before}`}`, historySchema);
+      const page = await getJson(
+        `/namespaces/${enc(ns)}/history?limit=${this.#pageSize}${before === undefined ? '' : `&before=${before}`}`,
+        historySchema,
+      );
       if (page.namespace !== ns) throw new Error(`the node answered for namespace “${page.namespace}”`);
       const v = await this.verifier;
       const checked = await Promise.all(page.epochs.map((e) => checkEpochView(v, ns, e)));
-      const rosterRows: MatrixRow[] = v.ready ? v.roster.auditors.map((a) => ({ key: a.name, name: a.name, inRoster: true })) : [];
+      const rosterRows: MatrixRow[] = v.ready
+        ? v.roster.auditors.map((a) => ({ key: a.name, name: a.name, inRoster: true }))
+        : [];
       const rowOf = (key: string): string | undefined => {
         if (!v.ready) return undefined;
         try {
@@ -112,7 +123,11 @@ export class HistoryPanel {
       const first = page.epochs[page.epochs.length - 1]?.epoch;
       const last = page.epochs[0]?.epoch;
       const label = first === undefined ? 'no epochs' : `epochs ${first}–${last}`;
-      const nav = pager('epochs', { newer: this.#epochPages.length > 0, older: page.next_before !== null, label }, (dir) => this.#goEpochs(dir));
+      const nav = pager(
+        'epochs',
+        { newer: this.#epochPages.length > 0, older: page.next_before !== null, label },
+        (dir) => this.#goEpochs(dir),
+      );
       box.replaceChildren(
         nav,
         h('h3', {}, 'Auditor × epoch'),
@@ -127,7 +142,9 @@ export class HistoryPanel {
     } catch (err) {
       console.error(`history of ${ns}`, err);
       box.dataset.state = 'error';
-      box.replaceChildren(h('p', { class: 'error', role: 'alert' }, `✗ could not load the epoch history of ${ns}: ${errorText(err)}`));
+      box.replaceChildren(
+        h('p', { class: 'error', role: 'alert' }, `✗ could not load the epoch history of ${ns}: ${errorText(err)}`),
+      );
     }
   }
 
@@ -152,22 +169,38 @@ export class HistoryPanel {
     const box = byId('history-proofs');
     box.dataset.state = 'loading';
     try {
-      const page = await getJson(`/namespaces/${enc(ns)}/equivocations?limit=${PROOF_PAGE}${before === undefined ? '' : `&before=${enc(before)}`}`, equivocationPageSchema);
+      const page = await getJson(
+        `/namespaces/${enc(ns)}/equivocations?limit=${PROOF_PAGE}` +
+          (before === undefined ? '' : `&before=${enc(before)}`),
+        equivocationPageSchema,
+      );
       const v = await this.verifier;
       const items = await Promise.all(
-        page.equivocations.filter((e) => e.namespace === ns).map(async (json) => ({ json, result: await checkProof(v, json.id, { namespace: ns, epoch: json.epoch }) })),
+        page.equivocations
+          .filter((e) => e.namespace === ns)
+          .map(async (json) => ({ json, result: await checkProof(v, json.id, { namespace: ns, epoch: json.epoch }) })),
       );
       this.#reloadSoon(items.map((i) => i.result));
       if (ns !== this.#ns) return;
       this.#proofNext = page.next;
       const offset = this.#proofPages.length * PROOF_PAGE;
-      const nav = pager('proofs', { newer: this.#proofPages.length > 0, older: page.next !== null, label: `page ${this.#proofPages.length + 1}` }, (dir) => this.#goProofs(dir));
-      box.replaceChildren(h('h3', {}, `Equivocation proofs (${page.total})`), ...renderProofPage({ items, total: page.total, offset }), page.total > BigInt(items.length) || this.#proofPages.length > 0 ? nav : '');
+      const nav = pager(
+        'proofs',
+        { newer: this.#proofPages.length > 0, older: page.next !== null, label: `page ${this.#proofPages.length + 1}` },
+        (dir) => this.#goProofs(dir),
+      );
+      box.replaceChildren(
+        h('h3', {}, `Equivocation proofs (${page.total})`),
+        ...renderProofPage({ items, total: page.total, offset }),
+        page.total > BigInt(items.length) || this.#proofPages.length > 0 ? nav : '',
+      );
       box.dataset.state = 'ready';
     } catch (err) {
       console.error(`equivocations of ${ns}`, err);
       box.dataset.state = 'error';
-      box.replaceChildren(h('p', { class: 'error', role: 'alert' }, `✗ could not load the equivocations of ${ns}: ${errorText(err)}`));
+      box.replaceChildren(
+        h('p', { class: 'error', role: 'alert' }, `✗ could not load the equivocations of ${ns}: ${errorText(err)}`),
+      );
     }
   }
 

@@ -12,7 +12,13 @@ export function jsonLink(path: string, label = '{ } JSON'): HTMLAnchorElement {
 async function show(dialog: HTMLDialogElement, path: string): Promise<void> {
   const pre = h('pre', { class: 'json-body', tabindex: '0' }, 'Loading…');
   dialog.replaceChildren(
-    h('header', {}, h('code', {}, path), h('a', { href: path, target: '_blank', rel: 'noopener' }, 'open raw'), h('button', { type: 'button', value: 'close', 'data-close': '' }, 'Close')),
+    h(
+      'header',
+      {},
+      h('code', {}, path),
+      h('a', { href: path, target: '_blank', rel: 'noopener' }, 'open raw'),
+      h('button', { type: 'button', value: 'close', 'data-close': '' }, 'Close'),
+    ),
     pre,
   );
   if (!dialog.open) dialog.showModal();

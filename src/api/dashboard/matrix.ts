@@ -53,7 +53,11 @@ export const letterOf = (i: number): string => LETTERS[i] ?? `#${i + 1}`;
  * Builds the matrix from verified epochs. `rowOf` names the row of a signer key (lower-case hex):
  * the roster's auditor name, or undefined for a key the roster does not know (it gets its own row).
  */
-export function buildMatrix(rosterRows: MatrixRow[], rowOf: (signerKey: string) => string | undefined, epochs: CheckedEpoch[]): Matrix {
+export function buildMatrix(
+  rosterRows: MatrixRow[],
+  rowOf: (signerKey: string) => string | undefined,
+  epochs: CheckedEpoch[],
+): Matrix {
   const rows = [...rosterRows];
   const known = new Set(rows.map((r) => r.key));
   const columns = [...epochs]
@@ -61,7 +65,9 @@ export function buildMatrix(rosterRows: MatrixRow[], rowOf: (signerKey: string) 
     .map((e) => {
       const counts = new Map<string, number>();
       for (const d of e.digests) counts.set(d.digest, d.rows.filter((r) => r.check.state !== 'failing').length);
-      const ordered = [...counts.entries()].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      const ordered = [...counts.entries()]
+        .filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
       const letters = new Map(ordered.map(([d], i) => [d, letterOf(i)]));
       const perRow = new Map<string, { digest: string; timestamp: bigint; state: string; reason?: string }[]>();
       let first: bigint | undefined;
@@ -73,7 +79,12 @@ export function buildMatrix(rosterRows: MatrixRow[], rowOf: (signerKey: string) 
             rows.push({ key, name: r.name ?? `${r.signerKey.slice(0, 8)}…`, inRoster: false });
           }
           const list = perRow.get(key) ?? [];
-          list.push({ digest: d.digest, timestamp: r.timestamp, state: r.check.state, ...(r.check.state === 'verified' ? {} : { reason: r.check.reason }) });
+          list.push({
+            digest: d.digest,
+            timestamp: r.timestamp,
+            state: r.check.state,
+            ...(r.check.state === 'verified' ? {} : { reason: r.check.reason }),
+          });
           perRow.set(key, list);
           if (r.check.state !== 'failing' && (first === undefined || r.timestamp < first)) first = r.timestamp;
         }
@@ -82,7 +93,13 @@ export function buildMatrix(rosterRows: MatrixRow[], rowOf: (signerKey: string) 
       for (const [key, sigs] of perRow) {
         const good = sigs.filter((s) => s.state !== 'failing');
         if (good.length === 0) {
-          cells.set(key, { state: 'failing', digests: sigs.map((s) => s.digest), letters: [], unchecked: false, ...(sigs[0]?.reason ? { reason: sigs[0].reason } : {}) });
+          cells.set(key, {
+            state: 'failing',
+            digests: sigs.map((s) => s.digest),
+            letters: [],
+            unchecked: false,
+            ...(sigs[0]?.reason ? { reason: sigs[0].reason } : {}),
+          });
           continue;
         }
         const digests = [...new Set(good.map((s) => s.digest))];
@@ -153,7 +170,9 @@ export function epochVerdict(e: CheckedEpoch, col: MatrixColumn): EpochVerdict {
   if (col.equivocated) return { state: 'equivocated', digests: Math.max(col.letters.size, e.digests.length) };
   const top = e.digests.find((d) => col.letters.get(d.digest) === 'A') ?? e.digests[0];
   if (!top?.quorum) return { state: 'unchecked' };
-  return top.quorum.reached ? { state: 'cosigned', signers: top.quorum.signers, threshold: top.quorum.threshold } : { state: 'no-quorum', signers: top.quorum.signers, threshold: top.quorum.threshold };
+  return top.quorum.reached
+    ? { state: 'cosigned', signers: top.quorum.signers, threshold: top.quorum.threshold }
+    : { state: 'no-quorum', signers: top.quorum.signers, threshold: top.quorum.threshold };
 }
 
 /** A lag for people: "0 ms", "850 ms", "4.2 s", "3 min", "2.5 h" (exact digits beyond a day). */

@@ -5,7 +5,15 @@ import type { EquivocationJson } from './api.js';
 import { h, svg, type Child } from './dom.js';
 import { formatTime, isoTime, shortKey } from './format.js';
 import { jsonLink } from './json-view.js';
-import { cellOf, epochVerdict, formatLag, lagSeries, type Matrix, type MatrixCell, type MatrixColumn } from './matrix.js';
+import {
+  cellOf,
+  epochVerdict,
+  formatLag,
+  lagSeries,
+  type Matrix,
+  type MatrixCell,
+  type MatrixColumn,
+} from './matrix.js';
 import { checkBadge, proofItem } from './render.js';
 import type { CheckedEpoch, ProofResult } from './verify.js';
 
@@ -26,7 +34,10 @@ function cellText(c: MatrixCell): string {
 function cellTitle(ns: string, col: MatrixColumn, who: string, c: MatrixCell): string {
   const parts = [`${who}, epoch ${col.epoch}: ${CELL_WORDS[c.state]}`];
   c.digests.forEach((d, i) => parts.push(`${c.letters[i] ?? '✗'} = ${d}`));
-  if (c.timestamp !== undefined) parts.push(`signed ${formatTime(c.timestamp)}${c.lagMs !== undefined ? `, ${formatLag(c.lagMs)} after the first` : ''}`);
+  if (c.timestamp !== undefined)
+    parts.push(
+      `signed ${formatTime(c.timestamp)}${c.lagMs !== undefined ? `, ${formatLag(c.lagMs)} after the first` : ''}`,
+    );
   if (c.unchecked) parts.push('signature unchecked');
   if (c.reason) parts.push(c.reason);
   return `${parts.join('\n')}\n(${ns})`;
@@ -42,8 +53,20 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
     ...m.columns.map((col) =>
       h(
         'th',
-        { scope: 'col', class: `epoch${col.equivocated ? ' split' : ''}`, 'data-epoch': String(col.epoch), title: col.equivocated ? `epoch ${col.epoch}: equivocated` : `epoch ${col.epoch}` },
-        h('a', { href: `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}`, 'data-json': `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}` }, String(col.epoch)),
+        {
+          scope: 'col',
+          class: `epoch${col.equivocated ? ' split' : ''}`,
+          'data-epoch': String(col.epoch),
+          title: col.equivocated ? `epoch ${col.epoch}: equivocated` : `epoch ${col.epoch}`,
+        },
+        h(
+          'a',
+          {
+            href: `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}`,
+            'data-json': `/namespaces/${encodeURIComponent(ns)}/epochs/${col.epoch}`,
+          },
+          String(col.epoch),
+        ),
       ),
     ),
   );
@@ -51,20 +74,36 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
     h(
       'tr',
       { 'data-auditor': row.name },
-      h('th', { scope: 'row', title: row.inRoster ? `roster auditor ${row.name}` : 'not a roster auditor' }, row.name, row.inRoster ? null : h('span', { class: 'muted' }, ' (not in roster)')),
+      h(
+        'th',
+        { scope: 'row', title: row.inRoster ? `roster auditor ${row.name}` : 'not a roster auditor' },
+        row.name,
+        row.inRoster ? null : h('span', { class: 'muted' }, ' (not in roster)'),
+      ),
       ...m.columns.map((col) => {
         const c = cellOf(m, col, row);
         const letterClass = c.letters[0] === undefined ? '' : ` l${Math.min(c.letters[0].charCodeAt(0) - 65, 3)}`;
         return h(
           'td',
-          { class: `cell ${c.state}${letterClass}${col.equivocated ? ' split' : ''}${c.unchecked ? ' unchecked' : ''}`, 'data-epoch': String(col.epoch), 'data-cell': c.state, 'data-letter': c.letters.join('+') || undefined, title: cellTitle(ns, col, row.name, c) },
+          {
+            class: `cell ${c.state}${letterClass}${col.equivocated ? ' split' : ''}${c.unchecked ? ' unchecked' : ''}`,
+            'data-epoch': String(col.epoch),
+            'data-cell': c.state,
+            'data-letter': c.letters.join('+') || undefined,
+            title: cellTitle(ns, col, row.name, c),
+          },
           cellText(c),
         );
       }),
     ),
   );
   // A mark under each equivocated column, so a split view is seen before any cell is read.
-  const flags = h('tr', {}, h('th', { scope: 'row', class: 'corner' }, ''), ...m.columns.map((col) => h('td', { class: 'flag', 'data-epoch': String(col.epoch) }, col.equivocated ? '⚠' : '')));
+  const flags = h(
+    'tr',
+    {},
+    h('th', { scope: 'row', class: 'corner' }, ''),
+    ...m.columns.map((col) => h('td', { class: 'flag', 'data-epoch': String(col.epoch) }, col.equivocated ? '⚠' : '')),
+  );
   const splits = m.columns.filter((c) => c.equivocated).length;
   return h(
     'div',
@@ -72,10 +111,22 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
     h(
       'p',
       { class: splits > 0 ? 'summary bad' : 'summary ok', 'data-field': 'matrix-summary' },
-      splits > 0 ? `⚠ ${splits} of these ${m.columns.length} epochs are equivocated: auditors were shown different digests.` : `✓ All auditors that signed these ${m.columns.length} epochs signed the same digest at each.`,
+      splits > 0
+        ? `⚠ ${splits} of these ${m.columns.length} epochs are equivocated: auditors were shown different digests.`
+        : `✓ All auditors that signed these ${m.columns.length} epochs signed the same digest at each.`,
     ),
-    h('div', { class: 'scroll', role: 'region', 'aria-label': `auditor by epoch matrix of ${ns}`, tabindex: '0' }, h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, ...body), h('tfoot', {}, flags))),
-    h('p', { class: 'legend muted' }, 'A = the digest most auditors signed at that epoch, B, C… = other digests (a split view), · = no signature seen, ✗ = a signature that does not verify, ? = unchecked. Hover a cell for its digest and time; click an epoch for its JSON.'),
+    h(
+      'div',
+      { class: 'scroll', role: 'region', 'aria-label': `auditor by epoch matrix of ${ns}`, tabindex: '0' },
+      h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, ...body), h('tfoot', {}, flags)),
+    ),
+    h(
+      'p',
+      { class: 'legend muted' },
+      'A = the digest most auditors signed at that epoch, B, C… = other digests (a split view), · = no signature ' +
+        'seen, ✗ = a signature that does not verify, ? = unchecked. Hover a cell for its digest and time; click an ' +
+        'epoch for its JSON.',
+    ),
   );
 }
 
@@ -91,16 +142,49 @@ export function renderLag(m: Matrix): HTMLElement {
   const rows = series.map((s) => {
     const bars = s.points.map((p, i) => {
       const col = m.columns[i] as MatrixColumn;
-      if (p === undefined) return svg('rect', { class: 'none', x: i * LAG_W + 2, y: LAG_H - 3, width: LAG_W - 4, height: 3 }, svg('title', {}, `epoch ${col.epoch}: no signature`));
+      if (p === undefined)
+        return svg(
+          'rect',
+          { class: 'none', x: i * LAG_W + 2, y: LAG_H - 3, width: LAG_W - 4, height: 3 },
+          svg('title', {}, `epoch ${col.epoch}: no signature`),
+        );
       const hgt = scale === 0 ? 2 : Math.max(2, ((LAG_H - 2) * Math.log1p(Number(p))) / scale);
-      return svg('rect', { class: p === 0n ? 'first' : 'lag', x: i * LAG_W + 2, y: LAG_H - hgt, width: LAG_W - 4, height: hgt }, svg('title', {}, `epoch ${col.epoch}: ${p === 0n ? 'first to sign' : `${formatLag(p)} after the first signature`}`));
+      return svg(
+        'rect',
+        { class: p === 0n ? 'first' : 'lag', x: i * LAG_W + 2, y: LAG_H - hgt, width: LAG_W - 4, height: hgt },
+        svg(
+          'title',
+          {},
+          `epoch ${col.epoch}: ${p === 0n ? 'first to sign' : `${formatLag(p)} after the first signature`}`,
+        ),
+      );
     });
-    const stats = s.signed === 0 ? 'no signature on this page' : `median ${formatLag(s.median as bigint)} · max ${formatLag(s.max as bigint)} · ${s.signed}/${m.columns.length} epochs`;
+    const stats =
+      s.signed === 0
+        ? 'no signature on this page'
+        : `median ${formatLag(s.median as bigint)} · max ${formatLag(s.max as bigint)} · ` +
+          `${s.signed}/${m.columns.length} epochs`;
     return h(
       'li',
-      { 'data-auditor': s.row.name, 'data-signed': String(s.signed), 'data-max-lag': s.max === undefined ? undefined : String(s.max) },
+      {
+        'data-auditor': s.row.name,
+        'data-signed': String(s.signed),
+        'data-max-lag': s.max === undefined ? undefined : String(s.max),
+      },
       h('span', { class: 'who' }, s.row.name),
-      svg('svg', { class: 'lag-chart', viewBox: `0 0 ${m.columns.length * LAG_W} ${LAG_H}`, width: m.columns.length * LAG_W * 1.5, height: LAG_H, preserveAspectRatio: 'none', role: 'img', 'aria-label': `${s.row.name}: ${stats}` }, ...bars),
+      svg(
+        'svg',
+        {
+          class: 'lag-chart',
+          viewBox: `0 0 ${m.columns.length * LAG_W} ${LAG_H}`,
+          width: m.columns.length * LAG_W * 1.5,
+          height: LAG_H,
+          preserveAspectRatio: 'none',
+          role: 'img',
+          'aria-label': `${s.row.name}: ${stats}`,
+        },
+        ...bars,
+      ),
       h('span', { class: 'stats' }, stats),
     );
   });
@@ -108,15 +192,23 @@ export function renderLag(m: Matrix): HTMLElement {
     'div',
     { class: 'lag-block' },
     h('ul', { class: 'lag' }, ...rows),
-    h('p', { class: 'legend muted' }, `Bar height: time from the first signature of the epoch to this auditor’s (log scale, tallest = ${formatLag(top)}), from the signed timestamps. A flat bar: signed first. A dash: no signature seen.`),
+    h(
+      'p',
+      { class: 'legend muted' },
+      `Bar height: time from the first signature of the epoch to this auditor’s (log scale, tallest = ` +
+        `${formatLag(top)}), from the signed timestamps. A flat bar: signed first. A dash: no signature seen.`,
+    ),
   );
 }
 
 function verdictCell(e: CheckedEpoch, col: MatrixColumn): HTMLElement {
   const v = epochVerdict(e, col);
-  if (v.state === 'equivocated') return h('td', { class: 'verdict bad', 'data-verdict': 'equivocated' }, `⚠ equivocated (${v.digests} digests)`);
-  if (v.state === 'cosigned') return h('td', { class: 'verdict ok', 'data-verdict': 'cosigned' }, `✓ co-signed ${v.signers}/${v.threshold}`);
-  if (v.state === 'no-quorum') return h('td', { class: 'verdict warn', 'data-verdict': 'no-quorum' }, `… ${v.signers} of ${v.threshold} needed`);
+  if (v.state === 'equivocated')
+    return h('td', { class: 'verdict bad', 'data-verdict': 'equivocated' }, `⚠ equivocated (${v.digests} digests)`);
+  if (v.state === 'cosigned')
+    return h('td', { class: 'verdict ok', 'data-verdict': 'cosigned' }, `✓ co-signed ${v.signers}/${v.threshold}`);
+  if (v.state === 'no-quorum')
+    return h('td', { class: 'verdict warn', 'data-verdict': 'no-quorum' }, `… ${v.signers} of ${v.threshold} needed`);
   return h('td', { class: 'verdict unchecked', 'data-verdict': 'unchecked' }, '? unchecked');
 }
 
@@ -131,16 +223,43 @@ export function renderEpochTable(ns: string, epochs: CheckedEpoch[], m: Matrix):
       const good = d.rows.filter((r) => r.check.state === 'verified').length;
       const failing = d.rows.filter((r) => r.check.state === 'failing').length;
       const letter = col.letters.get(d.digest) ?? '✗';
-      return h('div', { class: 'digest-line', 'data-letter': letter }, h('strong', {}, letter), ' ', h('code', { title: d.digest }, shortKey(d.digest)), ` · ${d.rows.length} signer${d.rows.length === 1 ? '' : 's'}`, good < d.rows.length ? ` (${good} verified${failing ? `, ${failing} failing` : ''})` : '');
+      return h(
+        'div',
+        { class: 'digest-line', 'data-letter': letter },
+        h('strong', {}, letter),
+        ' ',
+        h('code', { title: d.digest }, shortKey(d.digest)),
+        ` · ${d.rows.length} signer${d.rows.length === 1 ? '' : 's'}`,
+        good < d.rows.length ? ` (${good} verified${failing ? `, ${failing} failing` : ''})` : '',
+      );
     });
-    const proofs = e.proofs.map((p) => h('div', { 'data-proof-id': p.id, 'data-check': p.result.check.state }, h('a', { href: `/equivocations/${p.id}`, 'data-json': `/equivocations/${p.id}` }, shortKey(p.id)), ' ', checkBadge(p.result.check)));
+    const proofs = e.proofs.map((p) =>
+      h(
+        'div',
+        { 'data-proof-id': p.id, 'data-check': p.result.check.state },
+        h('a', { href: `/equivocations/${p.id}`, 'data-json': `/equivocations/${p.id}` }, shortKey(p.id)),
+        ' ',
+        checkBadge(p.result.check),
+      ),
+    );
     return h(
       'tr',
       { 'data-epoch': String(e.epoch) },
-      h('th', { scope: 'row' }, String(e.epoch), e.incomplete ? h('span', { class: 'muted', title: 'more observations than one page reads' }, ' (partial)') : null),
+      h(
+        'th',
+        { scope: 'row' },
+        String(e.epoch),
+        e.incomplete
+          ? h('span', { class: 'muted', title: 'more observations than one page reads' }, ' (partial)')
+          : null,
+      ),
       verdictCell(e, col),
       h('td', {}, ...digests),
-      h('td', { class: 'when' }, col.first === undefined ? '—' : h('time', { datetime: isoTime(col.first) }, formatTime(col.first))),
+      h(
+        'td',
+        { class: 'when' },
+        col.first === undefined ? '—' : h('time', { datetime: isoTime(col.first) }, formatTime(col.first)),
+      ),
       h('td', {}, ...(proofs.length ? proofs : ['—'])),
       h('td', {}, jsonLink(path(e.epoch), '{ }')),
     );
@@ -148,7 +267,22 @@ export function renderEpochTable(ns: string, epochs: CheckedEpoch[], m: Matrix):
   return h(
     'div',
     { class: 'scroll', role: 'region', 'aria-label': `epoch history of ${ns}`, tabindex: '0' },
-    h('table', { class: 'history' }, h('thead', {}, h('tr', {}, ...['Epoch', 'Verdict (checked here)', 'Digests', 'First signed', 'Proofs', 'JSON'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+    h(
+      'table',
+      { class: 'history' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['Epoch', 'Verdict (checked here)', 'Digests', 'First signed', 'Proofs', 'JSON'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      h('tbody', {}, ...rows),
+    ),
   );
 }
 
@@ -160,18 +294,40 @@ export interface ProofPage {
 }
 
 export function renderProofPage(p: ProofPage): HTMLElement[] {
-  if (p.total === 0n) return [h('p', { class: 'muted', 'data-field': 'proof-range' }, 'No equivocation: every auditor saw the same tree.')];
+  if (p.total === 0n)
+    return [
+      h('p', { class: 'muted', 'data-field': 'proof-range' }, 'No equivocation: every auditor saw the same tree.'),
+    ];
   const last = p.offset + p.items.length;
-  return [h('p', { 'data-field': 'proof-range' }, `Showing ${p.items.length === 0 ? 0 : p.offset + 1}–${last} of ${p.total} (newest epoch first), each proof checked in this browser.`), h('ul', { class: 'equivocations' }, ...p.items.map((i) => proofItem(i.json, i.result)))];
+  return [
+    h(
+      'p',
+      { 'data-field': 'proof-range' },
+      `Showing ${p.items.length === 0 ? 0 : p.offset + 1}–${last} of ${p.total} (newest epoch first), each proof ` +
+        `checked in this browser.`,
+    ),
+    h('ul', { class: 'equivocations' }, ...p.items.map((i) => proofItem(i.json, i.result))),
+  ];
 }
 
 /** Older / newer buttons for one paged list (older to the left, as on the matrix's time axis). */
-export function pager(name: string, opts: { newer: boolean; older: boolean; label: string }, go: (dir: 'newest' | 'newer' | 'older') => void): HTMLElement {
+export function pager(
+  name: string,
+  opts: { newer: boolean; older: boolean; label: string },
+  go: (dir: 'newest' | 'newer' | 'older') => void,
+): HTMLElement {
   const button = (dir: 'newest' | 'newer' | 'older', text: string, enabled: boolean): HTMLButtonElement => {
     const b = h('button', { type: 'button', 'data-page': dir }, text);
     b.disabled = !enabled;
     b.addEventListener('click', () => go(dir));
     return b;
   };
-  return h('nav', { class: 'pager', 'aria-label': `${name} pages`, 'data-pager': name }, button('older', '← Older', opts.older), h('span', { class: 'muted' }, opts.label), button('newer', 'Newer →', opts.newer), button('newest', 'Newest ⇥', opts.newer));
+  return h(
+    'nav',
+    { class: 'pager', 'aria-label': `${name} pages`, 'data-pager': name },
+    button('older', '← Older', opts.older),
+    h('span', { class: 'muted' }, opts.label),
+    button('newer', 'Newer →', opts.newer),
+    button('newest', 'Newest ⇥', opts.newer),
+  );
 }

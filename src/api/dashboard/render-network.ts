@@ -13,8 +13,10 @@ export interface RosterPeer {
 }
 
 type Num = bigint | number;
-const sum = (r: Record<string, Num> | undefined): bigint => Object.values(r ?? {}).reduce<bigint>((a, v) => a + (typeof v === 'bigint' ? v : BigInt(Math.trunc(v))), 0n);
-const score = (v: Num | undefined): string => (v === undefined ? '—' : typeof v === 'bigint' ? String(v) : v.toFixed(2));
+const sum = (r: Record<string, Num> | undefined): bigint =>
+  Object.values(r ?? {}).reduce<bigint>((a, v) => a + (typeof v === 'bigint' ? v : BigInt(Math.trunc(v))), 0n);
+const score = (v: Num | undefined): string =>
+  v === undefined ? '—' : typeof v === 'bigint' ? String(v) : v.toFixed(2);
 
 /** The short, readable part of a gossip topic: its last path segments. */
 function topicLabel(topic: string): string {
@@ -23,25 +25,41 @@ function topicLabel(topic: string): string {
 }
 
 export function renderNetwork(s: NetworkStatusJson, roster: RosterPeer[]): HTMLElement[] {
-  if (!s.enabled) return [h('p', { class: 'muted', 'data-field': 'network-off' }, 'This node runs without a roster: no peers, no gossip.'), jsonLink('/network/status', '{ } network status JSON')];
+  if (!s.enabled)
+    return [
+      h('p', { class: 'muted', 'data-field': 'network-off' }, 'This node runs without a roster: no peers, no gossip.'),
+      jsonLink('/network/status', '{ } network status JSON'),
+    ];
   const self = s.peerId ?? '';
   const connected = new Set(s.connectedPeers ?? []);
   const blocked = new Set(s.blockedPeers ?? []);
   const topics = Object.entries(s.topics ?? {});
   const inMesh = (peer: string): number => topics.filter(([, t]) => t.meshPeers.includes(peer)).length;
-  const peers: { name: string | null; peerId: string | undefined }[] = roster.filter((r) => r.peerId !== self).map((r) => ({ name: r.name, peerId: r.peerId }));
+  const peers: { name: string | null; peerId: string | undefined }[] = roster
+    .filter((r) => r.peerId !== self)
+    .map((r) => ({ name: r.name, peerId: r.peerId }));
   const known = new Set(peers.map((p) => p.peerId));
   for (const p of connected) if (!known.has(p)) peers.push({ name: null, peerId: p });
   const expected = peers.filter((p) => p.name !== null && p.peerId !== undefined).length;
   const up = peers.filter((p) => p.name !== null && p.peerId !== undefined && connected.has(p.peerId)).length;
   const rows = peers.map((p) => {
     const id = p.peerId;
-    const state = id === undefined ? 'no-peer-id' : blocked.has(id) ? 'blocked' : connected.has(id) ? 'connected' : 'disconnected';
-    const words = { 'no-peer-id': '— not a libp2p peer (Plexi auditor)', blocked: '⛔ blocked by the operator', connected: '✓ connected', disconnected: '✗ not connected' }[state];
+    const state =
+      id === undefined ? 'no-peer-id' : blocked.has(id) ? 'blocked' : connected.has(id) ? 'connected' : 'disconnected';
+    const words = {
+      'no-peer-id': '— not a libp2p peer (Plexi auditor)',
+      blocked: '⛔ blocked by the operator',
+      connected: '✓ connected',
+      disconnected: '✗ not connected',
+    }[state];
     // Roster peers are gossipsub direct peers: every message goes to them, never via the mesh
     // (docs/p2p.md), so for them "subscribed" is what matters; other peers (monitors) use the mesh.
     const subscribed = id === undefined ? 0 : topics.filter(([, t]) => t.topicPeers.includes(id)).length;
-    const mesh = id === undefined ? '—' : `${subscribed} of ${topics.length} topic${topics.length === 1 ? '' : 's'} · ${p.name !== null ? 'direct peer' : `mesh in ${inMesh(id)}`}`;
+    const mesh =
+      id === undefined
+        ? '—'
+        : `${subscribed} of ${topics.length} topic${topics.length === 1 ? '' : 's'} · ` +
+          `${p.name !== null ? 'direct peer' : `mesh in ${inMesh(id)}`}`;
     return h(
       'tr',
       { 'data-peer': id ?? '', 'data-auditor': p.name ?? undefined, 'data-state': state },
@@ -68,7 +86,8 @@ export function renderNetwork(s: NetworkStatusJson, roster: RosterPeer[]): HTMLE
     h(
       'p',
       { class: up === expected ? 'summary ok' : 'summary warn', 'data-field': 'peer-summary' },
-      `${up === expected ? '✓' : '⚠'} Connected to ${up} of ${expected} roster peer${expected === 1 ? '' : 's'}. This node: `,
+      `${up === expected ? '✓' : '⚠'} Connected to ${up} of ${expected} roster peer${expected === 1 ? '' : 's'}. ` +
+        `This node: `,
       h('code', { title: self }, shortKey(self)),
       s.running === false ? ' (libp2p host stopped)' : '',
       ' ',
@@ -77,13 +96,47 @@ export function renderNetwork(s: NetworkStatusJson, roster: RosterPeer[]): HTMLE
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': 'peers', tabindex: '0' },
-      h('table', { class: 'peers' }, h('thead', {}, h('tr', {}, ...['Auditor', 'Peer id', 'Connection', 'Gossips on', 'Score'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...rows)),
+      h(
+        'table',
+        { class: 'peers' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Auditor', 'Peer id', 'Connection', 'Gossips on', 'Score'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h('tbody', {}, ...rows),
+      ),
     ),
-    h('p', { class: 'legend muted' }, 'Roster auditors are gossipsub direct peers: every message is sent to them, so they are never in the mesh, which holds the other peers (monitors). Scores are gossipsub’s peer scores; rejections count invalid messages.'),
+    h(
+      'p',
+      { class: 'legend muted' },
+      'Roster auditors are gossipsub direct peers: every message is sent to them, so they are never in the mesh, ' +
+        'which holds the other peers (monitors). Scores are gossipsub’s peer scores; rejections count invalid ' +
+        'messages.',
+    ),
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': 'gossip topics', tabindex: '0' },
-      h('table', { class: 'topics' }, h('thead', {}, h('tr', {}, ...['Topic', 'Mesh', 'Subscribers', 'Accepted', 'Ignored', 'Rejected'].map((t) => h('th', { scope: 'col' }, t)))), h('tbody', {}, ...topicRows)),
+      h(
+        'table',
+        { class: 'topics' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            ...['Topic', 'Mesh', 'Subscribers', 'Accepted', 'Ignored', 'Rejected'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
+          ),
+        ),
+        h('tbody', {}, ...topicRows),
+      ),
     ),
   ];
 }

@@ -9,7 +9,16 @@ import type { Check, CosignatureResult, ProofResult } from './verify.js';
 export interface CardModel {
   info: NamespaceInfo;
   lastVerified: LastVerified | null;
-  cosig: { epoch: bigint; digest: string; serverQuorum: boolean | undefined; serverEquivocated: boolean | undefined; result: CosignatureResult } | { error: string } | null;
+  cosig:
+    | {
+        epoch: bigint;
+        digest: string;
+        serverQuorum: boolean | undefined;
+        serverEquivocated: boolean | undefined;
+        result: CosignatureResult;
+      }
+    | { error: string }
+    | null;
   proofs: { json: EquivocationJson; result: ProofResult }[];
   /** Every proof the node holds for the namespace (the card lists the newest few). */
   proofTotal: bigint;
@@ -25,8 +34,13 @@ const KIND: Record<string, string> = {
 
 export function checkBadge(c: Check): HTMLElement {
   if (c.state === 'verified') return h('span', { class: 'check ok', 'data-check': 'verified' }, '✓ verified');
-  if (c.state === 'failing') return h('span', { class: 'check bad', 'data-check': 'failing' }, `✗ failing: ${c.reason}`);
-  return h('span', { class: 'check unchecked', 'data-check': 'unchecked', title: c.reason }, `? unchecked: ${c.reason}`);
+  if (c.state === 'failing')
+    return h('span', { class: 'check bad', 'data-check': 'failing' }, `✗ failing: ${c.reason}`);
+  return h(
+    'span',
+    { class: 'check unchecked', 'data-check': 'unchecked', title: c.reason },
+    `? unchecked: ${c.reason}`,
+  );
 }
 
 function time(ms: bigint | undefined): Child {
@@ -41,15 +55,28 @@ function row(label: string, field: string, ...value: Child[]): Child[] {
 /** A field with the endpoint that serves it one click away (json-view.ts). */
 function jsonRow(label: string, field: string, json: string | undefined, ...value: Child[]): Child[] {
   const shown = value.some((v) => v !== null && v !== undefined && v !== false);
-  return [h('dt', {}, label), h('dd', {}, h('span', { 'data-field': field }, ...(shown ? value : ['—'])), shown && json ? ' ' : null, shown && json ? jsonLink(json, '{ }') : null)];
+  return [
+    h('dt', {}, label),
+    h(
+      'dd',
+      {},
+      h('span', { 'data-field': field }, ...(shown ? value : ['—'])),
+      shown && json ? ' ' : null,
+      shown && json ? jsonLink(json, '{ }') : null,
+    ),
+  ];
 }
 
 function cardState(m: CardModel): { state: string; label: string } {
-  if (m.info.network_status === 'Equivocated' || m.proofTotal > 0n) return { state: 'equivocated', label: '⚠ Equivocated' };
+  if (m.info.network_status === 'Equivocated' || m.proofTotal > 0n)
+    return { state: 'equivocated', label: '⚠ Equivocated' };
   if (m.info.signing_halted) return { state: 'halted', label: '⏹ Signing halted' };
-  const failing = (m.cosig && ('error' in m.cosig || m.cosig.result.rows.some((r) => r.check.state === 'failing'))) || m.errors.length > 0;
+  const failing =
+    (m.cosig && ('error' in m.cosig || m.cosig.result.rows.some((r) => r.check.state === 'failing'))) ||
+    m.errors.length > 0;
   if (failing) return { state: 'suspect', label: '⚠ Check failures' };
-  if (m.info.status !== 'Online') return { state: 'idle', label: m.info.status === 'Disabled' ? '⏸ Disabled' : `… ${m.info.status}` };
+  if (m.info.status !== 'Online')
+    return { state: 'idle', label: m.info.status === 'Disabled' ? '⏸ Disabled' : `… ${m.info.status}` };
   return { state: 'ok', label: '✓ Consistent' };
 }
 
@@ -75,11 +102,35 @@ function cosigners(m: CardModel): HTMLElement {
     const claimed = c.serverQuorum === undefined ? '' : ` (node claims: ${c.serverQuorum ? 'reached' : 'not reached'})`;
     // Design §4.5: no digest of an equivocated epoch counts as co-signed, whatever its signatures.
     const equivocated = c.serverEquivocated === true || m.proofs.some((p) => p.json.epoch === c.epoch);
-    const valid = q ? `${q.signers} valid signature${q.signers === 1 ? '' : 's'} on this digest, ${q.threshold} required` : 'signatures unchecked';
-    if (equivocated) body.push(h('p', { class: 'quorum bad', 'data-quorum': 'equivocated' }, `⚠ Epoch ${c.epoch} is equivocated: not co-signed (${valid})`));
-    else if (!q) body.push(h('p', { class: 'quorum unchecked', 'data-quorum': 'unchecked' }, `? Quorum unchecked${claimed}`));
-    else if (q.reached) body.push(h('p', { class: 'quorum ok', 'data-quorum': 'verified' }, `✓ Quorum verified: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required`));
-    else body.push(h('p', { class: 'quorum bad', 'data-quorum': 'missing' }, `✗ No quorum: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required${claimed}`));
+    const valid = q
+      ? `${q.signers} valid signature${q.signers === 1 ? '' : 's'} on this digest, ${q.threshold} required`
+      : 'signatures unchecked';
+    if (equivocated)
+      body.push(
+        h(
+          'p',
+          { class: 'quorum bad', 'data-quorum': 'equivocated' },
+          `⚠ Epoch ${c.epoch} is equivocated: not co-signed (${valid})`,
+        ),
+      );
+    else if (!q)
+      body.push(h('p', { class: 'quorum unchecked', 'data-quorum': 'unchecked' }, `? Quorum unchecked${claimed}`));
+    else if (q.reached)
+      body.push(
+        h(
+          'p',
+          { class: 'quorum ok', 'data-quorum': 'verified' },
+          `✓ Quorum verified: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required`,
+        ),
+      );
+    else
+      body.push(
+        h(
+          'p',
+          { class: 'quorum bad', 'data-quorum': 'missing' },
+          `✗ No quorum: ${q.signers} valid signature${q.signers === 1 ? '' : 's'}, ${q.threshold} required${claimed}`,
+        ),
+      );
     if (c.result.bundleProblem) body.push(h('p', { class: 'error', role: 'alert' }, `✗ ${c.result.bundleProblem}`));
     body.push(
       h(
@@ -89,7 +140,13 @@ function cosigners(m: CardModel): HTMLElement {
           h(
             'li',
             { 'data-signer': r.name ?? r.signerKey, 'data-check': r.check.state },
-            h('span', { class: 'who' }, r.name ?? 'unknown signer', ' ', h('code', { title: r.signerKey }, shortKey(r.signerKey))),
+            h(
+              'span',
+              { class: 'who' },
+              r.name ?? 'unknown signer',
+              ' ',
+              h('code', { title: r.signerKey }, shortKey(r.signerKey)),
+            ),
             ' ',
             h('span', { class: 'when' }, time(r.timestamp)),
             ' ',
@@ -110,8 +167,19 @@ export function proofItem(json: EquivocationJson, result: ProofResult): HTMLElem
   return h(
     'li',
     { 'data-proof-id': json.id, 'data-check': result.check.state, 'data-epoch': String(json.epoch) },
-    h('a', { href: `/equivocations/${json.id}`, 'data-json': `/equivocations/${json.id}`, title: `proof ${json.id}` }, `Epoch ${json.epoch}: ${KIND[kind] ?? kind}`),
-    h('span', { class: 'detail' }, ` between ${signers.join(' and ')}; digests `, h('code', {}, shortKey(json.first.digest)), ' ≠ ', h('code', {}, shortKey(json.second.digest))),
+    h(
+      'a',
+      { href: `/equivocations/${json.id}`, 'data-json': `/equivocations/${json.id}`, title: `proof ${json.id}` },
+      `Epoch ${json.epoch}: ${KIND[kind] ?? kind}`,
+    ),
+    h(
+      'span',
+      { class: 'detail' },
+      ` between ${signers.join(' and ')}; digests `,
+      h('code', {}, shortKey(json.first.digest)),
+      ' ≠ ',
+      h('code', {}, shortKey(json.second.digest)),
+    ),
     ' ',
     checkBadge(result.check),
   );
@@ -124,7 +192,15 @@ function equivocations(m: CardModel): HTMLElement | null {
     'section',
     { class: 'equivocations' },
     h('h3', {}, `Equivocations (${m.proofTotal})`),
-    more ? h('p', { class: 'muted', 'data-field': 'proofs-shown' }, `The newest ${m.proofs.length} of ${m.proofTotal}; `, h('a', { href: '#history', 'data-history-ns': m.info.name }, 'page through all of them'), '.') : null,
+    more
+      ? h(
+          'p',
+          { class: 'muted', 'data-field': 'proofs-shown' },
+          `The newest ${m.proofs.length} of ${m.proofTotal}; `,
+          h('a', { href: '#history', 'data-history-ns': m.info.name }, 'page through all of them'),
+          '.',
+        )
+      : null,
     h('ul', {}, ...m.proofs.map(({ json, result }) => proofItem(json, result))),
   );
 }
@@ -136,7 +212,21 @@ function alerts(m: CardModel): HTMLElement | null {
     'section',
     { class: 'alerts' },
     h('h3', {}, 'Recent alerts (reported by the node)'),
-    h('ul', {}, ...list.map((a) => h('li', { 'data-alert': a.type }, '⚠ ', h('strong', {}, a.type), a.epoch === undefined ? '' : ` epoch ${a.epoch}`, `: ${a.reason} `, time(a.timestamp)))),
+    h(
+      'ul',
+      {},
+      ...list.map((a) =>
+        h(
+          'li',
+          { 'data-alert': a.type },
+          '⚠ ',
+          h('strong', {}, a.type),
+          a.epoch === undefined ? '' : ` epoch ${a.epoch}`,
+          `: ${a.reason} `,
+          time(a.timestamp),
+        ),
+      ),
+    ),
   );
 }
 
@@ -149,18 +239,52 @@ export function renderCard(card: HTMLElement, m: CardModel): void {
   const eq = m.info.equivocated_epochs;
   const base = `/namespaces/${encodeURIComponent(m.info.name)}`;
   card.replaceChildren(
-    h('header', {}, h('h2', { id: headingId }, m.info.name), h('span', { class: 'badge', 'data-field': 'state' }, label)),
-    h('p', { class: 'card-links' }, h('a', { href: '#history', 'data-history-ns': m.info.name }, '▦ Matrix, lag and history'), ' · ', jsonLink(base, '{ } namespace JSON')),
+    h(
+      'header',
+      {},
+      h('h2', { id: headingId }, m.info.name),
+      h('span', { class: 'badge', 'data-field': 'state' }, label),
+    ),
+    h(
+      'p',
+      { class: 'card-links' },
+      h('a', { href: '#history', 'data-history-ns': m.info.name }, '▦ Matrix, lag and history'),
+      ' · ',
+      jsonLink(base, '{ } namespace JSON'),
+    ),
     h(
       'dl',
       {},
       ...jsonRow('Status', 'status', base, m.info.status),
-      ...row('Network', 'network', m.info.network_status ?? null, eq && eq > 0n ? ` (${eq} epoch${eq === 1n ? '' : 's'})` : null),
-      ...jsonRow('Last signed epoch', 'last-signed-epoch', ls ? `${base}/audits/${ls.epoch}` : undefined, ls ? String(ls.epoch) : null),
+      ...row(
+        'Network',
+        'network',
+        m.info.network_status ?? null,
+        eq && eq > 0n ? ` (${eq} epoch${eq === 1n ? '' : 's'})` : null,
+      ),
+      ...jsonRow(
+        'Last signed epoch',
+        'last-signed-epoch',
+        ls ? `${base}/audits/${ls.epoch}` : undefined,
+        ls ? String(ls.epoch) : null,
+      ),
       ...row('Digest', 'last-signed-digest', ls ? h('code', { class: 'digest' }, ls.digest) : null),
       ...row('Signed at', 'last-signed-time', ls ? time(ls.timestamp) : null),
-      ...jsonRow('Last verified epoch', 'last-verified-epoch', m.lastVerified ? `${base}/last-verified-epoch` : undefined, m.info.last_verified_epoch !== undefined ? String(m.info.last_verified_epoch) : null, m.lastVerified?.timestamp !== undefined ? h('span', { class: 'muted' }, ' at ', time(m.lastVerified.timestamp)) : null),
-      ...jsonRow('Root', 'root', rootEpoch(m.info.root) === undefined ? undefined : `${base}/audits/${rootEpoch(m.info.root)}`, root(m.info.root)),
+      ...jsonRow(
+        'Last verified epoch',
+        'last-verified-epoch',
+        m.lastVerified ? `${base}/last-verified-epoch` : undefined,
+        m.info.last_verified_epoch !== undefined ? String(m.info.last_verified_epoch) : null,
+        m.lastVerified?.timestamp !== undefined
+          ? h('span', { class: 'muted' }, ' at ', time(m.lastVerified.timestamp))
+          : null,
+      ),
+      ...jsonRow(
+        'Root',
+        'root',
+        rootEpoch(m.info.root) === undefined ? undefined : `${base}/audits/${rootEpoch(m.info.root)}`,
+        root(m.info.root),
+      ),
       ...(m.info.signing_halted ? row('Signing', 'signing-halted', `⏹ halted: ${m.info.signing_halted}`) : []),
     ),
     cosigners(m),

@@ -10,7 +10,8 @@ import { DecodeError } from '../../util/errors.js';
 import { ApiError, enc, getBytes, getRawJson, type CosignaturesJson, type EpochViewJson } from './api.js';
 import { errorText } from './format.js';
 
-export type Check = { state: 'verified'; note?: string } | { state: 'failing'; reason: string } | { state: 'unchecked'; reason: string };
+export type Check =
+  { state: 'verified'; note?: string } | { state: 'failing'; reason: string } | { state: 'unchecked'; reason: string };
 
 export type VerifierStatus = { ready: true; roster: Roster } | { ready: false; reason: string };
 
@@ -26,7 +27,9 @@ const REASONS: Record<string, string> = {
 // answers wrongly) is caught before its verdicts are shown.
 const SELF_TEST = {
   key: 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a',
-  sig: 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
+  sig:
+    'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555' +
+    'fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b',
 };
 
 async function selfTest(): Promise<string | null> {
@@ -77,9 +80,18 @@ export interface CosignatureResult {
  * reason is exact); the quorum comes from checkCosignedEpoch over the whole bundle, which also
  * refuses repeats of one auditor.
  */
-export async function checkCosignatures(v: VerifierStatus, json: CosignaturesJson, want: { namespace: string; epoch: bigint; digest: string }): Promise<CosignatureResult> {
+export async function checkCosignatures(
+  v: VerifierStatus,
+  json: CosignaturesJson,
+  want: { namespace: string; epoch: bigint; digest: string },
+): Promise<CosignatureResult> {
   const unchecked = (reason: string): CosignatureResult => ({
-    rows: json.cosignatures.map((s) => ({ signerKey: s.signer_key, name: s.name ?? null, timestamp: s.timestamp, check: { state: 'unchecked', reason } })),
+    rows: json.cosignatures.map((s) => ({
+      signerKey: s.signer_key,
+      name: s.name ?? null,
+      timestamp: s.timestamp,
+      check: { state: 'unchecked', reason },
+    })),
     quorum: null,
   });
   if (!v.ready) return unchecked(v.reason);
@@ -89,17 +101,31 @@ export async function checkCosignatures(v: VerifierStatus, json: CosignaturesJso
   } catch (err) {
     console.error('undecodable co-signature bundle', err);
     const r = unchecked(`bundle undecodable: ${errorText(err)}`);
-    return { ...r, rows: r.rows.map((row) => ({ ...row, check: { state: 'failing', reason: 'bundle undecodable' } })), bundleProblem: errorText(err) };
+    return {
+      ...r,
+      rows: r.rows.map((row) => ({ ...row, check: { state: 'failing', reason: 'bundle undecodable' } })),
+      bundleProblem: errorText(err),
+    };
   }
   const mismatch =
-    bundle.namespace !== want.namespace ? `bundle is for namespace “${bundle.namespace}”` : bundle.epoch !== want.epoch ? `bundle is for epoch ${bundle.epoch}, not ${want.epoch}` : toHex(bundle.digest) !== want.digest.toLowerCase() ? 'bundle is for another digest' : undefined;
+    bundle.namespace !== want.namespace
+      ? `bundle is for namespace “${bundle.namespace}”`
+      : bundle.epoch !== want.epoch
+        ? `bundle is for epoch ${bundle.epoch}, not ${want.epoch}`
+        : toHex(bundle.digest) !== want.digest.toLowerCase()
+          ? 'bundle is for another digest'
+          : undefined;
   const roster = v.roster;
   const counted = new Set<string>();
   const rows: CosignerRow[] = [];
   for (const s of bundle.cosignatures) {
     const key = toHex(s.signerKey);
     const rosterName = roster.signerName(bundle.namespace, s.signerKey) ?? null;
-    const row = { signerKey: key, name: rosterName ?? json.cosignatures.find((c) => c.signer_key.toLowerCase() === key)?.name ?? null, timestamp: s.timestamp };
+    const row = {
+      signerKey: key,
+      name: rosterName ?? json.cosignatures.find((c) => c.signer_key.toLowerCase() === key)?.name ?? null,
+      timestamp: s.timestamp,
+    };
     if (mismatch) {
       rows.push({ ...row, check: { state: 'failing', reason: mismatch } });
       continue;
@@ -107,14 +133,17 @@ export async function checkCosignatures(v: VerifierStatus, json: CosignaturesJso
     const one = await checkCosignedEpoch({ ...bundle, cosignatures: [s] }, roster, verifyStrictAsync, 1);
     const rejected = one.rejected[0];
     const signer = one.signers[0];
-    if (rejected) rows.push({ ...row, check: { state: 'failing', reason: REASONS[rejected.reason] ?? rejected.reason } });
-    else if (signer && counted.has(signer.name)) rows.push({ ...row, check: { state: 'failing', reason: REASONS['duplicate-signer'] as string } });
+    if (rejected)
+      rows.push({ ...row, check: { state: 'failing', reason: REASONS[rejected.reason] ?? rejected.reason } });
+    else if (signer && counted.has(signer.name))
+      rows.push({ ...row, check: { state: 'failing', reason: REASONS['duplicate-signer'] as string } });
     else if (signer) {
       counted.add(signer.name);
       rows.push({ ...row, check: { state: 'verified' } });
     } else rows.push({ ...row, check: { state: 'unchecked', reason: 'no verdict' } });
   }
-  if (mismatch) return { rows, quorum: { signers: 0, threshold: roster.threshold, reached: false }, bundleProblem: mismatch };
+  if (mismatch)
+    return { rows, quorum: { signers: 0, threshold: roster.threshold, reached: false }, bundleProblem: mismatch };
   const all = await checkCosignedEpoch(bundle, roster, verifyStrictAsync);
   return { rows, quorum: { signers: all.signers.length, threshold: all.threshold, reached: all.quorum } };
 }
@@ -131,7 +160,11 @@ export interface ProofResult {
 const proofCache = new Map<string, Promise<ProofResult>>();
 
 /** Fetches the canonical protobuf bytes of a proof and checks them (never the JSON shown). */
-export function checkProof(v: VerifierStatus, id: string, want: { namespace: string; epoch: bigint }): Promise<ProofResult> {
+export function checkProof(
+  v: VerifierStatus,
+  id: string,
+  want: { namespace: string; epoch: bigint },
+): Promise<ProofResult> {
   if (!v.ready) return Promise.resolve({ check: { state: 'unchecked', reason: v.reason } });
   const key = `${id}/${want.namespace}/${want.epoch}`;
   let p = proofCache.get(key);
@@ -152,7 +185,11 @@ export function checkProof(v: VerifierStatus, id: string, want: { namespace: str
   return p;
 }
 
-async function checkProofUncached(roster: Roster, id: string, want: { namespace: string; epoch: bigint }): Promise<ProofResult> {
+async function checkProofUncached(
+  roster: Roster,
+  id: string,
+  want: { namespace: string; epoch: bigint },
+): Promise<ProofResult> {
   let bytes: Uint8Array;
   try {
     bytes = await getBytes(`/equivocations/${enc(id)}`, 'application/x-protobuf');
@@ -161,7 +198,13 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
     // replaced before it is fetched: not a verdict, and the next refresh lists its successor.
     if (err instanceof ApiError && err.status === 404) {
       console.warn(`proof ${id} is no longer held by the node (replaced?)`, err);
-      return { check: { state: 'unchecked', reason: 'the node no longer holds this proof (replaced by an equivalent one); reloading the list' }, gone: true };
+      return {
+        check: {
+          state: 'unchecked',
+          reason: 'the node no longer holds this proof (replaced by an equivalent one); reloading the list',
+        },
+        gone: true,
+      };
     }
     console.error(`could not fetch proof ${id}`, err);
     return { check: { state: 'unchecked', reason: `could not fetch the proof: ${errorText(err)}` } };
@@ -170,7 +213,12 @@ async function checkProofUncached(roster: Roster, id: string, want: { namespace:
     const proof = decodeEquivocationProof(bytes);
     if (proofId(proof) !== id) return { check: { state: 'failing', reason: 'the proof’s bytes do not match its id' } };
     if (proof.first.namespace !== want.namespace || proof.first.epoch !== want.epoch) {
-      return { check: { state: 'failing', reason: `the proof is about ${proof.first.namespace} epoch ${proof.first.epoch}, not what is listed` } };
+      return {
+        check: {
+          state: 'failing',
+          reason: `the proof is about ${proof.first.namespace} epoch ${proof.first.epoch}, not what is listed`,
+        },
+      };
     }
     const r = await checkEquivocationProof(proof, roster, verifyStrictAsync);
     if (!r.ok) return { check: { state: 'failing', reason: r.message } };
@@ -201,9 +249,22 @@ export async function checkEpochView(v: VerifierStatus, ns: string, view: EpochV
     view.digests.map(async (d) => {
       const json: CosignaturesJson = { namespace: ns, epoch: view.epoch, digest: d.digest, cosignatures: d.signers };
       const r = await checkCosignatures(v, json, { namespace: ns, epoch: view.epoch, digest: d.digest });
-      return { digest: d.digest, rows: r.rows, quorum: r.quorum, ...(r.bundleProblem ? { problem: r.bundleProblem } : {}) };
+      return {
+        digest: d.digest,
+        rows: r.rows,
+        quorum: r.quorum,
+        ...(r.bundleProblem ? { problem: r.bundleProblem } : {}),
+      };
     }),
   );
-  const proofs = await Promise.all(view.proofs.map(async (id) => ({ id, result: await checkProof(v, id, { namespace: ns, epoch: view.epoch }) })));
-  return { epoch: view.epoch, serverEquivocated: view.equivocated, incomplete: view.incomplete === true, digests, proofs };
+  const proofs = await Promise.all(
+    view.proofs.map(async (id) => ({ id, result: await checkProof(v, id, { namespace: ns, epoch: view.epoch }) })),
+  );
+  return {
+    epoch: view.epoch,
+    serverEquivocated: view.equivocated,
+    incomplete: view.incomplete === true,
+    digests,
+    proofs,
+  };
 }

@@ -34,10 +34,11 @@ function configurationOption(): Option {
   return new Option('--configuration <name>', 'AKD tree configuration').choices(['whatsapp_v1', 'experimental']);
 }
 
-const DOMAIN_LABEL_HELP = 'domain label of the experimental configuration (default: ExampleLabel, as akd\'s fixtures)';
+const DOMAIN_LABEL_HELP = "domain label of the experimental configuration (default: ExampleLabel, as akd's fixtures)";
 
 function countArg(value: string, flag: string, min: number): number {
-  if (!/^[0-9]{1,9}$/.test(value) || Number(value) < min) fail(EXIT_BAD_INPUT, `bad input: ${flag} must be an integer >= ${min}`);
+  if (!/^[0-9]{1,9}$/.test(value) || Number(value) < min)
+    fail(EXIT_BAD_INPUT, `bad input: ${flag} must be an integer >= ${min}`);
   return Number(value);
 }
 
@@ -66,7 +67,10 @@ export function register(program: Command): void {
       const { stat } = await import('node:fs/promises');
       let parallel: ParallelHashStage | null = null;
       if (opts.configuration === 'whatsapp_v1') {
-        const size = await stat(file).then((s) => s.size, () => 0); // unreadable: reported below
+        const size = await stat(file).then(
+          (s) => s.size,
+          () => 0,
+        ); // unreadable: reported below
         const { ParallelHashStage: Stage, helperWorthIt } = await import('../../akd-runtime/parallel-verify.js');
         if (helperWorthIt(size)) parallel = Stage.start();
       }
@@ -101,10 +105,18 @@ export function register(program: Command): void {
       } catch (err) {
         if (err instanceof AkdReadError) fail(EXIT_BAD_INPUT, `bad input: cannot read ${file}: ${err.message}`);
         if (!(err instanceof AkdDecodeError)) throw err;
-        result = { ok: false, error: err, inserted: 0, unchanged: 0, timings: { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 } };
+        result = {
+          ok: false,
+          error: err,
+          inserted: 0,
+          unchanged: 0,
+          timings: { decodeMs: performance.now() - t0, buildMs: 0, hashMs: 0 },
+        };
       }
       if (parallel?.lastFailure) {
-        process.stderr.write(`warning: the second hashing thread failed (${parallel.lastFailure}); verified in one thread\n`);
+        process.stderr.write(
+          `warning: the second hashing thread failed (${parallel.lastFailure}); verified in one thread\n`,
+        );
       }
       if (opts.json === true) {
         const summary = {
@@ -127,7 +139,8 @@ export function register(program: Command): void {
       }
       if (!result.ok) fail(EXIT_INVALID, `invalid: ${result.error.message}`);
       process.stderr.write(
-        `valid: epoch ${name.epoch} (${result.inserted} inserted, ${result.unchanged} unchanged, ${opts.configuration})\n`,
+        `valid: epoch ${name.epoch} (${result.inserted} inserted, ${result.unchanged} unchanged, ` +
+          `${opts.configuration})\n`,
       );
       process.exit(EXIT_OK);
     });
@@ -136,17 +149,23 @@ export function register(program: Command): void {
     .command('generate')
     .description('write a synthetic AKD log (proof blobs under their blob names) to a folder; prints a JSON summary')
     .requiredOption('--out <dir>', 'folder to write the proof directory into')
-    .option('--epochs <n>', 'epochs after the base epoch (default 10; with --shape/--leaves: the chain\'s length, default 1)')
-    .option('--inserts <n>', 'leaves inserted per epoch (default 100, or the shape\'s)')
+    .option(
+      '--epochs <n>',
+      "epochs after the base epoch (default 10; with --shape/--leaves: the chain's length, default 1)",
+    )
+    .option('--inserts <n>', "leaves inserted per epoch (default 100, or the shape's)")
     .option('--base <n>', 'leaves inserted by an extra first epoch (0: none; not with --shape/--leaves)', '0')
     .addOption(
-      new Option('--shape <name>', 'a realistic epoch of a virtual dense tree (docs/akd.md): whatsapp ≈44 MB, messenger ≈224 MB, messenger-max ≈284 MB').choices([
-        'whatsapp',
-        'messenger',
-        'messenger-max',
-      ]),
+      new Option(
+        '--shape <name>',
+        'a realistic epoch of a virtual dense tree (docs/akd.md): whatsapp ≈44 MB, messenger ≈224 MB, messenger-max ' +
+          '≈284 MB',
+      ).choices(['whatsapp', 'messenger', 'messenger-max']),
     )
-    .option('--leaves <n>', 'leaves of a virtual dense tree before the first epoch (with --inserts; instead of --shape)')
+    .option(
+      '--leaves <n>',
+      'leaves of a virtual dense tree before the first epoch (with --inserts; instead of --shape)',
+    )
     .option('--first-epoch <n>', 'virtual tree: end epoch of the first transition', '1')
     .option('--seed <text>', 'seed of the pseudo-random labels and values (same seed, same log)', 'chorus')
     .addOption(configurationOption().default('whatsapp_v1'))
@@ -156,8 +175,10 @@ export function register(program: Command): void {
     .action(async (opts: GenerateOptions) => {
       const virtual = opts.shape !== undefined || opts.leaves !== undefined;
       const epochs = countArg(opts.epochs ?? (virtual ? '1' : '10'), '--epochs', 0);
-      if (opts.shape !== undefined && opts.leaves !== undefined) fail(EXIT_BAD_INPUT, 'bad input: use --shape or --leaves, not both');
-      if (virtual && opts.base !== '0') fail(EXIT_BAD_INPUT, 'bad input: --base does not apply to a virtual tree (--shape/--leaves)');
+      if (opts.shape !== undefined && opts.leaves !== undefined)
+        fail(EXIT_BAD_INPUT, 'bad input: use --shape or --leaves, not both');
+      if (virtual && opts.base !== '0')
+        fail(EXIT_BAD_INPUT, 'bad input: --base does not apply to a virtual tree (--shape/--leaves)');
       const { AKD_SHAPES } = await import('../../akd/virtual-log.js');
       const shape = opts.shape !== undefined ? AKD_SHAPES[opts.shape] : undefined;
       const inserts = opts.inserts !== undefined ? countArg(opts.inserts, '--inserts', 1) : (shape?.inserts ?? 100);
@@ -183,12 +204,22 @@ export function register(program: Command): void {
           : { name: opts.configuration };
       if (virtual) {
         if (epochs === 0) fail(EXIT_BAD_INPUT, 'bad input: nothing to generate (--epochs 0)');
-        if (opts.leaves !== undefined && !/^[0-9]{1,15}$/.test(opts.leaves)) fail(EXIT_BAD_INPUT, 'bad input: --leaves must be an integer below 10^15');
+        if (opts.leaves !== undefined && !/^[0-9]{1,15}$/.test(opts.leaves))
+          fail(EXIT_BAD_INPUT, 'bad input: --leaves must be an integer below 10^15');
         const leaves = shape?.leaves ?? Number(opts.leaves);
-        if (!/^[0-9]{1,10}$/.test(opts.firstEpoch ?? '1') || BigInt(opts.firstEpoch ?? '1') < 1n) fail(EXIT_BAD_INPUT, 'bad input: --first-epoch must be an integer >= 1');
+        if (!/^[0-9]{1,10}$/.test(opts.firstEpoch ?? '1') || BigInt(opts.firstEpoch ?? '1') < 1n)
+          fail(EXIT_BAD_INPUT, 'bad input: --first-epoch must be an integer >= 1');
         const { writeVirtualLog } = await import('../../akd-runtime/log-writer.js');
         try {
-          const summary = writeVirtualLog({ out: opts.out, configuration, leaves, inserts, epochs, seed: opts.seed, firstEpoch: BigInt(opts.firstEpoch ?? '1') });
+          const summary = writeVirtualLog({
+            out: opts.out,
+            configuration,
+            leaves,
+            inserts,
+            epochs,
+            seed: opts.seed,
+            firstEpoch: BigInt(opts.firstEpoch ?? '1'),
+          });
           process.stdout.write(`${JSON.stringify(summary)}\n`);
         } catch (err) {
           const { VirtualLogError } = await import('../../akd/virtual-log.js');

@@ -2,12 +2,18 @@ import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, fail, readStdin, verdict } from '../output.js';
 
 export function register(program: Command): void {
-  const config = program.command('config').description('work with a node\'s config file');
+  const config = program.command('config').description("work with a node's config file");
   config
     .command('check')
-    .description('validate a node config file as `chorus start` would (without opening keys or the database): exit 0 valid, 1 invalid, 2 unreadable')
+    .description(
+      'validate a node config file as `chorus start` would (without opening keys or the database): exit 0 valid, 1 ' +
+        'invalid, 2 unreadable',
+    )
     .option('--json', 'print the verdict as JSON')
-    .argument('<file>', 'the YAML config; - for standard input (relative paths then resolve against the current folder)')
+    .argument(
+      '<file>',
+      'the YAML config; - for standard input (relative paths then resolve against the current folder)',
+    )
     .action(async (file: string, opts: { json?: boolean }) => {
       const { readFileSync } = await import('node:fs');
       const { resolve } = await import('node:path');
@@ -22,9 +28,14 @@ export function register(program: Command): void {
       const name = file === '-' ? resolve('stdin.yaml') : file;
       try {
         const c = parseConfigText(text, name);
-        const summary = `${c.namespaces.length} namespace(s)${c.namespaces.length ? ` (${c.namespaces.map((n) => n.name).join(', ')})` : ''}, HTTP ${c.http.host}:${c.http.port}` +
-          `${c.adminHttp ? `, admin ${c.adminHttp.host}:${c.adminHttp.port}` : ''}${c.p2p ? `, libp2p ${c.p2p.listen.join(' ')}` : ', no p2p section'}`;
-        verdict(true, `${file}: ${summary}`, { json: opts.json, details: { file, namespaces: c.namespaces.map((n) => n.name), data_dir: c.dataDir } });
+        const names = c.namespaces.length ? ` (${c.namespaces.map((n) => n.name).join(', ')})` : '';
+        const admin = c.adminHttp ? `, admin ${c.adminHttp.host}:${c.adminHttp.port}` : '';
+        const p2p = c.p2p ? `, libp2p ${c.p2p.listen.join(' ')}` : ', no p2p section';
+        const summary = `${c.namespaces.length} namespace(s)${names}, HTTP ${c.http.host}:${c.http.port}${admin}${p2p}`;
+        verdict(true, `${file}: ${summary}`, {
+          json: opts.json,
+          details: { file, namespaces: c.namespaces.map((n) => n.name), data_dir: c.dataDir },
+        });
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         verdict(false, err.message, { json: opts.json, details: { file, path: err.path } });

@@ -8,7 +8,7 @@ export function register(program: Command): void {
       'restore signed epochs the store lost (e.g. after a full disk) from the signing journal, exactly as signed; ' +
         'refuses, changing nothing, if the journal conflicts with the store; the node must be stopped',
     )
-    .requiredOption('--config <file>', 'the node\'s config')
+    .requiredOption('--config <file>', "the node's config")
     .action(async (opts: { config: string }) => {
       const { openSigning } = await import('./signing-history.js');
       const { repairFromJournal } = await import('../../operator/journal-repair.js');

@@ -30,12 +30,15 @@ export function register(program: Command): void {
 
   roster
     .command('add')
-    .description("add an auditor: a Chorus node (from its config and data directory) or an external Plexi auditor")
+    .description('add an auditor: a Chorus node (from its config and data directory) or an external Plexi auditor')
     .argument('<file>', 'roster file')
-    .requiredOption('--name <org>', 'the organisation\'s name')
-    .option('--config <node-config>', 'a Chorus node\'s config: its public key, peer id and p2p addresses are read from it')
-    .option('--plexi-url <url>', 'an external Plexi auditor\'s API URL (followed over HTTP instead of gossip)')
-    .option('--public-key <hex>', 'the external auditor\'s Ed25519 public key')
+    .requiredOption('--name <org>', "the organisation's name")
+    .option(
+      '--config <node-config>',
+      "a Chorus node's config: its public key, peer id and p2p addresses are read from it",
+    )
+    .option('--plexi-url <url>', "an external Plexi auditor's API URL (followed over HTTP instead of gossip)")
+    .option('--public-key <hex>', "the external auditor's Ed25519 public key")
     .action(async (file: string, opts: { name: string; config?: string; plexiUrl?: string; publicKey?: string }) => {
       const { addAuditor } = await import('../../operator/roster-file.js');
       const { stringifyJson } = await import('../../util/json.js');
@@ -54,30 +57,47 @@ export function register(program: Command): void {
     .argument('<file>', 'roster file')
     .requiredOption('--name <ns>', 'namespace name')
     .option('--configuration <name>', 'AKD configuration: whatsapp_v1 | experimental', 'whatsapp_v1')
-    .option('--domain-label <label>', 'experimental configuration\'s domain label')
+    .option('--domain-label <label>', "experimental configuration's domain label")
     .option('--root <epoch/digest>', 'the root EPOCH/HEX_DIGEST')
-    .option('--log-key <hex>', 'the log\'s Ed25519 public key (its signed heads count as observations)')
+    .option('--log-key <hex>', "the log's Ed25519 public key (its signed heads count as observations)")
     .option('--proof-directory <url>', 'where the log publishes its append-only proofs')
-    .action(async (file: string, opts: { name: string; configuration: string; domainLabel?: string; root?: string; logKey?: string; proofDirectory?: string }) => {
-      const { addNamespace } = await import('../../operator/roster-file.js');
-      try {
-        await addNamespace(file, opts);
-      } catch (err) {
-        fail(EXIT_BAD_INPUT, `chorus roster namespace: ${(err as Error).message}`);
-      }
-      await noteDraft(file);
-      process.stdout.write(`${opts.name}\n`);
-    });
+    .action(
+      async (
+        file: string,
+        opts: {
+          name: string;
+          configuration: string;
+          domainLabel?: string;
+          root?: string;
+          logKey?: string;
+          proofDirectory?: string;
+        },
+      ) => {
+        const { addNamespace } = await import('../../operator/roster-file.js');
+        try {
+          await addNamespace(file, opts);
+        } catch (err) {
+          fail(EXIT_BAD_INPUT, `chorus roster namespace: ${(err as Error).message}`);
+        }
+        await noteDraft(file);
+        process.stdout.write(`${opts.name}\n`);
+      },
+    );
 
   roster
     .command('check')
-    .description('validate a roster as chorus start does (threshold within the auditors, no name, key or peer id listed twice)')
+    .description(
+      'validate a roster as chorus start does (threshold within the auditors, no name, key or peer id listed twice)',
+    )
     .argument('<file>', 'roster file')
     .action(async (file: string) => {
       const { loadRoster } = await import('../../config/roster-load.js');
       try {
         const r = loadRoster(file);
-        process.stdout.write(`${file}: network ${r.network}, ${r.auditors.length} auditors, threshold ${r.threshold}, ${r.namespaces.length} namespaces\n`);
+        process.stdout.write(
+          `${file}: network ${r.network}, ${r.auditors.length} auditors, threshold ${r.threshold}, ` +
+            `${r.namespaces.length} namespaces\n`,
+        );
       } catch (err) {
         fail(EXIT_BAD_INPUT, `chorus roster check: ${(err as Error).message}`);
       }

@@ -42,8 +42,11 @@ export async function openSigning(configFile: string) {
 export function register(program: Command): void {
   program
     .command('export')
-    .description('write the node\'s signing history (chorus-signing-history/1 JSON) to move it to another host; the node must be stopped')
-    .requiredOption('--config <file>', 'the node\'s config')
+    .description(
+      "write the node's signing history (chorus-signing-history/1 JSON) to move it to another host; the node must " +
+        'be stopped',
+    )
+    .requiredOption('--config <file>', "the node's config")
     .option('--namespace <ns>', 'only these namespaces (repeatable)', collect, [])
     .option('--out <file>', 'write here instead of stdout')
     .action(async (opts: { config: string; namespace: string[]; out?: string }) => {
@@ -70,8 +73,11 @@ export function register(program: Command): void {
 
   program
     .command('import')
-    .description('merge a signing history exported from another host; refuses the whole file if it conflicts with what this node signed; the node must be stopped')
-    .requiredOption('--config <file>', 'the node\'s config')
+    .description(
+      'merge a signing history exported from another host; refuses the whole file if it conflicts with what this ' +
+        'node signed; the node must be stopped',
+    )
+    .requiredOption('--config <file>', "the node's config")
     .argument('<history>', 'file written by chorus export')
     .action(async (file: string, opts: { config: string }) => {
       const { importHistory, parseHistory } = await import('../../operator/signing-history-transfer.js');

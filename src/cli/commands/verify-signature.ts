@@ -4,8 +4,10 @@ import { EXIT_BAD_INPUT, fail, readStdin, verdict } from '../output.js';
 export function register(program: Command): void {
   program
     .command('verify-signature')
-    .description('verify one Plexi SignatureResponse JSON (a file, or standard input): exit 0 valid, 1 invalid, 2 bad input')
-    .requiredOption('--key <hex>', 'the auditor\'s 32-byte Ed25519 public key, hex')
+    .description(
+      'verify one Plexi SignatureResponse JSON (a file, or standard input): exit 0 valid, 1 invalid, 2 bad input',
+    )
+    .requiredOption('--key <hex>', "the auditor's 32-byte Ed25519 public key, hex")
     .option('--json', 'print the verdict as JSON')
     .argument('[file]', 'the SignatureResponse JSON; - or nothing for standard input', '-')
     .action(async (file: string, opts: { key: string; json?: boolean }) => {
@@ -27,6 +29,9 @@ export function register(program: Command): void {
       const check = verifySignatureResponse(response, key);
       const details = { namespace: response.namespace, epoch: response.epoch, key: opts.key.trim().toLowerCase() };
       if (!check.ok) verdict(false, check.reason, { json: opts.json, details });
-      verdict(true, `epoch ${response.epoch} of ${response.namespace} signed by ${details.key}`, { json: opts.json, details });
+      verdict(true, `epoch ${response.epoch} of ${response.namespace} signed by ${details.key}`, {
+        json: opts.json,
+        details,
+      });
     });
 }

@@ -4,15 +4,19 @@ import { EXIT_BAD_INPUT, fail, verdict } from '../output.js';
 export function register(program: Command): void {
   program
     .command('verify-bundle')
-    .description('check a co-signed epoch (JSON or protobuf) offline: exit 0 only if at least K distinct roster auditors signed that exact (namespace, epoch, digest); 1 if not; 2 bad input')
-    .requiredOption('--roster <file>', 'the network\'s roster (JSON)')
-    .option('--threshold <k>', 'co-signatures required (default: the roster\'s threshold)')
+    .description(
+      'check a co-signed epoch (JSON or protobuf) offline: exit 0 only if at least K distinct roster auditors ' +
+        'signed that exact (namespace, epoch, digest); 1 if not; 2 bad input',
+    )
+    .requiredOption('--roster <file>', "the network's roster (JSON)")
+    .option('--threshold <k>', "co-signatures required (default: the roster's threshold)")
     .option('--json', 'print the verdict as JSON')
     .argument('<bundle>', 'file with the CosignedEpoch (JSON as served, or protobuf); - for standard input')
     .action(async (file: string, opts: { roster: string; threshold?: string; json?: boolean }) => {
       const { loadRoster } = await import('../../config/roster-load.js');
       const { readDocumentArg } = await import('../read-input.js');
-      const { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } = await import('../../consensus/cosignature.js');
+      const { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } =
+        await import('../../consensus/cosignature.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
       const { toHex } = await import('../../util/bytes.js');
       let roster;
@@ -30,24 +34,38 @@ export function register(program: Command): void {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
       }
       const check = await checkCosignedEpoch(bundle, roster, verifyStrict, threshold ?? roster.threshold);
-      if (!opts.json) for (const r of check.rejected) process.stdout.write(`not counted: ${r.signerKey} (${r.reason})\n`);
-      const summary = `${check.signers.length} valid roster signature(s), ${check.threshold} required: ${check.signers.map((s) => s.name).join(', ') || 'none'}`;
+      if (!opts.json)
+        for (const r of check.rejected) process.stdout.write(`not counted: ${r.signerKey} (${r.reason})\n`);
+      const summary =
+        `${check.signers.length} valid roster signature(s), ${check.threshold} required: ` +
+        `${check.signers.map((s) => s.name).join(', ') || 'none'}`;
       verdict(check.quorum, `${bundle.namespace} epoch ${bundle.epoch}: ${summary}`, {
         json: opts.json,
-        details: { namespace: bundle.namespace, epoch: bundle.epoch, digest: toHex(bundle.digest), threshold: check.threshold, signers: check.signers, rejected: check.rejected },
+        details: {
+          namespace: bundle.namespace,
+          epoch: bundle.epoch,
+          digest: toHex(bundle.digest),
+          threshold: check.threshold,
+          signers: check.signers,
+          rejected: check.rejected,
+        },
       });
     });
 
   program
     .command('verify-proof')
-    .description('check a saved equivocation proof (JSON or protobuf) offline against the roster: exit 0 valid, 1 invalid, 2 bad input')
-    .requiredOption('--roster <file>', 'the network\'s roster (JSON)')
+    .description(
+      'check a saved equivocation proof (JSON or protobuf) offline against the roster: exit 0 valid, 1 invalid, 2 ' +
+        'bad input',
+    )
+    .requiredOption('--roster <file>', "the network's roster (JSON)")
     .option('--json', 'print the verdict as JSON')
     .argument('<proof>', 'file with the proof (JSON from GET /equivocations/{id}, or protobuf); - for standard input')
     .action(async (file: string, opts: { roster: string; json?: boolean }) => {
       const { loadRoster } = await import('../../config/roster-load.js');
       const { readDocumentArg } = await import('../read-input.js');
-      const { checkEquivocationProof, decodeEquivocationProof, proofId } = await import('../../consensus/equivocation.js');
+      const { checkEquivocationProof, decodeEquivocationProof, proofId } =
+        await import('../../consensus/equivocation.js');
       const { proofFromJson } = await import('../../consensus/proof-json.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
       let roster;
@@ -61,9 +79,20 @@ export function register(program: Command): void {
       }
       const check = await checkEquivocationProof(proof, roster, verifyStrict);
       if (!check.ok) verdict(false, check.message, { json: opts.json, details: { id: proofId(proof) } });
-      verdict(true, `${check.kind} in ${proof.first.namespace} at epoch ${proof.first.epoch} between ${check.signers.join(' and ')} (proof ${proofId(proof)})`, {
-        json: opts.json,
-        details: { id: proofId(proof), kind: check.kind, namespace: proof.first.namespace, epoch: proof.first.epoch, signers: check.signers },
-      });
+      verdict(
+        true,
+        `${check.kind} in ${proof.first.namespace} at epoch ${proof.first.epoch} between ` +
+          `${check.signers.join(' and ')} (proof ${proofId(proof)})`,
+        {
+          json: opts.json,
+          details: {
+            id: proofId(proof),
+            kind: check.kind,
+            namespace: proof.first.namespace,
+            epoch: proof.first.epoch,
+            signers: check.signers,
+          },
+        },
+      );
     });
 }

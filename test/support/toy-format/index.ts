@@ -7,7 +7,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { LogFormat, ProofName, ProofTransition, ProofVerdict, ProofVerifier } from '../../../src/formats/log-format.js';
+import type {
+  LogFormat,
+  ProofName,
+  ProofTransition,
+  ProofVerdict,
+  ProofVerifier,
+} from '../../../src/formats/log-format.js';
 import { ProofNameError } from '../../../src/formats/proof-name.js';
 import { bytesEqual, fromHex, toHex } from '../../../src/util/bytes.js';
 
@@ -49,7 +55,10 @@ class ToyVerifier implements ProofVerifier {
     }
     const computed = toyDigest(t.previous, label, doc.entries);
     if (!bytesEqual(computed, t.current)) {
-      return fail('digest-mismatch', `the entries hash to ${toHex(computed)}, not to the signed digest ${toHex(t.current)}`);
+      return fail(
+        'digest-mismatch',
+        `the entries hash to ${toHex(computed)}, not to the signed digest ${toHex(t.current)}`,
+      );
     }
     return { ok: true, inserted: doc.entries.length, unchanged: 0, totalMs: performance.now() - started };
   }
@@ -70,7 +79,11 @@ export const toyFormat: LogFormat = {
     parse: (text: string) => {
       const m = NAME_RE.exec(text);
       if (!m) throw new ProofNameError(`not a toy proof name: ${JSON.stringify(text.slice(0, 200))}`);
-      return { epoch: BigInt(m[1] as string), previous: fromHex(m[2] as string, 32), current: fromHex(m[3] as string, 32) };
+      return {
+        epoch: BigInt(m[1] as string),
+        previous: fromHex(m[2] as string, 32),
+        current: fromHex(m[3] as string, 32),
+      };
     },
   },
   createVerifier: () => {
