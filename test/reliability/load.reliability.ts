@@ -29,10 +29,10 @@ import { stringifyJson } from '../../src/util/json.js';
 import { http } from '../support/http.js';
 import { TestNetwork, waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
-import { alarmingLogs, epochView, Invariants, median, metricValue, randomInt, rssBytes, signersByDigest, sleep, slope, writePart } from './support.js';
+import { alarmingLogs, epochView, Invariants, median, metricValue, randomInt, rssBytes, setting, signersByDigest, sleep, slope, writePart } from './support.js';
 
 const NS = 'load.example';
-const DURATION_MS = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 240) * 1000;
+const DURATION_MS = setting('RELIABILITY_LOAD_SECONDS', 240, 240) * 1000;
 /** Epochs per second the log publishes (each goes to every node). */
 const RATE = Number(process.env.RELIABILITY_LOAD_RATE ?? 40);
 /** Every this many epochs, org1 is shown another digest than the others. */
