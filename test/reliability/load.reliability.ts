@@ -309,11 +309,17 @@ describe('steady load', () => {
         }
         return true;
       }, SETTLE_MS);
+      // The last lists seen, so a timeout says which node misses which split epoch's proof.
+      let lastLists: { epoch: bigint }[][] = [];
       const proofLists = await waitFor('one proof per split epoch everywhere', async () => {
         const lists = await Promise.all(NAMES.map(async (n) => ((await net.get(n, `/equivocations?namespace=${NS}&limit=1000`)).body.equivocations ?? []) as { id: string; epoch: bigint; kind: string }[]));
+        lastLists = lists;
         const sets = lists.map((l) => l.map((p) => p.id).sort().join());
         return sets.every((s) => s === sets[0]) && (lists[0]?.length ?? 0) >= splitEpochs.length ? lists : false;
-      }, SETTLE_MS);
+      }, SETTLE_MS).catch((err: unknown) => {
+        const missing = NAMES.map((n, i) => `${n} misses ${splitEpochs.filter((e) => !(lastLists[i] ?? []).some((p) => p.epoch === e)).join(',') || 'none'}`);
+        throw new Error(`${(err as Error).message} (${lastLists.map((l) => l.length).join('/')} proofs; ${missing.join('; ')})`);
+      });
       const proofs = proofLists[0] ?? [];
       for (const p of proofs) inv.check(p.kind === 'split-view' && splitEpochs.includes(p.epoch), () => `a ${p.kind} proof at epoch ${p.epoch}`);
       for (const e of splitEpochs) inv.check(proofs.filter((p) => p.epoch === e).length === 1, () => `epoch ${e}: ${proofs.filter((p) => p.epoch === e).length} proofs`);
