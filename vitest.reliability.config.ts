@@ -10,7 +10,9 @@ export default defineConfig({
     globalSetup: ['./test/reliability/global-setup.ts'],
     pool: 'forks',
     fileParallelism: false,
-    // Each part bounds its own work (counts and durations); these only catch a hang.
+    // Each part bounds its own work (counts and durations); these only catch a hang. In full mode
+    // (RELIABILITY_MODE=full) the crash and partitions parts set longer ones of their own
+    // (`partTimeout` in test/reliability/support.ts); the others fit this one.
     testTimeout: 1_200_000,
     hookTimeout: 120_000,
     reporters: ['default'],

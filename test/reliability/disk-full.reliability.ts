@@ -15,7 +15,7 @@ import { checkLedger, Ledger, pushUntilHalt, startRepairing, Tmpfs } from '../su
 import { http } from '../support/http.js';
 import type { NodeProcess } from '../support/node-process.js';
 import { tempDir } from '../support/tmp.js';
-import { alarmingLogs, FULL_MODE, randomInt, sleep, writePart } from './support.js';
+import { alarmingLogs, randomInt, setting, sleep, writePart } from './support.js';
 
 const NS = 'disk-full.example';
 const EXPECTED_WHEN_FULL = new Set([
@@ -26,7 +26,7 @@ const EXPECTED_WHEN_FULL = new Set([
   'evidence-failed',
   'quorum-check-failed',
 ]);
-const CYCLES = Number(process.env.RELIABILITY_DISK_CYCLES ?? (FULL_MODE ? 100 : 20));
+const CYCLES = setting('RELIABILITY_DISK_CYCLES', 20, 100);
 
 describe('full disks', () => {
   const tmp = tempDir('chorus-rel-disk-');

@@ -13,6 +13,9 @@
 //   - Every honest node scores the attacker below zero, rejected its re-encodings as
 //     non-canonical, and cut off or penalised its sync answers.
 //   - No alarming log line; one split-view proof per split epoch.
+//   - At the end every signature an honest node returned is served byte-identical by it, and no
+//     node's epoch view shows a signer under two digests or an honest node under a digest other
+//     than the one it returned (figures: signatures tracked, lost, changed, double-signed).
 // The attacker answers sync with endless or forged pages from the start and starts the gossip
 // flood 10 s later (the flood gets it disconnected for 60 s within seconds; in a full run it comes
 // back and floods again). Short by default (RELIABILITY_FLOOD_SECONDS, 30 s);
@@ -26,11 +29,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TestNetwork, waitFor } from '../support/network.js';
 import type { AttackConfig } from '../support/flood-attacker-main.js';
 import { tempDir } from '../support/tmp.js';
-import { alarmingLogs, epochView, Invariants, median, ROOT, rssBytes, sleep, writePart } from './support.js';
+import { alarmingLogs, epochView, Invariants, median, ROOT, rssBytes, setting, sleep, writePart } from './support.js';
 
 const NS = 'flood.example';
-const FULL = process.env.RELIABILITY_MODE === 'full';
-const FLOOD_MS = Number(process.env.RELIABILITY_FLOOD_SECONDS ?? (FULL ? 180 : 30)) * 1000;
+const FLOOD_MS = setting('RELIABILITY_FLOOD_SECONDS', 30, 180) * 1000;
 /** Pause between two split views, under flood. */
 const SPLIT_EVERY_MS = 3_000;
 const DETECT_LIMIT_MS = 2_000;
@@ -96,6 +98,9 @@ describe('a flood from one peer', () => {
     const rss: Record<string, { beforeMB: number; maxMB: number; afterMB: number }> = {};
     const cpu: Record<string, number> = {};
     const chain = new Map(HONEST.map((n) => [n, new Map<bigint, string>()]));
+    /** name -> epoch -> exact text of the 200 answer (a signature the node returned). */
+    const returned = new Map(HONEST.map((n) => [n, new Map<bigint, string>()]));
+    const signatures = { tracked: 0, lost: 0, changed: 0, doubleSigned: 0 };
     let attackerStats: AttackerStats = {};
     let attackerId = '';
     let templates = 0;
@@ -117,14 +122,60 @@ describe('a flood from one peer', () => {
             r.status === 200 && r.body.digest === digest,
             () => `${name}: epoch ${epoch} answered ${r.status} ${r.text}`,
           )
-        )
+        ) {
           chain.get(name)?.set(epoch, digest);
+          returned.get(name)?.set(epoch, r.text);
+        }
       };
       const consistent = async (): Promise<bigint> => {
         const e = ++head;
         const d = randomDigest();
         await Promise.all(HONEST.map((n) => sign(n, e, d)));
         return e;
+      };
+
+      // Every returned signature still served unchanged; no signer under two digests of an epoch.
+      const checkSignatures = async (): Promise<void> => {
+        for (const n of HONEST) {
+          const mine = returned.get(n) ?? new Map<bigint, string>();
+          signatures.tracked += mine.size;
+          const epochs = [...mine.keys()];
+          for (let i = 0; i < epochs.length; i += 16) {
+            await Promise.all(
+              epochs.slice(i, i + 16).map(async (e) => {
+                const r = await net.get(n, `/namespaces/${NS}/audits/${e}`);
+                if (r.status !== 200) signatures.lost++;
+                else if (r.text !== mine.get(e)) signatures.changed++;
+                inv.check(
+                  r.status === 200 && r.text === mine.get(e),
+                  () => `${n}: epoch ${e} served ${r.status} ${r.text}, returned ${mine.get(e)}`,
+                );
+              }),
+            );
+          }
+        }
+        for (let e = 1n; e <= head; e++) {
+          for (const n of HONEST) {
+            const view = await epochView(net, n, e);
+            const seen = new Map<string, string>();
+            for (const d of view.digests) {
+              for (const s of d.signers) {
+                const before = seen.get(s.name);
+                if (before !== undefined && before !== d.digest) {
+                  signatures.doubleSigned++;
+                  inv.fail(`${n}: epoch ${e} shows ${s.name} under two digests ${before} and ${d.digest}`);
+                }
+                seen.set(s.name, d.digest);
+              }
+            }
+            for (const o of HONEST) {
+              const d = chain.get(o)?.get(e);
+              const shown = seen.get(o);
+              if (d !== undefined && shown !== undefined)
+                inv.check(shown === d, () => `${n}: epoch ${e} shows ${o} under ${shown}, it returned ${d}`);
+            }
+          }
+        }
       };
 
       const cfg: AttackConfig = {
@@ -285,6 +336,7 @@ describe('a flood from one peer', () => {
           () => `${n}: ${list.length} proofs for ${rounds.length} split views`,
         );
       }
+      await checkSignatures();
       for (const n of HONEST)
         for (const l of alarmingLogs(net.proc(n).logs))
           inv.fail(`${n}: alarming log line: ${JSON.stringify(l).slice(0, 400)}`);
@@ -304,7 +356,8 @@ describe('a flood from one peer', () => {
           `attacker sent ${attackerStats.sent ?? 0} messages (${attackerStats.nonCanonical ?? 0} re-encoded, ${attackerStats.junkTopic ?? 0} junk-topic, ${attackerStats.oversize ?? 0} oversize), ` +
           `served ${attackerStats.syncRequests ?? 0} sync requests; CPU (cores) ${Object.entries(cpu)
             .map(([n, c]) => `${n} ${c.toFixed(2)}`)
-            .join(', ')}\n`,
+            .join(', ')}; ` +
+          `${signatures.tracked} signatures tracked: ${signatures.lost} lost, ${signatures.changed} changed, ${signatures.doubleSigned} double-signed\n`,
       );
       writePart({
         part: 'flood',
@@ -319,6 +372,7 @@ describe('a flood from one peer', () => {
         rssLimitMB: RSS_LIMIT_MB,
         cpuCoresDuringFlood: cpu,
         attackOff: OFF,
+        signatures,
         attack: { ...ATTACK, ...attackerStats },
         victims: status,
       });

@@ -32,11 +32,13 @@ import { tempDir } from '../support/tmp.js';
 import {
   alarmingLogs,
   epochView,
+  FULL_MODE,
   Invariants,
   median,
   metricValue,
   randomInt,
   rssBytes,
+  setting,
   signersByDigest,
   sleep,
   slope,
@@ -44,7 +46,7 @@ import {
 } from './support.js';
 
 const NS = 'load.example';
-const DURATION_MS = Number(process.env.RELIABILITY_LOAD_SECONDS ?? 240) * 1000;
+const DURATION_MS = setting('RELIABILITY_LOAD_SECONDS', 240, 240) * 1000;
 /** Epochs per second the log publishes (each goes to every node). */
 const RATE = Number(process.env.RELIABILITY_LOAD_RATE ?? 40);
 /** Every this many epochs, org1 is shown another digest than the others. */
@@ -63,6 +65,11 @@ const WARMUP_MS = Math.max(DURATION_MS / 4, (4096 / RATE) * 1000 + 30_000);
  */
 const HEAP_CAP_MB = 384;
 const MAX_GROWTH_PERCENT = 30;
+/**
+ * How long gossip may take to settle after the run (only catches a hang). A full run on a shared
+ * machine leaves nodes up to 1,600 epochs behind at the end (the backlog figure), so it waits longer.
+ */
+const SETTLE_MS = FULL_MODE ? 300_000 : 60_000;
 const NAMES = ['org1', 'org2', 'org3'];
 const SPLIT_NODE = 'org1';
 
@@ -310,13 +317,15 @@ describe('steady load', () => {
             const heapTotal = metricValue(m.text, 'nodejs_heap_size_total_bytes');
             const external = metricValue(m.text, 'nodejs_external_memory_bytes');
             if (inv.check(rss !== undefined, `${n}: process gone`) && rss !== undefined) {
-              samples.get(n)?.push({
-                t,
-                rss,
-                ...(heap !== undefined ? { heap } : {}),
-                ...(heapTotal !== undefined ? { heapTotal } : {}),
-                ...(external !== undefined ? { external } : {}),
-              });
+              samples
+                .get(n)
+                ?.push({
+                  t,
+                  rss,
+                  ...(heap !== undefined ? { heap } : {}),
+                  ...(heapTotal !== undefined ? { heapTotal } : {}),
+                  ...(external !== undefined ? { external } : {}),
+                });
             }
           }
           const wait = SAMPLE_EVERY_MS - (elapsed() - t);
@@ -380,8 +389,10 @@ describe('steady load', () => {
           }
           return true;
         },
-        60_000,
+        SETTLE_MS,
       );
+      // The last lists seen, so a timeout says which node misses which split epoch's proof.
+      let lastLists: { epoch: bigint }[][] = [];
       const proofLists = await waitFor(
         'one proof per split epoch everywhere',
         async () => {
@@ -395,6 +406,7 @@ describe('steady load', () => {
                 }[],
             ),
           );
+          lastLists = lists;
           const sets = lists.map((l) =>
             l
               .map((p) => p.id)
@@ -403,8 +415,16 @@ describe('steady load', () => {
           );
           return sets.every((s) => s === sets[0]) && (lists[0]?.length ?? 0) >= splitEpochs.length ? lists : false;
         },
-        60_000,
-      );
+        SETTLE_MS,
+      ).catch((err: unknown) => {
+        const missing = NAMES.map(
+          (n, i) =>
+            `${n} misses ${splitEpochs.filter((e) => !(lastLists[i] ?? []).some((p) => p.epoch === e)).join(',') || 'none'}`,
+        );
+        throw new Error(
+          `${(err as Error).message} (${lastLists.map((l) => l.length).join('/')} proofs; ${missing.join('; ')})`,
+        );
+      });
       const proofs = proofLists[0] ?? [];
       for (const p of proofs)
         inv.check(

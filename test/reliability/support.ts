@@ -14,6 +14,29 @@ export const PARTS_DIR = join(ARTIFACTS, 'reliability-parts');
 export const SUMMARY_FILE = join(ARTIFACTS, 'reliability-summary.json');
 /** `RELIABILITY_MODE=full` runs the longer variant of the parts that have one. */
 export const FULL_MODE = process.env.RELIABILITY_MODE === 'full';
+/** The mode's name, recorded in every part's results and in the summary. */
+export const MODE: 'full' | 'ci' = FULL_MODE ? 'full' : 'ci';
+
+/**
+ * A count or duration of a part: the environment variable `name` when set (it overrides both
+ * modes), else the part's default for the mode that runs (CI's short one, or full's).
+ */
+export function setting(name: string, ci: number, full: number): number {
+  const env = process.env[name];
+  if (env === undefined || env === '') return FULL_MODE ? full : ci;
+  const n = Number(env);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(env)}`);
+  return n;
+}
+
+/**
+ * A part's timeout in full mode (about 3x its time on an idle machine, as the machine may be
+ * shared); in CI mode undefined, so vitest.reliability.config.ts's testTimeout applies unchanged.
+ * It only catches a hang: each part bounds its own work by counts and durations.
+ */
+export function partTimeout(fullMs: number): number | undefined {
+  return FULL_MODE ? fullMs : undefined;
+}
 
 /**
  * Collects invariant violations instead of stopping at the first one, so a run reports how many
@@ -44,7 +67,8 @@ export interface PartResult {
 
 export function writePart(result: PartResult): void {
   mkdirSync(PARTS_DIR, { recursive: true });
-  writeFileSync(join(PARTS_DIR, `${result.part}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const withMode = { ...result, mode: MODE };
+  writeFileSync(join(PARTS_DIR, `${result.part}.json`), `${JSON.stringify(withMode, null, 2)}\n`);
 }
 
 export function readPart(part: string): PartResult | undefined {
