@@ -317,15 +317,13 @@ describe('steady load', () => {
             const heapTotal = metricValue(m.text, 'nodejs_heap_size_total_bytes');
             const external = metricValue(m.text, 'nodejs_external_memory_bytes');
             if (inv.check(rss !== undefined, `${n}: process gone`) && rss !== undefined) {
-              samples
-                .get(n)
-                ?.push({
-                  t,
-                  rss,
-                  ...(heap !== undefined ? { heap } : {}),
-                  ...(heapTotal !== undefined ? { heapTotal } : {}),
-                  ...(external !== undefined ? { external } : {}),
-                });
+              samples.get(n)?.push({
+                t,
+                rss,
+                ...(heap !== undefined ? { heap } : {}),
+                ...(heapTotal !== undefined ? { heapTotal } : {}),
+                ...(external !== undefined ? { external } : {}),
+              });
             }
           }
           const wait = SAMPLE_EVERY_MS - (elapsed() - t);
