@@ -1,4 +1,5 @@
 // The commented example configuration `chorus init` writes.
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 export interface TemplateNamespace {
   name: string;
   tokenSha256: string;
@@ -102,7 +103,8 @@ export function renderConfig(o: TemplateOptions): string {
           `  announce: ${JSON.stringify(o.p2pAnnounce ?? [])}   # public multiaddrs, e.g. ` +
             `"/dns4/node.example.org/tcp/4001"`,
           '  identity_file: p2p-identity.key   # the persistent peer id (in data_dir)',
-          '  max_future_skew_ms: 600000         # observations timestamped further ahead are rejected',
+          `  max_future_skew_ms: ${DEFAULT_MAX_FUTURE_SKEW_MS}         ` +
+            '# observations timestamped further ahead are rejected',
           '  sync_interval_seconds: 60          # anti-entropy: a sync with one random peer about this often',
           '',
         ]

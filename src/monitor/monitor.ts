@@ -1,6 +1,7 @@
 // `chorus monitor`: a non-signing peer of the auditor network. It verifies every equivocation
 // proof itself (gossip and, on every connection, sync of past proofs), accepts alerts only when a
 // roster node signed them, prints one line per alert and posts it to a webhook, each once.
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import type { Logger } from 'pino';
 import type { PrivateKey } from '@libp2p/interface';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
@@ -112,7 +113,12 @@ export class Monitor {
   /** The facts an alert is judged with: the same rules as a node's. */
   alertFacts(): AlertFacts {
     const nowMs = this.#o.now?.() ?? BigInt(Date.now());
-    return { roster: this.#o.roster, nowMs, maxFutureMs: this.#o.maxFutureMs ?? 600_000n, verify: verifyStrictAsync };
+    return {
+      roster: this.#o.roster,
+      nowMs,
+      maxFutureMs: this.#o.maxFutureMs ?? BigInt(DEFAULT_MAX_FUTURE_SKEW_MS),
+      verify: verifyStrictAsync,
+    };
   }
 
   /** Roster peers connected now: `/readyz` is ready from one on. */

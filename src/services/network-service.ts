@@ -2,6 +2,7 @@
 // with explicit outcomes, our own observations published after they are stored, equivocation
 // detection on every stored observation, proofs verified, stored and broadcast, doppelgänger
 // protection, and sync with every (re)connected peer.
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost, SyncSession } from '../p2p/index.js';
@@ -264,7 +265,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       audited: (ns: string) => this.#audited.has(ns),
       roster,
       nowMs: this.#o.now(),
-      maxFutureMs: this.#o.maxFutureMs ?? 600_000n,
+      maxFutureMs: this.#o.maxFutureMs ?? BigInt(DEFAULT_MAX_FUTURE_SKEW_MS),
       alreadyStored: await observations.hasObservation(o),
       verify: verifyStrictAsync,
       ...(topicNamespace !== undefined ? { topicNamespace } : {}),
@@ -390,7 +391,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   async #onAlertMessage(data: Uint8Array): Promise<ValidationResult> {
     const decoded = decodeGossip(ALERTS.codec, data);
     if (!('value' in decoded)) return decoded;
-    const maxFutureMs = this.#o.maxFutureMs ?? 600_000n;
+    const maxFutureMs = this.#o.maxFutureMs ?? BigInt(DEFAULT_MAX_FUTURE_SKEW_MS);
     const facts = { roster: this.#o.roster, nowMs: this.#o.now(), maxFutureMs, verify: verifyStrictAsync };
     const judged = await ALERTS.validate(decoded.value, facts);
     if (judged.outcome !== 'accept') return judged;
