@@ -284,7 +284,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         if (!c.proofDirectory) return undefined;
         return c.advertisedLogDirectory === 'proof_directory' ? c.proofDirectory : serving.publicUrl;
       },
-      lastVerifiedEpoch: (ns) => verifications.lastVerifiedEpoch(ns),
+      lastVerifiedEpoch: (ns) => lastVerifiedAndSigned(verifications, signing, ns),
     });
     namespaces.extend({
       extraFields: async (ns) => {
@@ -339,7 +339,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       },
       roster: effectiveRoster,
       ...(peers ? { peers } : {}),
-      lastVerification: (ns) => lastVerification(verifications, ns),
+      lastVerification: (ns) => lastVerification(verifications, signing, ns),
       // A log-signed report: kept and gossiped as the log's observation, then audited like a push.
       submitReport: async (ns: string, report: SignatureResponse) => {
         const o = reportToObservation(ns, logKey(ns), report);
@@ -427,8 +427,29 @@ async function checkJournal(signing: SigningStore, keyring: Keyring, logger: Log
     );
 }
 
-async function lastVerification(verifications: VerificationStore, ns: string): Promise<LastVerification | undefined> {
-  const e = await verifications.lastVerifiedEpoch(ns);
+/**
+ * The last verified epoch the API serves. A directory source verifies an epoch before it signs it
+ * (docs/design-decisions.md, "Directory source"), so for a moment the verified run is one epoch ahead of
+ * the signatures; the served epoch never passes the signed head, so a client that asks for its signature
+ * next (as `plexi audit` does) finds it.
+ */
+async function lastVerifiedAndSigned(
+  verifications: VerificationStore,
+  signing: SigningStore,
+  ns: string,
+): Promise<bigint | undefined> {
+  const verified = await verifications.lastVerifiedEpoch(ns);
+  const head = (await signing.namespaceState(ns))?.head?.epoch;
+  if (verified === undefined || head === undefined) return undefined;
+  return verified < head ? verified : head;
+}
+
+async function lastVerification(
+  verifications: VerificationStore,
+  signing: SigningStore,
+  ns: string,
+): Promise<LastVerification | undefined> {
+  const e = await lastVerifiedAndSigned(verifications, signing, ns);
   if (e === undefined) return undefined;
   const r = await verifications.result(ns, e);
   if (!r) return undefined;
