@@ -9,7 +9,8 @@ import { describeZodError } from '../util/schema.js';
 
 const targetsSchema = z.array(z.object({ name: z.string().min(1), url: z.url(), token: z.string().min(1) }));
 
-export async function runDemoLog(opts: {
+/** The `chorus demo-log` flags, as commander hands them over (strings, checked here). */
+export interface DemoLogFlags {
   dataDir: string;
   namespace: string;
   listen: string;
@@ -19,7 +20,9 @@ export async function runDemoLog(opts: {
   targets?: string;
   equivocateAt?: string;
   minority: string;
-}): Promise<void> {
+}
+
+export async function runDemoLog(opts: DemoLogFlags): Promise<void> {
   const m = /^(.+):(\d{1,5})$/.exec(opts.listen);
   if (!m) throw new Error('--listen must be HOST:PORT');
   const inserts = Number(opts.inserts);

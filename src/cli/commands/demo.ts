@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { DemoLogFlags } from '../../demo/run-demo-log.js';
 import { EXIT_BAD_INPUT, fail } from '../output.js';
 
 export function register(program: Command): void {
@@ -66,24 +67,12 @@ export function register(program: Command): void {
     .option('--targets <file>', 'JSON list of nodes to push to: [{"name","url","token"}]')
     .option('--equivocate-at <epoch>', 'show a split view from this epoch on')
     .option('--minority <k>', 'how many of the last targets see the other branch', '1')
-    .action(
-      async (opts: {
-        dataDir: string;
-        namespace: string;
-        listen: string;
-        epochInterval: string;
-        inserts: string;
-        base: string;
-        targets?: string;
-        equivocateAt?: string;
-        minority: string;
-      }) => {
-        const { runDemoLog } = await import('../../demo/run-demo-log.js');
-        try {
-          await runDemoLog(opts);
-        } catch (err) {
-          fail(EXIT_BAD_INPUT, `chorus demo-log: ${(err as Error).message}`);
-        }
-      },
-    );
+    .action(async (opts: DemoLogFlags) => {
+      const { runDemoLog } = await import('../../demo/run-demo-log.js');
+      try {
+        await runDemoLog(opts);
+      } catch (err) {
+        fail(EXIT_BAD_INPUT, `chorus demo-log: ${(err as Error).message}`);
+      }
+    });
 }
