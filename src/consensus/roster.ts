@@ -1,6 +1,7 @@
 // The roster (docs/protocol.md §5): the network's membership and the namespaces it audits. JSON, validated
 // with zod; errors name the field. Monitors and clients need only this file.
 import { z } from 'zod';
+import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/signed-note.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
@@ -19,9 +20,13 @@ const auditorSchema = z
     peer_id: z.string().min(1).optional(),
     addresses: z.array(z.string().min(1)).default([]),
     plexi_url: z.url().optional(),
+    // The auditor's name as a C2SP witness (docs/c2sp.md, "Chorus nodes as cosigners").
+    witness_name: z.string().min(1).max(128).optional(),
   })
   .strict()
   .superRefine((a, ctx) => {
+    const problem = a.witness_name === undefined ? null : keyNameProblem(a.witness_name);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['witness_name'], message: problem });
     if (!a.public_key && !(a.keys && a.keys.length))
       ctx.addIssue({ code: 'custom', path: ['keys'], message: 'an auditor needs public_key or keys' });
     if (a.plexi_url && a.peer_id)
@@ -98,6 +103,12 @@ export interface RosterAuditor {
   peerId?: string;
   addresses: string[];
   plexiUrl?: string;
+  /**
+   * The name under which this auditor's keys sign C2SP `cosignature/v1` (docs/c2sp.md, "Chorus
+   * nodes as cosigners"): `witness_name`, else the auditor's name when it is a valid note key name.
+   * Undefined: the auditor cannot cosign checkpoints.
+   */
+  witnessName?: string;
 }
 
 export interface RosterNamespace {
@@ -199,6 +210,20 @@ export class Roster {
   }
 
   /**
+   * Every roster auditor key as a C2SP `cosignature/v1` verifier key (type 0x04) under the auditor's
+   * witness name, for checking cosigned checkpoints (docs/c2sp.md, "Chorus nodes as cosigners").
+   */
+  witnessVerifierKeys(): { auditor: RosterAuditor; vkey: string }[] {
+    const out: { auditor: RosterAuditor; vkey: string }[] = [];
+    for (const a of this.auditors) {
+      if (a.witnessName === undefined) continue;
+      for (const k of a.keys)
+        out.push({ auditor: a, vkey: formatVerifierKey(a.witnessName, SIG_TYPE_COSIGNATURE_V1, k.publicKey) });
+    }
+    return out;
+  }
+
+  /**
    * Validates and builds a roster. `draft` accepts a threshold above the number of auditors: a
    * roster is built one `chorus roster add` at a time, but a node or monitor refuses to run on
    * one, since no epoch could ever reach its quorum.
@@ -230,6 +255,8 @@ export class Roster {
         const out: RosterAuditor = { name: a.name, keys, addresses: a.addresses };
         if (a.peer_id) out.peerId = a.peer_id;
         if (a.plexi_url) out.plexiUrl = a.plexi_url;
+        const witnessName = a.witness_name ?? (keyNameProblem(a.name) === null ? a.name : undefined);
+        if (witnessName !== undefined) out.witnessName = witnessName;
         return out;
       }),
       r.namespaces.map((n) => {
