@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: ['test/reliability/**/*.reliability.ts'],
     globalSetup: ['./test/reliability/global-setup.ts'],
+    setupFiles: ['./test/reliability/record-failures.ts'],
     pool: 'forks',
     fileParallelism: false,
     // Each part bounds its own work (counts and durations); these only catch a hang. In full mode

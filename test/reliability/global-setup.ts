@@ -2,7 +2,7 @@
 // prints the summary line and writes test/artifacts/reliability-summary.json. A part that did not
 // write its results (it crashed or was filtered out) is listed as missing.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { ARTIFACTS, MODE, PARTS_DIR, readPart, SUMMARY_FILE, type PartResult } from './support.js';
+import { ARTIFACTS, MODE, PARTS_DIR, readPart, readPartFailure, SUMMARY_FILE, type PartResult } from './support.js';
 
 const PARTS = ['crash', 'partitions', 'fuzz-decoders', 'fuzz-http', 'load', 'disk-full', 'flood'] as const;
 
@@ -23,6 +23,13 @@ export function teardown(): void {
     PartResult | undefined
   >;
   const missing = PARTS.filter((name) => parts[name] === undefined);
+  // A part can fail without a counted violation (a time limit, a wait that gave up): listed apart.
+  const failed = Object.fromEntries(
+    PARTS.flatMap((name) => {
+      const errors = readPartFailure(name);
+      return errors === undefined ? [] : [[name, errors]];
+    }),
+  );
   const violations = PARTS.reduce((s, name) => s + (parts[name]?.violations ?? 0), 0);
   const load = parts.load;
   const growth = typeof load?.maxGrowthPercent === 'number' ? load.maxGrowthPercent : undefined;
@@ -56,6 +63,7 @@ export function teardown(): void {
     },
     violations,
     missingParts: missing,
+    failedParts: failed,
     wallSeconds: Math.round(wallMs / 1000),
     parts,
   };
@@ -70,6 +78,7 @@ export function teardown(): void {
     `flood ${summary.floodSplitViews} split views, detection max ${summary.floodDetectionMaxMs ?? 'n/a'} ms ` +
     `(${summary.floodSignatures.tracked} signatures, ${summary.floodSignatures.lost ?? 'n/a'} lost, ` +
     `${summary.floodSignatures.changed ?? 'n/a'} changed, ${summary.floodSignatures.doubleSigned ?? 'n/a'} double-signed), ` +
-    `violations: ${violations}${missing.length ? `, missing parts: ${missing.join(' ')}` : ''} (${summary.wallSeconds} s)`;
+    `violations: ${violations}${missing.length ? `, missing parts: ${missing.join(' ')}` : ''}` +
+    `${Object.keys(failed).length ? `, FAILED parts: ${Object.keys(failed).join(' ')}` : ''} (${summary.wallSeconds} s)`;
   process.stdout.write(`\n${line}\n`);
 }

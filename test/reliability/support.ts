@@ -1,7 +1,7 @@
 // Shared pieces of the reliability suite (issue 7 item 4): invariant bookkeeping, the per-part
 // result files the summary is built from, partitions between arbitrary groups of node processes,
 // and process memory readings.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestNetwork } from '../support/network.js';
@@ -69,6 +69,19 @@ export function writePart(result: PartResult): void {
   mkdirSync(PARTS_DIR, { recursive: true });
   const withMode = { ...result, mode: MODE };
   writeFileSync(join(PARTS_DIR, `${result.part}.json`), `${JSON.stringify(withMode, null, 2)}\n`);
+}
+
+/** A failed part's test errors, beside its results (test/reliability/record-failures.ts). */
+export function writePartFailure(part: string, errors: string[]): void {
+  mkdirSync(PARTS_DIR, { recursive: true });
+  writeFileSync(join(PARTS_DIR, `${part}.failed.json`), `${JSON.stringify({ part, errors }, null, 2)}\n`);
+}
+
+/** The errors of a part whose test failed, or undefined when it did not fail. */
+export function readPartFailure(part: string): string[] | undefined {
+  const file = join(PARTS_DIR, `${part}.failed.json`);
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(readFileSync(file, 'utf8')) as { errors: string[] }).errors;
 }
 
 export function readPart(part: string): PartResult | undefined {
