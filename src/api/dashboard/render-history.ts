@@ -129,7 +129,7 @@ export function renderMatrix(ns: string, m: Matrix, format?: FormatView): HTMLEl
           ? h(
               'caption',
               { 'data-field': 'matrix-format', 'data-format': format.id },
-              `${ns} · ${format.label} log · auditors × epochs`,
+              `${ns} · ${format.label} · auditors × epochs`,
             )
           : null,
         h('thead', {}, head),
