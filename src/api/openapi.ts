@@ -12,9 +12,19 @@ export interface ApiRoute {
   params?: z.ZodType;
   querystring?: z.ZodType;
   body?: z.ZodType;
+  /** The JSON of a 200 answer, where the route describes it. */
+  response?: z.ZodType;
 }
 
 type JsonSchema = Record<string, unknown>;
+
+// A route may describe its 200 answer with a zod schema in its config (`config.openApiResponse`):
+// the handlers' outputs are not validated, so this is documentation only.
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    openApiResponse?: z.ZodType;
+  }
+}
 
 /** Collects every route as Fastify registers it; call before any route is added. */
 export function collectRoutes(app: FastifyInstance): ApiRoute[] {
@@ -31,6 +41,7 @@ export function collectRoutes(app: FastifyInstance): ApiRoute[] {
         ...(isZod(schema.params) ? { params: schema.params } : {}),
         ...(isZod(schema.querystring) ? { querystring: schema.querystring } : {}),
         ...(isZod(schema.body) ? { body: schema.body } : {}),
+        ...(isZod(r.config?.openApiResponse) ? { response: r.config.openApiResponse } : {}),
       });
     }
   });
@@ -109,7 +120,13 @@ export function buildOpenApi(routes: readonly ApiRoute[], info: { title: string;
       ...(r.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(r.body) } } } }
         : {}),
-      responses: { '200': { description: 'Success' }, '4XX': ERROR_RESPONSE, '5XX': ERROR_RESPONSE },
+      responses: {
+        '200': r.response
+          ? { description: 'Success', content: { 'application/json': { schema: toJsonSchema(r.response) } } }
+          : { description: 'Success' },
+        '4XX': ERROR_RESPONSE,
+        '5XX': ERROR_RESPONSE,
+      },
     };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }

@@ -16,6 +16,8 @@ import { parseU64 } from '../util/u64.js';
 import { u64 } from '../util/schema.js';
 import { DecodeError } from '../util/errors.js';
 import { chorusVersion } from '../util/version.js';
+import type { LogFormat } from '../formats/log-format.js';
+import { logFormatFields, namespaceInfoJson, namespacesJson } from './namespace-info.js';
 
 /** The newest verified epoch of a namespace and the proof that verified it. */
 export interface LastVerification {
@@ -24,6 +26,9 @@ export interface LastVerification {
   startHash: Uint8Array;
   endHash: Uint8Array;
   timestamp: bigint;
+  /** The verdict's counts (src/formats/log-format.ts ProofVerdict); shown only for formats that name them. */
+  inserted?: number;
+  unchanged?: number;
 }
 
 export interface PlexiRoutesContext {
@@ -32,6 +37,8 @@ export interface PlexiRoutesContext {
   signingService: SigningService;
   namespaces: NamespaceView;
   lastVerification?: (ns: string) => Promise<LastVerification | undefined>;
+  /** The log format of a namespace of this node (undefined: the namespace has no format fields). */
+  logFormat?: (ns: string) => LogFormat | undefined;
   /** A log-signed report (Plexi's Report: a SignatureResponse signed by the log's key). */
   submitReport?: (ns: string, report: SignatureResponse) => Promise<SignatureResponse>;
 }
@@ -67,12 +74,27 @@ export function registerPlexiRoutes(app: FastifyInstance, ctx: PlexiRoutesContex
     version: chorusVersion(),
   }));
 
-  app.get('/namespaces', async () => ({ namespaces: await ctx.namespaces.all() }));
+  // Plexi's NamespaceInfo, then the log format's fields (src/api/namespace-info.ts).
+  const withFormat = async (info: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const ns = info.name as string;
+    const format = ctx.logFormat?.(ns);
+    if (!format) return info;
+    const last = format.describe.entryCounts ? await ctx.lastVerification?.(ns) : undefined;
+    return { ...info, ...logFormatFields(format, last) };
+  };
 
-  app.get('/namespaces/:ns', { schema: { params: nsParams } }, async (req) => {
-    const { ns } = req.params as z.infer<typeof nsParams>;
-    return ctx.namespaces.info(ns);
-  });
+  app.get('/namespaces', { config: { openApiResponse: namespacesJson } }, async () => ({
+    namespaces: await Promise.all((await ctx.namespaces.all()).map(withFormat)),
+  }));
+
+  app.get(
+    '/namespaces/:ns',
+    { schema: { params: nsParams }, config: { openApiResponse: namespaceInfoJson } },
+    async (req) => {
+      const { ns } = req.params as z.infer<typeof nsParams>;
+      return withFormat(await ctx.namespaces.info(ns));
+    },
+  );
 
   app.get('/namespaces/:ns/audits/:epoch', { schema: { params: epochParams } }, async (req) => {
     const { ns, epoch } = req.params as z.infer<typeof epochParams>;

@@ -9,7 +9,7 @@ import type { NamespaceView } from '../services/namespace-view.js';
 import type { SigningService } from '../services/signing-service.js';
 import type { AlertStore } from '../store/alert-store.js';
 import type { DirectoryPicks } from '../store/directory-picks.js';
-import type { ProofNaming } from '../formats/log-format.js';
+import type { LogFormat, ProofNaming } from '../formats/log-format.js';
 import type { ObservationStore } from '../store/observation-store.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 import type { SigningStore } from '../store/signing-store.js';
@@ -41,6 +41,8 @@ export interface ApiDependencies {
   events: EventLog;
   proofs: ProofFileStore;
   picks: DirectoryPicks;
+  /** A namespace's log format (undefined: not a namespace of this node): GET /namespaces fields. */
+  logFormat?: (ns: string) => LogFormat | undefined;
   /** How a namespace's log format names its proofs (undefined: not a namespace of this node). */
   proofNaming: (ns: string) => ProofNaming | undefined;
   /** The network's roster, or the node's one-member roster when it runs alone. */
@@ -72,6 +74,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     namespaces: deps.namespaces,
     submitReport: (ns, report) => deps.submitReport(ns, report),
     lastVerification: (ns) => deps.lastVerification(ns),
+    ...(deps.logFormat ? { logFormat: deps.logFormat } : {}),
   });
   registerProofMirrorRoutes(app, deps.proofs);
   registerNetworkRoutes(app, { signingService, observations, roster });

@@ -1,14 +1,30 @@
 // Signed notes (c2sp.org/signed-note v1.0.0): text, a blank line, then `— <name> base64(keyID || sig)`
 // lines. Parsing is strict (docs/c2sp.md); verification follows the spec's rules for known and unknown
 // keys. Ed25519 (type 0x01) is the only note signature type implemented here; cosignature.ts adds 0x04.
-import { createHash } from 'node:crypto';
 import { signingKeyFromSeed, verifyStrict, type SigningKey } from '../crypto/ed25519.js';
 import { bytesEqual } from '../util/bytes.js';
 import { C2spFormatError, NoteVerificationError } from './errors.js';
-import { assertNoControlChars, controlCharIndex, decodeBase64, encodeBase64, encodeUtf8, inputText } from './text.js';
+import {
+  assertKeyName,
+  formatVerifierKey,
+  keyIdHex,
+  keyNameProblem,
+  noteKeyId,
+  SIG_TYPE_COSIGNATURE_V1,
+  SIG_TYPE_ED25519,
+} from './note-keys.js';
+import { assertNoControlChars, decodeBase64, encodeBase64, encodeUtf8, inputText } from './text.js';
 
-export const SIG_TYPE_ED25519 = 0x01;
-export const SIG_TYPE_COSIGNATURE_V1 = 0x04;
+// Key names, IDs and vkeys live in note-keys.ts (no Node.js: the roster needs them in the browser).
+export {
+  assertKeyName,
+  formatVerifierKey,
+  keyIdHex,
+  keyNameProblem,
+  noteKeyId,
+  SIG_TYPE_COSIGNATURE_V1,
+  SIG_TYPE_ED25519,
+} from './note-keys.js';
 
 /** Largest note accepted: far above 16 post-quantum signatures (spec minimum), far below memory limits. */
 export const MAX_NOTE_BYTES = 1 << 20;
@@ -43,33 +59,6 @@ export interface NoteSigner {
   name: string;
   keyId: number;
   sign(text: Uint8Array): Uint8Array;
-}
-
-/** A key name: non-empty, no Unicode spaces, no '+' (c2sp.org/signed-note, "Format"). */
-export function keyNameProblem(name: string): string | null {
-  if (name.length === 0) return 'key name is empty';
-  if (/[\p{White_Space}+]/u.test(name)) return 'key name contains a space or "+"';
-  if (controlCharIndex(name) >= 0) return 'key name contains a control character';
-  return null;
-}
-
-function assertKeyName(name: string): void {
-  const problem = keyNameProblem(name);
-  if (problem !== null) throw new C2spFormatError(`${problem}: ${JSON.stringify(name)}`);
-}
-
-/** key ID = SHA-256(name || 0x0A || type || public key)[:4], big-endian (the spec's recommended form). */
-export function noteKeyId(name: string, type: number, publicKey: Uint8Array): number {
-  const digest = createHash('sha256')
-    .update(encodeUtf8(name))
-    .update(Uint8Array.of(0x0a, type))
-    .update(publicKey)
-    .digest();
-  return digest.readUInt32BE(0);
-}
-
-export function keyIdHex(keyId: number): string {
-  return keyId.toString(16).padStart(8, '0');
 }
 
 /** Note text rules shared by parsing and signing: UTF-8, no control characters, ends in newline. */
@@ -220,14 +209,6 @@ export function parseVerifierKey(vkey: string): VerifierKey {
     }
   }
   return { name, keyId, type, publicKey };
-}
-
-export function formatVerifierKey(name: string, type: number, publicKey: Uint8Array): string {
-  assertKeyName(name);
-  const raw = new Uint8Array(1 + publicKey.length);
-  raw[0] = type;
-  raw.set(publicKey, 1);
-  return `${name}+${keyIdHex(noteKeyId(name, type, publicKey))}+${encodeBase64(raw)}`;
 }
 
 /** Ed25519 note verifier (type 0x01), from a vkey string or name and 32-byte key. */

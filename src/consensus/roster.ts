@@ -1,7 +1,7 @@
 // The roster (docs/protocol.md §5): the network's membership and the namespaces it audits. JSON, validated
 // with zod; errors name the field. Monitors and clients need only this file.
 import { z } from 'zod';
-import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/signed-note.js';
+import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/note-keys.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';

@@ -72,12 +72,18 @@ export interface VerifierOptions {
   workers: number;
 }
 
-/** What the dashboard and the logs call this format's things. */
+/** What the dashboard, the API and the logs call this format's things. */
 export interface FormatDescriptor {
   /** The format's name for people, e.g. "AKD (WhatsApp Key Transparency)". */
   label: string;
   /** What one proof is called, e.g. "append-only proof". */
   proofLabel: string;
+  /**
+   * What a verdict's `inserted` and `unchanged` counts are called, when the format has them (AKD:
+   * inserted leaves, unchanged subtrees). Absent: the counts mean nothing for this format, and the
+   * API and the dashboard show none (docs/log-formats.md, "What the dashboard shows").
+   */
+  entryCounts?: { inserted: string; unchanged: string };
 }
 
 export interface LogFormat {

@@ -333,6 +333,10 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       events,
       proofs,
       picks,
+      logFormat: (ns) => {
+        const c = config.namespaces.find((n) => n.name === ns);
+        return c ? (opts.formats ?? defaultFormats).get(c.logFormat) : undefined;
+      },
       proofNaming: (ns) => {
         const c = config.namespaces.find((n) => n.name === ns);
         return c ? (opts.formats ?? defaultFormats).get(c.logFormat).proofNames : undefined;
@@ -459,6 +463,8 @@ async function lastVerification(
     startHash: fromHex(r.startHash, 32),
     endHash: fromHex(r.endHash, 32),
     timestamp: r.timestamp,
+    inserted: r.inserted,
+    unchanged: r.unchanged,
   };
 }
 

@@ -3,13 +3,25 @@
 // turns a card red on a split view with the proof verified in the page, shows the split in the
 // auditor × epoch matrix, the signing lag, the epoch history and the peers, opens each field's
 // JSON in one click, pages through a long history and every equivocation, and shows a tampered
-// co-signature as failing. Screenshots go to test/artifacts/.
-import { existsSync, mkdirSync } from 'node:fs';
+// co-signature as failing. Screenshots go to test/artifacts/. A node auditing an AKD namespace and
+// a test-only toy-format namespace shows each with its own format's words (docs/log-formats.md,
+// "What the dashboard shows").
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { pino } from 'pino';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { writeSyntheticLog } from '../../src/akd-runtime/log-writer.js';
 import { defaultDashboardDir } from '../../src/api/dashboard-routes.js';
+import { configFromObject } from '../../src/config/config.js';
+import { defaultFormats } from '../../src/formats/registry.js';
+import { ChorusNode } from '../../src/node/node.js';
+import { initDataDir } from '../../src/operator/init.js';
+import { toHex } from '../../src/util/bytes.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
+import { TOY_FORMAT_ID, toyFormat, writeToyLog } from '../support/toy-format/index.js';
 import { CHROMIUM, launchChromium, MultiNamespaceNetwork } from '../support/browser.js';
 import { hex32, http } from '../support/http.js';
 import { waitFor } from '../support/network.js';
@@ -446,4 +458,134 @@ describe('dashboard in headless Chromium', () => {
     await p.close();
     expect(pageErrors).toEqual([]);
   }, 90_000);
+});
+
+describe('dashboard in headless Chromium: each namespace in its own log format', () => {
+  const tmp = tempDir();
+  const AKD_NS = 'akd.example';
+  const TOY_NS = 'toy.example';
+  const formats = defaultFormats.with(toyFormat);
+  let node: ChorusNode | undefined;
+  let base = '';
+  let browser: Browser;
+  let p: Page;
+  const errors: string[] = [];
+  const card = (ns: string) => p.locator(`article[data-namespace="${ns}"]`);
+
+  beforeAll(async () => {
+    if (!existsSync(join(defaultDashboardDir(), 'index.html')))
+      throw new Error('dist/dashboard is not built: run npm run build (npm test does it)');
+    // Two epochs of a real AKD log and of a toy log, each in a file:// proof directory.
+    const akdDir = join(tmp.dir, 'akd-proofs');
+    const akd = await writeSyntheticLog({
+      out: akdDir,
+      configuration: { name: 'whatsapp_v1' },
+      epochs: 2,
+      inserts: 20,
+      base: 0,
+      seed: 'dashboard-formats',
+    });
+    const toyDir = join(tmp.dir, 'toy-proofs');
+    const toyRoot = new Uint8Array(32).fill(5);
+    const toyDigests = writeToyLog(toyDir, toyRoot, 2);
+    const init = await initDataDir({ dataDir: join(tmp.dir, 'node'), namespaces: [AKD_NS, TOY_NS], httpPort: 0 });
+    const doc = parseYaml(readFileSync(init.config, 'utf8'), { intAsBigInt: true }) as {
+      namespaces: Record<string, unknown>[];
+    } & Record<string, unknown>;
+    Object.assign(doc.namespaces[0] as object, { proof_directory: pathToFileURL(akdDir).href });
+    const toy = doc.namespaces[1] as Record<string, unknown>;
+    delete toy.configuration; // an AKD field: the toy format has its own
+    Object.assign(toy, { log_format: TOY_FORMAT_ID, proof_directory: pathToFileURL(toyDir).href });
+    node = await ChorusNode.create(configFromObject(doc, init.config, formats), {
+      logger: pino({ level: 'silent' }),
+      formats,
+    });
+    base = await node.listen();
+    const push = async (ns: string, digests: string[]) => {
+      for (const [e, digest] of digests.entries()) {
+        const r = await http(`${base}/namespaces/${ns}/audits`, {
+          body: { epoch: BigInt(e), digest },
+          token: init.tokens[ns] as string,
+        });
+        expect(r.status, `${ns} epoch ${e}`).toBe(200);
+      }
+    };
+    await push(AKD_NS, [akd.root.digest, ...akd.epochs.map((x) => x.blob_name.split('/')[2] as string)]);
+    await push(TOY_NS, toyDigests.map(toHex));
+    for (const ns of [AKD_NS, TOY_NS])
+      await waitFor(`${ns} epoch 2 verified`, async () => {
+        return (await http(`${base}/namespaces/${ns}`)).body.last_verified_epoch === 2n;
+      });
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    p = await context.newPage();
+    p.on('pageerror', (e) => errors.push(e.message));
+    // A node running alone publishes no roster (404): the page marks signatures unchecked. Any
+    // other failed request is an error; Chromium's own line for each 404 is left to that check.
+    p.on('response', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.status() >= 400 && path !== '/roster') errors.push(`${r.status()} ${path}`);
+    });
+    p.on('console', (m) => {
+      if (
+        m.type() === 'error' &&
+        !m.text().startsWith('Failed to load resource: the server responded with a status of 404')
+      )
+        errors.push(m.text());
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await node?.close();
+    tmp.cleanup();
+  });
+
+  it("shows each card's format label and its proof label; entry counts only for the format that has them", async () => {
+    const api = (await http(`${base}/namespaces/${AKD_NS}`)).body as {
+      last_verified_entries: { inserted: bigint; unchanged: bigint };
+    };
+    expect(api.last_verified_entries.inserted).toBe(20n);
+    await p.goto(base);
+    await p.waitForSelector('body[data-loaded="true"]');
+    await expect.poll(() => p.locator('#verifier').getAttribute('data-state')).toBe('unchecked');
+    const akd = card(AKD_NS);
+    const toy = card(TOY_NS);
+    await expect.poll(() => akd.locator('[data-field="log-format"]').textContent()).toBe('AKD');
+    await expect.poll(() => toy.locator('[data-field="log-format"]').textContent()).toBe('Toy JSON log');
+    expect(await akd.getAttribute('data-format')).toBe('akd');
+    expect(await toy.getAttribute('data-format')).toBe(TOY_FORMAT_ID);
+    await expect
+      .poll(() => akd.locator('[data-field="verified-proof"]').textContent())
+      .toContain('the append-only proof of epoch 2 checked by the node at ');
+    await expect
+      .poll(() => toy.locator('[data-field="verified-proof"]').textContent())
+      .toContain('the toy proof of epoch 2 checked by the node at ');
+    // AKD counts entries: the card shows the node's numbers in AKD's words.
+    expect(await akd.locator('[data-field="verified-entries"]').textContent()).toBe(
+      `20 leaves inserted, ${api.last_verified_entries.unchanged} unchanged subtrees (epoch 2)`,
+    );
+    // The toy format names no counts (its verdicts carry inserted = 2): no row, no zeros, no AKD words.
+    expect(await toy.locator('[data-field="verified-entries"]').count()).toBe(0);
+    expect(await toy.locator('dt').allTextContents()).not.toContain('Last verified entries');
+    const toyText = (await toy.textContent()) ?? '';
+    for (const word of ['AKD', 'append-only', 'inserted', 'unchanged', 'subtrees']) expect(toyText).not.toContain(word);
+    await p.screenshot({ path: join(ARTIFACTS, 'dashboard-formats.png'), fullPage: true });
+  });
+
+  it('the history matrix and its namespace selector name the format', async () => {
+    const options = await p.locator('#history-ns option').allTextContents();
+    expect(options).toEqual([`${AKD_NS} · AKD`, `${TOY_NS} · Toy JSON log`]);
+    const caption = p.locator('#history table.matrix caption[data-field="matrix-format"]');
+    await expect.poll(() => p.locator('#history-epochs').getAttribute('data-namespace')).toBe(AKD_NS);
+    await expect.poll(() => caption.textContent()).toBe(`${AKD_NS} · AKD · auditors × epochs`);
+    await card(TOY_NS).locator('a[data-history-ns]').click();
+    await expect.poll(() => p.locator('#history-epochs').getAttribute('data-namespace')).toBe(TOY_NS);
+    await expect.poll(() => caption.textContent()).toBe(`${TOY_NS} · Toy JSON log · auditors × epochs`);
+    expect(await caption.getAttribute('data-format')).toBe(TOY_FORMAT_ID);
+    // The toy namespace's epochs are in its matrix like any other.
+    expect(await p.locator('#history table.matrix th.epoch').count()).toBe(3);
+    expect(errors).toEqual([]);
+  });
 });

@@ -115,6 +115,41 @@ describe('API contract', () => {
     expect(doc.paths['/dashboard/{file}']?.get?.parameters?.[0]?.name).toBe('file');
   });
 
+  it("GET /namespaces names each namespace's log format (Chorus fields after Plexi's), documented in OpenAPI", async () => {
+    const list = (await http(`${url}/namespaces`)).body.namespaces as Record<string, unknown>[];
+    const one = (await http(`${url}/namespaces/${NS}`)).body;
+    for (const info of [list[0], one]) {
+      const keys = Object.keys(info ?? {});
+      // Plexi's NamespaceInfo fields first, unchanged; the format's fields after them.
+      expect(keys.slice(0, 4)).toEqual(['name', 'log_directory', 'root', 'status']);
+      expect(keys.indexOf('log_format')).toBeGreaterThan(keys.indexOf('ciphersuite'));
+      expect(info).toMatchObject({
+        name: NS,
+        log_format: 'akd',
+        log_format_label: 'AKD',
+        proof_label: 'append-only proof',
+        // AKD counts entries; nothing is verified on this push-only node yet.
+        last_verified_entries: null,
+      });
+    }
+    const doc = (await http(`${url}/openapi.json`)).body as {
+      paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, unknown> }> }>>;
+    };
+    type Props = { properties: Record<string, { type?: unknown }>; required?: string[] };
+    const single = doc.paths['/namespaces/{ns}']?.get?.responses['200']?.content?.['application/json'] as
+      { schema: Props } | undefined;
+    expect(single?.schema.properties.log_format?.type).toBe('string');
+    expect(single?.schema.required).toEqual(
+      expect.arrayContaining(['name', 'status', 'log_format', 'log_format_label', 'proof_label']),
+    );
+    expect(Object.keys(single?.schema.properties ?? {})).toContain('last_verified_entries');
+    const all = doc.paths['/namespaces']?.get?.responses['200']?.content?.['application/json'] as
+      { schema: { properties: { namespaces: { items: Props } } } } | undefined;
+    expect(all?.schema.properties.namespaces.items.properties.proof_label?.type).toBe('string');
+    // Routes that describe no answer keep the generic 200.
+    expect(doc.paths['/alerts']?.get?.responses['200']).toEqual({ description: 'Success' });
+  });
+
   it('CORS: read routes are open to any origin; admin, metrics and writes are not', async () => {
     expect((await http(`${url}/info`)).headers.get('access-control-allow-origin')).toBe('*');
     expect((await http(`${url}/namespaces/${NS}/audits/${BIG}`)).headers.get('access-control-allow-origin')).toBe('*');

@@ -148,6 +148,23 @@ describe('a second log format (test-only toy format) through a real node', () =>
     expect((await http(`${url}/namespaces/${DIR}/audits/0`)).body.digest).toBe(toHex(dirRoot));
   });
 
+  it("the API names each namespace's format from its descriptor, with no entry counts for the toy", async () => {
+    const list = (await http(`${url}/namespaces`)).body.namespaces as Record<string, unknown>[];
+    expect(list.map((n) => n.name)).toEqual([PUSH, DIR]);
+    for (const info of list) {
+      expect(info).toMatchObject({
+        log_format: TOY_FORMAT_ID,
+        log_format_label: 'Toy JSON log',
+        proof_label: 'toy proof',
+      });
+      // The toy's verdicts carry inserted = 2, but its descriptor names no counts: none are served.
+      expect(info).not.toHaveProperty('last_verified_entries');
+    }
+    const one = (await http(`${url}/namespaces/${PUSH}`)).body;
+    expect(one).toMatchObject({ name: PUSH, log_format: TOY_FORMAT_ID, last_verified_epoch: 2n });
+    expect(one).not.toHaveProperty('last_verified_entries');
+  });
+
   it("closes the format's verifier with the node", async () => {
     const mine = toyVerifiers.slice();
     expect(mine).toHaveLength(1); // one verifier per format, shared by both namespaces

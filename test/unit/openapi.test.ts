@@ -22,6 +22,29 @@ describe('OpenAPI building', () => {
     });
   });
 
+  it("describes a route's 200 answer when the route names its schema; others keep the generic 200", () => {
+    const doc = buildOpenApi(
+      [
+        { method: 'GET', url: '/described', response: z.looseObject({ epoch: u64, label: z.string() }) },
+        { method: 'GET', url: '/plain' },
+      ],
+      { title: 't', version: '1' },
+    ) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    expect(doc.paths['/described']?.get?.responses['200']).toMatchObject({
+      description: 'Success',
+      content: {
+        'application/json': {
+          schema: {
+            type: 'object',
+            required: ['epoch', 'label'],
+            properties: { epoch: { type: 'integer', format: 'uint64' }, label: { type: 'string' } },
+          },
+        },
+      },
+    });
+    expect(doc.paths['/plain']?.get?.responses['200']).toEqual({ description: 'Success' });
+  });
+
   it('builds operations with path, query and body from the route list', () => {
     const doc = buildOpenApi(
       [

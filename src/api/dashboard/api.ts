@@ -62,6 +62,20 @@ export const namespaceInfoSchema = z.looseObject({
   network_status: z.string().optional(),
   equivocated_epochs: u64.optional(),
   signing_halted: z.string().nullable().optional(),
+  // The log format, from its descriptor (src/api/namespace-info.ts); absent from older nodes.
+  log_format: z.string().optional(),
+  log_format_label: z.string().optional(),
+  proof_label: z.string().optional(),
+  last_verified_entries: z
+    .looseObject({
+      epoch: u64,
+      inserted: u64,
+      unchanged: u64,
+      inserted_label: z.string(),
+      unchanged_label: z.string(),
+    })
+    .nullable()
+    .optional(),
 });
 export type NamespaceInfo = z.infer<typeof namespaceInfoSchema>;
 

@@ -16,6 +16,7 @@ import {
 } from './api.js';
 import { byId, h } from './dom.js';
 import { errorText, formatTime } from './format.js';
+import { formatView } from './format-view.js';
 import { HistoryPanel } from './history.js';
 import { installJsonViewer } from './json-view.js';
 import { renderCard, type CardModel } from './render.js';
@@ -133,7 +134,7 @@ class Dashboard {
       main.append(card);
     }
     byId('empty').hidden = list.length > 0;
-    this.history.setNamespaces(list.map((n) => n.name));
+    this.history.setNamespaces(list.map((n) => ({ name: n.name, format: formatView(n) })));
     await Promise.all([...list.map((info) => this.refresh(info.name, info)), this.refreshNetwork()]);
     document.body.dataset.loaded = 'true';
   }

@@ -6,6 +6,7 @@
 import { enc, equivocationPageSchema, getJson, historySchema } from './api.js';
 import { byId, h } from './dom.js';
 import { errorText } from './format.js';
+import type { FormatView } from './format-view.js';
 import { buildMatrix, type MatrixRow } from './matrix.js';
 import { pager, renderEpochTable, renderLag, renderMatrix, renderProofPage } from './render-history.js';
 import { checkEpochView, checkProof, type ProofResult, type VerifierStatus } from './verify.js';
@@ -17,6 +18,8 @@ const GONE_RETRY_MS = 1_500;
 
 export class HistoryPanel {
   #ns: string | undefined;
+  /** Each namespace's log format, as its card shows it (format-view.ts). */
+  readonly #formats = new Map<string, FormatView>();
   #pageSize = 20;
   /** `before` of each page after the newest, in the order they were opened. */
   readonly #epochPages: bigint[] = [];
@@ -49,9 +52,14 @@ export class HistoryPanel {
   }
 
   /** Keeps the selector in step with the node's namespaces; the first is shown until one is chosen. */
-  setNamespaces(names: string[]): void {
+  setNamespaces(list: { name: string; format: FormatView }[]): void {
+    const names = list.map((n) => n.name);
+    this.#formats.clear();
+    for (const n of list) this.#formats.set(n.name, n.format);
     const select = byId<HTMLSelectElement>('history-ns');
-    select.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+    select.replaceChildren(
+      ...list.map((n) => h('option', { value: n.name, 'data-format': n.format.id }, `${n.name} · ${n.format.label}`)),
+    );
     byId('history').hidden = names.length === 0;
     if (this.#ns !== undefined && names.includes(this.#ns)) select.value = this.#ns;
     else if (names[0] !== undefined) this.select(names[0]);
@@ -131,7 +139,7 @@ export class HistoryPanel {
       box.replaceChildren(
         nav,
         h('h3', {}, 'Auditor × epoch'),
-        renderMatrix(ns, matrix),
+        renderMatrix(ns, matrix, this.#formats.get(ns)),
         h('h3', {}, 'Signing lag per auditor'),
         renderLag(matrix),
         h('h3', {}, 'Epochs'),

@@ -15,6 +15,7 @@ import {
   type MatrixColumn,
 } from './matrix.js';
 import { checkBadge, proofItem } from './render.js';
+import type { FormatView } from './format-view.js';
 import type { CheckedEpoch, ProofResult } from './verify.js';
 
 const CELL_WORDS: Record<MatrixCell['state'], string> = {
@@ -43,8 +44,11 @@ function cellTitle(ns: string, col: MatrixColumn, who: string, c: MatrixCell): s
   return `${parts.join('\n')}\n(${ns})`;
 }
 
-/** The matrix: auditors down, epochs across (oldest left); a split view stands out as a red column. */
-export function renderMatrix(ns: string, m: Matrix): HTMLElement {
+/**
+ * The matrix: auditors down, epochs across (oldest left); a split view stands out as a red column.
+ * Its caption names the namespace's log format, as the card does.
+ */
+export function renderMatrix(ns: string, m: Matrix, format?: FormatView): HTMLElement {
   if (m.columns.length === 0) return h('p', { class: 'muted', 'data-empty': 'matrix' }, 'No epoch observed yet.');
   const head = h(
     'tr',
@@ -118,7 +122,20 @@ export function renderMatrix(ns: string, m: Matrix): HTMLElement {
     h(
       'div',
       { class: 'scroll', role: 'region', 'aria-label': `auditor by epoch matrix of ${ns}`, tabindex: '0' },
-      h('table', { class: 'matrix' }, h('thead', {}, head), h('tbody', {}, ...body), h('tfoot', {}, flags)),
+      h(
+        'table',
+        { class: 'matrix' },
+        format
+          ? h(
+              'caption',
+              { 'data-field': 'matrix-format', 'data-format': format.id },
+              `${ns} · ${format.label} · auditors × epochs`,
+            )
+          : null,
+        h('thead', {}, head),
+        h('tbody', {}, ...body),
+        h('tfoot', {}, flags),
+      ),
     ),
     h(
       'p',

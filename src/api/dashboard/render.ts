@@ -3,6 +3,7 @@
 import type { AlertJson, EquivocationJson, LastVerified, NamespaceInfo } from './api.js';
 import { h, type Child } from './dom.js';
 import { formatTime, isoTime, shortKey } from './format.js';
+import { formatView, proofOf } from './format-view.js';
 import { jsonLink } from './json-view.js';
 import type { Check, CosignatureResult, ProofResult } from './verify.js';
 
@@ -238,6 +239,9 @@ export function renderCard(card: HTMLElement, m: CardModel): void {
   card.setAttribute('aria-labelledby', headingId);
   const eq = m.info.equivocated_epochs;
   const base = `/namespaces/${encodeURIComponent(m.info.name)}`;
+  const format = formatView(m.info);
+  if (format.id === undefined) delete card.dataset.format;
+  else card.dataset.format = format.id;
   card.replaceChildren(
     h(
       'header',
@@ -256,6 +260,7 @@ export function renderCard(card: HTMLElement, m: CardModel): void {
       'dl',
       {},
       ...jsonRow('Status', 'status', base, m.info.status),
+      ...row('Log format', 'log-format', format.label),
       ...row(
         'Network',
         'network',
@@ -275,10 +280,24 @@ export function renderCard(card: HTMLElement, m: CardModel): void {
         'last-verified-epoch',
         m.lastVerified ? `${base}/last-verified-epoch` : undefined,
         m.info.last_verified_epoch !== undefined ? String(m.info.last_verified_epoch) : null,
-        m.lastVerified?.timestamp !== undefined
-          ? h('span', { class: 'muted' }, ' at ', time(m.lastVerified.timestamp))
+        m.info.last_verified_epoch !== undefined
+          ? h(
+              'span',
+              { class: 'muted', 'data-field': 'verified-proof' },
+              ` (${proofOf(format, m.info.last_verified_epoch)} checked by the node`,
+              ...(m.lastVerified?.timestamp !== undefined ? [' at ', time(m.lastVerified.timestamp)] : []),
+              ')',
+            )
           : null,
       ),
+      // Only a format that counts entries has this row: no zeros standing in for a missing fact.
+      ...(format.entries === undefined
+        ? []
+        : row(
+            'Last verified entries',
+            'verified-entries',
+            format.entries === null ? null : `${format.entries.text} (epoch ${format.entries.epoch})`,
+          )),
       ...jsonRow(
         'Root',
         'root',

@@ -79,5 +79,9 @@ export const akdFormat: LogFormat = {
   },
   proofNames: akdProofNames,
   createVerifier: (options) => new AkdProofVerifier(options),
-  describe: { label: 'AKD', proofLabel: 'append-only proof' },
+  describe: {
+    label: 'AKD',
+    proofLabel: 'append-only proof',
+    entryCounts: { inserted: 'leaves inserted', unchanged: 'unchanged subtrees' },
+  },
 };
