@@ -47,7 +47,7 @@ export function buildVerification(
   const verifiers = new Map<string, ProofVerifier>();
   for (const ns of ctx.config.namespaces) {
     if (!ns.proofDirectory) continue;
-    const format = formats.get(ns.logFormat);
+    const format = formats.epochFormat(ns.logFormat);
     let verifier = verifiers.get(format.id);
     if (!verifier) {
       // One verification thread by default: a WhatsApp epoch takes ~1 s and a Messenger epoch ~5 s, far
