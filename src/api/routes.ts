@@ -22,6 +22,7 @@ import { registerNetworkRoutes } from './network-routes.js';
 import { registerPlexiRoutes, type LastVerification } from './plexi-routes.js';
 import { registerProofMirrorRoutes } from './proof-mirror-routes.js';
 import type { RateLimitHook } from './server.js';
+import { registerWitnessRoutes, type WitnessRoutesContext } from './witness-routes.js';
 
 /** The Prometheus exposition, rendered at scrape time. */
 export interface MetricsExposition {
@@ -53,6 +54,8 @@ export interface ApiDependencies {
   metrics: MetricsExposition;
   /** Why the node is not ready to serve (empty when it is): GET /readyz. */
   readinessProblems(): string[];
+  /** The tlog witness (`POST /add-checkpoint`, docs/c2sp.md "Chorus as a tlog witness"). */
+  witness?: Pick<WitnessRoutesContext, 'addCheckpoint'>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -87,4 +90,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);
+  const witness = deps.witness;
+  if (witness) registerWitnessRoutes(app, { limitWrites, addCheckpoint: (b) => witness.addCheckpoint(b) });
 }

@@ -43,6 +43,7 @@ import { ConfigError, errorMessage } from '../util/errors.js';
 import { ALERT_TYPES, Alerting } from './alerting.js';
 import { buildNetwork } from './build-network.js';
 import { buildVerification } from './build-verification.js';
+import { buildWitness } from './build-witness.js';
 import { defaultFormats, type FormatRegistry } from '../formats/registry.js';
 import { CloserStack } from './closers.js';
 import { Metrics } from './metrics.js';
@@ -300,6 +301,10 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       },
     });
 
+    // The tlog witness (docs/c2sp.md, "Chorus as a tlog witness").
+    const formats = opts.formats ?? defaultFormats;
+    const { witness } = buildWitness({ config, formats, roster: effectiveRoster, keyring, db, now, logger });
+
     // The HTTP API, last: it closes first, finishing in-flight requests while the rest still runs.
     const { app: http, limitWrites } = await createServer({
       logger,
@@ -351,6 +356,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         return signingService.submit(ns, { epoch: report.epoch, digest: report.digest });
       },
       metrics: { contentType: metrics.registry.contentType, exposition: () => metrics.exposition() },
+      witness,
       readinessProblems: () => {
         const problems: string[] = [];
         if (!serving.ready) problems.push('starting');
