@@ -236,6 +236,29 @@ function logSignaturesOf(cn: ReturnType<typeof decodeCheckpointNote>, roster: Ro
   return out;
 }
 
+/** A proof from its JSON form (GET /checkpoints/equivocations/{id}); undefined for any other document. */
+export function checkpointProofFromJson(v: unknown): CheckpointEquivocationProof | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { type, first, second } = v as { type?: unknown; first?: unknown; second?: unknown };
+  if (type !== 'checkpoint-equivocation') return undefined;
+  if (typeof first !== 'string' || typeof second !== 'string')
+    throw new CheckpointProofDecodeError('a checkpoint equivocation proof has two notes, first and second, as text');
+  return { first, second };
+}
+
+/** A protobuf proof of two checkpoint notes, or undefined when the bytes are not one (another kind of proof). */
+export function sniffCheckpointProof(bytes: Uint8Array): CheckpointEquivocationProof | undefined {
+  try {
+    const p = decodeCheckpointProof(bytes);
+    decodeCheckpointNote(p.first);
+    decodeCheckpointNote(p.second);
+    return p;
+  } catch (err) {
+    if (err instanceof DecodeError) return undefined;
+    throw err;
+  }
+}
+
 /** The JSON form (API, CLI): the two notes as text plus what they prove. */
 export function checkpointProofToJson(
   p: CheckpointEquivocationProof,
