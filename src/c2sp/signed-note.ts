@@ -259,3 +259,15 @@ export function ed25519NoteSigner(name: string, key: SigningKey | Uint8Array): N
 export function sameKeyMaterial(a: VerifierKey, b: VerifierKey): boolean {
   return bytesEqual(a.publicKey, b.publicKey);
 }
+
+/** Why a string is not an Ed25519 (type 0x01) verifier key, or null: the check of a log key in a config or roster. */
+export function ed25519VkeyProblem(vkey: string): string | null {
+  let type: number;
+  try {
+    type = parseVerifierKey(vkey).type;
+  } catch (err) {
+    if (err instanceof C2spFormatError) return err.message;
+    throw err;
+  }
+  return type === SIG_TYPE_ED25519 ? null : `has type 0x${type.toString(16).padStart(2, '0')}, not Ed25519 (0x01)`;
+}

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/signed-note.js';
 import { ed25519NoteVerifier, type NoteVerifier } from '../c2sp/signed-note.js';
 import { controlCharIndex } from '../c2sp/text.js';
+import { ed25519VkeyProblem } from '../c2sp/signed-note.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
@@ -52,11 +53,20 @@ const namespaceSchema = z
     proof_directory: z.string().min(1).optional(),
     // The origin line of this namespace's C2SP checkpoints (docs/c2sp.md, "Checkpoints in the network").
     checkpoint_origin: z.string().min(1).max(256).optional(),
+    // The log's checkpoint keys, Ed25519 vkeys (type 0x01): an RFC 6962 log Chorus witnesses (docs/c2sp.md,
+    // "Chorus as a tlog witness"); every node and monitor checks the log's signatures with them offline.
+    log_vkeys: z.array(z.string().min(1).max(1024)).min(1).max(16).optional(),
   })
   .strict()
   .superRefine((n, ctx) => {
     const problem = n.checkpoint_origin === undefined ? null : checkpointOriginProblem(n.checkpoint_origin);
     if (problem) ctx.addIssue({ code: 'custom', path: ['checkpoint_origin'], message: problem });
+    if (n.log_vkeys && n.checkpoint_origin === undefined)
+      ctx.addIssue({ code: 'custom', path: ['log_vkeys'], message: 'log keys need the checkpoint_origin they sign' });
+    n.log_vkeys?.forEach((vkey, i) => {
+      const p = ed25519VkeyProblem(vkey);
+      if (p) ctx.addIssue({ code: 'custom', path: ['log_vkeys', i], message: `not a log verifier key: ${p}` });
+    });
   });
 
 /** A checkpoint origin is one non-empty line without control characters (c2sp.org/tlog-checkpoint). */
@@ -313,6 +323,7 @@ export class Roster {
         if (n.log_key) out.logKey = fromHex(n.log_key, 32);
         if (n.proof_directory) out.proofDirectory = n.proof_directory;
         if (n.checkpoint_origin) out.checkpointOrigin = n.checkpoint_origin;
+        if (n.log_vkeys) out.logVerifierKeys = n.log_vkeys;
         return out;
       }),
     );

@@ -46,7 +46,7 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import { ALERT_TYPES, Alerting } from './alerting.js';
 import { buildNetwork } from './build-network.js';
 import { buildVerification } from './build-verification.js';
-import { buildWitness } from './build-witness.js';
+import { buildWitness, witnessedLogs } from './build-witness.js';
 import { defaultFormats, type FormatRegistry } from '../formats/registry.js';
 import { CloserStack } from './closers.js';
 import { Metrics } from './metrics.js';
@@ -182,7 +182,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     const signingService = new SigningService(signing, keyring, config.namespaces, now);
     await signingService.start();
     const namespaces = new NamespaceView(signingService, signing);
-    const effectiveRoster = opts.roster ?? localRoster(config, keyring);
+    const effectiveRoster = opts.roster ?? localRoster(config, keyring, opts.formats ?? defaultFormats);
     const directorySources: DirectorySource[] = [];
     const metrics = new Metrics({
       namespaces: () => signingService.namespaceNames(),
@@ -329,7 +329,16 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
 
     // The tlog witness (docs/c2sp.md, "Chorus as a tlog witness").
     const formats = opts.formats ?? defaultFormats;
-    const { witness } = buildWitness({ config, formats, roster: effectiveRoster, keyring, db, now, logger });
+    const { witness } = buildWitness({
+      config,
+      formats,
+      roster: effectiveRoster,
+      keyring,
+      db,
+      checkpoints,
+      now,
+      logger,
+    });
 
     // The HTTP API, last: it closes first, finishing in-flight requests while the rest still runs.
     const { app: http, limitWrites } = await createServer({
@@ -497,16 +506,25 @@ async function lastVerification(
 }
 
 /** A one-member roster for a node run without a network: itself and its namespaces' log keys. */
-function localRoster(config: NodeConfig, keyring: Keyring): Roster {
+function localRoster(config: NodeConfig, keyring: Keyring, formats: FormatRegistry): Roster {
   return new Roster(
     'local',
     1,
     [{ name: 'self', keys: keyring.infos(), addresses: [] }],
-    config.namespaces.map((n) => ({
-      name: n.name,
-      configuration: n.configuration,
-      ...(n.logKey ? { logKey: n.logKey } : {}),
-    })),
+    [
+      ...config.namespaces.map((n) => ({
+        name: n.name,
+        configuration: n.configuration,
+        ...(n.logKey ? { logKey: n.logKey } : {}),
+      })),
+      // Witnessed logs too, so the node cosigns their checkpoints alone (docs/c2sp.md, "Chorus as a tlog witness").
+      ...witnessedLogs(config, formats).map((l) => ({
+        name: l.namespace,
+        configuration: 'whatsapp_v1' as const,
+        checkpointOrigin: l.origin,
+        logVerifierKeys: [...l.logVerifierKeys],
+      })),
+    ],
   );
 }
 

@@ -50,7 +50,7 @@ export interface TlogWitnessOptions {
    * A log-signed checkpoint for a size already recorded, with another root (a 422): positive evidence that
    * the log forked, handed on (to the checkpoint service, which turns two log-signed roots into a proof).
    */
-  onFork?: (logSignedNote: string) => Promise<void>;
+  onFork?: (logSignedNote: string, namespace: string) => Promise<void>;
 }
 
 interface KnownLog {
@@ -132,7 +132,7 @@ export class TlogWitness {
         },
         `${origin} signed another root for size ${req.checkpoint.size}, which this node cosigned`,
       );
-      await this.#o.onFork?.(fork);
+      await this.#o.onFork?.(fork, log.namespace);
     }
     return outcome.status === 409 ? outcome : this.#refused(outcome.status, outcome.message, origin);
   }

@@ -4,7 +4,7 @@
 // the node cosigned before (docs/c2sp.md, "Chorus as a tlog witness"). So the format has settings (the origin
 // and the log's keys) and no proof names, no proof verifier, no Plexi side.
 import { z } from 'zod';
-import { parseVerifierKey, SIG_TYPE_ED25519 } from '../../c2sp/signed-note.js';
+import { ed25519VkeyProblem } from '../../c2sp/signed-note.js';
 import { controlCharIndex } from '../../c2sp/text.js';
 import type { FormatSettings, LogFormat, WitnessedLog } from '../log-format.js';
 
@@ -23,17 +23,6 @@ export function originProblem(origin: string): string | null {
   if (controlCharIndex(origin) >= 0 || origin.includes('\n')) return 'contains a control character or a newline';
   if (origin.trim() !== origin) return 'starts or ends with white space';
   return null;
-}
-
-/** Why a string is not an Ed25519 (type 0x01) note verifier key, or null. */
-export function logVkeyProblem(vkey: string): string | null {
-  let type: number;
-  try {
-    type = parseVerifierKey(vkey).type;
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return type === SIG_TYPE_ED25519 ? null : `has type 0x${type.toString(16).padStart(2, '0')}, not Ed25519 (0x01)`;
 }
 
 /** The log a tlog namespace names: its origin and verifier keys. */
@@ -55,7 +44,7 @@ export const tlogFormat: LogFormat = {
     if (origin) problems.push({ field: 'origin', message: `not a checkpoint origin: ${origin}` });
     const seen = new Set<string>();
     s.log_vkeys.forEach((vkey, i) => {
-      const problem = logVkeyProblem(vkey);
+      const problem = ed25519VkeyProblem(vkey);
       if (problem) problems.push({ field: `log_vkeys.${i}`, message: `not a log verifier key: ${problem}` });
       else if (seen.has(vkey)) problems.push({ field: `log_vkeys.${i}`, message: 'listed twice' });
       seen.add(vkey);
