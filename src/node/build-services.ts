@@ -510,7 +510,8 @@ function localRoster(config: NodeConfig, keyring: Keyring, formats: FormatRegist
   return new Roster(
     'local',
     1,
-    [{ name: 'self', keys: keyring.infos(), addresses: [] }],
+    // "self" is also its witness name: a lone node cosigns C2SP checkpoints under it (docs/c2sp.md).
+    [{ name: 'self', keys: keyring.infos(), addresses: [], witnessName: 'self' }],
     [
       ...config.namespaces.map((n) => ({
         name: n.name,
