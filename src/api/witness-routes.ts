@@ -3,8 +3,8 @@
 // 200 is the cosignature line(s), 409 the latest cosigned size as `text/x.tlog.size`, 400/403/404/422 the
 // project's JSON error. No token: the log's signature on the checkpoint is the authentication.
 import type { FastifyInstance } from 'fastify';
-import { MAX_ADD_CHECKPOINT_BYTES, TLOG_SIZE_CONTENT_TYPE, formatConflictBody } from '../c2sp/witness-request.js';
-import type { AddCheckpointOutcome } from '../services/tlog-witness.js';
+import { TLOG_SIZE_CONTENT_TYPE, formatConflictBody } from '../c2sp/witness-request.js';
+import { MAX_WITNESS_REQUEST_BYTES, type AddCheckpointOutcome } from '../services/tlog-witness.js';
 import { HttpError } from './http-errors.js';
 import type { RateLimitHook } from './server.js';
 
@@ -22,16 +22,16 @@ const CODES = {
 } as const;
 
 export function registerWitnessRoutes(app: FastifyInstance, ctx: WitnessRoutesContext): void {
-  // Its own scope: the body is text of any (or no) content type, up to the spec-sized cap (docs/c2sp.md,
-  // "Limits"), not the JSON the rest of the API takes.
+  // Its own scope: the body is text of any (or no) content type, up to a checkpoint note's size plus a proof
+  // (docs/c2sp.md, "Chorus as a tlog witness"), not the JSON the rest of the API takes.
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_ADD_CHECKPOINT_BYTES }, (_req, body, done) =>
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_WITNESS_REQUEST_BYTES }, (_req, body, done) =>
       done(null, body),
     );
     scope.post(
       '/add-checkpoint',
-      { bodyLimit: MAX_ADD_CHECKPOINT_BYTES, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) },
+      { bodyLimit: MAX_WITNESS_REQUEST_BYTES, ...(ctx.limitWrites ? { onRequest: ctx.limitWrites } : {}) },
       async (req, reply) => {
         const body = req.body instanceof Uint8Array ? req.body : new Uint8Array();
         const r = await ctx.addCheckpoint(body);

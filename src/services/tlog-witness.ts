@@ -17,6 +17,7 @@ import {
   type NoteSignature,
   type NoteVerifier,
 } from '../c2sp/signed-note.js';
+import { MAX_CHECKPOINT_NOTE_BYTES } from '../consensus/checkpoint-rules.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import type { WitnessStateStore } from '../store/witness-state-store.js';
@@ -33,6 +34,12 @@ export interface WitnessedLogEntry {
  * returns the cosignature line(s) to answer with.
  */
 export type CheckpointCosigner = (body: string, logSignatures: readonly NoteSignature[]) => Promise<NoteSignature[]>;
+
+/**
+ * The `add-checkpoint` body cap: a checkpoint note as large as the network carries (src/consensus/checkpoint-rules.ts),
+ * 63 proof lines of 45 bytes and the old size line, rounded up.
+ */
+export const MAX_WITNESS_REQUEST_BYTES = MAX_CHECKPOINT_NOTE_BYTES + 4 * 1024;
 
 /** What `add-checkpoint` answers (the API turns it into HTTP, src/api/witness-routes.ts). */
 export type AddCheckpointOutcome =
@@ -86,6 +93,10 @@ export class TlogWitness {
       if (err instanceof WitnessRequestError && err.status !== 409) return this.#refused(err.status, err.message);
       throw err;
     }
+    // What the node cosigns it gossips and serves: a note larger than a checkpoint note may be is refused here.
+    const noteBytes = Buffer.byteLength(formatNote(req.note), 'utf8');
+    if (noteBytes > MAX_CHECKPOINT_NOTE_BYTES)
+      return this.#refused(400, `checkpoint note of ${noteBytes} bytes is over ${MAX_CHECKPOINT_NOTE_BYTES}`);
     const origin = req.checkpoint.origin;
     const log = this.#logs.get(origin);
     if (!log) return this.#refused(404, `unknown log origin ${JSON.stringify(origin)}`);

@@ -133,6 +133,10 @@ describe('tlog witness', () => {
     expect((await w.addCheckpoint('old 12\n\n' + signed(10))).status).toBe(400); // old size above size
     expect((await w.addCheckpoint('not a request')).status).toBe(400);
     expect((await w.addCheckpoint(new Uint8Array([0xff, 0xfe, 0x0a, 0x0a]))).status).toBe(400);
+    // A note larger than the network carries (8 KiB) is refused before anything is checked or recorded.
+    const text = checkpointText(12).slice(0, -1) + '\n' + 'x'.repeat(9000) + '\n';
+    const big = await w.addCheckpoint(`old 10\n\n${signNote(text, [log])}`);
+    expect(big).toMatchObject({ status: 400, message: expect.stringMatching(/over 8192/) });
     expect(forks).toEqual([]);
     expect((await state.latest(ORIGIN))?.size).toBe(10n);
   });
@@ -219,6 +223,10 @@ describe('tlog witness', () => {
       const ok = await post(request(0, 4), { 'content-type': 'text/plain' });
       expect(ok.statusCode).toBe(200);
       expect(ok.body).toMatch(/^— witness\.example\/chorus [A-Za-z0-9+/=]+\n$/);
+      // No content type at all (a Buffer payload carries none).
+      const bare = await app.inject({ method: 'POST', url: '/add-checkpoint', payload: Buffer.from(request(4, 4)) });
+      expect(bare.raw.req.headers['content-type']).toBeUndefined();
+      expect(bare.statusCode).toBe(200);
       const conflict = await post(request(0, 4));
       expect(conflict.statusCode).toBe(409);
       expect(conflict.headers['content-type']).toBe('text/x.tlog.size');
@@ -231,7 +239,7 @@ describe('tlog witness', () => {
       const fork = await post(request(4, 4, forked));
       expect(fork.statusCode).toBe(422);
       expect(fork.json()).toMatchObject({ error: 'inconsistent-checkpoint' });
-      const huge = await post('old 0\n\n' + 'x'.repeat(2 * 1024 * 1024));
+      const huge = await post('old 0\n\n' + 'x'.repeat(13 * 1024));
       expect(huge.statusCode).toBe(413);
       const get = await app.inject({ method: 'GET', url: '/add-checkpoint' });
       expect(get.statusCode).toBe(404);
