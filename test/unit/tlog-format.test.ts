@@ -58,6 +58,13 @@ describe('tlog format', () => {
     expect('witnessedNamespaces' in plain).toBe(false);
   });
 
+  it("accepts a real log's settings: the arche2025h1 staging CT log (its published origin and vkey)", () => {
+    const origin = 'arche2025h1.staging.ct.transparency.dev';
+    const vkey = `${origin}+ba2f06c0+AU0vHmlGCS/PdN8b2OaGmKprLI8HKM+dJ472xgFYh15f`;
+    const c = load({ origin, log_vkeys: [vkey] });
+    expect(c.witnessedNamespaces?.[0]?.formatSettings).toEqual({ origin, log_vkeys: [vkey] });
+  });
+
   it('refuses epoch fields, bad origins and bad keys, naming the field', () => {
     fails({ root: `1/${'a'.repeat(64)}` }, 'namespaces.1.root', /does not apply to log_format tlog/);
     fails({ token_sha256: token }, 'namespaces.1.token_sha256', /does not apply/);
