@@ -4,7 +4,7 @@
 // signature at the monitoring path (gossip merged them); then the log forks (two log-signed roots for one
 // size, shown to different nodes) and a log-equivocation proof appears on every node and verifies offline
 // with only the roster.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkpointPath,
@@ -19,11 +19,13 @@ import {
   rootOf,
   signNote,
   cosignatureVerifier,
+  cosigner,
 } from '../../src/c2sp/index.js';
 import { checkCheckpointEquivocationProof } from '../../src/consensus/checkpoint-equivocation.js';
 import type { Roster } from '../../src/consensus/roster.js';
 import { loadRoster } from '../../src/config/roster-load.js';
 import { http } from '../support/http.js';
+import { runCli } from '../support/node-process.js';
 import { TestNetwork, waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -35,6 +37,11 @@ const leaves = Array.from({ length: 20 }, (_, i) => leafHash(enc.encode(`entry $
 // The fork: the same log key signs a tree whose entry 13 differs.
 const forked = leaves.map((l, i) => (i === 13 ? leafHash(enc.encode('rewritten entry 13')) : l));
 const names = ['org1', 'org2', 'org3'];
+
+/** A cosignature (type 0x04) vkey: a witness's, never a log's. */
+function roster0Witness(): string {
+  return cosigner('witness.example', new Uint8Array(32).fill(12)).vkey;
+}
 
 function signedCheckpoint(size: number, tree = leaves): string {
   const text = formatCheckpoint({
@@ -59,9 +66,19 @@ describe('three Chorus nodes witness an RFC 6962 log', () => {
   beforeAll(async () => {
     await net.setup(3, 2);
     // The log in the roster (its origin and key) and in every node's config, as operators add it.
-    const doc = JSON.parse(readFileSync(net.roster, 'utf8')) as { namespaces: Record<string, unknown>[] };
-    doc.namespaces.push({ name: TLOG_NS, checkpoint_origin: ORIGIN, log_vkeys: [log.vkey] });
-    writeFileSync(net.roster, JSON.stringify(doc, null, 2));
+    const add = (vkey: string) =>
+      runCli(['roster', 'namespace', net.roster, '--name', TLOG_NS, '--checkpoint-origin', ORIGIN, '--log-vkey', vkey]);
+    // A witness key (type 0x04) is not a log key: refused with the field, the roster unchanged.
+    const refused = add(roster0Witness());
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/log_vkeys\.0: not a log verifier key/);
+    expect(add(log.vkey).status).toBe(0);
+    expect(JSON.parse(readFileSync(net.roster, 'utf8')).namespaces).toContainEqual({
+      name: TLOG_NS,
+      configuration: 'whatsapp_v1',
+      checkpoint_origin: ORIGIN,
+      log_vkeys: [log.vkey],
+    });
     for (const n of names)
       net.editConfig(n, (c) => {
         (c.namespaces as unknown[]).push({ name: TLOG_NS, log_format: 'tlog', origin: ORIGIN, log_vkeys: [log.vkey] });
