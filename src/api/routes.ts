@@ -58,7 +58,7 @@ export interface ApiDependencies {
   /** Cosigned checkpoints (monitoring path, checkpoint equivocations); absent: routes not served. */
   checkpoints?: CheckpointRoutesContext;
   /** The tlog witness (`POST /add-checkpoint`, docs/c2sp.md "Chorus as a tlog witness"). */
-  witness?: Pick<WitnessRoutesContext, 'addCheckpoint'>;
+  witness?: Pick<WitnessRoutesContext, 'addCheckpoint' | 'status'>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -95,5 +95,10 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);
   const witness = deps.witness;
-  if (witness) registerWitnessRoutes(app, { limitWrites, addCheckpoint: (b) => witness.addCheckpoint(b) });
+  if (witness)
+    registerWitnessRoutes(app, {
+      limitWrites,
+      addCheckpoint: (b) => witness.addCheckpoint(b),
+      status: () => witness.status(),
+    });
 }

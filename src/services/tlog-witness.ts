@@ -62,7 +62,17 @@ export interface TlogWitnessOptions {
 
 interface KnownLog {
   namespace: string;
+  vkeys: readonly string[];
   verifiers: NoteVerifier[];
+}
+
+/** One witnessed log and what this node last cosigned of it (`GET /witness/logs`). */
+export interface WitnessedLogStatus {
+  namespace: string;
+  origin: string;
+  logVerifierKeys: readonly string[];
+  /** The latest checkpoint recorded for the origin; undefined before the first. */
+  latest?: { size: bigint; rootHash: Uint8Array; recordedAt: bigint };
 }
 
 export class TlogWitness {
@@ -75,13 +85,25 @@ export class TlogWitness {
     for (const l of o.logs) {
       if (this.#logs.has(l.origin))
         throw new ConfigError('namespaces', `two tlog namespaces have the origin ${JSON.stringify(l.origin)}`);
-      this.#logs.set(l.origin, { namespace: l.namespace, verifiers: l.logVerifierKeys.map(ed25519NoteVerifier) });
+      const verifiers = l.logVerifierKeys.map(ed25519NoteVerifier);
+      this.#logs.set(l.origin, { namespace: l.namespace, vkeys: l.logVerifierKeys, verifiers });
     }
   }
 
   /** The origins witnessed, with their namespaces. */
   get origins(): { origin: string; namespace: string }[] {
     return [...this.#logs].map(([origin, l]) => ({ origin, namespace: l.namespace }));
+  }
+
+  /** Every witnessed log with its latest record. */
+  async status(): Promise<WitnessedLogStatus[]> {
+    const out: WitnessedLogStatus[] = [];
+    for (const [origin, l] of this.#logs) {
+      const r = await this.#o.state.latest(origin);
+      const latest = r ? { size: r.size, rootHash: r.rootHash, recordedAt: r.recordedAt } : undefined;
+      out.push({ namespace: l.namespace, origin, logVerifierKeys: l.vkeys, ...(latest ? { latest } : {}) });
+    }
+    return out;
   }
 
   async addCheckpoint(body: Uint8Array | string): Promise<AddCheckpointOutcome> {

@@ -79,6 +79,8 @@ describe('a single node witnessing a tlog namespace', () => {
     const stale = await post(body(4, 9));
     expect(stale.status).toBe(409);
     expect(stale.text).toBe('7\n');
+    const logs = await http(`${url}/witness/logs`);
+    expect(logs.body.logs).toMatchObject([{ namespace: 'solo', origin: ORIGIN, cosigned: { size: 7n } }]);
   }, 60_000);
 
   it('the tlog namespace has no epoch side', async () => {

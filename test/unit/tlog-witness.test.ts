@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  checkpointPath,
   consistencyProof,
   cosigner,
   cosignatureVerifier,
@@ -216,7 +217,7 @@ describe('tlog witness', () => {
       bodyLimitBytes: 16 * 1024,
       rateLimit: { max: 1000, windowMs: 60_000 },
     });
-    registerWitnessRoutes(app, { addCheckpoint: (b) => w.addCheckpoint(b) });
+    registerWitnessRoutes(app, { addCheckpoint: (b) => w.addCheckpoint(b), status: () => w.status() });
     try {
       const post = (payload: string | Buffer, headers: Record<string, string> = {}) =>
         app.inject({ method: 'POST', url: '/add-checkpoint', payload, headers });
@@ -243,6 +244,24 @@ describe('tlog witness', () => {
       expect(huge.statusCode).toBe(413);
       const get = await app.inject({ method: 'GET', url: '/add-checkpoint' });
       expect(get.statusCode).toBe(404);
+      // The witnessed logs and what this node last cosigned of each.
+      const logs = await app.inject({ method: 'GET', url: '/witness/logs' });
+      expect(logs.statusCode).toBe(200);
+      expect(logs.json()).toEqual({
+        logs: [
+          {
+            namespace: 'test-log',
+            origin: ORIGIN,
+            log_vkeys: [log.vkey],
+            checkpoint_path: `/${checkpointPath(ORIGIN)}`,
+            cosigned: {
+              size: 4,
+              root_hash: Buffer.from(rootOf(leaves.slice(0, 4))).toString('base64'),
+              recorded_at: 1_700_000_000_123,
+            },
+          },
+        ],
+      });
     } finally {
       await app.close();
     }
