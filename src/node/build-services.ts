@@ -197,6 +197,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       rosterAuditors: () => effectiveRoster.auditors,
       alertTypes: [...ALERT_TYPES],
       checkpointOrigins: () => effectiveRoster.namespaces.flatMap((n) => n.checkpointOrigin ?? []),
+      witnessAnswers: () => witness.answered,
     });
 
     // The network.

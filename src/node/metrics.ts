@@ -28,6 +28,8 @@ export interface MetricsSources {
   gossipInternalErrors?: () => number;
   /** The roster's checkpoint origins (chorus_checkpoint_equivocations_total starts at 0 for each). */
   checkpointOrigins?: () => string[];
+  /** The tlog witness's add-checkpoint answers by status (docs/c2sp.md, "Chorus as a tlog witness"). */
+  witnessAnswers?: () => ReadonlyMap<number, number> | undefined;
 }
 
 const EQUIVOCATION_KINDS: readonly EquivocationKind[] = ['auditor-equivocation', 'log-equivocation', 'split-view'];
@@ -321,6 +323,19 @@ export class Metrics {
             for (const [reason, n] of Object.entries(t.validation[outcome])) this.inc({ topic, outcome, reason }, n);
           }
         }
+      },
+    });
+    new Counter({
+      name: 'chorus_witness_requests_total',
+      help: 'tlog-witness add-checkpoint requests answered, by HTTP status',
+      labelNames: ['status'],
+      registers: [r],
+      collect() {
+        // The witness keeps the running totals; every status the spec names starts at 0.
+        this.reset();
+        const answered = src.witnessAnswers?.();
+        for (const status of [200, 400, 403, 404, 409, 422])
+          this.inc({ status: String(status) }, answered?.get(status) ?? 0);
       },
     });
   }

@@ -79,6 +79,8 @@ export class TlogWitness {
   readonly #o: TlogWitnessOptions;
   readonly #logs = new Map<string, KnownLog>();
   readonly counters = { cosigned: 0, refused: 0, forks: 0 };
+  /** Requests answered, by status (the metric chorus_witness_requests_total). */
+  readonly answered = new Map<number, number>();
 
   constructor(o: TlogWitnessOptions) {
     this.#o = o;
@@ -107,6 +109,12 @@ export class TlogWitness {
   }
 
   async addCheckpoint(body: Uint8Array | string): Promise<AddCheckpointOutcome> {
+    const outcome = await this.#add(body);
+    this.answered.set(outcome.status, (this.answered.get(outcome.status) ?? 0) + 1);
+    return outcome;
+  }
+
+  async #add(body: Uint8Array | string): Promise<AddCheckpointOutcome> {
     let req: AddCheckpointRequest;
     try {
       req = parseAddCheckpointRequest(body);

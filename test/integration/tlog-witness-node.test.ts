@@ -100,5 +100,10 @@ describe('a single node witnessing a tlog namespace', () => {
     const list = r.body.equivocations as { kind: string; origin: string; size: bigint }[];
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ kind: 'log-equivocation', origin: ORIGIN, size: 7n });
+    // Answers since the restart, by status; the statuses not seen are 0.
+    const metrics = (await http(`${url}/metrics`)).text;
+    expect(metrics).toContain('chorus_witness_requests_total{status="409"} 1');
+    expect(metrics).toContain('chorus_witness_requests_total{status="422"} 1');
+    expect(metrics).toContain('chorus_witness_requests_total{status="200"} 0');
   });
 });
