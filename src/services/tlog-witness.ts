@@ -134,11 +134,12 @@ export class TlogWitness {
     const outcome = await this.#o.state.run(origin, async (step): Promise<AddCheckpointOutcome> => {
       const latest = step.latest ? { size: step.latest.size, rootHash: step.latest.rootHash } : null;
       const d = decideAddCheckpoint(req, { verifiers: log.verifiers, latest });
+      // A 409 or 422 comes after the log's signature verified: another root at the recorded size is evidence.
+      const otherRoot =
+        latest !== null && req.checkpoint.size === latest.size && !bytesEqual(req.checkpoint.rootHash, latest.rootHash);
+      if ((d.status === 409 || d.status === 422) && otherRoot) fork = logSigned(req, log.verifiers);
       if (d.status === 409) return { status: 409, latestSize: d.latestSize, message: d.message };
-      if (d.status !== 200) {
-        if (d.status === 422 && latest && req.checkpoint.size === latest.size) fork = logSigned(req, log.verifiers);
-        return { status: d.status, message: d.message };
-      }
+      if (d.status !== 200) return { status: d.status, message: d.message };
       const note = formatNote({ text: req.note.text, signatures: d.logSignatures });
       const same =
         latest !== null && latest.size === d.checkpoint.size && bytesEqual(latest.rootHash, d.checkpoint.rootHash);
@@ -173,7 +174,12 @@ export class TlogWitness {
         },
         `${origin} signed another root for size ${req.checkpoint.size}, which this node cosigned`,
       );
-      await this.#o.onFork?.(fork, log.namespace);
+      // The answer does not wait on the evidence's fate: a failure here is logged, the refusal stands.
+      await this.#o
+        .onFork?.(fork, log.namespace)
+        .catch((err: unknown) =>
+          this.#o.logger.error({ event: 'log-fork-report-failed', origin, err }, 'could not report the log fork'),
+        );
     }
     return outcome.status === 409 ? outcome : this.#refused(outcome.status, outcome.message, origin);
   }

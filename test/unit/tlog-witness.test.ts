@@ -154,6 +154,27 @@ describe('tlog witness', () => {
     expect(evidence.signatures).toHaveLength(1);
     expect(openNote(evidence, [ed25519NoteVerifier(log.vkey)]).verified).toHaveLength(1);
     expect((await state.latest(ORIGIN))?.rootHash).toEqual(rootOf(leaves.slice(0, 8)));
+    // From a stale old size it is a 409, and still evidence (the log's signature verified first).
+    expect(await w.addCheckpoint(request(0, 8, forked))).toMatchObject({ status: 409, latestSize: 8n });
+    expect(forks).toHaveLength(2);
+    // A bad proof at a new size is no evidence of a fork: refused, not reported.
+    const proof = consistencyProof(leaves.slice(0, 12), 8).map((h) => Uint8Array.from(h));
+    (proof[0] as Uint8Array)[0] ^= 1;
+    const bad = formatAddCheckpointRequest(8n, proof, signed(12));
+    expect((await w.addCheckpoint(bad)).status).toBe(422);
+    expect(forks).toHaveLength(2);
+    // A failing report does not turn the refusal into an error.
+    const failing = new TlogWitness({
+      logs: [{ namespace: 'test-log', origin: ORIGIN, logVerifierKeys: [log.vkey] }],
+      state,
+      cosign: plainCosign,
+      now: () => 1n,
+      logger: silent,
+      onFork: async () => {
+        throw new Error('store unavailable');
+      },
+    });
+    expect((await failing.addCheckpoint(request(8, 8, forked))).status).toBe(422);
   });
 
   it('a crash after the record is written and before the answer keeps the record: no second root later', async () => {
