@@ -86,6 +86,7 @@ export async function addNamespace(
     root?: string;
     logKey?: string;
     proofDirectory?: string;
+    checkpointOrigin?: string;
   },
 ): Promise<void> {
   const doc = read(file);
@@ -94,6 +95,7 @@ export async function addNamespace(
   if (o.root) entry.root = o.root;
   if (o.logKey) entry.log_key = o.logKey;
   if (o.proofDirectory) entry.proof_directory = o.proofDirectory;
+  if (o.checkpointOrigin) entry.checkpoint_origin = o.checkpointOrigin;
   doc.namespaces = doc.namespaces.filter((n) => n.name !== o.name);
   doc.namespaces.push(entry);
   write(file, doc);

@@ -55,11 +55,15 @@ describe('AKD epochs as cosigned checkpoints in a 3-node network', () => {
       seed: 'checkpoints',
     });
     await net.setup(3, 2);
+    expect(runCli(['roster', 'namespace', net.roster, '--name', NS, '--checkpoint-origin', ORIGIN]).status).toBe(0);
+    // One origin, one namespace.
+    const twice = runCli(['roster', 'namespace', net.roster, '--name', 'other', '--checkpoint-origin', ORIGIN]);
+    expect([twice.status, twice.stderr]).toEqual([2, expect.stringMatching(/checkpoint_origin.*already the origin/)]);
     const doc = JSON.parse(readFileSync(net.roster, 'utf8')) as {
       auditors: Record<string, unknown>[];
       namespaces: Record<string, unknown>[];
     };
-    (doc.namespaces[0] as Record<string, unknown>).checkpoint_origin = ORIGIN;
+    expect(doc.namespaces).toEqual([expect.objectContaining({ name: NS, checkpoint_origin: ORIGIN })]);
     doc.auditors.push({ name: 'org4', public_key: toHex(outsideWitness.publicKey) });
     writeFileSync(net.roster, JSON.stringify(doc, null, 2));
     roster = loadRoster(net.roster);

@@ -61,6 +61,7 @@ export function register(program: Command): void {
     .option('--root <epoch/digest>', 'the root EPOCH/HEX_DIGEST')
     .option('--log-key <hex>', "the log's Ed25519 public key (its signed heads count as observations)")
     .option('--proof-directory <url>', 'where the log publishes its append-only proofs')
+    .option('--checkpoint-origin <origin>', 'the origin line of its C2SP checkpoints, e.g. whatsapp.kt/v2')
     .action(
       async (
         file: string,
@@ -71,6 +72,7 @@ export function register(program: Command): void {
           root?: string;
           logKey?: string;
           proofDirectory?: string;
+          checkpointOrigin?: string;
         },
       ) => {
         const { addNamespace } = await import('../../operator/roster-file.js');
