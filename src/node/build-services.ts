@@ -368,7 +368,11 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     const peers: PeerAdministration | undefined = host && {
       blockPeer: (peer) => host.blockPeer(peer),
       unblockPeer: (peer) => host.unblockPeer(peer),
-      status: () => ({ ...host.stats(), sync_counters: network.network.counters }),
+      status: () => ({
+        ...host.stats(),
+        sync_counters: network.network.counters,
+        checkpoint_counters: checkpoints.counters,
+      }),
     };
     // The log's key for a namespace: from the config or the roster (they must agree).
     const logKey = (ns: string): Uint8Array | undefined =>

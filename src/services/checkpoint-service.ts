@@ -34,7 +34,7 @@ import {
   type CheckpointStore,
   type StoredCheckpointProof,
 } from '../store/checkpoint-store.js';
-import { fromHex } from '../util/bytes.js';
+import { fromHex, toHex } from '../util/bytes.js';
 import { ChorusError, DecodeError } from '../util/errors.js';
 import { encodeSyncCursor, type SyncPosition } from '../wire/sync-cursor.js';
 import { encodeSyncResponse, type SyncRequest } from '../wire/sync-messages.js';
@@ -384,7 +384,7 @@ export class CheckpointService extends EventEmitter<CheckpointServiceEvents> imp
     const { store } = this.#o;
     await store.ready();
     const mark = position ?? req.mode.resume;
-    const from = mark && Buffer.from(mark.logId).toString('hex') === store.logId ? mark.number : 0n;
+    const from = mark && toHex(mark.logId) === store.logId ? mark.number : 0n;
     const limit = Math.max(1, Math.min(req.limit || SYNC_PAGE_MAX, SYNC_PAGE_MAX));
     const page = await store.arrivalPage(origin, from, limit);
     const logId = fromHex(store.logId);
@@ -422,7 +422,7 @@ export class CheckpointService extends EventEmitter<CheckpointServiceEvents> imp
             else if (r.outcome === 'reject' || r.origin !== origin) invalid++;
           }
           if (res.logId && res.position !== undefined)
-            await store.setSyncMark(peer, origin, `${Buffer.from(res.logId).toString('hex')}:${res.position}`);
+            await store.setSyncMark(peer, origin, `${toHex(res.logId)}:${res.position}`);
           if (invalid > 0) {
             network?.penalize(peer, topic, invalid, 'invalid-sync-checkpoint');
             throw new CheckpointSyncJunkError(`peer ${peer} sent ${invalid} invalid checkpoint note(s) through sync`);

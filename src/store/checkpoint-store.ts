@@ -236,6 +236,8 @@ export class CheckpointStore {
     sigs: readonly CheckpointSignature[],
     nowMs: bigint,
     batch: Batch,
+    /** Kept even on a full body: this node's own cosignature. */
+    own?: CheckpointSignature,
   ): Promise<{ added: CheckpointSignature[]; body: CheckpointBody }> {
     const key = `${sizeKey(origin, size)}${SEP}${sha256Hex(text)}`;
     const held = await this.#bodies.get(key);
@@ -243,7 +245,7 @@ export class CheckpointStore {
     const keys = new Set(body.signatures.map((s) => signatureKey(s.signature)));
     const added: CheckpointSignature[] = [];
     for (const s of sigs) {
-      if (body.signatures.length >= this.maxSignatures) break;
+      if (body.signatures.length >= this.maxSignatures && s !== own) continue;
       const k = signatureKey(s.signature);
       if (keys.has(k)) continue;
       keys.add(k);
@@ -313,7 +315,7 @@ export class CheckpointStore {
       const sigs = [...extra];
       const mine = heldHash === undefined ? cosign() : undefined;
       if (mine) sigs.unshift(mine);
-      const { added, body } = await this.#merge(origin, size, text, sigs, nowMs, batch);
+      const { added, body } = await this.#merge(origin, size, text, sigs, nowMs, batch, mine);
       if (mine) {
         batch.put(this.#own, ownKey, `${hash} ${signatureKey(mine.signature)}`);
         own = mine;

@@ -27,6 +27,8 @@ const NS = 'wa.kt';
 const NET = 'ckptnet';
 const ORIGIN = AKD_ORIGINS.whatsapp;
 const EPOCHS = 3;
+/** One more epoch in the log, fed while a node is cut off (sync test). */
+const LAST = EPOCHS + 1;
 /** A roster witness that runs no node here: its cosignature over another root is the injected conflict. */
 const outsideWitness = signingKeyFromSeed(new Uint8Array(32).fill(44));
 
@@ -47,17 +49,21 @@ describe('AKD epochs as cosigned checkpoints in a 3-node network', () => {
     log = await writeSyntheticLog({
       out: logDir,
       configuration: { name: 'whatsapp_v1' },
-      epochs: EPOCHS,
+      epochs: LAST,
       inserts: 10,
       base: 20,
       seed: 'checkpoints',
     });
     await net.setup(3, 2);
+    expect(runCli(['roster', 'namespace', net.roster, '--name', NS, '--checkpoint-origin', ORIGIN]).status).toBe(0);
+    // One origin, one namespace.
+    const twice = runCli(['roster', 'namespace', net.roster, '--name', 'other', '--checkpoint-origin', ORIGIN]);
+    expect([twice.status, twice.stderr]).toEqual([2, expect.stringMatching(/checkpoint_origin.*already the origin/)]);
     const doc = JSON.parse(readFileSync(net.roster, 'utf8')) as {
       auditors: Record<string, unknown>[];
       namespaces: Record<string, unknown>[];
     };
-    (doc.namespaces[0] as Record<string, unknown>).checkpoint_origin = ORIGIN;
+    expect(doc.namespaces).toEqual([expect.objectContaining({ name: NS, checkpoint_origin: ORIGIN })]);
     doc.auditors.push({ name: 'org4', public_key: toHex(outsideWitness.publicKey) });
     writeFileSync(net.roster, JSON.stringify(doc, null, 2));
     roster = loadRoster(net.roster);
@@ -149,4 +155,39 @@ describe('AKD epochs as cosigned checkpoints in a 3-node network', () => {
     const metrics = await fetch(`${net.proc('org1').url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/chorus_checkpoint_equivocations_total\{origin="whatsapp.kt\/v2",kind="split-view"\} 1/);
   }, 90_000);
+
+  it('a node cut off while everyone cosigns gets the others cosignatures through sync, and they get its', async () => {
+    await net.isolate('org3');
+    for (const n of net.nodes) expect((await net.submit(n.name, BigInt(LAST), digestAt(LAST))).status).toBe(200);
+    const body = akdCheckpointBody(ORIGIN, BigInt(LAST), fromHex(digestAt(LAST), 32));
+    const vkeys = roster.witnessVerifierKeys().map((k) => cosignatureVerifier(k.vkey));
+    const cosigners = async (name: string): Promise<string[]> => {
+      const r = await served(name);
+      if (r.status !== 200) return [];
+      const opened = openNote(r.text, vkeys);
+      return opened.note.text === body ? opened.verified.map((v) => v.verifier.name).sort() : [];
+    };
+    await waitFor('org1 holds org2 at the new epoch', async () => (await cosigners('org1')).length === 2, 60_000);
+    await waitFor('org3 cosigned the new epoch alone', async () => (await cosigners('org3')).length === 1, 60_000);
+    expect(await cosigners('org3')).toEqual(['org3']);
+    // gossipsub still offers (IHAVE) what it saw in its last 3 heartbeats (3 s, src/p2p/scoring.ts) to a
+    // peer that comes back: wait that out, so only the sync on reconnection can carry the cosignatures.
+    await new Promise((r) => setTimeout(r, 4000));
+    const synced = async (name: string) => {
+      const s = await net.get(name, '/network/status');
+      return Number((s.body.checkpoint_counters as { syncNotes: bigint }).syncNotes);
+    };
+    const before = await Promise.all(net.nodes.map((n) => synced(n.name)));
+    await net.heal('org3');
+    for (const n of net.nodes)
+      await waitFor(
+        `${n.name} serving all three cosignatures of epoch ${LAST}`,
+        async () => (await cosigners(n.name)).length === 3,
+        60_000,
+      );
+    const after = await Promise.all(net.nodes.map((n) => synced(n.name)));
+    // org3 pulled the others' cosignatures, and at least one of them pulled org3's.
+    expect(after[2]! - before[2]!).toBeGreaterThanOrEqual(1);
+    expect(after[0]! - before[0]! + after[1]! - before[1]!).toBeGreaterThanOrEqual(1);
+  }, 150_000);
 });

@@ -16,6 +16,8 @@ import {
   decodeCheckpointProof,
 } from '../../src/consensus/checkpoint-equivocation.js';
 import { Roster } from '../../src/consensus/roster.js';
+import { Monitor } from '../../src/monitor/monitor.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
 import { signingKeyFromSeed, type SigningKey } from '../../src/crypto/ed25519.js';
 import type { SyncSession } from '../../src/p2p/index.js';
 import {
@@ -174,6 +176,33 @@ describe('CheckpointService', () => {
     expect(await b.svc.onGossipProof(proofMsg.data)).toEqual({ outcome: 'accept', reason: 'valid' });
     expect(await b.svc.onGossipProof(proofMsg.data)).toEqual({ outcome: 'ignore', reason: 'duplicate' });
     expect((await b.svc.listProofs()).map((p) => p.id)).toEqual((await a.svc.listProofs()).map((p) => p.id));
+    // A monitor verifies it itself and reports it once.
+    const printed: Record<string, unknown>[] = [];
+    const monitor = new Monitor({
+      roster,
+      privateKey: await generateKeyPair('Ed25519'),
+      bootstrap: [],
+      logger: pino({ level: 'silent' }),
+      print: (x) => void printed.push(x),
+    });
+    expect(await monitor.validators.checkpointProofs(proofMsg.data, 'peer')).toEqual({
+      outcome: 'accept',
+      reason: 'valid',
+    });
+    expect(await monitor.validators.checkpointProofs(proofMsg.data, 'peer')).toEqual({
+      outcome: 'ignore',
+      reason: 'duplicate',
+    });
+    expect(printed).toMatchObject([
+      {
+        type: 'equivocation',
+        namespace: 'wa',
+        epoch: 9n,
+        checkpoint_origin: ORIGIN,
+        kind: 'split-view',
+        verified: true,
+      },
+    ]);
     // A witness that cosigns both bodies is convicted (a second fact, a second proof).
     const cBadTwice = cosigner('org-c', keys[2]).cosign(one, NOW_MS / 1000n);
     const r2 = await a.svc.ingest(formatNote({ text: one, signatures: [cBadTwice] }), 'gossip');

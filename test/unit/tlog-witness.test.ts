@@ -159,7 +159,8 @@ describe('tlog witness', () => {
     expect(forks).toHaveLength(2);
     // A bad proof at a new size is no evidence of a fork: refused, not reported.
     const proof = consistencyProof(leaves.slice(0, 12), 8).map((h) => Uint8Array.from(h));
-    (proof[0] as Uint8Array)[0] ^= 1;
+    const first = proof[0] as Uint8Array;
+    first[0] = (first[0] as number) ^ 1;
     const bad = formatAddCheckpointRequest(8n, proof, signed(12));
     expect((await w.addCheckpoint(bad)).status).toBe(422);
     expect(forks).toHaveLength(2);

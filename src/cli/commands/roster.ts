@@ -61,7 +61,7 @@ export function register(program: Command): void {
     .option('--root <epoch/digest>', 'the root EPOCH/HEX_DIGEST')
     .option('--log-key <hex>', "the log's Ed25519 public key (its signed heads count as observations)")
     .option('--proof-directory <url>', 'where the log publishes its append-only proofs')
-    .option('--checkpoint-origin <origin>', "the origin line of the namespace's C2SP checkpoints")
+    .option('--checkpoint-origin <origin>', 'the origin line of its C2SP checkpoints, e.g. whatsapp.kt/v2')
     .option(
       '--log-vkey <vkey>',
       "an RFC 6962 log's checkpoint key, Ed25519 signed-note vkey (repeatable; needs --checkpoint-origin)",
