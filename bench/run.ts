@@ -13,6 +13,7 @@ const known: Record<string, () => Promise<Bench>> = {
   realtime: () => import('./realtime.js'),
   history: () => import('./history.js'),
   'node-memory': () => import('./node-memory.js'),
+  witness: () => import('./witness.js'),
 };
 
 const args = process.argv.slice(2);

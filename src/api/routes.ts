@@ -15,6 +15,7 @@ import type { ProofFileStore } from '../store/proof-files.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { registerAdminRoutes, type PeerAdministration } from './admin-routes.js';
 import { registerAlertRoutes } from './alert-routes.js';
+import { registerCheckpointRoutes, type CheckpointRoutesContext } from './checkpoint-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerHistoryRoutes } from './history-routes.js';
@@ -22,6 +23,7 @@ import { registerNetworkRoutes } from './network-routes.js';
 import { registerPlexiRoutes, type LastVerification } from './plexi-routes.js';
 import { registerProofMirrorRoutes } from './proof-mirror-routes.js';
 import type { RateLimitHook } from './server.js';
+import { registerWitnessRoutes, type WitnessRoutesContext } from './witness-routes.js';
 
 /** The Prometheus exposition, rendered at scrape time. */
 export interface MetricsExposition {
@@ -55,6 +57,10 @@ export interface ApiDependencies {
   metrics: MetricsExposition;
   /** Why the node is not ready to serve (empty when it is): GET /readyz. */
   readinessProblems(): string[];
+  /** Cosigned checkpoints (monitoring path, checkpoint equivocations); absent: routes not served. */
+  checkpoints?: CheckpointRoutesContext;
+  /** The tlog witness (`POST /add-checkpoint`, docs/c2sp.md "Chorus as a tlog witness"). */
+  witness?: Pick<WitnessRoutesContext, 'addCheckpoint' | 'status'>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -88,6 +94,14 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     picks: deps.picks,
     proofNaming: deps.proofNaming,
   });
+  if (deps.checkpoints) registerCheckpointRoutes(app, deps.checkpoints);
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);
+  const witness = deps.witness;
+  if (witness)
+    registerWitnessRoutes(app, {
+      limitWrites,
+      addCheckpoint: (b) => witness.addCheckpoint(b),
+      status: () => witness.status(),
+    });
 }

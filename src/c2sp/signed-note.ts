@@ -10,20 +10,24 @@ import {
   keyIdHex,
   keyNameProblem,
   noteKeyId,
-  SIG_TYPE_COSIGNATURE_V1,
+  parseVerifierKey,
   SIG_TYPE_ED25519,
+  type VerifierKey,
 } from './note-keys.js';
 import { assertNoControlChars, decodeBase64, encodeBase64, encodeUtf8, inputText } from './text.js';
 
 // Key names, IDs and vkeys live in note-keys.ts (no Node.js: the roster needs them in the browser).
 export {
   assertKeyName,
+  ed25519VkeyProblem,
   formatVerifierKey,
   keyIdHex,
   keyNameProblem,
   noteKeyId,
+  parseVerifierKey,
   SIG_TYPE_COSIGNATURE_V1,
   SIG_TYPE_ED25519,
+  type VerifierKey,
 } from './note-keys.js';
 
 /** Largest note accepted: far above 16 post-quantum signatures (spec minimum), far below memory limits. */
@@ -177,40 +181,6 @@ export function signNote(text: string, signers: readonly NoteSigner[], existing:
 
 // ---- verifier keys -------------------------------------------------------------------------------
 
-export interface VerifierKey {
-  name: string;
-  keyId: number;
-  type: number;
-  /** Public key material after the type byte. */
-  publicKey: Uint8Array;
-}
-
-/** Parse `<name>+<hex key ID>+base64(type || key)`; for Ed25519 types the key ID must match the key. */
-export function parseVerifierKey(vkey: string): VerifierKey {
-  const parts = vkey.split('+');
-  // The base64 part may itself contain '+': the name and key ID are the first two fields.
-  if (parts.length < 3) throw new C2spFormatError(`verifier key ${JSON.stringify(vkey)} is not name+id+key`);
-  const name = parts[0] as string;
-  const idHex = parts[1] as string;
-  const b64 = parts.slice(2).join('+');
-  assertKeyName(name);
-  if (!/^[0-9a-f]{8}$/.test(idHex)) {
-    throw new C2spFormatError(`verifier key ${name}: key ID must be 8 lowercase hex digits`);
-  }
-  const raw = decodeBase64(b64, `verifier key ${name}`);
-  if (raw.length < 2) throw new C2spFormatError(`verifier key ${name} has no key material`);
-  const type = raw[0] as number;
-  const publicKey = raw.subarray(1);
-  const keyId = Number.parseInt(idHex, 16);
-  if (type === SIG_TYPE_ED25519 || type === SIG_TYPE_COSIGNATURE_V1) {
-    if (publicKey.length !== 32) throw new C2spFormatError(`verifier key ${name}: an Ed25519 key is 32 bytes`);
-    if (noteKeyId(name, type, publicKey) !== keyId) {
-      throw new C2spFormatError(`verifier key ${name}: key ID ${idHex} does not match the key`);
-    }
-  }
-  return { name, keyId, type, publicKey };
-}
-
 /** Ed25519 note verifier (type 0x01), from a vkey string or name and 32-byte key. */
 export function ed25519NoteVerifier(vkey: string | VerifierKey): NoteVerifier {
   const key = typeof vkey === 'string' ? parseVerifierKey(vkey) : vkey;
@@ -240,3 +210,4 @@ export function ed25519NoteSigner(name: string, key: SigningKey | Uint8Array): N
 export function sameKeyMaterial(a: VerifierKey, b: VerifierKey): boolean {
   return bytesEqual(a.publicKey, b.publicKey);
 }
+

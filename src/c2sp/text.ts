@@ -47,15 +47,21 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /** Standard padded base64 (RFC 4648 §4), canonical only: the decoding must re-encode to the same text. */
 export function decodeBase64(text: string, what: string): Uint8Array {
   if (!BASE64.test(text)) throw new C2spFormatError(`${what} is not standard padded base64`);
-  const bytes = new Uint8Array(Buffer.from(text, 'base64'));
-  if (Buffer.from(bytes).toString('base64') !== text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  if (encodeBase64(bytes) !== text) {
     throw new C2spFormatError(`${what} is not canonical base64 (non-zero padding bits)`);
   }
   return bytes;
 }
 
+// atob/btoa rather than Buffer: the roster checks and formats note keys in the dashboard's browser bundle too.
 export function encodeBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  let binary = '';
+  const CHUNK = 0x8000; // String.fromCharCode takes its bytes as arguments: keep the call's argument list short
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(binary);
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;

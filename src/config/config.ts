@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ConfigError } from '../util/errors.js';
 import { fromHex } from '../util/bytes.js';
 import { U64_MAX } from '../util/u64.js';
-import type { FormatSettings } from '../formats/log-format.js';
+import { signsEpochs, type FormatSettings, type LogFormat } from '../formats/log-format.js';
 import { DEFAULT_LOG_FORMAT, defaultFormats, type FormatRegistry } from '../formats/registry.js';
 import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 
@@ -90,20 +90,49 @@ function checkCommonNamespace(ns: CommonNamespace, ctx: z.RefinementCtx): void {
 }
 
 /**
+ * A namespace of a witness-only format (docs/log-formats.md, "Capabilities"): its name and settings. The
+ * epoch fields (root, source, proof directory, token…) make no sense for it and are refused by name.
+ */
+function witnessedNamespaceSchema(f: LogFormat) {
+  const refused = Object.fromEntries(
+    Object.keys(commonNamespaceShape)
+      .filter((k) => k !== 'name')
+      .map((k) => [
+        k,
+        z.undefined({ error: `does not apply to log_format ${f.id} (its logs are witnessed, not signed)` }).optional(),
+      ]),
+  );
+  return z
+    .object({ ...refused, name: commonNamespaceShape.name, ...f.settings.shape, log_format: z.literal(f.id) })
+    .strict()
+    .superRefine((ns, ctx) => {
+      for (const p of f.checkSettings?.(ns) ?? []) {
+        ctx.addIssue({
+          code: 'custom',
+          path: p.field.split('.').map((x) => (/^\d+$/.test(x) ? Number(x) : x)),
+          message: p.message,
+        });
+      }
+    });
+}
+
+/**
  * A namespace: a union discriminated by `log_format` (absent: `akd`, so every config written before
  * formats existed keeps its meaning), each member the common fields plus its format's settings.
  */
 function namespaceSchemaFor(formats: FormatRegistry): z.ZodType<ParsedNamespace> {
   const [first, ...rest] = formats.all.map((f) =>
-    z
-      .object({ ...commonNamespaceShape, ...f.settings.shape, log_format: z.literal(f.id) })
-      .strict()
-      .superRefine((ns, ctx) => {
-        checkCommonNamespace(ns, ctx);
-        for (const p of f.checkSettings?.(ns) ?? []) {
-          ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
-        }
-      }),
+    !signsEpochs(f)
+      ? witnessedNamespaceSchema(f)
+      : z
+          .object({ ...commonNamespaceShape, ...f.settings.shape, log_format: z.literal(f.id) })
+          .strict()
+          .superRefine((ns, ctx) => {
+            checkCommonNamespace(ns, ctx);
+            for (const p of f.checkSettings?.(ns) ?? []) {
+              ctx.addIssue({ code: 'custom', path: [p.field], message: p.message });
+            }
+          }),
   );
   if (!first) throw new ConfigError('log_format', 'no log format is registered');
   const known = z.object({
@@ -282,6 +311,13 @@ export interface NamespaceConfig {
   maxEpochIntervalSeconds?: number;
 }
 
+/** A namespace of a witness-only log format (tlog): the node cosigns its checkpoints, never signs epochs. */
+export interface WitnessedNamespaceConfig {
+  name: string;
+  logFormat: string;
+  formatSettings: FormatSettings;
+}
+
 export interface LivenessConfig {
   quorumTimeoutSeconds: number;
   auditorSilenceSeconds: number;
@@ -312,7 +348,10 @@ export interface NodeConfig {
     rateLimit: { max: number; windowSeconds: number };
     trustedProxies: string[];
   };
+  /** The namespaces whose epochs the node signs (epoch-log formats: AKD). */
   namespaces: NamespaceConfig[];
+  /** The namespaces of witness-only formats (tlog), in `namespaces:` of the file too; absent: none. */
+  witnessedNamespaces?: WitnessedNamespaceConfig[];
   p2p?: P2PConfig;
   liveness: LivenessConfig;
   /** AKD validation: worker threads (default: cores) and how many verified proofs to keep. */
@@ -365,8 +404,10 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
     keys: c.keys.map((k) => ({ file: resolvePath(dataDir, k.file), notBefore: k.not_before })),
     logLevel: c.log_level,
     http,
-    namespaces: c.namespaces.map((ns) => {
-      const settingsShape = formats.get(ns.log_format).settings.shape;
+    namespaces: c.namespaces.flatMap((ns) => {
+      const format = formats.get(ns.log_format);
+      if (!signsEpochs(format)) return [];
+      const settingsShape = format.settings.shape;
       const formatSettings = Object.fromEntries(Object.keys(settingsShape).map((k) => [k, ns[k]]));
       const akd = ns.log_format === DEFAULT_LOG_FORMAT;
       const out: NamespaceConfig = {
@@ -388,8 +429,9 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
       if (ns.max_epoch_interval_seconds) out.maxEpochIntervalSeconds = ns.max_epoch_interval_seconds;
       if (ns.proof_directory) out.proofDirectory = ns.proof_directory;
       if (ns.proof_directory_format) out.proofDirectoryFormat = ns.proof_directory_format;
-      return out;
+      return [out];
     }),
+    ...witnessedNamespacesOf(c.namespaces, formats),
     liveness: {
       quorumTimeoutSeconds: c.liveness.quorum_timeout_seconds,
       auditorSilenceSeconds: c.liveness.auditor_silence_seconds,
@@ -419,6 +461,20 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
         }
       : {}),
   };
+}
+
+/** The witness-only namespaces, as `{witnessedNamespaces}` when there are any (configs without them are unchanged). */
+function witnessedNamespacesOf(
+  namespaces: readonly ParsedNamespace[],
+  formats: FormatRegistry,
+): { witnessedNamespaces?: WitnessedNamespaceConfig[] } {
+  const out = namespaces.flatMap((ns) => {
+    const format = formats.get(ns.log_format);
+    if (signsEpochs(format)) return [];
+    const formatSettings = Object.fromEntries(Object.keys(format.settings.shape).map((k) => [k, ns[k]]));
+    return [{ name: ns.name, logFormat: ns.log_format, formatSettings }];
+  });
+  return out.length ? { witnessedNamespaces: out } : {};
 }
 
 export function loadConfig(file: string, formats: FormatRegistry = defaultFormats): NodeConfig {

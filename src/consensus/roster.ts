@@ -1,7 +1,8 @@
 // The roster (docs/protocol.md §5): the network's membership and the namespaces it audits. JSON, validated
 // with zod; errors name the field. Monitors and clients need only this file.
 import { z } from 'zod';
-import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/note-keys.js';
+import { ed25519VkeyProblem, formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/note-keys.js';
+import { controlCharIndex } from '../c2sp/text.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
@@ -48,8 +49,30 @@ const namespaceSchema = z
       .optional(),
     log_key: hexKey.optional(),
     proof_directory: z.string().min(1).optional(),
+    // The origin line of this namespace's C2SP checkpoints (docs/c2sp.md, "Checkpoints in the network").
+    checkpoint_origin: z.string().min(1).max(256).optional(),
+    // The log's checkpoint keys, Ed25519 vkeys (type 0x01): an RFC 6962 log Chorus witnesses (docs/c2sp.md,
+    // "Chorus as a tlog witness"); every node and monitor checks the log's signatures with them offline.
+    log_vkeys: z.array(z.string().min(1).max(1024)).min(1).max(16).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((n, ctx) => {
+    const problem = n.checkpoint_origin === undefined ? null : checkpointOriginProblem(n.checkpoint_origin);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['checkpoint_origin'], message: problem });
+    if (n.log_vkeys && n.checkpoint_origin === undefined)
+      ctx.addIssue({ code: 'custom', path: ['log_vkeys'], message: 'log keys need the checkpoint_origin they sign' });
+    n.log_vkeys?.forEach((vkey, i) => {
+      const p = ed25519VkeyProblem(vkey);
+      if (p) ctx.addIssue({ code: 'custom', path: ['log_vkeys', i], message: `not a log verifier key: ${p}` });
+    });
+  });
+
+/** A checkpoint origin is one non-empty line without control characters (c2sp.org/tlog-checkpoint). */
+export function checkpointOriginProblem(origin: string): string | null {
+  if (origin.length === 0) return 'checkpoint origin is empty';
+  if (controlCharIndex(origin) >= 0 || origin.includes('\n')) return 'checkpoint origin contains a control character';
+  return null;
+}
 
 const rosterSchema = z
   .object({
@@ -93,6 +116,18 @@ const rosterSchema = z
         ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${n.name}"` });
       ns.add(n.name);
     });
+    const origins = new Map<string, string>();
+    r.namespaces.forEach((n, i) => {
+      if (n.checkpoint_origin === undefined) return;
+      const prev = origins.get(n.checkpoint_origin);
+      if (prev !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['namespaces', i, 'checkpoint_origin'],
+          message: `checkpoint origin "${n.checkpoint_origin}" is already the origin of namespace "${prev}"`,
+        });
+      origins.set(n.checkpoint_origin, n.name);
+    });
   });
 
 export type RosterJson = z.input<typeof rosterSchema>;
@@ -118,6 +153,21 @@ export interface RosterNamespace {
   root?: string;
   logKey?: Uint8Array;
   proofDirectory?: string;
+  /** The origin line of the namespace's C2SP checkpoints (roster `checkpoint_origin`). */
+  checkpointOrigin?: string;
+  /** Type-0x01 vkeys of the log's checkpoint signing keys (RFC 6962 logs; AKD checkpoints carry none). */
+  logVerifierKeys?: string[];
+}
+
+/**
+ * What the roster says about one checkpoint origin (docs/c2sp.md, "Checkpoints in the network"): the
+ * keys as strings, so the roster stays free of Node.js crypto (it runs in the dashboard's browser bundle);
+ * `originFacts` in checkpoint-rules.ts turns them into note verifiers.
+ */
+export interface OriginEntry {
+  namespace: string;
+  /** The log's Ed25519 vkeys: when non-empty, a checkpoint needs a valid signature by one of them. */
+  logVerifierKeys: readonly string[];
 }
 
 export type SignerRole = { kind: 'auditor'; auditor: RosterAuditor } | { kind: 'log'; namespace: string };
@@ -209,6 +259,15 @@ export class Roster {
     return role.kind === 'auditor' ? role.auditor.name : `log:${namespace}`;
   }
 
+  /** The roster's entry for a checkpoint origin; undefined for an origin no namespace names. */
+  originEntry(origin: string): OriginEntry | undefined {
+    for (const n of this.#namespaces.values()) {
+      if (n.checkpointOrigin !== origin) continue;
+      return { namespace: n.name, logVerifierKeys: n.logVerifierKeys ?? [] };
+    }
+    return undefined;
+  }
+
   /**
    * Every roster auditor key as a C2SP `cosignature/v1` verifier key (type 0x04) under the auditor's
    * witness name, for checking cosigned checkpoints (docs/c2sp.md, "Chorus nodes as cosigners").
@@ -265,6 +324,8 @@ export class Roster {
         if (n.root) out.root = n.root;
         if (n.log_key) out.logKey = fromHex(n.log_key, 32);
         if (n.proof_directory) out.proofDirectory = n.proof_directory;
+        if (n.checkpoint_origin) out.checkpointOrigin = n.checkpoint_origin;
+        if (n.log_vkeys) out.logVerifierKeys = n.log_vkeys;
         return out;
       }),
     );

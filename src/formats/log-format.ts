@@ -96,7 +96,31 @@ export interface LogFormat {
   readonly settings: z.ZodObject;
   /** Cross-field rules on the parsed settings: each problem with its field. */
   checkSettings?(settings: FormatSettings): { field: string; message: string }[];
-  readonly proofNames: ProofNaming;
-  createVerifier(options: VerifierOptions): ProofVerifier;
+  /**
+   * How the log names its proofs, and how they are verified: the epoch side (Plexi signing, push, reports,
+   * proof directory, Plexi follower). Both present or both absent; a format without them is witnessed only
+   * (its namespaces are never signed as epochs: docs/log-formats.md, "Capabilities").
+   */
+  readonly proofNames?: ProofNaming;
+  createVerifier?(options: VerifierOptions): ProofVerifier;
+  /**
+   * For a format whose logs publish C2SP checkpoints that the node witnesses (`POST /add-checkpoint`,
+   * docs/c2sp.md "Chorus as a tlog witness"): the origin and the log's keys a namespace's settings name.
+   */
+  witnessedLog?(settings: FormatSettings): WitnessedLog;
   readonly describe: FormatDescriptor;
+}
+
+/** A log the node witnesses: its checkpoint origin and its signed-note verifier keys (Ed25519, type 0x01). */
+export interface WitnessedLog {
+  origin: string;
+  logVerifierKeys: string[];
+}
+
+/** A format whose epochs the node signs and whose proofs it verifies (AKD; the test-only toy format). */
+export type EpochLogFormat = LogFormat & Required<Pick<LogFormat, 'proofNames' | 'createVerifier'>>;
+
+/** Whether a format's namespaces are epoch logs (signed as Plexi does); otherwise only witnessed. */
+export function signsEpochs(format: LogFormat): format is EpochLogFormat {
+  return format.proofNames !== undefined && format.createVerifier !== undefined;
 }

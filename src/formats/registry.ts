@@ -2,7 +2,8 @@
 // folder; the composition root passes `defaultFormats` unless a caller (a test) injects its own.
 import { ConfigError } from '../util/errors.js';
 import { akdFormat, AKD_FORMAT_ID } from './akd/index.js';
-import type { LogFormat } from './log-format.js';
+import { signsEpochs, type EpochLogFormat, type LogFormat } from './log-format.js';
+import { tlogFormat } from './tlog/index.js';
 
 /** The `log_format` of a namespace that names none: every config written before formats existed. */
 export const DEFAULT_LOG_FORMAT = AKD_FORMAT_ID;
@@ -39,10 +40,17 @@ export class FormatRegistry {
     return f;
   }
 
+  /** The epoch-log format of a namespace the node signs; a witness-only format here is a bug (config splits them). */
+  epochFormat(id: string): EpochLogFormat {
+    const f = this.get(id);
+    if (!signsEpochs(f)) throw new ConfigError('log_format', `log format "${id}" has no epochs to sign`);
+    return f;
+  }
+
   /** This registry plus more formats (a test's toy format). */
   with(...formats: LogFormat[]): FormatRegistry {
     return new FormatRegistry([...this.all, ...formats]);
   }
 }
 
-export const defaultFormats = new FormatRegistry([akdFormat]);
+export const defaultFormats = new FormatRegistry([akdFormat, tlogFormat]);

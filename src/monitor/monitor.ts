@@ -7,6 +7,7 @@ import type { PrivateKey } from '@libp2p/interface';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';
 import type { Alert } from '../consensus/alerts.js';
 import { proofFact, proofId, type EquivocationProof } from '../consensus/equivocation.js';
+import { checkpointProofId } from '../consensus/checkpoint-equivocation.js';
 import type { Roster } from '../consensus/roster.js';
 import { bootstrapPeer } from './bootstrap-peers.js';
 import { createHost, SyncPageLimitError, type ChorusHost, type ValidationResult } from '../p2p/index.js';
@@ -37,6 +38,7 @@ export interface MonitorOptions {
 }
 
 const { equivocations: EQUIVOCATIONS, alerts: ALERTS } = TOPIC_KINDS;
+const { checkpointEquivocations: CHECKPOINT_EQUIVOCATIONS } = TOPIC_KINDS;
 
 export class Monitor {
   readonly #o: MonitorOptions;
@@ -73,6 +75,11 @@ export class Monitor {
     const equivocations = { maxBytes: EQUIVOCATIONS.maxBytes, validate: this.validators.equivocations };
     this.host.subscribe(EQUIVOCATIONS.topic(roster.network), equivocations);
     this.host.subscribe(ALERTS.topic(roster.network), { maxBytes: ALERTS.maxBytes, validate: this.validators.alerts });
+    const checkpointProofs = {
+      maxBytes: CHECKPOINT_EQUIVOCATIONS.maxBytes,
+      validate: this.validators.checkpointProofs,
+    };
+    this.host.subscribe(CHECKPOINT_EQUIVOCATIONS.topic(roster.network), checkpointProofs);
     this.host.onPeerConnected((peer) => {
       void this.#syncProofs(peer);
     });
@@ -100,6 +107,7 @@ export class Monitor {
   readonly validators = {
     equivocations: guardedValidator((d) => this.#onProof(d), this.#onInternalError),
     alerts: guardedValidator((d) => this.#onAlert(d), this.#onInternalError),
+    checkpointProofs: guardedValidator((d) => this.#onCheckpointProof(d), this.#onInternalError),
   };
 
   /** The facts a proof is judged with: the same rules as a node's (src/gossip/topic-kinds.ts). */
@@ -166,6 +174,35 @@ export class Monitor {
       origin,
       verified: true,
       proof: { first: observationToJson(proof.first), second: observationToJson(proof.second) },
+    });
+    return { outcome: 'accept', reason: 'valid' };
+  }
+
+  /** A checkpoint equivocation proof (docs/c2sp.md, "Checkpoints in the network"), verified like the others. */
+  async #onCheckpointProof(data: Uint8Array): Promise<ValidationResult> {
+    const decoded = decodeGossip(CHECKPOINT_EQUIVOCATIONS.codec, data);
+    if (!('value' in decoded)) return decoded;
+    const judged = await CHECKPOINT_EQUIVOCATIONS.validate(decoded.value, {
+      roster: this.#o.roster,
+      alreadyStored: false,
+    });
+    if (judged.outcome !== 'accept') return judged;
+    const { proof, check } = judged.value;
+    this.proofsVerified++;
+    if (!this.#wanted(check.namespace)) return { outcome: 'accept', reason: 'valid' };
+    const key = `checkpoint-equivocation\x00${check.fact}`;
+    if (this.#seen.has(key)) return { outcome: 'ignore', reason: 'duplicate' };
+    this.#emit(key, {
+      type: 'equivocation',
+      namespace: check.namespace,
+      epoch: check.size,
+      checkpoint_origin: check.origin,
+      kind: check.kind,
+      signers: check.signers,
+      id: checkpointProofId(proof),
+      origin: 'gossip',
+      verified: true,
+      proof: { first: proof.first, second: proof.second },
     });
     return { outcome: 'accept', reason: 'valid' };
   }

@@ -30,6 +30,8 @@ import { QuorumTracker } from '../services/quorum-tracker.js';
 import { Keyring, SigningService } from '../services/signing-service.js';
 import type { ProofVerificationService } from '../services/proof-verification.js';
 import { AlertStore } from '../store/alert-store.js';
+import { CheckpointStore } from '../store/checkpoint-store.js';
+import { CheckpointService } from '../services/checkpoint-service.js';
 import { openDatabase, wrapWrites, type RootDb } from '../store/database.js';
 import { DirectoryPicks } from '../store/directory-picks.js';
 import { ObservationStore } from '../store/observation-store.js';
@@ -40,13 +42,16 @@ import { VerificationStore } from '../store/verification-store.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import { ALERT_TYPES, Alerting } from './alerting.js';
 import { buildNetwork } from './build-network.js';
 import { buildVerification } from './build-verification.js';
+import { buildWitness, witnessedLogs } from './build-witness.js';
 import { defaultFormats, type FormatRegistry } from '../formats/registry.js';
 import { CloserStack } from './closers.js';
 import { Metrics } from './metrics.js';
 import { wireEvents } from './wire-events.js';
+import { AkdCheckpointCosigner } from './akd-checkpoints.js';
 
 export interface BuildOptions {
   logger: Logger;
@@ -118,6 +123,8 @@ export interface NodeServices {
   readonly quorum: QuorumTracker;
   readonly liveness: LivenessMonitor;
   readonly follower: PlexiFollower | undefined;
+  /** Cosigned checkpoints: store, gossip, conflicts, serving (docs/c2sp.md, "Checkpoints in the network"). */
+  readonly checkpoints: CheckpointService;
   readonly http: FastifyInstance;
   readonly serving: ServingState;
 }
@@ -176,7 +183,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     const signingService = new SigningService(signing, keyring, config.namespaces, now);
     await signingService.start();
     const namespaces = new NamespaceView(signingService, signing);
-    const effectiveRoster = opts.roster ?? localRoster(config, keyring);
+    const effectiveRoster = opts.roster ?? localRoster(config, keyring, opts.formats ?? defaultFormats);
     const directorySources: DirectorySource[] = [];
     const metrics = new Metrics({
       namespaces: () => signingService.namespaceNames(),
@@ -189,6 +196,8 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       directoryProgress: () => directorySources.map((d) => d.progress()),
       rosterAuditors: () => effectiveRoster.auditors,
       alertTypes: [...ALERT_TYPES],
+      checkpointOrigins: () => effectiveRoster.namespaces.flatMap((n) => n.checkpointOrigin ?? []),
+      witnessAnswers: () => witness.answered,
     });
 
     // The network.
@@ -205,6 +214,33 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       logger,
       clock,
       closers,
+    });
+
+    // Cosigned checkpoints: the node cosigns with its active key under its roster witness name.
+    const checkpointStore = new CheckpointStore(db);
+    await checkpointStore.ready();
+    const self = keyring
+      .infos()
+      .map((k) => effectiveRoster.auditorByKey(k.publicKey))
+      .find((a) => a !== undefined);
+    const checkpoints = new CheckpointService({
+      store: checkpointStore,
+      roster: effectiveRoster,
+      signingKey: (t) => keyring.active(t),
+      witnessName: self?.witnessName,
+      auditorName: self?.name ?? 'self',
+      now,
+      maxFutureMs: BigInt(config.p2p?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS),
+      logger,
+      ...(network.host ? { network: network.network } : {}),
+    });
+    network.network.registerPart(checkpoints);
+    const akdCheckpoints = new AkdCheckpointCosigner({
+      checkpoints,
+      roster: effectiveRoster,
+      formatOf: (ns) => config.namespaces.find((n) => n.name === ns)?.logFormat,
+      logger,
+      refused: (data) => alerting.event('signing-halted', data),
     });
 
     // Services that act on the network.
@@ -224,6 +260,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         raiseAlert,
         event,
         directorySources,
+        onVerifiedRecord: (r) => void akdCheckpoints.onVerified(r),
       },
       opts.formats ?? defaultFormats,
       now,
@@ -253,6 +290,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       (alert, key) => void raiseAlert(alert, key),
     );
     for (const ns of signingService.namespaceNames()) liveness.watch(ns);
+    await akdCheckpoints.catchUp(signingService.namespaceNames(), verifications);
     // Epochs still waiting for their quorum keep being timed from when they were first seen.
     for (const p of await quorum.pending(MAX_TRACKED_EPOCHS))
       liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });
@@ -300,6 +338,19 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       },
     });
 
+    // The tlog witness (docs/c2sp.md, "Chorus as a tlog witness").
+    const formats = opts.formats ?? defaultFormats;
+    const { witness } = buildWitness({
+      config,
+      formats,
+      roster: effectiveRoster,
+      keyring,
+      db,
+      checkpoints,
+      now,
+      logger,
+    });
+
     // The HTTP API, last: it closes first, finishing in-flight requests while the rest still runs.
     const { app: http, limitWrites } = await createServer({
       logger,
@@ -317,7 +368,11 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
     const peers: PeerAdministration | undefined = host && {
       blockPeer: (peer) => host.blockPeer(peer),
       unblockPeer: (peer) => host.unblockPeer(peer),
-      status: () => ({ ...host.stats(), sync_counters: network.network.counters }),
+      status: () => ({
+        ...host.stats(),
+        sync_counters: network.network.counters,
+        checkpoint_counters: checkpoints.counters,
+      }),
     };
     // The log's key for a namespace: from the config or the roster (they must agree).
     const logKey = (ns: string): Uint8Array | undefined =>
@@ -355,6 +410,8 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         return signingService.submit(ns, { epoch: report.epoch, digest: report.digest });
       },
       metrics: { contentType: metrics.registry.contentType, exposition: () => metrics.exposition() },
+      checkpoints,
+      witness,
       readinessProblems: () => {
         const problems: string[] = [];
         if (!serving.ready) problems.push('starting');
@@ -392,6 +449,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       quorum,
       liveness,
       follower,
+      checkpoints,
       http,
       serving,
     };
@@ -469,16 +527,26 @@ async function lastVerification(
 }
 
 /** A one-member roster for a node run without a network: itself and its namespaces' log keys. */
-function localRoster(config: NodeConfig, keyring: Keyring): Roster {
+function localRoster(config: NodeConfig, keyring: Keyring, formats: FormatRegistry): Roster {
   return new Roster(
     'local',
     1,
-    [{ name: 'self', keys: keyring.infos(), addresses: [] }],
-    config.namespaces.map((n) => ({
-      name: n.name,
-      configuration: n.configuration,
-      ...(n.logKey ? { logKey: n.logKey } : {}),
-    })),
+    // "self" is also its witness name: a lone node cosigns C2SP checkpoints under it (docs/c2sp.md).
+    [{ name: 'self', keys: keyring.infos(), addresses: [], witnessName: 'self' }],
+    [
+      ...config.namespaces.map((n) => ({
+        name: n.name,
+        configuration: n.configuration,
+        ...(n.logKey ? { logKey: n.logKey } : {}),
+      })),
+      // Witnessed logs too, so the node cosigns their checkpoints alone (docs/c2sp.md, "Chorus as a tlog witness").
+      ...witnessedLogs(config, formats).map((l) => ({
+        name: l.namespace,
+        configuration: 'whatsapp_v1' as const,
+        checkpointOrigin: l.origin,
+        logVerifierKeys: [...l.logVerifierKeys],
+      })),
+    ],
   );
 }
 

@@ -86,6 +86,9 @@ export async function addNamespace(
     root?: string;
     logKey?: string;
     proofDirectory?: string;
+    /** An RFC 6962 log Chorus witnesses: its checkpoint origin and Ed25519 vkeys (docs/c2sp.md). */
+    checkpointOrigin?: string;
+    logVkey?: string[];
   },
 ): Promise<void> {
   const doc = read(file);
@@ -94,6 +97,8 @@ export async function addNamespace(
   if (o.root) entry.root = o.root;
   if (o.logKey) entry.log_key = o.logKey;
   if (o.proofDirectory) entry.proof_directory = o.proofDirectory;
+  if (o.checkpointOrigin) entry.checkpoint_origin = o.checkpointOrigin;
+  if (o.logVkey?.length) entry.log_vkeys = o.logVkey;
   doc.namespaces = doc.namespaces.filter((n) => n.name !== o.name);
   doc.namespaces.push(entry);
   write(file, doc);

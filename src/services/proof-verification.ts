@@ -13,14 +13,14 @@ import type { ProofFileStore, RetentionPolicy } from '../store/proof-files.js';
 import { toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import type { NamespaceConfig } from '../config/config.js';
-import type { LogFormat, ProofVerifier } from '../formats/log-format.js';
+import type { EpochLogFormat, ProofVerifier } from '../formats/log-format.js';
 import { ProofDirectoryError, type ProofDirectory } from './proof-directory.js';
 
 /** A namespace whose proofs are checked: where they are, its config, its format and that format's verifier. */
 export interface VerifiedNamespace {
   dir: ProofDirectory;
   config: NamespaceConfig;
-  format: LogFormat;
+  format: EpochLogFormat;
   verifier: ProofVerifier;
 }
 

@@ -17,13 +17,13 @@ const load = (ns: Record<string, unknown>, formats = defaultFormats) =>
 describe('format registry', () => {
   it('holds AKD by default and refuses a duplicate id or a registry without the default format', () => {
     expect(DEFAULT_LOG_FORMAT).toBe('akd');
-    expect(defaultFormats.ids).toEqual(['akd']);
+    expect(defaultFormats.ids).toEqual(['akd', 'tlog']);
     expect(defaultFormats.get('akd')).toBe(akdFormat);
-    expect(() => defaultFormats.get('toy-json')).toThrow(/unknown log format "toy-json" \(known: akd\)/);
+    expect(() => defaultFormats.get('toy-json')).toThrow(/unknown log format "toy-json" \(known: akd, tlog\)/);
     expect(() => defaultFormats.with(akdFormat)).toThrow(/registered twice/);
     expect(() => new FormatRegistry([toyFormat])).toThrow(/must hold the default format "akd"/);
-    expect(defaultFormats.with(toyFormat).ids).toEqual(['akd', 'toy-json']);
-    expect(defaultFormats.ids).toEqual(['akd']); // with() leaves the original alone
+    expect(defaultFormats.with(toyFormat).ids).toEqual(['akd', 'tlog', 'toy-json']);
+    expect(defaultFormats.ids).toEqual(['akd', 'tlog']); // with() leaves the original alone
   });
 });
 
@@ -56,7 +56,7 @@ describe('namespace configuration by log format', () => {
       expect((caught as ConfigError).path).toBe(path);
       expect((caught as Error).message).toMatch(re);
     };
-    fails({ log_format: 'trillian' }, 'namespaces.0.log_format', /must be one of: akd/);
+    fails({ log_format: 'trillian' }, 'namespaces.0.log_format', /must be one of: akd, tlog/);
     fails({ log_format: 7 }, 'namespaces.0.log_format', /string/);
     fails({ toy_label: 'x' }, 'namespaces.0', /toy_label/);
     fails(

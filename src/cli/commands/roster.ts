@@ -61,6 +61,13 @@ export function register(program: Command): void {
     .option('--root <epoch/digest>', 'the root EPOCH/HEX_DIGEST')
     .option('--log-key <hex>', "the log's Ed25519 public key (its signed heads count as observations)")
     .option('--proof-directory <url>', 'where the log publishes its append-only proofs')
+    .option('--checkpoint-origin <origin>', 'the origin line of its C2SP checkpoints, e.g. whatsapp.kt/v2')
+    .option(
+      '--log-vkey <vkey>',
+      "an RFC 6962 log's checkpoint key, Ed25519 signed-note vkey (repeatable; needs --checkpoint-origin)",
+      (v: string, prev: string[]) => [...prev, v],
+      [],
+    )
     .action(
       async (
         file: string,
@@ -71,6 +78,8 @@ export function register(program: Command): void {
           root?: string;
           logKey?: string;
           proofDirectory?: string;
+          checkpointOrigin?: string;
+          logVkey?: string[];
         },
       ) => {
         const { addNamespace } = await import('../../operator/roster-file.js');

@@ -7,7 +7,7 @@ import type { AkdConfiguration } from '../../akd/configuration.js';
 import { AkdVerifyPool } from '../../akd-runtime/verify-pool.js';
 import type {
   FormatSettings,
-  LogFormat,
+  EpochLogFormat,
   ProofName,
   ProofNaming,
   ProofTransition,
@@ -67,7 +67,7 @@ class AkdProofVerifier implements ProofVerifier {
   }
 }
 
-export const akdFormat: LogFormat = {
+export const akdFormat: EpochLogFormat = {
   id: AKD_FORMAT_ID,
   settings: akdSettingsSchema,
   checkSettings: (settings) => {

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type {
-  LogFormat,
+  EpochLogFormat,
   ProofName,
   ProofTransition,
   ProofVerdict,
@@ -71,7 +71,7 @@ class ToyVerifier implements ProofVerifier {
 /** The verifiers the format made, so a test can see the node closed them. */
 export const toyVerifiers: ToyVerifier[] = [];
 
-export const toyFormat: LogFormat = {
+export const toyFormat: EpochLogFormat = {
   id: TOY_FORMAT_ID,
   settings: toySettings,
   proofNames: {
