@@ -22,6 +22,7 @@ import { registerNetworkRoutes } from './network-routes.js';
 import { registerPlexiRoutes, type LastVerification } from './plexi-routes.js';
 import { registerProofMirrorRoutes } from './proof-mirror-routes.js';
 import type { RateLimitHook } from './server.js';
+import { registerViewRoutes, type ViewRoutesContext } from './view-routes.js';
 
 /** The Prometheus exposition, rendered at scrape time. */
 export interface MetricsExposition {
@@ -53,6 +54,8 @@ export interface ApiDependencies {
   metrics: MetricsExposition;
   /** Why the node is not ready to serve (empty when it is): GET /readyz. */
   readinessProblems(): string[];
+  /** Signed views from anyone: POST /views (docs/protocol.md, "Views from anyone"). */
+  views?: Omit<ViewRoutesContext, 'roster'>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -85,6 +88,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     picks: deps.picks,
     proofNaming: deps.proofNaming,
   });
+  if (deps.views) registerViewRoutes(app, { ...deps.views, roster });
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);
 }

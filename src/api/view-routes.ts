@@ -1,0 +1,106 @@
+// POST /views: anyone hands the node one signed view (docs/protocol.md, "Views from anyone"). The
+// route decodes it, leaves the judging to the view service, and answers which of contradiction /
+// new / consistent happened with what the node holds for that epoch (the co-signature API's shape).
+// Its own body cap and per-client token bucket (config `views`), since checking a view costs the
+// node signature checks and a submitter should not be able to make it do that without limit.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cosignedEpochToJson } from '../consensus/cosignature.js';
+import { decodeObservation } from '../consensus/observation.js';
+import type { Roster } from '../consensus/roster.js';
+import { signatureResponseFromJson } from '../plexi/signature-response.js';
+import { ViewRefusedError, type SignedView, type ViewReport, type ViewService } from '../services/view-reports.js';
+import { fromHex, toHex } from '../util/bytes.js';
+import { errorMessage } from '../util/errors.js';
+import { BadRequestError, HttpError } from './http-errors.js';
+import { PROTOBUF, proofToJson } from './network-routes.js';
+import { errorBody } from './server.js';
+import { TokenBuckets, type TokenBucketLimits } from './token-bucket.js';
+
+export interface ViewRoutesContext {
+  views: Pick<ViewService, 'submit'>;
+  roster: Roster;
+  /** Larger bodies: 413. */
+  bodyLimitBytes: number;
+  /** Per client address (behind `http.trusted_proxies`, the forwarded one). */
+  rateLimit: TokenBucketLimits;
+  /** Milliseconds, for the token buckets (default: the system clock). */
+  nowMs?: () => number;
+}
+
+/** The JSON form: a Plexi SignatureResponse, with `signer_key` (hex) optional (an observation as proofs carry it). */
+function viewFromJson(body: unknown): SignedView {
+  let response;
+  try {
+    response = signatureResponseFromJson(body);
+  } catch (err) {
+    throw new BadRequestError(errorMessage(err), 'invalid-request');
+  }
+  const key = (body as { signer_key?: unknown }).signer_key;
+  if (key === undefined || key === null) return { kind: 'signature-response', response };
+  if (typeof key !== 'string' || !/^[0-9a-fA-F]{64}$/.test(key))
+    throw new BadRequestError('signer_key must be 32 bytes of hex (64 digits)', 'invalid-request');
+  return { kind: 'signature-response', response, signerKey: fromHex(key, 32, 'signer_key') };
+}
+
+function viewFromProtobuf(body: Buffer): SignedView {
+  try {
+    return { kind: 'observation', observation: decodeObservation(new Uint8Array(body)) };
+  } catch (err) {
+    throw new BadRequestError(errorMessage(err), 'invalid-request');
+  }
+}
+
+export function viewReportToJson(r: ViewReport, roster: Roster): Record<string, unknown> {
+  const ns = r.view.namespace;
+  const names = (k: Uint8Array): string | null => roster.signerName(ns, k) ?? null;
+  return {
+    outcome: r.outcome,
+    namespace: ns,
+    epoch: r.view.epoch,
+    digest: toHex(r.view.digest),
+    signer: r.signer,
+    signer_key: toHex(r.view.signerKey),
+    compared: r.compared,
+    held: r.held.map((v) =>
+      cosignedEpochToJson(v.bundle, { threshold: v.threshold, quorum: v.quorum, equivocated: v.equivocated, names }),
+    ),
+    proofs: r.proofs.map(proofToJson),
+  };
+}
+
+export function registerViewRoutes(app: FastifyInstance, ctx: ViewRoutesContext): void {
+  const buckets = new TokenBuckets(ctx.rateLimit);
+  const nowMs = ctx.nowMs ?? Date.now;
+  const limit = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const taken = buckets.take(req.ip, nowMs());
+    if (taken.ok) return;
+    const { burst, perMinute } = ctx.rateLimit;
+    await reply
+      .code(429)
+      .header('retry-after', String(taken.retryAfterSeconds))
+      .send(
+        errorBody(
+          'rate-limited',
+          `too many views from one client: a burst of ${burst}, then ${perMinute} a minute; ` +
+            `retry in ${taken.retryAfterSeconds} s`,
+          { retry_after_seconds: taken.retryAfterSeconds },
+        ),
+      );
+  };
+  // Its own encapsulated context: the protobuf body parser exists for this route only, so every
+  // other route keeps answering 415 to anything but JSON.
+  void app.register(async (scope) => {
+    scope.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    scope.post('/views', { bodyLimit: ctx.bodyLimitBytes, onRequest: limit }, async (req) => {
+      const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+      const view = type === PROTOBUF ? viewFromProtobuf(req.body as Buffer) : viewFromJson(req.body);
+      try {
+        return viewReportToJson(await ctx.views.submit(view), ctx.roster);
+      } catch (err) {
+        if (!(err instanceof ViewRefusedError)) throw err;
+        const status = err.reason === 'unknown-namespace' ? 404 : 403;
+        throw new HttpError(status, 'view-refused', err.message, { reason: err.reason });
+      }
+    });
+  });
+}
