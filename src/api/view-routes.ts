@@ -4,6 +4,7 @@
 // Its own body cap and per-client token bucket (config `views`), since checking a view costs the
 // node signature checks and a submitter should not be able to make it do that without limit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import { cosignedEpochToJson } from '../consensus/cosignature.js';
 import { decodeObservation } from '../consensus/observation.js';
 import type { Roster } from '../consensus/roster.js';
@@ -11,6 +12,7 @@ import { signatureResponseFromJson } from '../plexi/signature-response.js';
 import { ViewRefusedError, type SignedView, type ViewReport, type ViewService } from '../services/view-reports.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
+import { describeZodError, u32, u64, u8 } from '../util/schema.js';
 import { BadRequestError, HttpError } from './http-errors.js';
 import { PROTOBUF, proofToJson } from './network-routes.js';
 import { errorBody } from './server.js';
@@ -26,6 +28,26 @@ export interface ViewRoutesContext {
   /** Milliseconds, for the token buckets (default: the system clock). */
   nowMs?: () => number;
 }
+
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`), { error: `must be ${bytes} bytes of hex` });
+
+/** The JSON body as OpenAPI lists it: Plexi's SignatureResponse, and the signer's key when the submitter knows it. */
+export const viewJsonBody = z.object({
+  version: u32.nullish(),
+  ciphersuite: u32.nullish(),
+  namespace: z.string().max(256),
+  timestamp: u64,
+  epoch: u64,
+  digest: hex(32),
+  signature: hex(64),
+  key_id: u8.nullish(),
+  serialized_message: z
+    .string()
+    .regex(/^([0-9a-fA-F]{2})*$/, { error: 'must be hex' })
+    .nullish(),
+  signer_key: hex(32).nullish(),
+});
 
 /** The JSON form: a Plexi SignatureResponse, with `signer_key` (hex) optional (an observation as proofs carry it). */
 function viewFromJson(body: unknown): SignedView {
@@ -91,7 +113,17 @@ export function registerViewRoutes(app: FastifyInstance, ctx: ViewRoutesContext)
   // other route keeps answering 415 to anything but JSON.
   void app.register(async (scope) => {
     scope.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
-    scope.post('/views', { bodyLimit: ctx.bodyLimitBytes, onRequest: limit }, async (req) => {
+    // The JSON schema validates JSON bodies as every route's does (src/api/server.ts); a protobuf
+    // body is bytes, decoded and checked by the handler.
+    scope.setValidatorCompiler(({ schema }) => (data: unknown) => {
+      if (data instanceof Uint8Array) return { value: data };
+      const r = (schema as z.ZodType).safeParse(data);
+      return r.success
+        ? { value: r.data }
+        : { error: new HttpError(400, 'invalid-request', describeZodError(r.error)) };
+    });
+    const opts = { bodyLimit: ctx.bodyLimitBytes, onRequest: limit, schema: { body: viewJsonBody } };
+    scope.post('/views', opts, async (req) => {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       const view = type === PROTOBUF ? viewFromProtobuf(req.body as Buffer) : viewFromJson(req.body);
       try {
