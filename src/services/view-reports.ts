@@ -121,6 +121,10 @@ export class ViewService {
   }
 
   async #asObservation(view: SignedView): Promise<Observation> {
+    const ns = view.kind === 'observation' ? view.observation.namespace : view.response.namespace;
+    // Before any signature is checked: a namespace not audited here costs nothing.
+    if (!this.#o.audited(ns))
+      throw new ViewRefusedError('unknown-namespace', `this node does not audit namespace "${ns}"`);
     if (view.kind === 'observation') return view.observation;
     const r = view.response;
     const candidates = candidateSigners(this.#o.roster, r.namespace, view.signerKey ? undefined : r.keyId);
