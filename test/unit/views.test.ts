@@ -12,6 +12,7 @@ import {
   type ViewFacts,
 } from '../../src/consensus/views.js';
 import { TokenBuckets } from '../../src/api/token-bucket.js';
+import { configFromObject } from '../../src/config/config.js';
 import { toHex } from '../../src/util/bytes.js';
 
 const keys = [1, 2, 3].map((i) => signingKeyFromSeed(new Uint8Array(32).fill(i)));
@@ -175,5 +176,21 @@ describe('TokenBuckets', () => {
     expect(b.take('c', 0).ok).toBe(true); // a is forgotten
     expect(b.size).toBe(2);
     expect(b.take('b', 0).ok).toBe(false); // b was kept
+  });
+});
+
+describe('config: views', () => {
+  it('defaults to a 64 KiB body cap and a burst of 30 then 30 a minute', () => {
+    const c = configFromObject({}, '/tmp/chorus.yaml');
+    expect(c.views).toEqual({ bodyLimitBytes: 65536, rateLimit: { burst: 30, perMinute: 30 } });
+  });
+
+  it('takes its fields, and refuses bad ones naming the field', () => {
+    const c = configFromObject({ views: { body_limit_bytes: 1024n, rate_limit: { burst: 2n } } }, '/tmp/chorus.yaml');
+    expect(c.views).toEqual({ bodyLimitBytes: 1024, rateLimit: { burst: 2, perMinute: 30 } });
+    expect(() => configFromObject({ views: { rate_limit: { burst: 0n } } }, '/tmp/chorus.yaml')).toThrow(
+      /views\.rate_limit\.burst/,
+    );
+    expect(() => configFromObject({ views: { body_limit: 1n } }, '/tmp/chorus.yaml')).toThrow(/views/);
   });
 });
