@@ -15,6 +15,7 @@ import type { ProofFileStore } from '../store/proof-files.js';
 import type { SigningStore } from '../store/signing-store.js';
 import { registerAdminRoutes, type PeerAdministration } from './admin-routes.js';
 import { registerAlertRoutes } from './alert-routes.js';
+import { registerCheckpointRoutes, type CheckpointRoutesContext } from './checkpoint-routes.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { registerEventRoutes } from './events-routes.js';
 import { registerHistoryRoutes } from './history-routes.js';
@@ -56,6 +57,8 @@ export interface ApiDependencies {
   readinessProblems(): string[];
   /** Signed views from anyone: POST /views (docs/protocol.md, "Views from anyone"). */
   views?: Omit<ViewRoutesContext, 'roster'>;
+  /** Cosigned checkpoints (monitoring path, checkpoint equivocations); absent: routes not served. */
+  checkpoints?: CheckpointRoutesContext;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -89,6 +92,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     proofNaming: deps.proofNaming,
   });
   if (deps.views) registerViewRoutes(app, { ...deps.views, roster });
+  if (deps.checkpoints) registerCheckpointRoutes(app, deps.checkpoints);
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);
 }

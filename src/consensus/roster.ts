@@ -2,6 +2,8 @@
 // with zod; errors name the field. Monitors and clients need only this file.
 import { z } from 'zod';
 import { formatVerifierKey, keyNameProblem, SIG_TYPE_COSIGNATURE_V1 } from '../c2sp/signed-note.js';
+import { ed25519NoteVerifier, type NoteVerifier } from '../c2sp/signed-note.js';
+import { controlCharIndex } from '../c2sp/text.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { ConfigError } from '../util/errors.js';
 import { U64_MAX } from '../util/u64.js';
@@ -48,8 +50,21 @@ const namespaceSchema = z
       .optional(),
     log_key: hexKey.optional(),
     proof_directory: z.string().min(1).optional(),
+    // The origin line of this namespace's C2SP checkpoints (docs/c2sp.md, "Checkpoints in the network").
+    checkpoint_origin: z.string().min(1).max(256).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((n, ctx) => {
+    const problem = n.checkpoint_origin === undefined ? null : checkpointOriginProblem(n.checkpoint_origin);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['checkpoint_origin'], message: problem });
+  });
+
+/** A checkpoint origin is one non-empty line without control characters (c2sp.org/tlog-checkpoint). */
+export function checkpointOriginProblem(origin: string): string | null {
+  if (origin.length === 0) return 'checkpoint origin is empty';
+  if (controlCharIndex(origin) >= 0 || origin.includes('\n')) return 'checkpoint origin contains a control character';
+  return null;
+}
 
 const rosterSchema = z
   .object({
@@ -93,6 +108,18 @@ const rosterSchema = z
         ctx.addIssue({ code: 'custom', path: ['namespaces', i, 'name'], message: `duplicate namespace "${n.name}"` });
       ns.add(n.name);
     });
+    const origins = new Map<string, string>();
+    r.namespaces.forEach((n, i) => {
+      if (n.checkpoint_origin === undefined) return;
+      const prev = origins.get(n.checkpoint_origin);
+      if (prev !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['namespaces', i, 'checkpoint_origin'],
+          message: `checkpoint origin "${n.checkpoint_origin}" is already the origin of namespace "${prev}"`,
+        });
+      origins.set(n.checkpoint_origin, n.name);
+    });
   });
 
 export type RosterJson = z.input<typeof rosterSchema>;
@@ -118,6 +145,17 @@ export interface RosterNamespace {
   root?: string;
   logKey?: Uint8Array;
   proofDirectory?: string;
+  /** The origin line of the namespace's C2SP checkpoints (roster `checkpoint_origin`). */
+  checkpointOrigin?: string;
+  /** Type-0x01 vkeys of the log's checkpoint signing keys (RFC 6962 logs; AKD checkpoints carry none). */
+  logVerifierKeys?: string[];
+}
+
+/** What the roster says about one checkpoint origin (docs/c2sp.md, "Checkpoints in the network"). */
+export interface OriginFacts {
+  namespace: string;
+  /** The log's note verifiers: when non-empty, a checkpoint needs a valid signature by one of them. */
+  logVerifiers: NoteVerifier[];
 }
 
 export type SignerRole = { kind: 'auditor'; auditor: RosterAuditor } | { kind: 'log'; namespace: string };
@@ -209,6 +247,15 @@ export class Roster {
     return role.kind === 'auditor' ? role.auditor.name : `log:${namespace}`;
   }
 
+  /** The roster's facts about a checkpoint origin; undefined for an origin no namespace names. */
+  originFacts(origin: string): OriginFacts | undefined {
+    for (const n of this.#namespaces.values()) {
+      if (n.checkpointOrigin !== origin) continue;
+      return { namespace: n.name, logVerifiers: (n.logVerifierKeys ?? []).map((k) => ed25519NoteVerifier(k)) };
+    }
+    return undefined;
+  }
+
   /**
    * Every roster auditor key as a C2SP `cosignature/v1` verifier key (type 0x04) under the auditor's
    * witness name, for checking cosigned checkpoints (docs/c2sp.md, "Chorus nodes as cosigners").
@@ -265,6 +312,7 @@ export class Roster {
         if (n.root) out.root = n.root;
         if (n.log_key) out.logKey = fromHex(n.log_key, 32);
         if (n.proof_directory) out.proofDirectory = n.proof_directory;
+        if (n.checkpoint_origin) out.checkpointOrigin = n.checkpoint_origin;
         return out;
       }),
     );

@@ -25,11 +25,35 @@ import { decodeObservation, encodeObservation, MAX_OBSERVATION_BYTES } from '../
 import type { Observation } from '../consensus/observation.js';
 import { judgeObservation, type ObservationFacts, type Verdict } from '../consensus/observation-rules.js';
 import type { Roster } from '../consensus/roster.js';
-import { alertsTopic, equivocationsTopic, observationsTopic } from '../wire/topics.js';
+import {
+  decodeCheckpointNote,
+  encodeCheckpointNote,
+  judgeCheckpointNote,
+  MAX_CHECKPOINT_NOTE_BYTES,
+  type CheckedCheckpoint,
+  type CheckpointFacts,
+  type CheckpointNote,
+  type CheckpointRefusal,
+} from '../consensus/checkpoint-rules.js';
+import {
+  checkCheckpointEquivocationProof,
+  decodeCheckpointProof,
+  encodeCheckpointProof,
+  MAX_CHECKPOINT_PROOF_BYTES,
+  type CheckpointEquivocationProof,
+  type CheckpointProofCheck,
+} from '../consensus/checkpoint-equivocation.js';
+import {
+  alertsTopic,
+  checkpointEquivocationsTopic,
+  checkpointsTopic,
+  equivocationsTopic,
+  observationsTopic,
+} from '../wire/topics.js';
 import type { GossipCodec, Judged } from './outcome.js';
 
 /** How a kind's past messages reach a node that missed them (docs/p2p.md, "Sync protocol"). */
-export type SyncMethod = 'arrival' | 'proofs' | 'none';
+export type SyncMethod = 'arrival' | 'proofs' | 'checkpoints' | 'none';
 
 export interface TopicKind<M, F, A, Refusal = { outcome: 'ignore' | 'reject'; reason: string }> {
   readonly name: string;
@@ -130,7 +154,55 @@ const alerts: TopicKind<SignedAlert, AlertFacts, CheckedAlert> = {
   sync: 'none',
 };
 
+/**
+ * Cosigned checkpoints (docs/c2sp.md, "Checkpoints in the network"): a signed note with at least one
+ * roster witness cosignature (and a log signature when the origin has log keys). A note adding no
+ * signature the node holds is ignored, so gossipsub forwards only notes that carry something new.
+ */
+const checkpoints: TopicKind<CheckpointNote, CheckpointFacts, CheckedCheckpoint, CheckpointRefusal> = {
+  name: 'checkpoints',
+  scope: 'network',
+  topic: (network) => checkpointsTopic(network),
+  maxBytes: MAX_CHECKPOINT_NOTE_BYTES,
+  codec: { what: 'checkpoint note', decode: decodeCheckpointNote, encode: encodeCheckpointNote },
+  async validate(cn, facts) {
+    return judgeCheckpointNote(cn, facts);
+  },
+  publishes: 'its own cosignatures (with the log signatures it holds), and signatures it learnt outside gossip',
+  sync: 'checkpoints',
+};
+
+/** Facts a checkpoint equivocation proof is judged with. */
+export interface CheckpointProofFacts {
+  roster: Roster;
+  /** Whether this very proof was verified and stored before. */
+  alreadyStored: boolean;
+}
+
+export interface CheckedCheckpointProof {
+  proof: CheckpointEquivocationProof;
+  check: Extract<CheckpointProofCheck, { ok: true }>;
+}
+
+/** Like `equivocations`: ignore a fact already known or an unknown origin, reject what proves nothing. */
+const checkpointEquivocations: TopicKind<CheckpointEquivocationProof, CheckpointProofFacts, CheckedCheckpointProof> = {
+  name: 'checkpoint-equivocations',
+  scope: 'network',
+  topic: (network) => checkpointEquivocationsTopic(network),
+  maxBytes: MAX_CHECKPOINT_PROOF_BYTES,
+  codec: { what: 'checkpoint equivocation proof', decode: decodeCheckpointProof, encode: encodeCheckpointProof },
+  async validate(proof, facts) {
+    if (facts.alreadyStored) return { outcome: 'ignore', reason: 'duplicate' };
+    const check = checkCheckpointEquivocationProof(proof, facts.roster);
+    if (check.ok) return { outcome: 'accept', reason: 'valid', value: { proof, check } };
+    if (check.reason === 'unknown-origin') return { outcome: 'ignore', reason: 'unknown-origin' };
+    return { outcome: 'reject', reason: check.reason };
+  },
+  publishes: 'checkpoint equivocation proofs this node built, or that replaced a larger proof of the same fact',
+  sync: 'none',
+};
+
 /** Every kind of gossip topic. */
-export const TOPIC_KINDS = { observations, equivocations, alerts } as const;
+export const TOPIC_KINDS = { observations, equivocations, alerts, checkpoints, checkpointEquivocations } as const;
 
 export type TopicKindName = keyof typeof TOPIC_KINDS;

@@ -29,9 +29,10 @@ import { PlexiFollower } from '../services/plexi-follower.js';
 import { QuorumTracker } from '../services/quorum-tracker.js';
 import { Keyring, SigningService } from '../services/signing-service.js';
 import { ViewService } from '../services/view-reports.js';
-import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import type { ProofVerificationService } from '../services/proof-verification.js';
 import { AlertStore } from '../store/alert-store.js';
+import { CheckpointStore } from '../store/checkpoint-store.js';
+import { CheckpointService } from '../services/checkpoint-service.js';
 import { openDatabase, wrapWrites, type RootDb } from '../store/database.js';
 import { DirectoryPicks } from '../store/directory-picks.js';
 import { ObservationStore } from '../store/observation-store.js';
@@ -42,6 +43,7 @@ import { VerificationStore } from '../store/verification-store.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { ConfigError, errorMessage } from '../util/errors.js';
+import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import { ALERT_TYPES, Alerting } from './alerting.js';
 import { buildNetwork } from './build-network.js';
 import { buildVerification } from './build-verification.js';
@@ -120,6 +122,8 @@ export interface NodeServices {
   readonly quorum: QuorumTracker;
   readonly liveness: LivenessMonitor;
   readonly follower: PlexiFollower | undefined;
+  /** Cosigned checkpoints: store, gossip, conflicts, serving (docs/c2sp.md, "Checkpoints in the network"). */
+  readonly checkpoints: CheckpointService;
   readonly http: FastifyInstance;
   readonly serving: ServingState;
 }
@@ -191,6 +195,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       directoryProgress: () => directorySources.map((d) => d.progress()),
       rosterAuditors: () => effectiveRoster.auditors,
       alertTypes: [...ALERT_TYPES],
+      checkpointOrigins: () => effectiveRoster.namespaces.flatMap((n) => n.checkpointOrigin ?? []),
     });
 
     // The network.
@@ -208,6 +213,26 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       clock,
       closers,
     });
+
+    // Cosigned checkpoints: the node cosigns with its active key under its roster witness name.
+    const checkpointStore = new CheckpointStore(db);
+    await checkpointStore.ready();
+    const self = keyring
+      .infos()
+      .map((k) => effectiveRoster.auditorByKey(k.publicKey))
+      .find((a) => a !== undefined);
+    const checkpoints = new CheckpointService({
+      store: checkpointStore,
+      roster: effectiveRoster,
+      signingKey: (t) => keyring.active(t),
+      witnessName: self?.witnessName,
+      auditorName: self?.name ?? 'self',
+      now,
+      maxFutureMs: BigInt(config.p2p?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS),
+      logger,
+      ...(network.host ? { network: network.network } : {}),
+    });
+    network.network.registerPart(checkpoints);
 
     // Services that act on the network.
     const alerting = new Alerting({ alerts, events, metrics, logger, keyring, ...network });
@@ -367,6 +392,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         bodyLimitBytes: config.views.bodyLimitBytes,
         rateLimit: config.views.rateLimit,
       },
+      checkpoints,
       readinessProblems: () => {
         const problems: string[] = [];
         if (!serving.ready) problems.push('starting');
@@ -404,6 +430,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       quorum,
       liveness,
       follower,
+      checkpoints,
       http,
       serving,
     };

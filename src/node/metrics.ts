@@ -6,6 +6,7 @@
 // Epoch gauges are floats, as Prometheus values are: exact only up to 2^53.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EquivocationKind } from '../consensus/equivocation.js';
+import { CHECKPOINT_EQUIVOCATION_KINDS } from '../consensus/checkpoint-equivocation.js';
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { DirectoryProgress } from '../services/directory-source.js';
@@ -25,6 +26,8 @@ export interface MetricsSources {
   alertTypes?: readonly string[];
   /** Gossip validations that failed on our own error (src/gossip/outcome.ts); 0 without a network. */
   gossipInternalErrors?: () => number;
+  /** The roster's checkpoint origins (chorus_checkpoint_equivocations_total starts at 0 for each). */
+  checkpointOrigins?: () => string[];
 }
 
 const EQUIVOCATION_KINDS: readonly EquivocationKind[] = ['auditor-equivocation', 'log-equivocation', 'split-view'];
@@ -34,6 +37,8 @@ export class Metrics {
   readonly registry = new Registry();
   readonly epochsSigned: Counter<'namespace'>;
   readonly equivocations: Counter<'namespace' | 'kind'>;
+  /** Checkpoint equivocation proofs stored (docs/c2sp.md, "Checkpoints in the network"). */
+  readonly checkpointEquivocations: Counter<'origin' | 'kind'>;
   readonly syncObservations: Counter<'outcome' | 'reason'>;
   readonly validationDuration: Histogram<'namespace'>;
   readonly validationFailures: Counter<'namespace'>;
@@ -121,6 +126,14 @@ export class Metrics {
       for (const kind of EQUIVOCATION_KINDS) this.equivocations.inc({ namespace: ns, kind }, 0);
     }
     for (const type of src.alertTypes ?? []) this.alerts.inc({ type }, 0);
+    this.checkpointEquivocations = new Counter({
+      name: 'chorus_checkpoint_equivocations_total',
+      help: 'Checkpoint equivocation proofs stored, by checkpoint origin and kind',
+      labelNames: ['origin', 'kind'],
+      registers: [r],
+    });
+    for (const origin of src.checkpointOrigins?.() ?? [])
+      for (const kind of CHECKPOINT_EQUIVOCATION_KINDS) this.checkpointEquivocations.inc({ origin, kind }, 0);
     for (const a of src.rosterAuditors()) this.auditorLastSeen.set({ auditor: a.name }, startedAt);
 
     this.proofBytesDownloaded = new Counter({

@@ -119,6 +119,31 @@ export function wireEvents(s: NodeServices): void {
       digests: [toHex(p.proof.first.digest), toHex(p.proof.second.digest)],
     });
   });
+  // Checkpoint equivocations (docs/c2sp.md, "Checkpoints in the network"): alerted like the others.
+  s.checkpoints.on('equivocation', (p) => {
+    void alerting.raise(
+      {
+        type: 'equivocation',
+        namespace: p.namespace,
+        epoch: p.size,
+        timestamp: now(),
+        reason: `checkpoint ${p.kind} for ${p.origin} at size ${p.size} between ${p.signers.join(' and ')}`,
+        id: p.id,
+        kind: p.kind,
+        origin: p.origin,
+      },
+      `checkpoint-equivocation:${p.fact}`,
+    );
+    metrics.checkpointEquivocations.inc({ origin: p.origin, kind: p.kind });
+    event('checkpoint-equivocation', {
+      namespace: p.namespace,
+      origin: p.origin,
+      size: p.size,
+      id: p.id,
+      kind: p.kind,
+      signers: p.signers,
+    });
+  });
   network.on('doppelganger', (d) =>
     event('signing-halted', { namespace: d.namespace, epoch: d.epoch, digest: d.digest, reason: d.reason }),
   );

@@ -96,7 +96,8 @@ export const descriptor = {
                   "oneof": [
                     "observations",
                     "proofs",
-                    "arrival"
+                    "arrival",
+                    "checkpoints"
                   ]
                 }
               },
@@ -124,6 +125,10 @@ export const descriptor = {
                 "arrival": {
                   "type": "ArrivalMark",
                   "id": 6
+                },
+                "checkpoints": {
+                  "type": "ArrivalMark",
+                  "id": 7
                 }
               }
             },
@@ -210,6 +215,11 @@ export const descriptor = {
                 "log_id": {
                   "type": "bytes",
                   "id": 6
+                },
+                "checkpoint_notes": {
+                  "rule": "repeated",
+                  "type": "string",
+                  "id": 7
                 }
               }
             },
@@ -226,6 +236,18 @@ export const descriptor = {
                 "signature": {
                   "type": "bytes",
                   "id": 3
+                }
+              }
+            },
+            "CheckpointEquivocationProof": {
+              "fields": {
+                "first": {
+                  "type": "string",
+                  "id": 1
+                },
+                "second": {
+                  "type": "string",
+                  "id": 2
                 }
               }
             }

@@ -21,6 +21,7 @@ export const SyncRequestType = chorusRoot.lookupType('chorus.v1.SyncRequest');
 export const SyncResponseType = chorusRoot.lookupType('chorus.v1.SyncResponse');
 export const SyncCursorType = chorusRoot.lookupType('chorus.v1.SyncCursor');
 export const SignedAlertType = chorusRoot.lookupType('chorus.v1.SignedAlert');
+export const CheckpointEquivocationProofType = chorusRoot.lookupType('chorus.v1.CheckpointEquivocationProof');
 
 export function toLong(v: bigint): Long {
   return Long.fromString(v.toString(), true);

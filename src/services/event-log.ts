@@ -15,7 +15,8 @@ export type EventType =
   | 'log-stalled'
   | 'quorum-missed'
   | 'auditor-silent'
-  | 'signing-halted';
+  | 'signing-halted'
+  | 'checkpoint-equivocation';
 
 export interface NodeEvent {
   id: bigint;

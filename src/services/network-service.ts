@@ -69,6 +69,22 @@ export interface NetworkOptions {
   syncMaxPages?: number;
 }
 
+/**
+ * A part of the node with its own gossip topics and sync mode (the checkpoint service: docs/c2sp.md,
+ * "Checkpoints in the network"). Registered before the host starts; `syncWithPeer` pulls every part.
+ */
+export interface NetworkPart {
+  readonly name: string;
+  /** Topic -> validator of its messages (network-scoped topics). */
+  topics(
+    network: string,
+  ): { topic: string; maxBytes: number; validate(data: Uint8Array, from: string): Promise<ValidationResult> }[];
+  /** The sync modes it answers. */
+  readonly syncModes: readonly SyncRequest['mode']['kind'][];
+  serveSync(req: SyncRequest, position: SyncPosition | undefined): Promise<Uint8Array>;
+  pullSync(session: SyncSession): Promise<void>;
+}
+
 /** A peer sent invalid data through sync: it was penalised and the sync with it stopped. */
 export class SyncJunkError extends ChorusError {
   constructor(message: string) {
@@ -104,6 +120,7 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
   /** (peer, namespace) -> the peer's arrival number our last sync reached. */
   readonly #arrivalMarks: Table<string, string>;
   readonly #syncing = new Set<string>();
+  readonly #parts: NetworkPart[] = [];
   #syncTimer: NodeJS.Timeout | undefined;
   #detached = false;
   readonly counters = {
@@ -198,6 +215,29 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
       };
       round();
     }
+  }
+
+  /** Adds a part's topics and sync mode; call before the host starts (like `attach`). */
+  registerPart(part: NetworkPart): void {
+    this.#parts.push(part);
+    const { host } = this.#o;
+    if (!host) return;
+    for (const t of part.topics(this.networkName)) {
+      host.subscribe(t.topic, {
+        maxBytes: t.maxBytes,
+        validate: guardedValidator((data, from) => t.validate(data, from), this.#onInternalError),
+      });
+    }
+  }
+
+  /** Publishes on any topic; false (logged) when it could not: sync will carry it. */
+  publish(topic: string, data: Uint8Array, what: Record<string, unknown>): Promise<boolean> {
+    return this.#publish(topic, data, what);
+  }
+
+  /** Penalises a peer for invalid data received through sync (as invalid gossip on `topic`). */
+  penalize(peer: string, topic: string, count: number, reason: string): void {
+    this.#penalize(peer, topic, count, reason);
   }
 
   /** Stops the periodic sync (the host itself is stopped by its owner). */
@@ -420,6 +460,10 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
     const limit = Math.max(1, Math.min(req.limit || SYNC_PAGE_MAX, SYNC_PAGE_MAX));
     const { observations } = this.#o;
     const mode = req.mode;
+    if (mode.kind === 'checkpoints') {
+      const part = this.#parts.find((p) => p.syncModes.includes(mode.kind));
+      return part ? part.serveSync(req, position) : encodeSyncResponse({ error: `${mode.kind} are not served here` });
+    }
     if (mode.kind === 'arrival') {
       if (position && position.kind !== 'arrival') {
         return encodeSyncResponse({ error: 'the cursor is not an arrival cursor' });
@@ -520,6 +564,17 @@ export class NetworkService extends EventEmitter<NetworkEvents> {
         } finally {
           if (progress.reached !== undefined && progress.reached !== mark)
             await new Batch(this.#o.db).put(this.#arrivalMarks, markKey, progress.reached).write(false);
+        }
+      }
+      for (const part of this.#parts) {
+        const host = this.#o.host;
+        if (!host) return;
+        try {
+          await part.pullSync(host.syncSession(peer, this.#o.syncMaxPages));
+        } catch (err) {
+          if (!(err instanceof SyncPageLimitError)) throw err;
+          this.counters.syncCutOffs++;
+          logger.info({ event: 'sync-cut-off', peer, part: part.name }, 'sync page bound reached; resumes next time');
         }
       }
       logger.debug({ event: 'sync-done', peer }, 'synced with peer');

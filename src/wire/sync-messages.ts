@@ -21,7 +21,9 @@ export type SyncMode =
   | { kind: 'observations'; fromEpoch: bigint; toEpoch: bigint }
   | { kind: 'proofs'; fromEpoch: bigint; toEpoch: bigint }
   /** Observations in the server's arrival order, after `resume` when there is no cursor. */
-  | { kind: 'arrival'; resume?: ArrivalMark };
+  | { kind: 'arrival'; resume?: ArrivalMark }
+  /** Cosigned checkpoint notes of the namespace's checkpoint origin, in the server's checkpoint arrival order. */
+  | { kind: 'checkpoints'; resume?: ArrivalMark };
 
 export interface SyncRequest {
   namespace: string;
@@ -41,6 +43,8 @@ export interface SyncResponse {
   position?: bigint;
   /** Arrival requests: the server's arrival log id (a wiped store gets a new one). */
   logId?: Uint8Array;
+  /** Checkpoints requests: signed checkpoint notes (checked by the receiver like gossip). */
+  checkpointNotes: string[];
 }
 
 export class SyncDecodeError extends DecodeError {}
@@ -60,6 +64,7 @@ interface RawRequest {
   observations?: RawRange | null;
   proofs?: RawRange | null;
   arrival?: RawMark | null;
+  checkpoints?: RawMark | null;
 }
 
 function rangeToProto(fromEpoch: bigint, toEpoch: bigint): RawRange {
@@ -81,8 +86,8 @@ export function arrivalMarkFromProto(raw: RawMark): ArrivalMark {
 
 function encodeRequestRaw(r: SyncRequest): Uint8Array {
   const mode =
-    r.mode.kind === 'arrival'
-      ? { arrival: arrivalMarkToProto(r.mode.resume) }
+    r.mode.kind === 'arrival' || r.mode.kind === 'checkpoints'
+      ? { [r.mode.kind]: arrivalMarkToProto(r.mode.resume) }
       : { [r.mode.kind]: rangeToProto(r.mode.fromEpoch, r.mode.toEpoch) };
   return SyncRequestType.encode({
     ...(r.namespace ? { namespace: r.namespace } : {}),
@@ -103,14 +108,15 @@ function decodeRequestRaw(bytes: Uint8Array): SyncRequest {
   } catch (err) {
     throw new SyncDecodeError(`undecodable sync request: ${(err as Error).message}`);
   }
-  const modes = ['observations', 'proofs', 'arrival'] as const;
+  const modes = ['observations', 'proofs', 'arrival', 'checkpoints'] as const;
   const present = modes.filter((k) => raw[k] !== undefined && raw[k] !== null);
   if (present.length !== 1) throw new SyncDecodeError(`a sync request names exactly one mode (got ${present.length})`);
   let mode: SyncMode;
   try {
-    if (raw.arrival) {
-      const resume = arrivalMarkFromProto(raw.arrival);
-      mode = resume.logId.length || resume.number !== 0n ? { kind: 'arrival', resume } : { kind: 'arrival' };
+    const marked = raw.arrival ? 'arrival' : raw.checkpoints ? 'checkpoints' : undefined;
+    if (marked !== undefined) {
+      const resume = arrivalMarkFromProto(raw[marked] as RawMark);
+      mode = resume.logId.length || resume.number !== 0n ? { kind: marked, resume } : { kind: marked };
     } else {
       const kind = present[0] as 'observations' | 'proofs';
       const range = raw[kind] as RawRange;
@@ -124,10 +130,15 @@ function decodeRequestRaw(bytes: Uint8Array): SyncRequest {
   const r: SyncRequest = { namespace: raw.namespace ?? '', limit: raw.limit ?? 0, cursor, mode };
   if (!r.namespace) throw new SyncDecodeError('sync request without a namespace');
   if (r.cursor.length > MAX_SYNC_CURSOR_BYTES) throw new SyncDecodeError('sync cursor too long');
-  if (mode.kind !== 'arrival' && mode.fromEpoch > mode.toEpoch) {
+  if (mode.kind !== 'arrival' && mode.kind !== 'checkpoints' && mode.fromEpoch > mode.toEpoch) {
     throw new SyncDecodeError('from_epoch is above to_epoch');
   }
-  if (mode.kind === 'arrival' && mode.resume && mode.resume.logId.length !== 0 && mode.resume.logId.length !== 16) {
+  if (
+    (mode.kind === 'arrival' || mode.kind === 'checkpoints') &&
+    mode.resume &&
+    mode.resume.logId.length !== 0 &&
+    mode.resume.logId.length !== 16
+  ) {
     throw new SyncDecodeError('an arrival log id is 16 bytes');
   }
   return r;
@@ -146,6 +157,7 @@ export function encodeSyncResponse(r: Partial<SyncResponse>): Uint8Array {
     error: r.error ?? '',
     ...(r.position !== undefined ? { position: toLong(r.position) } : {}),
     ...(r.logId !== undefined ? { log_id: r.logId } : {}),
+    checkpoint_notes: r.checkpointNotes ?? [],
   }).finish();
 }
 
@@ -157,6 +169,7 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
     error?: string;
     position?: unknown;
     log_id?: Uint8Array;
+    checkpoint_notes?: string[];
   };
   try {
     raw = SyncResponseType.decode(bytes) as unknown as typeof raw;
@@ -176,6 +189,7 @@ export function decodeSyncResponse(bytes: Uint8Array): SyncResponse {
       error: raw.error ?? '',
       position: fromLong(raw.position, 'position'),
       ...(raw.log_id && raw.log_id.length ? { logId: new Uint8Array(raw.log_id) } : {}),
+      checkpointNotes: raw.checkpoint_notes ?? [],
     };
   } catch (err) {
     if (err instanceof SyncDecodeError) throw err;

@@ -36,10 +36,24 @@ export function alertsTopic(network: string): string {
   return `${TOPIC_PREFIX}/${network}/alerts`;
 }
 
+/** `/chorus/1/<network>/checkpoints`: cosigned checkpoints as signed notes (docs/c2sp.md). */
+export function checkpointsTopic(network: string): string {
+  checkSegment('network', network);
+  return `${TOPIC_PREFIX}/${network}/checkpoints`;
+}
+
+/** `/chorus/1/<network>/checkpoint-equivocations`: two checkpoint notes for one (origin, size). */
+export function checkpointEquivocationsTopic(network: string): string {
+  checkSegment('network', network);
+  return `${TOPIC_PREFIX}/${network}/checkpoint-equivocations`;
+}
+
 export type ParsedTopic =
   | { kind: 'observations'; network: string; namespace: string }
   | { kind: 'equivocations'; network: string }
-  | { kind: 'alerts'; network: string };
+  | { kind: 'alerts'; network: string }
+  | { kind: 'checkpoints'; network: string }
+  | { kind: 'checkpoint-equivocations'; network: string };
 
 /** Inverse of the builders; undefined for anything that is not a Chorus topic. */
 export function parseTopic(topic: string): ParsedTopic | undefined {
@@ -50,6 +64,9 @@ export function parseTopic(topic: string): ParsedTopic | undefined {
   if (!SAFE_SEGMENT.test(network)) return undefined;
   if (parts.length === 5 && parts[4] === 'equivocations') return { kind: 'equivocations', network };
   if (parts.length === 5 && parts[4] === 'alerts') return { kind: 'alerts', network };
+  if (parts.length === 5 && parts[4] === 'checkpoints') return { kind: 'checkpoints', network };
+  if (parts.length === 5 && parts[4] === 'checkpoint-equivocations')
+    return { kind: 'checkpoint-equivocations', network };
   if (parts.length === 6 && parts[4] === 'observations') {
     const namespace = parts[5] as string;
     if (!SAFE_SEGMENT.test(namespace)) return undefined;

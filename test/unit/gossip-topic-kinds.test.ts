@@ -192,6 +192,8 @@ describe('gossip topic kinds', () => {
       ['observations', 'namespace', 'arrival'],
       ['equivocations', 'network', 'proofs'],
       ['alerts', 'network', 'none'],
+      ['checkpoints', 'network', 'checkpoints'],
+      ['checkpoint-equivocations', 'network', 'none'],
     ]);
     for (const k of Object.values(TOPIC_KINDS)) {
       expect(k.maxBytes).toBeGreaterThan(0);

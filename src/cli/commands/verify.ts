@@ -68,15 +68,35 @@ export function register(program: Command): void {
         await import('../../consensus/equivocation.js');
       const { proofFromJson } = await import('../../consensus/proof-json.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
+      const cp = await import('../../consensus/checkpoint-equivocation.js');
       let roster;
       let proof;
+      // A checkpoint equivocation proof (docs/c2sp.md, "Checkpoints in the network") is checked here too.
+      let checkpointProof;
       try {
         roster = loadRoster(opts.roster);
         const doc = await readDocumentArg(file);
-        proof = doc.kind === 'json' ? proofFromJson(doc.value) : decodeEquivocationProof(doc.bytes);
+        checkpointProof =
+          doc.kind === 'json' ? cp.checkpointProofFromJson(doc.value) : cp.sniffCheckpointProof(doc.bytes);
+        if (!checkpointProof)
+          proof = doc.kind === 'json' ? proofFromJson(doc.value) : decodeEquivocationProof(doc.bytes);
       } catch (err) {
         fail(EXIT_BAD_INPUT, `bad input: ${(err as Error).message}`);
       }
+      if (checkpointProof) {
+        const id = cp.checkpointProofId(checkpointProof);
+        const c = cp.checkCheckpointEquivocationProof(checkpointProof, roster);
+        if (!c.ok) verdict(false, c.message, { json: opts.json, details: { id } });
+        verdict(
+          true,
+          `checkpoint ${c.kind} for ${c.origin} at size ${c.size} between ${c.signers.join(' and ')} (proof ${id})`,
+          {
+            json: opts.json,
+            details: { id, kind: c.kind, origin: c.origin, namespace: c.namespace, size: c.size, signers: c.signers },
+          },
+        );
+      }
+      if (!proof) fail(EXIT_BAD_INPUT, 'bad input: no proof');
       const check = await checkEquivocationProof(proof, roster, verifyStrict);
       if (!check.ok) verdict(false, check.message, { json: opts.json, details: { id: proofId(proof) } });
       verdict(
