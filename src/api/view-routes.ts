@@ -1,4 +1,5 @@
-// POST /views: anyone hands the node one signed view (docs/protocol.md, "Views from anyone"). The
+// POST /views: anyone hands the node one signed view (docs/protocol.md, "Views from anyone"): a Plexi
+// SignatureResponse (JSON), a chorus.v1.Observation (protobuf) or a cosigned checkpoint note (text). The
 // route decodes it, leaves the judging to the view service, and answers which of contradiction /
 // new / consistent happened with what the node holds for that epoch (the co-signature API's shape).
 // Its own body cap and per-client token bucket (config `views`), since checking a view costs the
@@ -9,7 +10,14 @@ import { cosignedEpochToJson } from '../consensus/cosignature.js';
 import { decodeObservation } from '../consensus/observation.js';
 import type { Roster } from '../consensus/roster.js';
 import { signatureResponseFromJson } from '../plexi/signature-response.js';
-import { ViewRefusedError, type SignedView, type ViewReport, type ViewService } from '../services/view-reports.js';
+import {
+  ViewRefusedError,
+  type CheckpointViewReport,
+  type SignedView,
+  type ViewReport,
+  type ViewService,
+} from '../services/view-reports.js';
+import { checkpointProofRecordToJson } from './checkpoint-routes.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { errorMessage } from '../util/errors.js';
 import { describeZodError, u32, u64, u8 } from '../util/schema.js';
@@ -19,7 +27,7 @@ import { errorBody } from './server.js';
 import { TokenBuckets, type TokenBucketLimits } from './token-bucket.js';
 
 export interface ViewRoutesContext {
-  views: Pick<ViewService, 'submit'>;
+  views: Pick<ViewService, 'submit' | 'submitCheckpoint' | 'takesCheckpoints'>;
   roster: Roster;
   /** Larger bodies: 413. */
   bodyLimitBytes: number;
@@ -76,6 +84,7 @@ export function viewReportToJson(r: ViewReport, roster: Roster): Record<string, 
   const ns = r.view.namespace;
   const names = (k: Uint8Array): string | null => roster.signerName(ns, k) ?? null;
   return {
+    type: 'observation',
     outcome: r.outcome,
     namespace: ns,
     epoch: r.view.epoch,
@@ -89,6 +98,22 @@ export function viewReportToJson(r: ViewReport, roster: Roster): Record<string, 
     proofs: r.proofs.map(proofToJson),
   };
 }
+
+export function checkpointViewReportToJson(r: CheckpointViewReport): Record<string, unknown> {
+  return {
+    type: 'checkpoint',
+    outcome: r.outcome,
+    origin: r.origin,
+    size: r.size,
+    added: r.added,
+    compared: r.compared,
+    held: r.held,
+    proofs: r.proofs.map(checkpointProofRecordToJson),
+  };
+}
+
+/** A cosigned checkpoint note (c2sp.org/signed-note) travels as text, as tlog-witness sends it. */
+const NOTE = 'text/plain';
 
 export function registerViewRoutes(app: FastifyInstance, ctx: ViewRoutesContext): void {
   const buckets = new TokenBuckets(ctx.rateLimit);
@@ -113,6 +138,8 @@ export function registerViewRoutes(app: FastifyInstance, ctx: ViewRoutesContext)
   // other route keeps answering 415 to anything but JSON.
   void app.register(async (scope) => {
     scope.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    if (ctx.views.takesCheckpoints)
+      scope.addContentTypeParser(NOTE, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     // The JSON schema validates JSON bodies as every route's does (src/api/server.ts); a protobuf
     // body is bytes, decoded and checked by the handler.
     scope.setValidatorCompiler(({ schema }) => (data: unknown) => {
@@ -125,12 +152,13 @@ export function registerViewRoutes(app: FastifyInstance, ctx: ViewRoutesContext)
     const opts = { bodyLimit: ctx.bodyLimitBytes, onRequest: limit, schema: { body: viewJsonBody } };
     scope.post('/views', opts, async (req) => {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
-      const view = type === PROTOBUF ? viewFromProtobuf(req.body as Buffer) : viewFromJson(req.body);
       try {
+        if (type === NOTE) return checkpointViewReportToJson(await ctx.views.submitCheckpoint(req.body as Buffer));
+        const view = type === PROTOBUF ? viewFromProtobuf(req.body as Buffer) : viewFromJson(req.body);
         return viewReportToJson(await ctx.views.submit(view), ctx.roster);
       } catch (err) {
         if (!(err instanceof ViewRefusedError)) throw err;
-        const status = err.reason === 'unknown-namespace' ? 404 : 403;
+        const status = err.reason === 'unknown-namespace' || err.reason === 'unknown-origin' ? 404 : 403;
         throw new HttpError(status, 'view-refused', err.message, { reason: err.reason });
       }
     });

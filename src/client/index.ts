@@ -83,8 +83,9 @@ export interface Alert {
   [field: string]: unknown;
 }
 
-/** What a node made of a signed view (POST /views), and what it holds for that epoch. */
-export interface ViewReport {
+/** What a node made of a signed observation (POST /views), and what it holds for that epoch. */
+export interface ObservationViewReport {
+  type: 'observation';
   /** `contradiction`: an equivocation (its proof in `proofs`); `new`: stored; `consistent`: already held. */
   outcome: 'contradiction' | 'new' | 'consistent';
   namespace: string;
@@ -98,6 +99,20 @@ export interface ViewReport {
   held: CosignedEpochJson[];
   proofs: EquivocationSummary[];
 }
+/** What a node made of a cosigned checkpoint note (POST /views), and what it holds for that (origin, size). */
+export interface CheckpointViewReport {
+  type: 'checkpoint';
+  outcome: 'contradiction' | 'new' | 'consistent';
+  origin: string;
+  size: bigint;
+  /** Signers of the signatures the node did not hold before. */
+  added: string[];
+  compared: bigint;
+  /** Per body held, the note with every signature held. */
+  held: string[];
+  proofs: EquivocationSummary[];
+}
+export type ViewReport = ObservationViewReport | CheckpointViewReport;
 
 /**
  * A remote Chorus node's read API. Every method throws ChorusApiError on an error answer and HttpClientError when it
@@ -191,7 +206,8 @@ export class ChorusClient {
   }
   /**
    * Hands the node one signed view (POST /views): a Plexi SignatureResponse as JSON (`signer_key`
-   * optional) or a chorus.v1.Observation as protobuf (`application/x-protobuf`). A refused view
+   * optional), a chorus.v1.Observation as protobuf (`application/x-protobuf`) or a cosigned checkpoint
+   * note (`text/plain`). A refused view
    * throws ChorusApiError (403/404 `view-refused`, 429 `rate-limited`, 413 `body-too-large`).
    */
   reportView(body: string | Uint8Array, contentType = 'application/json'): Promise<ViewReport> {

@@ -388,6 +388,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
           now,
           maxFutureMs: BigInt(config.p2p?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS),
           logger,
+          checkpoints,
         }),
         bodyLimitBytes: config.views.bodyLimitBytes,
         rateLimit: config.views.rateLimit,

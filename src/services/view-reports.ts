@@ -15,20 +15,28 @@ import {
   signatureResponseAsObservation,
   type ViewRefusal,
 } from '../consensus/views.js';
+import { decodeCheckpointNote } from '../consensus/checkpoint-rules.js';
 import type { SignatureResponse } from '../plexi/signature-response.js';
+import { mergedNote, type StoredCheckpointProof } from '../store/checkpoint-store.js';
 import type { ObservationStore, StoredProof } from '../store/observation-store.js';
 import { toHex } from '../util/bytes.js';
-import { ChorusError } from '../util/errors.js';
+import { ChorusError, DecodeError } from '../util/errors.js';
+import type { CheckpointService } from './checkpoint-service.js';
+import { InvalidRequestError } from './errors.js';
 
 /** A view as submitted: a Plexi SignatureResponse (its signer found in the roster) or a Chorus observation. */
 export type SignedView =
   | { kind: 'signature-response'; response: SignatureResponse; signerKey?: Uint8Array }
   | { kind: 'observation'; observation: Observation };
 
-/** The view was not signed by a roster signer in force (or is of a namespace not audited here): nothing changed. */
+/**
+ * The view was not signed by a roster signer in force (or is of a namespace or checkpoint origin not
+ * known here): nothing changed. `reason` is a ViewRefusal, or a checkpoint note's refusal
+ * (src/consensus/checkpoint-rules.ts: `unknown-origin`, `no-witness-cosignature`, …).
+ */
 export class ViewRefusedError extends ChorusError {
   constructor(
-    readonly reason: ViewRefusal,
+    readonly reason: ViewRefusal | string,
     message: string,
   ) {
     super('view-refused', message);
@@ -49,6 +57,23 @@ export interface ViewReport {
   proofs: StoredProof[];
 }
 
+/** What became of a cosigned checkpoint note, and what the node holds for its (origin, size) afterwards. */
+export interface CheckpointViewReport {
+  outcome: 'contradiction' | 'new' | 'consistent';
+  origin: string;
+  size: bigint;
+  /** Who signed the signatures the node did not hold before (roster names, `log:NS` for the log). */
+  added: string[];
+  /** Bodies held for that (origin, size) before, this note's included if it was held. */
+  compared: number;
+  /** Per body held for that (origin, size), the note with every signature held (the monitoring path's form). */
+  held: string[];
+  proofs: StoredCheckpointProof[];
+}
+
+/** The checkpoint service's part views use (docs/c2sp.md, "Checkpoints in the network"). */
+export type CheckpointViews = Pick<CheckpointService, 'ingest' | 'store' | 'listProofs'>;
+
 export interface ViewServiceOptions {
   roster: Roster;
   audited: (namespace: string) => boolean;
@@ -58,6 +83,8 @@ export interface ViewServiceOptions {
   now: () => bigint;
   maxFutureMs: bigint;
   logger: Logger;
+  /** Cosigned checkpoint notes are checked, stored and compared by the checkpoint service itself. */
+  checkpoints?: CheckpointViews;
 }
 
 export class ViewService {
@@ -105,6 +132,50 @@ export class ViewService {
       signer,
       compared: held.length,
       ...(await this.heldAt(o.namespace, o.epoch)),
+    };
+  }
+
+  /** Whether cosigned checkpoint notes are taken (a checkpoint service is wired). */
+  get takesCheckpoints(): boolean {
+    return this.#o.checkpoints !== undefined;
+  }
+
+  /**
+   * A cosigned checkpoint note, handed to the checkpoint service's `ingest` (the path gossip takes:
+   * verified against the roster, stored, a second body for its (origin, size) turned into a
+   * checkpoint equivocation proof, stored, broadcast and alerted); nothing is checked twice here.
+   */
+  async submitCheckpoint(note: Uint8Array): Promise<CheckpointViewReport> {
+    const cps = this.#o.checkpoints;
+    if (!cps) throw new InvalidRequestError('no-checkpoints', 'this node does not take checkpoint notes');
+    let origin: string;
+    let size: bigint;
+    try {
+      ({ origin, size } = decodeCheckpointNote(note).checkpoint);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      throw new InvalidRequestError('invalid-request', `not a checkpoint note: ${err.message}`);
+    }
+    const before = await cps.store.bodies(origin, size);
+    const r = await cps.ingest(note, 'api');
+    if (r.outcome === 'reject' || (r.outcome === 'ignore' && r.reason !== 'duplicate'))
+      throw new ViewRefusedError(r.reason, r.message ?? `the checkpoint note was refused: ${r.reason}`);
+    const after = await cps.store.bodies(origin, size);
+    // Two bodies for one (origin, size), each signed by the roster or the log: a positive contradiction.
+    const outcome = after.length > 1 ? 'contradiction' : r.outcome === 'accept' ? 'new' : 'consistent';
+    const proofs = (await cps.listProofs({ origin, limit: 1000 })).filter((p) => p.size === size);
+    this.#o.logger.info(
+      { event: 'view-reported', outcome, origin, size: size.toString(), added: r.added.length },
+      `cosigned checkpoint of ${origin} size ${size}: ${outcome}`,
+    );
+    return {
+      outcome,
+      origin,
+      size,
+      added: r.added.map((a) => a.signer),
+      compared: before.length,
+      held: after.map(mergedNote),
+      proofs,
     };
   }
 

@@ -1,11 +1,16 @@
 // Signed views from anyone (issue 15 §4) with two real node processes: POST /views and
-// `chorus report-view`. A view contradicting the nodes' signed digest becomes a proof on both nodes;
+// `chorus report-view`. A view contradicting the nodes' signed digest (or a second cosigned
+// checkpoint body for one size) becomes a proof on both nodes;
 // a wrongly signed view is refused and changes nothing; the rate limit answers 429 with
 // Retry-After; an oversize body 413; the CLI's exit codes tell the outcomes apart.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signingKeyFromSeed } from '../../src/crypto/ed25519.js';
+import { formatCheckpoint } from '../../src/c2sp/checkpoint.js';
+import { cosigner } from '../../src/c2sp/cosignature.js';
+import { formatNote } from '../../src/c2sp/signed-note.js';
+import { loadKeyFile } from '../../src/config/key-file.js';
 import { encodeObservation } from '../../src/consensus/observation.js';
 import { keyId, signedBytes } from '../../src/plexi/signature-message.js';
 import { signatureResponseFromJson, signatureResponseToJson } from '../../src/plexi/signature-response.js';
@@ -17,9 +22,21 @@ import { TestNetwork, waitFor } from '../support/network.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'views.example';
+const ORIGIN = 'views.example/checkpoints';
 const logKey = signingKeyFromSeed(new Uint8Array(32).fill(0x4c));
 const outsider = signingKeyFromSeed(new Uint8Array(32).fill(0x0f));
 type Key = typeof logKey;
+
+/** A checkpoint of ORIGIN at size 10 with root `rootByte`, cosigned by witness `name` (a cosignature/v1 note). */
+function cosignedCheckpoint(name: string, key: Key, rootByte: number): string {
+  const text = formatCheckpoint({
+    origin: ORIGIN,
+    size: 10n,
+    rootHash: new Uint8Array(32).fill(rootByte),
+    extensions: [],
+  });
+  return formatNote({ text, signatures: [cosigner(name, key).cosign(text, BigInt(Math.floor(Date.now() / 1000)))] });
+}
 
 /** A head signed by `key` as Plexi serves it (JSON SignatureResponse, the signer not named). */
 function signedHead(key: Key, epoch: bigint, digestByte: number): Record<string, unknown> {
@@ -39,6 +56,8 @@ describe('POST /views and chorus report-view, two node processes', () => {
     // The namespace's log key, in the roster: log-signed heads are views too.
     const roster = JSON.parse(readFileSync(net.roster, 'utf8')) as { namespaces: Record<string, unknown>[] };
     (roster.namespaces[0] as Record<string, unknown>).log_key = toHex(logKey.publicKey);
+    // And a checkpoint origin: cosigned checkpoint notes are views too.
+    (roster.namespaces[0] as Record<string, unknown>).checkpoint_origin = ORIGIN;
     writeFileSync(net.roster, JSON.stringify(roster, null, 2));
     net.editConfig('org1', (doc) => (doc.views = { body_limit_bytes: 4096n }));
     net.editConfig('org2', (doc) => (doc.views = { rate_limit: { burst: 3n, per_minute: 1n } }));
@@ -145,6 +164,35 @@ describe('POST /views and chorus report-view, two node processes', () => {
     expect(((await res.json()) as { outcome: string }).outcome).toBe('consistent');
   });
 
+  it('a cosigned checkpoint note: new, the same again consistent, a second body for its size a proof on both nodes', async () => {
+    // org2's own witness key cosigns two different trees of one size: it is convicted.
+    const org2Key = loadKeyFile(join(net.node('org2').dir, 'node.key'));
+    const postNote = (note: string) =>
+      http(`${url('org1')}/views`, { rawBody: note, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    const first = cosignedCheckpoint('org2', org2Key, 1);
+    const a = await postNote(first);
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({ type: 'checkpoint', outcome: 'new', origin: ORIGIN, size: 10n, compared: 0n });
+    expect(a.body.added).toEqual(['org2']);
+    expect((await postNote(first)).body.outcome).toBe('consistent');
+    // Refused, nothing stored: a witness the roster does not know, an origin it does not name, junk.
+    const byOutsider = await postNote(cosignedCheckpoint('mallory', outsider, 3));
+    expect(byOutsider).toMatchObject({ status: 403, body: { error: 'view-refused' } });
+    const elsewhere = await postNote(first.replace(ORIGIN, 'elsewhere.example/x'));
+    expect(elsewhere).toMatchObject({ status: 404, body: { reason: 'unknown-origin' } });
+    expect((await postNote('not a note')).status).toBe(400);
+    const b = await postNote(cosignedCheckpoint('org2', org2Key, 2));
+    expect(b.body).toMatchObject({ type: 'checkpoint', outcome: 'contradiction', compared: 1n });
+    expect(b.body.held).toHaveLength(2);
+    const proofs = b.body.proofs as { id: string; kind: string; signers: string[] }[];
+    expect(proofs).toHaveLength(1);
+    const id = proofs[0]?.id as string;
+    await waitFor('the checkpoint proof on org2', async () => {
+      const r = await net.get('org2', '/checkpoints/equivocations');
+      return (r.body.equivocations as { id: string }[] | undefined)?.some((p) => p.id === id);
+    });
+  });
+
   it('an oversize body is 413', async () => {
     const big = { ...signedHead(logKey, 1n, 2), padding: 'x'.repeat(5000) };
     expect(await postView('org1', big)).toMatchObject({ status: 413, body: { error: 'body-too-large' } });
@@ -181,6 +229,11 @@ describe('POST /views and chorus report-view, two node processes', () => {
     const refused = run(file('outsider.json', signedHead(outsider, 1n, 2)), true);
     expect(refused.status).toBe(3);
     expect(JSON.parse(refused.stdout)).toMatchObject({ outcome: 'refused', reason: 'unknown-signer' });
+    const note = join(tmp.dir, 'checkpoint.note');
+    writeFileSync(note, cosignedCheckpoint('org2', loadKeyFile(join(net.node('org2').dir, 'node.key')), 2));
+    const checkpoint = run(note);
+    expect(checkpoint.status).toBe(1);
+    expect(checkpoint.stdout).toMatch(/^contradiction: checkpoint "views.example\/checkpoints" size 10/);
     expect(run(join(tmp.dir, 'missing.json')).status).toBe(2);
     expect(run(file('junk.json', { epoch: 1 })).status).toBe(2);
   });

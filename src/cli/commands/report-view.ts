@@ -8,14 +8,27 @@ import { EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK, fail } from '../output.js';
 /** The node refused the view itself (its signature or signer), as opposed to bad input. */
 export const EXIT_REFUSED = 3;
 
-/** What is sent: JSON as it is, anything else as a protobuf chorus.v1.Observation. */
-export function viewContentType(bytes: Uint8Array): 'application/json' | 'application/x-protobuf' {
+/**
+ * What is sent: JSON as it is; UTF-8 text with a signed note's signature block (a blank line, then
+ * lines starting with an em dash, c2sp.org/signed-note) as a cosigned checkpoint note; anything else
+ * as a protobuf chorus.v1.Observation.
+ */
+export function viewContentType(bytes: Uint8Array): 'application/json' | 'application/x-protobuf' | 'text/plain' {
   let i = 0;
   while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
-  return bytes[i] === 0x7b /* { */ ? 'application/json' : 'application/x-protobuf';
+  if (bytes[i] === 0x7b /* { */) return 'application/json';
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Not UTF-8, so not a note: protobuf bytes.
+    return 'application/x-protobuf';
+  }
+  return text.includes('\n\n\u2014 ') ? 'text/plain' : 'application/x-protobuf';
 }
 
-interface ReportShape {
+interface ObservationReport {
+  type: 'observation';
   outcome: string;
   namespace: string;
   epoch: bigint;
@@ -25,12 +38,49 @@ interface ReportShape {
   held: { digest: string; cosignatures: { name: string | null }[]; equivocated?: boolean }[];
   proofs: { id: string; kind: string }[];
 }
+interface CheckpointReport {
+  type: 'checkpoint';
+  outcome: string;
+  origin: string;
+  size: bigint;
+  added: string[];
+  compared: bigint;
+  held: string[];
+  proofs: { id: string; kind: string }[];
+}
+type ReportShape = ObservationReport | CheckpointReport;
+
+const SAYS: Record<string, string> = {
+  contradiction: 'contradicts what the node holds: an equivocation',
+  consistent: 'the node already held it',
+};
+
+function describe(r: ReportShape): string[] {
+  const news =
+    r.compared > 0n ? 'agrees with what the node holds; stored' : 'the node held nothing to compare it with; stored';
+  const says = r.outcome === 'new' ? news : (SAYS[r.outcome] ?? r.outcome);
+  const lines: string[] = [];
+  if (r.type === 'checkpoint') {
+    lines.push(`${r.outcome}: checkpoint ${JSON.stringify(r.origin)} size ${r.size} — ${says}`);
+    if (r.added.length) lines.push(`  new signatures by: ${r.added.join(', ')}`);
+    lines.push(`  ${r.held.length} body(ies) held for that size`);
+  } else {
+    lines.push(`${r.outcome}: ${r.namespace} epoch ${r.epoch} digest ${r.digest} signed by ${r.signer} — ${says}`);
+    for (const h of r.held) {
+      const names = h.cosignatures.map((c) => c.name ?? '?').join(', ');
+      lines.push(`  held: ${h.digest} co-signed by ${h.cosignatures.length} (${names || 'none'})`);
+    }
+  }
+  for (const p of r.proofs) lines.push(`  proof: ${p.id} (${p.kind})`);
+  return lines;
+}
 
 export function register(program: Command): void {
   program
     .command('report-view')
     .description(
-      'hand a node a signed view (a Plexi SignatureResponse as JSON, or a chorus.v1.Observation as protobuf): ' +
+      'hand a node a signed view (a Plexi SignatureResponse as JSON, a chorus.v1.Observation as protobuf, ' +
+        'or a cosigned checkpoint note): ' +
         'exit 0 consistent or new, 1 contradiction found, 3 refused, 2 bad input',
     )
     .argument('<file>', 'the view (`-` reads standard input)')
@@ -66,23 +116,12 @@ export function register(program: Command): void {
         fail(EXIT_BAD_INPUT, `cannot report the view: ${(err as Error).message}`);
       }
       if (opts.json) process.stdout.write(`${stringifyJson(report)}\n`);
-      else {
-        const what = `${report.namespace} epoch ${report.epoch} digest ${report.digest} signed by ${report.signer}`;
-        const says: Record<string, string> = {
-          contradiction: 'contradicts what the node holds: an equivocation',
-          new:
-            report.compared > 0n
-              ? 'agrees with what the node holds; stored'
-              : 'the node held nothing to compare it with; stored',
-          consistent: 'the node already held it',
-        };
-        process.stdout.write(`${report.outcome}: ${what} — ${says[report.outcome] ?? report.outcome}\n`);
-        for (const h of report.held) {
-          const names = h.cosignatures.map((c) => c.name ?? '?').join(', ');
-          process.stdout.write(`  held: ${h.digest} co-signed by ${h.cosignatures.length} (${names || 'none'})\n`);
-        }
-        for (const p of report.proofs) process.stdout.write(`  proof: ${p.id} (${p.kind})\n`);
-      }
+      else
+        process.stdout.write(
+          describe(report)
+            .map((l) => `${l}\n`)
+            .join(''),
+        );
       process.exit(report.outcome === 'contradiction' ? EXIT_INVALID : EXIT_OK);
     });
 }
