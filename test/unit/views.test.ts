@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { signingKeyFromSeed, verifyStrict } from '../../src/crypto/ed25519.js';
 import { keyId, signedBytes } from '../../src/plexi/signature-message.js';
-import type { Observation } from '../../src/consensus/observation.js';
+import { encodeObservation, type Observation } from '../../src/consensus/observation.js';
 import { Roster } from '../../src/consensus/roster.js';
 import {
   candidateSigners,
@@ -13,6 +13,7 @@ import {
 } from '../../src/consensus/views.js';
 import { TokenBuckets } from '../../src/api/token-bucket.js';
 import { configFromObject } from '../../src/config/config.js';
+import { viewContentType } from '../../src/cli/commands/report-view.js';
 import { toHex } from '../../src/util/bytes.js';
 
 const keys = [1, 2, 3].map((i) => signingKeyFromSeed(new Uint8Array(32).fill(i)));
@@ -192,5 +193,16 @@ describe('config: views', () => {
       /views\.rate_limit\.burst/,
     );
     expect(() => configFromObject({ views: { body_limit: 1n } }, '/tmp/chorus.yaml')).toThrow(/views/);
+  });
+});
+
+describe('report-view: what a file is sent as', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  it('JSON when it starts with {, a note when it has a signature block, protobuf otherwise', () => {
+    expect(viewContentType(enc('  \n{"epoch": 1}'))).toBe('application/json');
+    expect(viewContentType(enc('origin\n10\nAAAA\n\n\u2014 org1 AbCd\n'))).toBe('text/plain');
+    expect(viewContentType(encodeObservation(observe(keys[0]!, 1)))).toBe('application/x-protobuf');
+    expect(viewContentType(enc('plain text without signatures\n'))).toBe('application/x-protobuf');
+    expect(viewContentType(new Uint8Array([0xff, 0xfe, 0x0a, 0x0a]))).toBe('application/x-protobuf');
   });
 });
