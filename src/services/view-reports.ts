@@ -110,7 +110,7 @@ export class ViewService {
     const fresh = judged.outcome === 'new' || (judged.outcome === 'contradiction' && !judged.alreadyHeld);
     if (fresh) {
       const verdict = await this.#o.ingest(o);
-      // Checked by the same rule a moment ago; only a concurrent store of the same view ends here.
+      // The same rule accepted it a moment ago; should the two ever disagree, refuse rather than claim it stored.
       if (verdict.outcome === 'reject')
         throw new ViewRefusedError('invalid', `the view was rejected: ${verdict.reason}`);
     }
