@@ -1,9 +1,10 @@
-// POST /views: anyone hands the node one signed view (docs/protocol.md, "Views from anyone"): a Plexi
-// SignatureResponse (JSON), a chorus.v1.Observation (protobuf) or a cosigned checkpoint note (text). The
-// route decodes it, leaves the judging to the view service, and answers which of contradiction /
-// new / consistent happened with what the node holds for that epoch (the co-signature API's shape).
-// Its own body cap and per-client token bucket (config `views`), since checking a view costs the
-// node signature checks and a submitter should not be able to make it do that without limit.
+// POST /views: anyone hands the node one signed view (docs/protocol.md, "Views from anyone"): a
+// Plexi SignatureResponse (JSON), a chorus.v1.Observation (protobuf) or a cosigned checkpoint note
+// (text). The route decodes it, leaves the judging to the view service, and answers which of
+// contradiction / new / consistent happened with what the node holds for that epoch (the
+// co-signature API's shape). Its own body cap and per-client token bucket (config `views`), since
+// checking a view costs the node signature checks and a submitter should not be able to make it do
+// that without limit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { cosignedEpochToJson } from '../consensus/cosignature.js';
