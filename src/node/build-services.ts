@@ -51,6 +51,7 @@ import { defaultFormats, type FormatRegistry } from '../formats/registry.js';
 import { CloserStack } from './closers.js';
 import { Metrics } from './metrics.js';
 import { wireEvents } from './wire-events.js';
+import { AkdCheckpointCosigner } from './akd-checkpoints.js';
 
 export interface BuildOptions {
   logger: Logger;
@@ -233,6 +234,13 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       ...(network.host ? { network: network.network } : {}),
     });
     network.network.registerPart(checkpoints);
+    const akdCheckpoints = new AkdCheckpointCosigner({
+      checkpoints,
+      roster: effectiveRoster,
+      formatOf: (ns) => config.namespaces.find((n) => n.name === ns)?.logFormat,
+      logger,
+      refused: (data) => alerting.event('signing-halted', data),
+    });
 
     // Services that act on the network.
     const alerting = new Alerting({ alerts, events, metrics, logger, keyring, ...network });
@@ -251,6 +259,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         raiseAlert,
         event,
         directorySources,
+        onVerifiedRecord: (r) => void akdCheckpoints.onVerified(r),
       },
       opts.formats ?? defaultFormats,
       now,
@@ -280,6 +289,7 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
       (alert, key) => void raiseAlert(alert, key),
     );
     for (const ns of signingService.namespaceNames()) liveness.watch(ns);
+    await akdCheckpoints.catchUp(signingService.namespaceNames(), verifications);
     // Epochs still waiting for their quorum keep being timed from when they were first seen.
     for (const p of await quorum.pending(MAX_TRACKED_EPOCHS))
       liveness.onEpochState(p.namespace, p.epoch, { reached: false, firstSeenMs: p.firstSeenMs });

@@ -13,7 +13,7 @@ import type { SigningService } from '../services/signing-service.js';
 import type { DirectoryPicks } from '../store/directory-picks.js';
 import type { ProofFileStore } from '../store/proof-files.js';
 import type { SigningStore } from '../store/signing-store.js';
-import type { VerificationStore } from '../store/verification-store.js';
+import type { VerificationRecord, VerificationStore } from '../store/verification-store.js';
 import type { Metrics } from './metrics.js';
 
 export interface VerificationContext {
@@ -29,6 +29,8 @@ export interface VerificationContext {
   event: (type: EventType, data: Record<string, unknown>) => void;
   /** Filled with the namespaces' directory sources (read by the metrics at scrape time). */
   directorySources: DirectorySource[];
+  /** Every verification result, after it is recorded (AKD epochs as checkpoints: docs/c2sp.md). */
+  onVerifiedRecord?: (r: VerificationRecord) => void;
 }
 
 export interface Verification {
@@ -81,6 +83,7 @@ export function buildVerification(
         const data = { namespace: r.namespace, epoch: r.epoch, blob_name: r.blobName, ms: r.ms };
         ctx.event('validation-succeeded', data);
       }
+      ctx.onVerifiedRecord?.(r);
     },
   });
   for (const [ns, { dir, config, format }] of directories) {
