@@ -24,6 +24,7 @@ import { registerPlexiRoutes, type LastVerification } from './plexi-routes.js';
 import { registerProofMirrorRoutes } from './proof-mirror-routes.js';
 import type { RateLimitHook } from './server.js';
 import { registerWitnessRoutes, type WitnessRoutesContext } from './witness-routes.js';
+import { registerViewRoutes, type ViewRoutesContext } from './view-routes.js';
 
 /** The Prometheus exposition, rendered at scrape time. */
 export interface MetricsExposition {
@@ -57,6 +58,8 @@ export interface ApiDependencies {
   metrics: MetricsExposition;
   /** Why the node is not ready to serve (empty when it is): GET /readyz. */
   readinessProblems(): string[];
+  /** Signed views from anyone: POST /views (docs/protocol.md, "Views from anyone"). */
+  views?: Omit<ViewRoutesContext, 'roster'>;
   /** Cosigned checkpoints (monitoring path, checkpoint equivocations); absent: routes not served. */
   checkpoints?: CheckpointRoutesContext;
   /** The tlog witness (`POST /add-checkpoint`, docs/c2sp.md "Chorus as a tlog witness"). */
@@ -94,6 +97,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
     picks: deps.picks,
     proofNaming: deps.proofNaming,
   });
+  if (deps.views) registerViewRoutes(app, { ...deps.views, roster });
   if (deps.checkpoints) registerCheckpointRoutes(app, deps.checkpoints);
   app.get('/healthz', async () => ({ status: 'ok' }));
   registerDashboardRoutes(app);

@@ -15,6 +15,7 @@ import { register as registerKey } from './commands/key.js';
 import { register as registerRepair } from './commands/repair.js';
 import { register as registerDirectory } from './commands/directory.js';
 import { register as registerConfig } from './commands/config.js';
+import { register as registerReportView } from './commands/report-view.js';
 import { EXIT_BAD_INPUT } from './output.js';
 
 // Each command module registers itself; heavy modules (libp2p, fastify, level) are imported
@@ -44,6 +45,7 @@ registerRepair(program);
 registerAkd(program);
 registerDirectory(program);
 registerConfig(program);
+registerReportView(program);
 
 try {
   await program.parseAsync(process.argv);

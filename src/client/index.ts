@@ -83,6 +83,37 @@ export interface Alert {
   [field: string]: unknown;
 }
 
+/** What a node made of a signed observation (POST /views), and what it holds for that epoch. */
+export interface ObservationViewReport {
+  type: 'observation';
+  /** `contradiction`: an equivocation (its proof in `proofs`); `new`: stored; `consistent`: already held. */
+  outcome: 'contradiction' | 'new' | 'consistent';
+  namespace: string;
+  epoch: bigint;
+  digest: string;
+  signer: string;
+  signer_key: string;
+  /** Observations of that epoch the view was compared with (0: the node could not check it). */
+  compared: bigint;
+  /** Per digest held, the co-signatures in the shape of `cosignatures()`. */
+  held: CosignedEpochJson[];
+  proofs: EquivocationSummary[];
+}
+/** What a node made of a cosigned checkpoint note (POST /views), and what it holds for that (origin, size). */
+export interface CheckpointViewReport {
+  type: 'checkpoint';
+  outcome: 'contradiction' | 'new' | 'consistent';
+  origin: string;
+  size: bigint;
+  /** Signers of the signatures the node did not hold before. */
+  added: string[];
+  compared: bigint;
+  /** Per body held, the note with every signature held. */
+  held: string[];
+  proofs: EquivocationSummary[];
+}
+export type ViewReport = ObservationViewReport | CheckpointViewReport;
+
 /**
  * A remote Chorus node's read API. Every method throws ChorusApiError on an error answer and HttpClientError when it
  * cannot be reached.
@@ -112,7 +143,11 @@ export class ChorusClient {
       maxBytes: this.opts.maxBytes,
       headers: { accept: 'application/json', ...this.opts.headers },
     };
-    const res = await httpRequest(url.toString(), req);
+    return this.#answer<T>(url, await httpRequest(url.toString(), req));
+  }
+
+  /** The JSON body of an answer; an error answer throws ChorusApiError. */
+  #answer<T>(url: URL, res: { status: number; body: Uint8Array }): T {
     const text = new TextDecoder().decode(res.body);
     let body: unknown;
     try {
@@ -168,6 +203,23 @@ export class ChorusClient {
   }
   async alerts(q: { namespace?: string; type?: string; limit?: number } = {}): Promise<Alert[]> {
     return (await this.getJson<{ alerts: Alert[] }>('/alerts', q)).alerts;
+  }
+  /**
+   * Hands the node one signed view (POST /views): a Plexi SignatureResponse as JSON (`signer_key`
+   * optional), a chorus.v1.Observation as protobuf (`application/x-protobuf`) or a cosigned checkpoint
+   * note (`text/plain`). A refused view
+   * throws ChorusApiError (403/404 `view-refused`, 429 `rate-limited`, 413 `body-too-large`).
+   */
+  reportView(body: string | Uint8Array, contentType = 'application/json'): Promise<ViewReport> {
+    const url = new URL('views', this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const req: OutboundRequest = {
+      method: 'POST',
+      body,
+      timeoutMs: this.opts.timeoutMs,
+      maxBytes: this.opts.maxBytes,
+      headers: { accept: 'application/json', ...this.opts.headers, 'content-type': contentType },
+    };
+    return httpRequest(url.toString(), req).then((res) => this.#answer<ViewReport>(url, res));
   }
   /** The node's OpenAPI 3.1 document. */
   openApi(): Promise<Record<string, unknown>> {

@@ -95,6 +95,11 @@ export function renderConfig(o: TemplateOptions): string {
       ? `  public_url: ${JSON.stringify(o.publicUrl)}   # how clients reach this node`
       : '  # public_url: https://auditor.example.org   # how clients reach this node',
     '',
+    '# POST /views (signed views from anyone): its own body cap and per-client token bucket.',
+    'views:',
+    '  body_limit_bytes: 65536',
+    '  rate_limit: { burst: 30, per_minute: 30 }',
+    '',
     ...(o.p2pPort !== undefined
       ? [
           "# libp2p (gossip with the other organisations' nodes; used with `chorus start --roster`).",

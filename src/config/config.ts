@@ -29,6 +29,12 @@ const rootSchema = z
 const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
 const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());
 
+/**
+ * POST /views defaults: a view is a few hundred bytes (a cosigned checkpoint note a few KiB); a
+ * monitor reporting what it was shown needs a burst, not a stream.
+ */
+export const DEFAULT_VIEWS = { bodyLimitBytes: 64 * 1024, rateLimit: { burst: 30, perMinute: 30 } } as const;
+
 // The fields every namespace has, whatever its log format; each format adds its own
 // (docs/log-formats.md, "Namespace settings").
 const commonNamespaceShape = {
@@ -234,6 +240,23 @@ const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) =>
         .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
         .strict()
         .default({ poll_interval_seconds: 30, max_epochs_per_poll: 100 }),
+      // POST /views: its own body cap and per-client token bucket (docs/protocol.md, "Views from anyone").
+      views: z
+        .object({
+          body_limit_bytes: positiveInt.default(DEFAULT_VIEWS.bodyLimitBytes),
+          rate_limit: z
+            .object({
+              burst: positiveInt.default(DEFAULT_VIEWS.rateLimit.burst),
+              per_minute: positiveInt.default(DEFAULT_VIEWS.rateLimit.perMinute),
+            })
+            .strict()
+            .default({ burst: DEFAULT_VIEWS.rateLimit.burst, per_minute: DEFAULT_VIEWS.rateLimit.perMinute }),
+        })
+        .strict()
+        .default({
+          body_limit_bytes: DEFAULT_VIEWS.bodyLimitBytes,
+          rate_limit: { burst: DEFAULT_VIEWS.rateLimit.burst, per_minute: DEFAULT_VIEWS.rateLimit.perMinute },
+        }),
       // Its own listener for /admin/* and /metrics (then refused on `http`): README "Configuration".
       admin_http: z
         .object({ host: z.string().default('127.0.0.1'), port })
@@ -367,6 +390,8 @@ export interface NodeConfig {
   adminTokenSha256?: Uint8Array;
   /** When set, /admin/* and /metrics are served here only (not on `http`). */
   adminHttp?: { host: string; port: number };
+  /** POST /views: body cap and per-client token bucket. */
+  views: { bodyLimitBytes: number; rateLimit: { burst: number; perMinute: number } };
 }
 
 function resolvePath(base: string, p: string): string {
@@ -449,6 +474,10 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
     },
     ...(c.admin ? { adminTokenSha256: fromHex(c.admin.token_sha256, 32) } : {}),
     ...(c.admin_http ? { adminHttp: { host: c.admin_http.host, port: c.admin_http.port } } : {}),
+    views: {
+      bodyLimitBytes: c.views.body_limit_bytes,
+      rateLimit: { burst: c.views.rate_limit.burst, perMinute: c.views.rate_limit.per_minute },
+    },
     ...(c.p2p
       ? {
           p2p: {

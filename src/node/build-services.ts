@@ -28,6 +28,7 @@ import { observationFromSigned, type NetworkService } from '../services/network-
 import { PlexiFollower } from '../services/plexi-follower.js';
 import { QuorumTracker } from '../services/quorum-tracker.js';
 import { Keyring, SigningService } from '../services/signing-service.js';
+import { ViewService } from '../services/view-reports.js';
 import type { ProofVerificationService } from '../services/proof-verification.js';
 import { AlertStore } from '../store/alert-store.js';
 import { CheckpointStore } from '../store/checkpoint-store.js';
@@ -410,6 +411,21 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         return signingService.submit(ns, { epoch: report.epoch, digest: report.digest });
       },
       metrics: { contentType: metrics.registry.contentType, exposition: () => metrics.exposition() },
+      // Signed views from anyone enter through the gossip path (docs/protocol.md, "Views from anyone").
+      views: {
+        views: new ViewService({
+          roster: effectiveRoster,
+          audited: (ns) => signingService.namespaceNames().includes(ns),
+          observations,
+          ingest: (o) => network.network.importObservation(o),
+          now,
+          maxFutureMs: BigInt(config.p2p?.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS),
+          logger,
+          checkpoints,
+        }),
+        bodyLimitBytes: config.views.bodyLimitBytes,
+        rateLimit: config.views.rateLimit,
+      },
       checkpoints,
       witness,
       readinessProblems: () => {
