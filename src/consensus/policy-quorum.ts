@@ -1,0 +1,168 @@
+// A tlog-policy quorum over verified signers (docs/c2sp.md, "Policies for Plexi co-signatures"): which
+// policy witnesses the signers stand for, which groups that satisfies, and why the quorum is or is not
+// met. Pure: it takes keys whose signatures were already verified; groups and the quorum are evaluated by
+// src/c2sp/policy.ts, so a Plexi bundle and a cosigned checkpoint are judged by one implementation.
+import { quorumMet, type Policy } from '../c2sp/policy.js';
+import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
+import type { BundleCheck } from './cosignature.js';
+import type { Roster } from './roster.js';
+
+/** One signer (a roster auditor) and every key of theirs whose signature verified. */
+export interface VerifiedSigner {
+  signer: string;
+  keys: readonly Uint8Array[];
+}
+
+export interface PolicyWitnessOutcome {
+  name: string;
+  /** The witness's Ed25519 key (hex). */
+  key: string;
+  /** The signer who counts as this witness, if any. */
+  signer?: string;
+}
+
+export interface PolicyGroupOutcome {
+  name: string;
+  threshold: number;
+  members: string[];
+  /** Members (witnesses or groups) that are satisfied. */
+  satisfied: string[];
+  met: boolean;
+}
+
+export interface PolicyQuorumResult {
+  quorum: string;
+  met: boolean;
+  witnesses: PolicyWitnessOutcome[];
+  groups: PolicyGroupOutcome[];
+  /** Signers with a verified signature whose keys no policy witness lists. */
+  unlisted: string[];
+  /** Witnesses a signer's other key matches: one signer stands for one witness only. */
+  notCounted: { witness: string; signer: string; countedAs: string }[];
+  /** Why the quorum is or is not met, in one line. */
+  reason: string;
+}
+
+const NONE = 'none';
+
+/**
+ * Evaluate `policy`'s quorum when exactly `signers` have signed. A signer counts for the policy witness whose
+ * key bytes equal one of its verified keys (the witness's name is the policy's own and need not match);
+ * a signer matching several witnesses (a rotated auditor whose old and new keys are both listed) counts
+ * once, for the first of them in the file.
+ */
+export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedSigner[]): PolicyQuorumResult {
+  const keysOf = new Map<string, Uint8Array[]>();
+  for (const s of signers) keysOf.set(s.signer, [...(keysOf.get(s.signer) ?? []), ...s.keys]);
+  const counted = new Map<string, string>(); // signer → the witness it counts as
+  const witnesses: PolicyWitnessOutcome[] = [];
+  const notCounted: PolicyQuorumResult['notCounted'] = [];
+  for (const w of policy.witnesses.values()) {
+    const outcome: PolicyWitnessOutcome = { name: w.name, key: toHex(w.vkey.publicKey) };
+    for (const [signer, keys] of keysOf) {
+      if (!keys.some((k) => bytesEqual(k, w.vkey.publicKey))) continue;
+      const already = counted.get(signer);
+      if (already === undefined) {
+        counted.set(signer, w.name);
+        outcome.signer = signer;
+      } else {
+        notCounted.push({ witness: w.name, signer, countedAs: already });
+      }
+      break; // witness keys are distinct and so are roster keys: at most one signer holds this key
+    }
+    witnesses.push(outcome);
+  }
+  const cosigned = new Set(witnesses.flatMap((w) => (w.signer === undefined ? [] : [w.name])));
+  const groups: PolicyGroupOutcome[] = [...policy.groups.values()].map((g) => {
+    const satisfied = g.members.filter((m) => isMet(policy, m, cosigned));
+    return {
+      name: g.name,
+      threshold: g.threshold,
+      members: [...g.members],
+      satisfied,
+      met: isMet(policy, g.name, cosigned),
+    };
+  });
+  const met = quorumMet(policy, cosigned);
+  return {
+    quorum: policy.quorum,
+    met,
+    witnesses,
+    groups,
+    unlisted: [...keysOf.keys()].filter((s) => !counted.has(s)),
+    notCounted,
+    reason: explainQuorum(policy, witnesses, groups),
+  };
+}
+
+/** A witness or group evaluated by the c2sp implementation, as if it were the quorum. */
+function isMet(policy: Policy, name: string, cosigned: ReadonlySet<string>): boolean {
+  return quorumMet({ ...policy, quorum: name }, cosigned);
+}
+
+function explainQuorum(policy: Policy, witnesses: PolicyWitnessOutcome[], groups: PolicyGroupOutcome[]): string {
+  if (policy.quorum === NONE) return 'quorum none: no cosignature is required';
+  const byWitness = new Map(witnesses.map((w) => [w.name, w]));
+  const byGroup = new Map(groups.map((g) => [g.name, g]));
+  const explained = new Set<string>();
+  // Each unmet group is explained once, however many groups include it (groups form a DAG).
+  const explain = (name: string): string => {
+    const w = byWitness.get(name);
+    if (w)
+      return w.signer === undefined
+        ? `witness ${name}: no verified signature by its key`
+        : `witness ${name}: ${w.signer}`;
+    const g = byGroup.get(name) as PolicyGroupOutcome;
+    explained.add(name);
+    const head =
+      `group ${name} needs ${g.threshold} of ${g.members.length} (${g.members.join(', ')}): ` +
+      (g.satisfied.length ? `${g.satisfied.join(', ')} satisfied` : 'none satisfied');
+    if (g.met) return head;
+    const nested: string[] = [];
+    for (const m of g.members) {
+      // Checked as it goes: explaining one member may already explain a later one.
+      if (byGroup.has(m) && !byGroup.get(m)?.met && !explained.has(m)) nested.push(explain(m));
+    }
+    return nested.length ? `${head} [${nested.join('; ')}]` : head;
+  };
+  const quorumIsGroup = byGroup.has(policy.quorum);
+  const met = quorumIsGroup ? byGroup.get(policy.quorum)?.met : byWitness.get(policy.quorum)?.signer !== undefined;
+  return `quorum ${met ? 'met' : 'NOT met'}: ${explain(policy.quorum)}`;
+}
+
+/**
+ * The verified signers of a checked Plexi bundle: every counted roster auditor with the key it signed with,
+ * plus the other keys of the same auditor whose signature verified too (`duplicate-signer`: a rotated
+ * auditor who signed with both keys), so a policy listing only one of them still finds it.
+ */
+export function verifiedBundleSigners(check: BundleCheck, roster: Roster, namespace: string): VerifiedSigner[] {
+  const out = new Map<string, Uint8Array[]>();
+  for (const s of check.signers) out.set(s.name, [fromHex(s.signerKey, 32)]);
+  for (const r of check.rejected) {
+    if (r.reason !== 'duplicate-signer') continue;
+    const key = fromHex(r.signerKey, 32);
+    const name = roster.signerName(namespace, key);
+    if (name !== undefined) out.set(name, [...(out.get(name) ?? []), key]);
+  }
+  return [...out].map(([signer, keys]) => ({ signer, keys }));
+}
+
+/** What a client requires of a co-signed epoch: the roster threshold and the policy, or the policy alone. */
+export type PolicyMode = 'roster-and-policy' | 'policy-only';
+
+/**
+ * The combined verdict (docs/c2sp.md, "Policies for Plexi co-signatures"): with a policy and a roster both
+ * given, both must hold unless the caller asks for the policy alone; an equivocated epoch never passes.
+ */
+export function cosignedUnder(args: {
+  rosterQuorum: boolean;
+  policy: PolicyQuorumResult;
+  mode: PolicyMode;
+  equivocated?: boolean;
+}): { ok: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (args.equivocated) reasons.push('the epoch is equivocated');
+  if (args.mode === 'roster-and-policy' && !args.rosterQuorum) reasons.push("the roster's threshold is not met");
+  if (!args.policy.met) reasons.push("the policy's quorum is not met");
+  return { ok: reasons.length === 0, reasons };
+}
