@@ -166,3 +166,39 @@ export function cosignedUnder(args: {
   if (!args.policy.met) reasons.push("the policy's quorum is not met");
   return { ok: reasons.length === 0, reasons };
 }
+
+/** The JSON form the CLI (`--json`) and the API answer: snake_case, every witness and group listed. */
+export function policyQuorumToJson(r: PolicyQuorumResult): Record<string, unknown> {
+  return {
+    quorum: r.quorum,
+    met: r.met,
+    reason: r.reason,
+    witnesses: r.witnesses.map((w) => ({ name: w.name, key: w.key, signer: w.signer ?? null })),
+    groups: r.groups.map((g) => ({
+      name: g.name,
+      threshold: g.threshold,
+      members: g.members,
+      satisfied: g.satisfied,
+      met: g.met,
+    })),
+    unlisted: r.unlisted,
+    not_counted: r.notCounted.map((n) => ({ witness: n.witness, signer: n.signer, counted_as: n.countedAs })),
+  };
+}
+
+/** The same result as text lines, for the CLI's human output. */
+export function policyQuorumLines(r: PolicyQuorumResult): string[] {
+  return [
+    ...r.witnesses.map((w) => `policy witness ${w.name}: ${w.signer === undefined ? '✗ not signed' : `✓ ${w.signer}`}`),
+    ...r.groups.map(
+      (g) =>
+        `policy group ${g.name} (${g.threshold} of ${g.members.length}): ${g.met ? 'met' : 'NOT met'}, ` +
+        `satisfied: ${g.satisfied.join(', ') || 'none'}`,
+    ),
+    ...r.unlisted.map((s) => `policy: ${s} signed, but no policy witness has its key`),
+    ...r.notCounted.map(
+      (n) => `policy witness ${n.witness}: not counted, ${n.signer} already counts as ${n.countedAs}`,
+    ),
+    `policy ${r.reason}`,
+  ];
+}
