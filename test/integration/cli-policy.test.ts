@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerNetworkRoutes } from '../../src/api/network-routes.js';
+import { registerPolicyRoutes } from '../../src/api/policy-routes.js';
 import { createServer } from '../../src/api/server.js';
 import { formatVerifierKey, SIG_TYPE_COSIGNATURE_V1 } from '../../src/c2sp/index.js';
+import { ChorusApiError, ChorusClient } from '../../src/client/index.js';
 import type { NamespaceConfig } from '../../src/config/config.js';
 import { cosignedEpochToJson, type CosignedEpoch } from '../../src/consensus/cosignature.js';
 import { Roster } from '../../src/consensus/roster.js';
@@ -119,6 +121,7 @@ describe('CLI --policy', () => {
       now,
     );
     registerNetworkRoutes(app, { signingService, observations, roster });
+    registerPolicyRoutes(app, { limitWrites: server.limitWrites, signingService, observations, roster });
     url = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -235,6 +238,24 @@ describe('CLI --policy', () => {
       const bad = await runCliAsync([...base(), '--epoch', '4', '--policy', file('x.policy', 'quorum\n')]);
       expect(bad.status).toBe(2);
       expect(bad.stderr).toContain('policy line 1: expected "quorum <name>"');
+    });
+  });
+
+  describe('client library', () => {
+    it("checkCosignatures posts the policy over HTTP and returns the node's verdict; a bad policy is a typed error", async () => {
+      const client = new ChorusClient(url);
+      const r = await client.checkCosignatures(NS, 4n, EU_AND_US);
+      expect(r).toMatchObject({
+        epoch: 4n,
+        co_signed: true,
+        policy_only: false,
+        policy: { quorum: 'both', met: true },
+      });
+      const alone = await client.checkCosignatures(NS, 4n, ONLY_US2, { policyOnly: true, digest: toHex(D) });
+      expect(alone).toMatchObject({ co_signed: false, reasons: ["the policy's quorum is not met"] });
+      const err = await client.checkCosignatures(NS, 4n, 'quorum nobody\n').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ChorusApiError);
+      expect(err).toMatchObject({ status: 400, code: 'invalid-policy' });
     });
   });
 });
