@@ -1,7 +1,8 @@
 // A tlog-policy quorum over verified signers (docs/c2sp.md, "Policies for Plexi co-signatures"): which
 // policy witnesses the signers stand for, which groups that satisfies, and why the quorum is or is not
-// met. Pure: it takes keys whose signatures were already verified; groups and the quorum are evaluated by
-// src/c2sp/policy.ts, so a Plexi bundle and a cosigned checkpoint are judged by one implementation.
+// met. Pure: it takes keys whose signatures were already verified. The verdict is src/c2sp/policy.ts's
+// quorumMet, so a Plexi bundle and a cosigned checkpoint are judged by one implementation; the per-group
+// report beside it is computed in one pass over the groups.
 import { quorumMet, type Policy } from '../c2sp/policy.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import type { BundleCheck } from './cosignature.js';
@@ -73,14 +74,18 @@ export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedS
     witnesses.push(outcome);
   }
   const cosigned = new Set(witnesses.flatMap((w) => (w.signer === undefined ? [] : [w.name])));
+  // One pass in file order: a group's members are defined on earlier lines (tlog-policy), so each member
+  // group is already evaluated. The verdict itself is src/c2sp's quorumMet below.
+  const groupMet = new Map<string, boolean>();
   const groups: PolicyGroupOutcome[] = [...policy.groups.values()].map((g) => {
-    const satisfied = g.members.filter((m) => isMet(policy, m, cosigned));
+    const satisfied = g.members.filter((m) => groupMet.get(m) ?? cosigned.has(m));
+    groupMet.set(g.name, satisfied.length >= g.threshold);
     return {
       name: g.name,
       threshold: g.threshold,
       members: [...g.members],
       satisfied,
-      met: isMet(policy, g.name, cosigned),
+      met: satisfied.length >= g.threshold,
     };
   });
   const met = quorumMet(policy, cosigned);
@@ -93,11 +98,6 @@ export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedS
     notCounted,
     reason: explainQuorum(policy, witnesses, groups),
   };
-}
-
-/** A witness or group evaluated by the c2sp implementation, as if it were the quorum. */
-function isMet(policy: Policy, name: string, cosigned: ReadonlySet<string>): boolean {
-  return quorumMet({ ...policy, quorum: name }, cosigned);
 }
 
 function explainQuorum(policy: Policy, witnesses: PolicyWitnessOutcome[], groups: PolicyGroupOutcome[]): string {

@@ -2,7 +2,7 @@
 // Plexi co-signatures"): k-of-n and nested groups, keys matched by bytes whatever the names, a rotated
 // auditor counted once, quorum none, unmet quorums explained, and bundles checked against a real roster.
 import { describe, expect, it } from 'vitest';
-import { cosigner, formatVerifierKey, parsePolicy, SIG_TYPE_COSIGNATURE_V1 } from '../../src/c2sp/index.js';
+import { cosigner, formatVerifierKey, parsePolicy, quorumMet, SIG_TYPE_COSIGNATURE_V1 } from '../../src/c2sp/index.js';
 import { checkCosignedEpoch, type CosignedEpoch } from '../../src/consensus/cosignature.js';
 import {
   cosignedUnder,
@@ -70,6 +70,23 @@ describe('evaluatePolicyQuorum', () => {
     expect(evaluatePolicyQuorum(SPEC, [signer('a', 4), signer('b', 5), signer('c', 6), signer('d', 1)]).met).toBe(
       false,
     );
+  });
+
+  it("the per-group report agrees with the c2sp verdict for every subset of the spec example's witnesses", () => {
+    for (let mask = 0; mask < 64; mask++) {
+      const present = [1, 2, 3, 4, 5, 6].filter((_, b) => mask & (1 << b));
+      const r = evaluatePolicyQuorum(
+        SPEC,
+        present.map((i) => signer(`org${i}`, i)),
+      );
+      const names = new Set(r.witnesses.filter((w) => w.signer).map((w) => w.name));
+      expect(r.met).toBe(quorumMet(SPEC, names));
+      expect(r.groups.find((g) => g.name === 'X-and-Y')?.met).toBe(r.met);
+      const xs = present.filter((i) => i <= 3).length;
+      const ys = present.length - xs;
+      expect(r.met).toBe(xs >= 2 && ys >= 1);
+      expect(r.reason.startsWith(r.met ? 'quorum met: ' : 'quorum NOT met: ')).toBe(true);
+    }
   });
 
   it('three levels of nesting and a shared subgroup are evaluated like src/c2sp quorumMet', () => {
