@@ -4,7 +4,7 @@
 // quorumMet, so a Plexi bundle and a cosigned checkpoint are judged by one implementation; the per-group
 // report beside it is computed in one pass over the groups.
 import { quorumMet, type Policy } from '../c2sp/policy.js';
-import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
+import { fromHex, toHex } from '../util/bytes.js';
 import type { BundleCheck } from './cosignature.js';
 import type { Roster } from './roster.js';
 
@@ -53,15 +53,18 @@ const NONE = 'none';
  * once, for the first of them in the file.
  */
 export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedSigner[]): PolicyQuorumResult {
-  const keysOf = new Map<string, Uint8Array[]>();
-  for (const s of signers) keysOf.set(s.signer, [...(keysOf.get(s.signer) ?? []), ...s.keys]);
+  const signerNames = new Set(signers.map((s) => s.signer));
+  // Each key belongs to one signer (roster keys are distinct); a repeated key keeps its first signer.
+  const signerOfKey = new Map<string, string>();
+  for (const s of signers) for (const k of s.keys) if (!signerOfKey.has(toHex(k))) signerOfKey.set(toHex(k), s.signer);
   const counted = new Map<string, string>(); // signer → the witness it counts as
   const witnesses: PolicyWitnessOutcome[] = [];
   const notCounted: PolicyQuorumResult['notCounted'] = [];
   for (const w of policy.witnesses.values()) {
-    const outcome: PolicyWitnessOutcome = { name: w.name, key: toHex(w.vkey.publicKey) };
-    for (const [signer, keys] of keysOf) {
-      if (!keys.some((k) => bytesEqual(k, w.vkey.publicKey))) continue;
+    const key = toHex(w.vkey.publicKey);
+    const outcome: PolicyWitnessOutcome = { name: w.name, key };
+    const signer = signerOfKey.get(key);
+    if (signer !== undefined) {
       const already = counted.get(signer);
       if (already === undefined) {
         counted.set(signer, w.name);
@@ -69,7 +72,6 @@ export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedS
       } else {
         notCounted.push({ witness: w.name, signer, countedAs: already });
       }
-      break; // witness keys are distinct and so are roster keys: at most one signer holds this key
     }
     witnesses.push(outcome);
   }
@@ -94,7 +96,7 @@ export function evaluatePolicyQuorum(policy: Policy, signers: readonly VerifiedS
     met,
     witnesses,
     groups,
-    unlisted: [...keysOf.keys()].filter((s) => !counted.has(s)),
+    unlisted: [...signerNames].filter((s) => !counted.has(s)),
     notCounted,
     reason: explainQuorum(policy, witnesses, groups),
   };
