@@ -21,6 +21,7 @@ import { registerEventRoutes } from './events-routes.js';
 import { registerHistoryRoutes } from './history-routes.js';
 import { registerNetworkRoutes } from './network-routes.js';
 import { registerPlexiRoutes, type LastVerification } from './plexi-routes.js';
+import { registerPolicyRoutes } from './policy-routes.js';
 import { registerProofMirrorRoutes } from './proof-mirror-routes.js';
 import type { RateLimitHook } from './server.js';
 import { registerWitnessRoutes, type WitnessRoutesContext } from './witness-routes.js';
@@ -87,6 +88,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
   });
   registerProofMirrorRoutes(app, deps.proofs);
   registerNetworkRoutes(app, { signingService, observations, roster });
+  registerPolicyRoutes(app, { limitWrites, signingService, observations, roster });
   registerHistoryRoutes(app, { signingService, observations, roster });
   registerAdminRoutes(app, {
     limitWrites,

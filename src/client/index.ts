@@ -3,7 +3,7 @@
 // src/net/http-client.ts) and lossless JSON, so u64 epochs and timestamps arrive as exact bigints.
 import { httpRequest, type OutboundRequest } from '../net/http-client.js';
 import { ChorusError } from '../util/errors.js';
-import { parseJson } from '../util/json.js';
+import { parseJson, stringifyJson } from '../util/json.js';
 
 export { HttpClientError } from '../net/http-client.js';
 export { ChorusError } from '../util/errors.js';
@@ -63,6 +63,21 @@ export interface CosignedEpochJson {
   quorum?: boolean;
   equivocated?: boolean;
   [field: string]: unknown;
+}
+/** POST …/cosignatures/check: the bundle plus a tlog-policy's verdict over its verified signatures. */
+export interface PolicyCheckJson extends CosignedEpochJson {
+  policy_only: boolean;
+  policy: {
+    quorum: string;
+    met: boolean;
+    reason: string;
+    witnesses: { name: string; key: string; signer: string | null }[];
+    groups: { name: string; threshold: bigint; members: string[]; satisfied: string[]; met: boolean }[];
+    unlisted: string[];
+    not_counted: { witness: string; signer: string; counted_as: string }[];
+  };
+  co_signed: boolean;
+  reasons: string[];
 }
 export interface LastVerifiedEpoch {
   job_id: string;
@@ -136,12 +151,30 @@ export class ChorusClient {
     path: string,
     query: Record<string, string | bigint | number | undefined> = {},
   ): Promise<T> {
+    return this.requestJson<T>(path, query);
+  }
+
+  /** POST a JSON body (serialized losslessly) and parse the JSON answer. */
+  async postJson<T = unknown>(path: string, body: unknown): Promise<T> {
+    return this.requestJson<T>(path, {}, stringifyJson(body));
+  }
+
+  private async requestJson<T>(
+    path: string,
+    query: Record<string, string | bigint | number | undefined>,
+    payload?: string,
+  ): Promise<T> {
     const url = new URL(path.replace(/^\//, ''), this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const req: OutboundRequest = {
       timeoutMs: this.opts.timeoutMs,
       maxBytes: this.opts.maxBytes,
-      headers: { accept: 'application/json', ...this.opts.headers },
+      headers: {
+        accept: 'application/json',
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        ...this.opts.headers,
+      },
+      ...(payload === undefined ? {} : { method: 'POST' as const, body: payload }),
     };
     return this.#answer<T>(url, await httpRequest(url.toString(), req));
   }
@@ -191,6 +224,23 @@ export class ChorusClient {
   /** The co-signed bundle for an epoch (the most-signed digest unless `digest` is given, 64 hex digits). */
   cosignatures(ns: string, epoch: bigint, digest?: string): Promise<CosignedEpochJson> {
     return this.getJson(`/namespaces/${encodeURIComponent(ns)}/epochs/${epoch}/cosignatures`, { digest });
+  }
+  /**
+   * The node's check of an epoch's co-signatures against a tlog-policy (the policy file's text): the bundle,
+   * the policy's verdict per witness and group, and `co_signed` (docs/c2sp.md, "Policies for Plexi co-signatures").
+   * The node's answer is a convenience: `chorus verify-bundle --policy` checks a bundle without trusting it.
+   */
+  checkCosignatures(
+    ns: string,
+    epoch: bigint,
+    policy: string,
+    opts: { digest?: string; policyOnly?: boolean } = {},
+  ): Promise<PolicyCheckJson> {
+    return this.postJson(`/namespaces/${encodeURIComponent(ns)}/epochs/${epoch}/cosignatures/check`, {
+      policy,
+      ...(opts.digest === undefined ? {} : { digest: opts.digest }),
+      ...(opts.policyOnly === undefined ? {} : { policy_only: opts.policyOnly }),
+    });
   }
   lastVerifiedEpoch(ns: string): Promise<LastVerifiedEpoch> {
     return this.getJson(`/namespaces/${encodeURIComponent(ns)}/last-verified-epoch`);

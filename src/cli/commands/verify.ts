@@ -1,29 +1,46 @@
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, fail, verdict } from '../output.js';
+import { POLICY_ONLY_HELP, POLICY_OPTION_HELP, readPolicyOptions } from './verify-policy.js';
+
+interface VerifyBundleOptions {
+  roster: string;
+  threshold?: string;
+  policy?: string;
+  policyOnly?: boolean;
+  json?: boolean;
+}
 
 export function register(program: Command): void {
   program
     .command('verify-bundle')
     .description(
       'check a co-signed epoch (JSON or protobuf) offline: exit 0 only if at least K distinct roster auditors ' +
-        'signed that exact (namespace, epoch, digest); 1 if not; 2 bad input',
+        "signed that exact (namespace, epoch, digest) and, with --policy, the policy's quorum holds too; 1 if not; " +
+        '2 bad input',
     )
     .requiredOption('--roster <file>', "the network's roster (JSON)")
     .option('--threshold <k>', "co-signatures required (default: the roster's threshold)")
+    .option('--policy <file>', POLICY_OPTION_HELP)
+    .option('--policy-only', POLICY_ONLY_HELP)
     .option('--json', 'print the verdict as JSON')
     .argument('<bundle>', 'file with the CosignedEpoch (JSON as served, or protobuf); - for standard input')
-    .action(async (file: string, opts: { roster: string; threshold?: string; json?: boolean }) => {
+    .action(async (file: string, opts: VerifyBundleOptions) => {
       const { loadRoster } = await import('../../config/roster-load.js');
       const { readDocumentArg } = await import('../read-input.js');
       const { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } =
         await import('../../consensus/cosignature.js');
       const { verifyStrict } = await import('../../crypto/ed25519.js');
       const { toHex } = await import('../../util/bytes.js');
+      const policyRule = await import('../../consensus/policy-quorum.js');
       let roster;
       let bundle;
       let threshold: number | undefined;
+      let policy;
       try {
         roster = loadRoster(opts.roster);
+        policy = readPolicyOptions(opts);
+        if (policy?.mode === 'policy-only' && opts.threshold !== undefined)
+          throw new Error('--threshold and --policy-only do not go together: the policy alone decides');
         const doc = await readDocumentArg(file);
         bundle = doc.kind === 'json' ? cosignedEpochFromJson(doc.value) : decodeCosignedEpoch(doc.bytes);
         if (opts.threshold !== undefined) {
@@ -37,19 +54,41 @@ export function register(program: Command): void {
       if (!opts.json)
         for (const r of check.rejected) process.stdout.write(`not counted: ${r.signerKey} (${r.reason})\n`);
       const summary =
-        `${check.signers.length} valid roster signature(s), ${check.threshold} required: ` +
+        `${check.signers.length} valid roster signature(s), ${check.threshold} required` +
+        `${policy?.mode === 'policy-only' ? ' by the roster (not applied: --policy-only)' : ''}: ` +
         `${check.signers.map((s) => s.name).join(', ') || 'none'}`;
-      verdict(check.quorum, `${bundle.namespace} epoch ${bundle.epoch}: ${summary}`, {
-        json: opts.json,
-        details: {
-          namespace: bundle.namespace,
-          epoch: bundle.epoch,
-          digest: toHex(bundle.digest),
-          threshold: check.threshold,
-          signers: check.signers,
-          rejected: check.rejected,
+      const details = {
+        namespace: bundle.namespace,
+        epoch: bundle.epoch,
+        digest: toHex(bundle.digest),
+        threshold: check.threshold,
+        signers: check.signers,
+        rejected: check.rejected,
+      };
+      if (!policy)
+        verdict(check.quorum, `${bundle.namespace} epoch ${bundle.epoch}: ${summary}`, { json: opts.json, details });
+      // The policy is evaluated over the same verified signatures (docs/c2sp.md, "Policies for Plexi co-signatures").
+      const result = policyRule.evaluatePolicyQuorum(
+        policy.policy,
+        policyRule.verifiedBundleSigners(check, roster, bundle.namespace),
+      );
+      const combined = policyRule.cosignedUnder({ rosterQuorum: check.quorum, policy: result, mode: policy.mode });
+      if (!opts.json) for (const line of policyRule.policyQuorumLines(result)) process.stdout.write(`${line}\n`);
+      const because = combined.ok ? '' : ` (${combined.reasons.join('; ')})`;
+      verdict(
+        combined.ok,
+        `${bundle.namespace} epoch ${bundle.epoch}: ${summary}; policy quorum ${result.quorum} ` +
+          `${result.met ? 'met' : 'NOT met'}${because}`,
+        {
+          json: opts.json,
+          details: {
+            ...details,
+            roster_quorum: check.quorum,
+            policy_only: policy.mode === 'policy-only',
+            policy: policyRule.policyQuorumToJson(result),
+          },
         },
-      });
+      );
     });
 
   program
