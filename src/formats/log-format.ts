@@ -93,4 +93,9 @@ export interface LogFormat {
   readonly proofNames: ProofNaming;
   createVerifier(options: VerifierOptions): ProofVerifier;
   readonly describe: FormatDescriptor;
+  /**
+   * The most memory verifying a proof file of `proofBytes` can take, for the node's memory budget
+   * (config `validation.memory_budget_mb`, docs/akd.md "The node's memory"); default: `proofBytes`.
+   */
+  verificationMemoryBytes?(proofBytes: number): number;
 }

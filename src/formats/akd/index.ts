@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { formatBlobName, parseBlobName } from '../../akd/blob-name.js';
 import type { AkdConfiguration } from '../../akd/configuration.js';
+import { akdVerificationBytes } from '../../akd-runtime/memory-estimate.js';
 import { AkdVerifyPool } from '../../akd-runtime/verify-pool.js';
 import type {
   FormatSettings,
@@ -80,4 +81,5 @@ export const akdFormat: LogFormat = {
   proofNames: akdProofNames,
   createVerifier: (options) => new AkdProofVerifier(options),
   describe: { label: 'AKD', proofLabel: 'append-only proof' },
+  verificationMemoryBytes: akdVerificationBytes,
 };
