@@ -136,6 +136,28 @@ function inProcessMs(file: string, blobName: string): Promise<number> {
   });
 }
 
+/** A few of the node's own gauges (prom-client's defaults and the memory budget), in MB or counts. */
+async function traceLine(apiUrl: string, pid: number, t0: number, nss: Ns[]): Promise<void> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const gauge = (name: string, label = ''): number => {
+    const m = new RegExp(`^${name}${label ? `\\{[^}]*${label}[^}]*\\}` : ''} ([0-9.e+-]+)$`, 'm').exec(text);
+    return Number(m?.[1] ?? NaN);
+  };
+  const mb = (x: number) => Math.round(x / 1e5) / 10;
+  const line = {
+    t: Math.round((Date.now() - t0) / 100) / 10,
+    rss_mb: mb(procStatus(pid).rssMb * 1e6),
+    heap_total_mb: mb(gauge('nodejs_heap_size_total_bytes')),
+    heap_used_mb: mb(gauge('nodejs_heap_size_used_bytes')),
+    external_mb: mb(gauge('nodejs_external_memory_bytes')),
+    new_space_mb: mb(gauge('nodejs_heap_space_size_total_bytes', 'space="new"')),
+    budget_in_use_mb: mb(gauge('chorus_memory_budget_in_use_bytes')),
+    budget_waiting: gauge('chorus_memory_budget_waiting_jobs'),
+    signed: Object.fromEntries(nss.map((ns) => [ns.name, ns.signedAt.size])),
+  };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
 interface Ns {
   name: string;
   shape: string;
@@ -164,6 +186,9 @@ export async function run(flags: string[]): Promise<void> {
   const only = flag(flags, 'only');
   if (only !== undefined && only !== 'w' && only !== 'm') throw new Error('--only must be w or m');
   const reference = !flags.includes('--no-reference');
+  // `--trace`: one JSON line per second on stderr with the node's RSS and the main thread's V8 heap,
+  // external and ArrayBuffer memory (from /metrics) and the memory budget: where a peak comes from.
+  const trace = flags.includes('--trace');
   const work = join(tmpdir(), `chorus-realtime-${process.pid}`);
   mkdirSync(CACHE, { recursive: true });
   const ignore = join(ROOT, 'bench', '.cache', '.gitignore');
@@ -263,6 +288,7 @@ export async function run(flags: string[]): Promise<void> {
         const a0 = performance.now();
         await fetch(`${apiUrl}/healthz`);
         maxApiMs = Math.max(maxApiMs, performance.now() - a0);
+        if (trace) await traceLine(apiUrl, pid, t0, nss);
       }
       const done = nss.every((ns) => ns.signedAt.has((ns.epochs[ns.epochs.length - 1] as Epoch).epoch));
       if (done || Date.now() > deadline) break;

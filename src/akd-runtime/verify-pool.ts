@@ -48,7 +48,19 @@ export interface AkdVerifyPoolOptions {
    * node's memory"); stopping the thread hands them back to the system at once.
    */
   idleMs?: number;
+  /**
+   * A worker whose element arena is larger than this after a job is stopped at once (default
+   * RETIRE_ABOVE_BYTES): a Messenger proof's arrays must not stay resident while the same worker
+   * verifies the small WhatsApp proofs that follow (docs/akd.md, "The node's memory").
+   */
+  retireAboveBytes?: number;
 }
+
+/** A worker's answer: the verdict, and the bytes its element arena holds now. */
+export type WorkerResponse = AkdVerifyResponse & { arenaBytes?: number };
+
+/** Arena size above which a worker is stopped after its job (a W proof's arena is ≈ 59 MB). */
+export const RETIRE_ABOVE_BYTES = 128 * 2 ** 20;
 
 /** How long an idle worker is kept for the next job before it is stopped. */
 export const IDLE_WORKER_MS = 2_000;
@@ -89,6 +101,7 @@ export class AkdVerifyPool {
   readonly size: number;
   private readonly workerUrl: URL;
   private readonly idleMs: number;
+  private readonly retireAboveBytes: number;
   private readonly slots: Slot[] = [];
   private readonly stopping = new Set<Promise<number>>();
   private readonly queue: Pending[] = [];
@@ -103,6 +116,7 @@ export class AkdVerifyPool {
     this.size = size;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.idleMs = options.idleMs ?? IDLE_WORKER_MS;
+    this.retireAboveBytes = options.retireAboveBytes ?? RETIRE_ABOVE_BYTES;
     if (!(this.idleMs >= 0)) throw new AkdPoolError(`idleMs must be a non-negative number, got ${this.idleMs}`);
     if (this.workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(this.workerUrl))) {
       throw new AkdPoolError(`AKD verify worker not found at ${fileURLToPath(this.workerUrl)} (run \`npm run build\`)`);
@@ -253,7 +267,7 @@ export class AkdVerifyPool {
   private spawn(): Slot {
     const worker = new Worker(this.workerUrl);
     const slot: Slot = { worker, job: null, idleTimer: null };
-    worker.on('message', (msg: AkdVerifyResponse) => this.onMessage(slot, msg));
+    worker.on('message', (msg: WorkerResponse) => this.onMessage(slot, msg));
     worker.on('error', (err: Error) =>
       this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })),
     );
@@ -280,11 +294,12 @@ export class AkdVerifyPool {
     this.checkDrained();
   }
 
-  private onMessage(slot: Slot, msg: AkdVerifyResponse): void {
+  private onMessage(slot: Slot, msg: WorkerResponse): void {
     const job = slot.job;
     if (job === null || job.req.id !== msg.id) return;
     slot.job = null;
     slot.worker.unref();
+    if ((msg.arenaBytes ?? 0) > this.retireAboveBytes) this.retire(slot);
     const now = performance.now();
     if ('crash' in msg) job.reject(new AkdPoolError(`AKD verify worker crashed: ${msg.crash}`));
     else job.resolve({ ...msg.verdict, queuedMs: job.started - job.submitted, totalMs: now - job.submitted });

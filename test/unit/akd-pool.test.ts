@@ -183,6 +183,32 @@ describe('AKD verify pool', () => {
     expect(() => new AkdVerifyPool({ idleMs: -1 })).toThrow(AkdPoolError);
   });
 
+  it('stops a worker at once when a job left it a large arena, and keeps one with a small arena', async () => {
+    const e = new SyntheticLog({ name: 'whatsapp_v1' }, 'retire').publish(50);
+    const job = () => ({
+      proof: e.proof.slice(),
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' as const },
+    });
+    // 50 inserted elements: an arena of 50 × 66 bytes, over a 1 kB limit and under the default.
+    const strict = new AkdVerifyPool({ size: 1, idleMs: 60_000, retireAboveBytes: 1_000 });
+    const lenient = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
+    try {
+      const first = strict.verify(job());
+      const second = strict.verify(job()); // queued: a fresh worker takes it
+      expect((await first).ok).toBe(true);
+      expect((await second).ok).toBe(true);
+      expect(strict.workers).toBe(0);
+      expect((await lenient.verify(job())).ok).toBe(true);
+      expect(lenient.workers).toBe(1);
+    } finally {
+      await strict.close();
+      await lenient.close();
+    }
+  });
+
   it('fails cleanly when the worker entry is missing', () => {
     expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(
       /not found/,
