@@ -147,6 +147,10 @@ async function traceLine(apiUrl: string, pid: number, t0: number, nss: Ns[]): Pr
   const line = {
     t: Math.round((Date.now() - t0) / 100) / 10,
     rss_mb: mb(procStatus(pid).rssMb * 1e6),
+    // File-backed pages (the node binary, ICU, native addons) are part of RSS but not the heap.
+    anon_mb: Math.round(
+      Number(/^Anonymous:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]) / 1024,
+    ),
     heap_total_mb: mb(gauge('nodejs_heap_size_total_bytes')),
     heap_used_mb: mb(gauge('nodejs_heap_size_used_bytes')),
     external_mb: mb(gauge('nodejs_external_memory_bytes')),
