@@ -245,8 +245,13 @@ export async function run(flags: string[]): Promise<void> {
     });
     writeFileSync(init.config, doc.toString());
     const t0 = Date.now();
-    // The allocator setting the deploy files give the node (docs/akd.md, "The node's memory").
-    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    // The allocator and V8 settings the deploy files give the node (docs/akd.md, "The node's memory").
+    const env = {
+      ...process.env,
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '32768',
+      NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-semi-space-size=4',
+    };
     node = spawn(process.execPath, [CLI, 'start', '--config', init.config], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env,
