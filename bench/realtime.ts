@@ -1,4 +1,4 @@
-// `npm run bench -- realtime [--quick] [--minutes=N] [--w-every=S] [--m-every=S] [--shape-w=NAME] [--shape-m=NAME] [--poll=S]`:
+// `npm run bench -- realtime [--quick] [--minutes=N] [--w-every=S] [--m-every=S] [--shape-w=NAME] [--shape-m=NAME] [--poll=S] [--trace]`:
 // one node audits two logs published in real time on loopback S3 stand-ins (docs/akd.md, "Node
 // pipeline"): W epochs every 30 s and M epochs every 120 s (at least 20 W and 5 M epochs), two
 // `directory` namespaces in one node process. Reports per namespace the lag behind the head
