@@ -1,7 +1,7 @@
 // A pool of worker threads that verify AKD proofs off the event loop (a WhatsApp epoch takes a few
 // hundred milliseconds of CPU; libp2p drops connections if the loop stalls). Jobs queue when every
 // worker is busy; the proof's buffer is transferred, not copied, when it can be.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -73,6 +73,8 @@ export class AkdPoolError extends ChorusError {
 
 interface Pending {
   req: AkdVerifyRequest;
+  /** The proof's size (bytes): decides whether an idle worker's arena can take it. */
+  bytes: number;
   transfer: ArrayBuffer[];
   submitted: number;
   started: number;
@@ -84,7 +86,16 @@ interface Slot {
   worker: Worker;
   job: Pending | null;
   idleTimer: NodeJS.Timeout | null;
+  /** The largest proof this worker has decoded (its arena is sized for it). */
+  largestBytes: number;
 }
+
+/**
+ * A proof this much larger than the largest one an idle worker has decoded goes to a fresh worker:
+ * growing the arena would leave the old buffers as garbage the busy isolate does not collect
+ * (docs/akd.md, "Both logs in one node within 512 MB"). Equal-sized W proofs keep their worker.
+ */
+const FRESH_WORKER_GROWTH = 1.5;
 
 /**
  * Where the compiled worker is: next to this module when it runs compiled; from the TypeScript
@@ -106,6 +117,7 @@ export class AkdVerifyPool {
   private readonly stopping = new Set<Promise<number>>();
   private readonly queue: Pending[] = [];
   private nextId = 1;
+  private started = 0;
   private closed = false;
   private drained: (() => void) | null = null;
 
@@ -130,6 +142,11 @@ export class AkdVerifyPool {
 
   get running(): number {
     return this.slots.filter((s) => s.job !== null).length;
+  }
+
+  /** Worker threads started since the pool was made (a stopped worker is replaced by a new one). */
+  get workersStarted(): number {
+    return this.started;
   }
 
   /** Worker threads alive (idle ones are stopped after `idleMs`). */
@@ -164,6 +181,7 @@ export class AkdVerifyPool {
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
       this.queue.push({
         req,
+        bytes: proof.byteLength,
         transfer: [proof.buffer as ArrayBuffer],
         submitted: performance.now(),
         started: 0,
@@ -192,8 +210,10 @@ export class AkdVerifyPool {
       endEpoch: job.endEpoch,
       configuration: job.configuration,
     };
+    // Unreadable here: 0, and the worker reports the file as "could not check" itself.
+    const bytes = statSync(job.path, { throwIfNoEntry: false })?.size ?? 0;
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
-      this.queue.push({ req, transfer: [], submitted: performance.now(), started: 0, resolve, reject });
+      this.queue.push({ req, bytes, transfer: [], submitted: performance.now(), started: 0, resolve, reject });
       this.dispatch();
     });
   }
@@ -266,7 +286,8 @@ export class AkdVerifyPool {
 
   private spawn(): Slot {
     const worker = new Worker(this.workerUrl);
-    const slot: Slot = { worker, job: null, idleTimer: null };
+    const slot: Slot = { worker, job: null, idleTimer: null, largestBytes: 0 };
+    this.started++;
     worker.on('message', (msg: WorkerResponse) => this.onMessage(slot, msg));
     worker.on('error', (err: Error) =>
       this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })),
@@ -280,11 +301,18 @@ export class AkdVerifyPool {
   private dispatch(): void {
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => s.job === null);
+      const next = this.queue[0] as Pending;
+      if (slot !== undefined && slot.largestBytes > 0 && next.bytes > slot.largestBytes * FRESH_WORKER_GROWTH) {
+        this.clearIdle(slot);
+        this.retire(slot);
+        slot = undefined;
+      }
       if (slot === undefined) {
         if (this.slots.length >= this.size) return;
         slot = this.spawn();
       }
       const job = this.queue.shift() as Pending;
+      slot.largestBytes = Math.max(slot.largestBytes, job.bytes);
       this.clearIdle(slot);
       job.started = performance.now();
       slot.job = job;

@@ -209,6 +209,33 @@ describe('AKD verify pool', () => {
     }
   });
 
+  it('gives a proof much larger than an idle worker has seen to a fresh worker; equal ones reuse it', async () => {
+    const log = new SyntheticLog({ name: 'whatsapp_v1' }, 'grow');
+    const small = log.publish(20);
+    const large = log.publish(400);
+    const job = (e: typeof small) => ({
+      proof: e.proof.slice(),
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' as const },
+    });
+    expect(large.proof.length).toBeGreaterThan(small.proof.length * 1.5);
+    const pool = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
+    try {
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(1); // same size: the warm worker and its arena
+      expect((await pool.verify(job(large))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(2); // would have grown the arena: a fresh worker
+      expect(pool.workers).toBe(1);
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(2); // smaller fits the arena it has
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails cleanly when the worker entry is missing', () => {
     expect(() => new AkdVerifyPool({ workerUrl: new URL('file:///nonexistent/verify-worker.js') })).toThrow(
       /not found/,
