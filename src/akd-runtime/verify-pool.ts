@@ -130,6 +130,8 @@ export class AkdVerifyPool {
     this.idleMs = options.idleMs ?? IDLE_WORKER_MS;
     this.retireAboveBytes = options.retireAboveBytes ?? RETIRE_ABOVE_BYTES;
     if (!(this.idleMs >= 0)) throw new AkdPoolError(`idleMs must be a non-negative number, got ${this.idleMs}`);
+    if (!(this.retireAboveBytes >= 0))
+      throw new AkdPoolError(`retireAboveBytes must be a non-negative number, got ${this.retireAboveBytes}`);
     if (this.workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(this.workerUrl))) {
       throw new AkdPoolError(`AKD verify worker not found at ${fileURLToPath(this.workerUrl)} (run \`npm run build\`)`);
     }

@@ -181,6 +181,7 @@ describe('AKD verify pool', () => {
       await patient.close();
     }
     expect(() => new AkdVerifyPool({ idleMs: -1 })).toThrow(AkdPoolError);
+    expect(() => new AkdVerifyPool({ retireAboveBytes: Number.NaN })).toThrow(AkdPoolError);
   });
 
   it('stops a worker at once when a job left it a large arena, and keeps one with a small arena', async () => {
