@@ -33,6 +33,10 @@ const VARIANTS: Record<
   'workers-2-arena-2': { env: { MALLOC_ARENA_MAX: '2' }, workers: 2 },
   // The environment the deploy files give the node (docs/akd.md, "The node's memory").
   chorus: { env: { MALLOC_ARENA_MAX: '2' } },
+  // V8's young generation capped (default 16 MiB per semi-space): scavenges come sooner, and with
+  // them the release of the download's garbage ArrayBuffers.
+  'semi-1': { env: { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=1' } },
+  'semi-4': { env: { MALLOC_ARENA_MAX: '2', NODE_OPTIONS: '--max-semi-space-size=4' } },
 };
 
 function flag(flags: string[], name: string): string | undefined {

@@ -1,4 +1,4 @@
-// `npm run bench -- realtime [--quick] [--minutes=N] [--w-every=S] [--m-every=S] [--shape-w=NAME] [--shape-m=NAME] [--poll=S]`:
+// `npm run bench -- realtime [--quick] [--minutes=N] [--w-every=S] [--m-every=S] [--shape-w=NAME] [--shape-m=NAME] [--poll=S] [--trace]`:
 // one node audits two logs published in real time on loopback S3 stand-ins (docs/akd.md, "Node
 // pipeline"): W epochs every 30 s and M epochs every 120 s (at least 20 W and 5 M epochs), two
 // `directory` namespaces in one node process. Reports per namespace the lag behind the head
@@ -136,6 +136,32 @@ function inProcessMs(file: string, blobName: string): Promise<number> {
   });
 }
 
+/** A few of the node's own gauges (prom-client's defaults and the memory budget), in MB or counts. */
+async function traceLine(apiUrl: string, pid: number, t0: number, nss: Ns[]): Promise<void> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const gauge = (name: string, label = ''): number => {
+    const m = new RegExp(`^${name}${label ? `\\{[^}]*${label}[^}]*\\}` : ''} ([0-9.e+-]+)$`, 'm').exec(text);
+    return Number(m?.[1] ?? NaN);
+  };
+  const mb = (x: number) => Math.round(x / 1e5) / 10;
+  const line = {
+    t: Math.round((Date.now() - t0) / 100) / 10,
+    rss_mb: mb(procStatus(pid).rssMb * 1e6),
+    // File-backed pages (the node binary, ICU, native addons) are part of RSS but not the heap.
+    anon_mb: Math.round(
+      Number(/^Anonymous:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1]) / 1024,
+    ),
+    heap_total_mb: mb(gauge('nodejs_heap_size_total_bytes')),
+    heap_used_mb: mb(gauge('nodejs_heap_size_used_bytes')),
+    external_mb: mb(gauge('nodejs_external_memory_bytes')),
+    new_space_mb: mb(gauge('nodejs_heap_space_size_total_bytes', 'space="new"')),
+    budget_in_use_mb: mb(gauge('chorus_memory_budget_in_use_bytes')),
+    budget_waiting: gauge('chorus_memory_budget_waiting_jobs'),
+    signed: Object.fromEntries(nss.map((ns) => [ns.name, ns.signedAt.size])),
+  };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+}
+
 interface Ns {
   name: string;
   shape: string;
@@ -164,6 +190,9 @@ export async function run(flags: string[]): Promise<void> {
   const only = flag(flags, 'only');
   if (only !== undefined && only !== 'w' && only !== 'm') throw new Error('--only must be w or m');
   const reference = !flags.includes('--no-reference');
+  // `--trace`: one JSON line per second on stderr with the node's RSS and the main thread's V8 heap,
+  // external and ArrayBuffer memory (from /metrics) and the memory budget: where a peak comes from.
+  const trace = flags.includes('--trace');
   const work = join(tmpdir(), `chorus-realtime-${process.pid}`);
   mkdirSync(CACHE, { recursive: true });
   const ignore = join(ROOT, 'bench', '.cache', '.gitignore');
@@ -216,8 +245,13 @@ export async function run(flags: string[]): Promise<void> {
     });
     writeFileSync(init.config, doc.toString());
     const t0 = Date.now();
-    // The allocator setting the deploy files give the node (docs/akd.md, "The node's memory").
-    const env = { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+    // The allocator and V8 settings the deploy files give the node (docs/akd.md, "The node's memory").
+    const env = {
+      ...process.env,
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '32768',
+      NODE_OPTIONS: process.env.NODE_OPTIONS ?? '--max-semi-space-size=4',
+    };
     node = spawn(process.execPath, [CLI, 'start', '--config', init.config], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env,
@@ -263,6 +297,7 @@ export async function run(flags: string[]): Promise<void> {
         const a0 = performance.now();
         await fetch(`${apiUrl}/healthz`);
         maxApiMs = Math.max(maxApiMs, performance.now() - a0);
+        if (trace) await traceLine(apiUrl, pid, t0, nss);
       }
       const done = nss.every((ns) => ns.signedAt.has((ns.epochs[ns.epochs.length - 1] as Epoch).epoch));
       if (done || Date.now() > deadline) break;

@@ -1,7 +1,7 @@
 // A pool of worker threads that verify AKD proofs off the event loop (a WhatsApp epoch takes a few
 // hundred milliseconds of CPU; libp2p drops connections if the loop stalls). Jobs queue when every
 // worker is busy; the proof's buffer is transferred, not copied, when it can be.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -48,7 +48,19 @@ export interface AkdVerifyPoolOptions {
    * node's memory"); stopping the thread hands them back to the system at once.
    */
   idleMs?: number;
+  /**
+   * A worker whose element arena is larger than this after a job is stopped at once (default
+   * RETIRE_ABOVE_BYTES): a Messenger proof's arrays must not stay resident while the same worker
+   * verifies the small WhatsApp proofs that follow (docs/akd.md, "The node's memory").
+   */
+  retireAboveBytes?: number;
 }
+
+/** A worker's answer: the verdict, and the bytes its element arena holds now. */
+export type WorkerResponse = AkdVerifyResponse & { arenaBytes?: number };
+
+/** Arena size above which a worker is stopped after its job (a W proof's arena is ≈ 59 MB). */
+export const RETIRE_ABOVE_BYTES = 128 * 2 ** 20;
 
 /** How long an idle worker is kept for the next job before it is stopped. */
 export const IDLE_WORKER_MS = 2_000;
@@ -61,6 +73,8 @@ export class AkdPoolError extends ChorusError {
 
 interface Pending {
   req: AkdVerifyRequest;
+  /** The proof's size (bytes): decides whether an idle worker's arena can take it. */
+  bytes: number;
   transfer: ArrayBuffer[];
   submitted: number;
   started: number;
@@ -72,7 +86,16 @@ interface Slot {
   worker: Worker;
   job: Pending | null;
   idleTimer: NodeJS.Timeout | null;
+  /** The largest proof this worker has decoded (its arena is sized for it). */
+  largestBytes: number;
 }
+
+/**
+ * A proof this much larger than the largest one an idle worker has decoded goes to a fresh worker:
+ * growing the arena would leave the old buffers as garbage the busy isolate does not collect
+ * (docs/akd.md, "Both logs in one node within 512 MB"). Equal-sized W proofs keep their worker.
+ */
+const FRESH_WORKER_GROWTH = 1.5;
 
 /**
  * Where the compiled worker is: next to this module when it runs compiled; from the TypeScript
@@ -89,10 +112,12 @@ export class AkdVerifyPool {
   readonly size: number;
   private readonly workerUrl: URL;
   private readonly idleMs: number;
+  private readonly retireAboveBytes: number;
   private readonly slots: Slot[] = [];
   private readonly stopping = new Set<Promise<number>>();
   private readonly queue: Pending[] = [];
   private nextId = 1;
+  private started = 0;
   private closed = false;
   private drained: (() => void) | null = null;
 
@@ -103,7 +128,10 @@ export class AkdVerifyPool {
     this.size = size;
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     this.idleMs = options.idleMs ?? IDLE_WORKER_MS;
+    this.retireAboveBytes = options.retireAboveBytes ?? RETIRE_ABOVE_BYTES;
     if (!(this.idleMs >= 0)) throw new AkdPoolError(`idleMs must be a non-negative number, got ${this.idleMs}`);
+    if (!(this.retireAboveBytes >= 0))
+      throw new AkdPoolError(`retireAboveBytes must be a non-negative number, got ${this.retireAboveBytes}`);
     if (this.workerUrl.protocol === 'file:' && !existsSync(fileURLToPath(this.workerUrl))) {
       throw new AkdPoolError(`AKD verify worker not found at ${fileURLToPath(this.workerUrl)} (run \`npm run build\`)`);
     }
@@ -116,6 +144,11 @@ export class AkdVerifyPool {
 
   get running(): number {
     return this.slots.filter((s) => s.job !== null).length;
+  }
+
+  /** Worker threads started since the pool was made (a stopped worker is replaced by a new one). */
+  get workersStarted(): number {
+    return this.started;
   }
 
   /** Worker threads alive (idle ones are stopped after `idleMs`). */
@@ -150,6 +183,7 @@ export class AkdVerifyPool {
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
       this.queue.push({
         req,
+        bytes: proof.byteLength,
         transfer: [proof.buffer as ArrayBuffer],
         submitted: performance.now(),
         started: 0,
@@ -178,8 +212,10 @@ export class AkdVerifyPool {
       endEpoch: job.endEpoch,
       configuration: job.configuration,
     };
+    // Unreadable here: 0, and the worker reports the file as "could not check" itself.
+    const bytes = statSync(job.path, { throwIfNoEntry: false })?.size ?? 0;
     return new Promise<AkdVerifyOutcome>((resolve, reject) => {
-      this.queue.push({ req, transfer: [], submitted: performance.now(), started: 0, resolve, reject });
+      this.queue.push({ req, bytes, transfer: [], submitted: performance.now(), started: 0, resolve, reject });
       this.dispatch();
     });
   }
@@ -252,8 +288,9 @@ export class AkdVerifyPool {
 
   private spawn(): Slot {
     const worker = new Worker(this.workerUrl);
-    const slot: Slot = { worker, job: null, idleTimer: null };
-    worker.on('message', (msg: AkdVerifyResponse) => this.onMessage(slot, msg));
+    const slot: Slot = { worker, job: null, idleTimer: null, largestBytes: 0 };
+    this.started++;
+    worker.on('message', (msg: WorkerResponse) => this.onMessage(slot, msg));
     worker.on('error', (err: Error) =>
       this.onFailure(slot, new AkdPoolError(`AKD verify worker failed: ${err.message}`, { cause: err })),
     );
@@ -266,11 +303,18 @@ export class AkdVerifyPool {
   private dispatch(): void {
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => s.job === null);
+      const next = this.queue[0] as Pending;
+      if (slot !== undefined && slot.largestBytes > 0 && next.bytes > slot.largestBytes * FRESH_WORKER_GROWTH) {
+        this.clearIdle(slot);
+        this.retire(slot);
+        slot = undefined;
+      }
       if (slot === undefined) {
         if (this.slots.length >= this.size) return;
         slot = this.spawn();
       }
       const job = this.queue.shift() as Pending;
+      slot.largestBytes = Math.max(slot.largestBytes, job.bytes);
       this.clearIdle(slot);
       job.started = performance.now();
       slot.job = job;
@@ -280,11 +324,12 @@ export class AkdVerifyPool {
     this.checkDrained();
   }
 
-  private onMessage(slot: Slot, msg: AkdVerifyResponse): void {
+  private onMessage(slot: Slot, msg: WorkerResponse): void {
     const job = slot.job;
     if (job === null || job.req.id !== msg.id) return;
     slot.job = null;
     slot.worker.unref();
+    if ((msg.arenaBytes ?? 0) > this.retireAboveBytes) this.retire(slot);
     const now = performance.now();
     if ('crash' in msg) job.reject(new AkdPoolError(`AKD verify worker crashed: ${msg.crash}`));
     else job.resolve({ ...msg.verdict, queuedMs: job.started - job.submitted, totalMs: now - job.submitted });

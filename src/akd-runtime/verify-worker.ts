@@ -7,6 +7,7 @@ import { decodeProofFile } from './proof-file-reader.js';
 import { ElementArena, decodeSingleAppendOnlyProof, type ProofElements } from '../akd/proof-codec.js';
 import { failureOf, type AkdVerdict, type AkdVerifyRequest, type AkdVerifyResponse } from '../akd/verdict.js';
 import { verifyConsecutiveAppendOnly } from '../akd/verifier.js';
+import type { WorkerResponse } from './verify-pool.js';
 
 /**
  * One job at a time, so one set of element buffers, reused from job to job (docs/akd.md "Where the
@@ -46,12 +47,13 @@ function handle(req: AkdVerifyRequest): AkdVerifyResponse {
 const port = parentPort;
 if (port === null) throw new Error('verify-worker.js runs as a worker thread of AkdVerifyPool');
 port.on('message', (req: AkdVerifyRequest) => {
-  let response: AkdVerifyResponse;
+  let response: WorkerResponse;
   try {
     response = handle(req);
   } catch (err) {
     // A bug, not a verdict: the pool rejects the job with this message.
     response = { id: req.id, crash: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
-  port.postMessage(response);
+  // What this thread now holds: the pool stops a worker left with a large arena (docs/akd.md).
+  port.postMessage({ ...response, arenaBytes: arena.bytes });
 });

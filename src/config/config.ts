@@ -27,6 +27,8 @@ const rootSchema = z
   });
 
 const port = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().min(0).max(65535));
+/** `validation.memory_budget_mb` by default (docs/akd.md, "The node's memory"). */
+export const DEFAULT_MEMORY_BUDGET_MB = 384;
 const positiveInt = z.union([z.number(), z.bigint()]).transform(Number).pipe(z.number().int().positive());
 
 /**
@@ -229,12 +231,21 @@ const configSchemaFor = (namespaceSchema: z.ZodType<ParsedNamespace>) =>
             .transform(Number)
             .pipe(z.number().int().min(0))
             .default(86_400),
+          // Memory the node's proof downloads and verifications may hold at once, on top of its
+          // base (docs/akd.md, "The node's memory"): 384 keeps a node auditing WhatsApp and
+          // Messenger within 512 MB.
+          memory_budget_mb: z
+            .union([z.number(), z.bigint()])
+            .transform(Number)
+            .pipe(z.number().int().positive().max(1_048_576))
+            .default(DEFAULT_MEMORY_BUDGET_MB),
         })
         .strict()
         .default({
           proof_retention_epochs: 1000,
           proof_retention_bytes: DEFAULT_PROOF_RETENTION_BYTES,
           proof_retention_seconds: 86_400,
+          memory_budget_mb: DEFAULT_MEMORY_BUDGET_MB,
         }),
       plexi_follow: z
         .object({ poll_interval_seconds: positiveInt.default(30), max_epochs_per_poll: positiveInt.default(100) })
@@ -383,6 +394,8 @@ export interface NodeConfig {
     proofRetentionEpochs: number;
     proofRetentionBytes: number;
     proofRetentionSeconds: number;
+    /** Bytes of the budget shared by proof downloads and verifications (`memory_budget_mb`). */
+    memoryBudgetBytes: number;
   };
   /** Following external Plexi auditors listed in the roster. */
   plexiFollow: { pollIntervalSeconds: number; maxEpochsPerPoll: number };
@@ -467,6 +480,7 @@ export function configFromObject(doc: unknown, file: string, formats: FormatRegi
       proofRetentionEpochs: c.validation.proof_retention_epochs,
       proofRetentionBytes: c.validation.proof_retention_bytes,
       proofRetentionSeconds: c.validation.proof_retention_seconds,
+      memoryBudgetBytes: c.validation.memory_budget_mb * 2 ** 20,
     },
     plexiFollow: {
       pollIntervalSeconds: c.plexi_follow.poll_interval_seconds,

@@ -109,6 +109,11 @@ export interface LogFormat {
    */
   witnessedLog?(settings: FormatSettings): WitnessedLog;
   readonly describe: FormatDescriptor;
+  /**
+   * The most memory verifying a proof file of `proofBytes` can take, for the node's memory budget
+   * (config `validation.memory_budget_mb`, docs/akd.md "The node's memory"); default: `proofBytes`.
+   */
+  verificationMemoryBytes?(proofBytes: number): number;
 }
 
 /** A log the node witnesses: its checkpoint origin and its signed-note verifier keys (Ed25519, type 0x01). */

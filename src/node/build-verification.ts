@@ -7,6 +7,7 @@ import type { ProofVerifier } from '../formats/log-format.js';
 import type { FormatRegistry } from '../formats/registry.js';
 import { DirectorySource } from '../services/directory-source.js';
 import type { EventType } from '../services/event-log.js';
+import { MemoryBudget } from '../services/memory-budget.js';
 import { openProofDirectory } from '../services/proof-directory.js';
 import { ProofVerificationService, type VerifiedNamespace } from '../services/proof-verification.js';
 import type { SigningService } from '../services/signing-service.js';
@@ -62,6 +63,9 @@ export function buildVerification(
     directories.set(ns.name, { dir, config: ns, format, verifier });
   }
   if (directories.size === 0) return undefined;
+  // One budget for every namespace's downloads and verifications (docs/akd.md, "The node's memory").
+  const budget = new MemoryBudget(ctx.config.validation.memoryBudgetBytes);
+  ctx.metrics.watchMemoryBudget(() => budget.state());
   const validation = new ProofVerificationService({
     signing: ctx.signing,
     store: ctx.verifications,
@@ -70,6 +74,7 @@ export function buildVerification(
     now,
     raiseAlert: (alert, key) => ctx.raiseAlert(alert, key),
     proofs: ctx.proofs,
+    budget,
     retention: {
       maxEpochs: ctx.config.validation.proofRetentionEpochs,
       maxBytes: ctx.config.validation.proofRetentionBytes,

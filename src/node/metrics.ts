@@ -10,6 +10,7 @@ import { CHECKPOINT_EQUIVOCATION_KINDS } from '../consensus/checkpoint-equivocat
 import type { ChorusHost } from '../p2p/index.js';
 import type { SigningStore } from '../store/signing-store.js';
 import type { DirectoryProgress } from '../services/directory-source.js';
+import type { BudgetState } from '../services/memory-budget.js';
 import { chorusVersion } from '../util/version.js';
 import { withoutGaugeTotals } from './exposition.js';
 
@@ -349,6 +350,35 @@ export class Metrics {
   observeHttp(r: { method: string; route: string; status: number; seconds: number }): void {
     this.httpRequests.inc({ method: r.method, route: r.route, status: String(r.status) });
     this.httpDuration.observe({ method: r.method, route: r.route }, r.seconds);
+  }
+
+  /** Gauges of the node's memory budget (docs/akd.md, "The node's memory"), read at scrape time. */
+  watchMemoryBudget(state: () => BudgetState): void {
+    const gauge = (name: string, help: string, pick: (s: BudgetState) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(pick(state()));
+        },
+      });
+    gauge('chorus_memory_budget_bytes', 'The memory budget of proof downloads and verifications', (s) => s.capacity);
+    gauge(
+      'chorus_memory_budget_in_use_bytes',
+      'Bytes of the memory budget reserved by running downloads and verifications',
+      (s) => s.inUse,
+    );
+    gauge(
+      'chorus_memory_budget_running_jobs',
+      'Downloads and verifications holding the memory budget',
+      (s) => s.running,
+    );
+    gauge(
+      'chorus_memory_budget_waiting_jobs',
+      'Downloads and verifications waiting for the memory budget (first come, first served)',
+      (s) => s.waiting,
+    );
   }
 
   /** An observation signed by this roster auditor arrived now. */

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_FUTURE_SKEW_MS } from '../consensus/observation-rules.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { ChorusHost, SyncSession } from '../p2p/index.js';
-import { SyncPageLimitError } from '../p2p/index.js';
+import { SyncPageLimitError } from '../p2p/errors.js';
 import { encodeSignedAlert, type Alert, type SignedAlert } from '../consensus/alerts.js';
 import type { ValidationResult } from '../p2p/index.js';
 import { verifyStrictAsync } from '../crypto/ed25519-async.js';

@@ -15,6 +15,7 @@ import { errorMessage } from '../util/errors.js';
 import type { NamespaceConfig } from '../config/config.js';
 import type { EpochLogFormat, ProofVerifier } from '../formats/log-format.js';
 import { ProofDirectoryError, type ProofDirectory } from './proof-directory.js';
+import { DOWNLOAD_RESERVATION_BYTES, type MemoryBudget } from './memory-budget.js';
 
 /** A namespace whose proofs are checked: where they are, its config, its format and that format's verifier. */
 export interface VerifiedNamespace {
@@ -40,6 +41,8 @@ export interface ProofVerificationOptions {
   retention: RetentionPolicy;
   /** Backoff for fetch retries. */
   retry?: { initialMs: number; maxMs: number };
+  /** The node's memory budget, shared by every namespace's downloads and verifications. */
+  budget?: MemoryBudget;
 }
 
 export interface Transition {
@@ -98,7 +101,9 @@ export class ProofVerificationService {
     if (!proof) return { kind: 'missing' };
     let outcome;
     try {
-      outcome = await entry.verifier.verify(proof.path, { ...t, settings: entry.config.formatSettings });
+      const settings = entry.config.formatSettings;
+      const bytes = entry.format.verificationMemoryBytes?.(proof.bytes) ?? proof.bytes;
+      outcome = await this.#budgeted(bytes, () => entry.verifier.verify(proof.path, { ...t, settings }));
     } catch (err) {
       await this.#o.proofs.discard(proof.path);
       throw err;
@@ -174,10 +179,15 @@ export class ProofVerificationService {
     const entry = this.#o.directories.get(ns);
     if (!entry) throw new Error(`namespace ${ns} has no proof directory`);
     const path = this.#o.proofs.incomingPath();
-    const bytes = await entry.dir.download(blobName, path);
+    const bytes = await this.#budgeted(DOWNLOAD_RESERVATION_BYTES, () => entry.dir.download(blobName, path));
     if (bytes === undefined) return undefined;
     this.#o.onDownloaded?.(ns, bytes);
     return { blobName, path, bytes };
+  }
+
+  /** Runs a job within the memory budget (docs/akd.md, "The node's memory"), or at once without one. */
+  #budgeted<T>(bytes: number, job: () => Promise<T>): Promise<T> {
+    return this.#o.budget ? this.#o.budget.run(bytes, job) : job();
   }
 
   /** Removes a download that will not be judged (a prefetch that was not used). */

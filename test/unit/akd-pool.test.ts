@@ -181,6 +181,60 @@ describe('AKD verify pool', () => {
       await patient.close();
     }
     expect(() => new AkdVerifyPool({ idleMs: -1 })).toThrow(AkdPoolError);
+    expect(() => new AkdVerifyPool({ retireAboveBytes: Number.NaN })).toThrow(AkdPoolError);
+  });
+
+  it('stops a worker at once when a job left it a large arena, and keeps one with a small arena', async () => {
+    const e = new SyntheticLog({ name: 'whatsapp_v1' }, 'retire').publish(50);
+    const job = () => ({
+      proof: e.proof.slice(),
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' as const },
+    });
+    // 50 inserted elements: an arena of 50 × 66 bytes, over a 1 kB limit and under the default.
+    const strict = new AkdVerifyPool({ size: 1, idleMs: 60_000, retireAboveBytes: 1_000 });
+    const lenient = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
+    try {
+      const first = strict.verify(job());
+      const second = strict.verify(job()); // queued: a fresh worker takes it
+      expect((await first).ok).toBe(true);
+      expect((await second).ok).toBe(true);
+      expect(strict.workers).toBe(0);
+      expect((await lenient.verify(job())).ok).toBe(true);
+      expect(lenient.workers).toBe(1);
+    } finally {
+      await strict.close();
+      await lenient.close();
+    }
+  });
+
+  it('gives a proof much larger than an idle worker has seen to a fresh worker; equal ones reuse it', async () => {
+    const log = new SyntheticLog({ name: 'whatsapp_v1' }, 'grow');
+    const small = log.publish(20);
+    const large = log.publish(400);
+    const job = (e: typeof small) => ({
+      proof: e.proof.slice(),
+      previous: e.previousHash,
+      current: e.currentHash,
+      endEpoch: e.epoch,
+      configuration: { name: 'whatsapp_v1' as const },
+    });
+    expect(large.proof.length).toBeGreaterThan(small.proof.length * 1.5);
+    const pool = new AkdVerifyPool({ size: 1, idleMs: 60_000 });
+    try {
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(1); // same size: the warm worker and its arena
+      expect((await pool.verify(job(large))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(2); // would have grown the arena: a fresh worker
+      expect(pool.workers).toBe(1);
+      expect((await pool.verify(job(small))).ok).toBe(true);
+      expect(pool.workersStarted).toBe(2); // smaller fits the arena it has
+    } finally {
+      await pool.close();
+    }
   });
 
   it('fails cleanly when the worker entry is missing', () => {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { akdFormat } from '../../src/formats/akd/index.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openProofDirectory } from '../../src/services/proof-directory.js';
+import { DOWNLOAD_RESERVATION_BYTES, MemoryBudget } from '../../src/services/memory-budget.js';
 import { ProofVerificationService, type ProofVerificationOptions } from '../../src/services/proof-verification.js';
 import type { VerificationRecord } from '../../src/store/verification-store.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -103,6 +104,26 @@ describe('ProofVerificationService', () => {
     expect(again.kind).toBe('failed');
     expect(rig.alerts).toHaveLength(1);
     expect(v.downloaded).toHaveLength(1);
+  });
+
+  it('a download waits while the memory budget is taken, then the epoch verifies and the budget is free', async () => {
+    const budget = new MemoryBudget(DOWNLOAD_RESERVATION_BYTES);
+    v.service.stop();
+    v = makeValidation(rig, { budget });
+    const held = await budget.reserve(1); // another namespace's job holds part of the budget
+    let done = false;
+    const out = v.service.verifyTransition(transition(1n)).then((o) => {
+      done = true;
+      return o;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(done).toBe(false);
+    expect(v.downloaded).toEqual([]);
+    expect(budget.state()).toMatchObject({ running: 1, waiting: 1 });
+    held.release();
+    expect((await out).kind).toBe('verified');
+    expect(v.downloaded).toHaveLength(1);
+    expect(budget.state()).toEqual({ capacity: DOWNLOAD_RESERVATION_BYTES, inUse: 0, running: 0, waiting: 0 });
   });
 
   it('a missing proof is "missing": no record, no alert, no file left behind', async () => {

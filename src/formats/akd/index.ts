@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { formatBlobName, parseBlobName } from '../../akd/blob-name.js';
 import type { AkdConfiguration } from '../../akd/configuration.js';
+import { akdVerificationBytes } from '../../akd-runtime/memory-estimate.js';
 import { AkdVerifyPool } from '../../akd-runtime/verify-pool.js';
 import type {
   FormatSettings,
@@ -84,4 +85,5 @@ export const akdFormat: EpochLogFormat = {
     proofLabel: 'append-only proof',
     entryCounts: { inserted: 'leaves inserted', unchanged: 'unchanged subtrees' },
   },
+  verificationMemoryBytes: akdVerificationBytes,
 };
