@@ -210,4 +210,3 @@ export function ed25519NoteSigner(name: string, key: SigningKey | Uint8Array): N
 export function sameKeyMaterial(a: VerifierKey, b: VerifierKey): boolean {
   return bytesEqual(a.publicKey, b.publicKey);
 }
-
