@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK, fail } from '../output.js';
-import { POLICY_ONLY_HELP, POLICY_OPTION_HELP, readPolicyOptions } from './verify-policy.js';
+import { POLICY_ONLY_HELP, POLICY_OPTION_HELP, readPolicyOptions } from '../policy-options.js';
 
 export function register(program: Command): void {
   program

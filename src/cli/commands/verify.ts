@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { EXIT_BAD_INPUT, fail, verdict } from '../output.js';
-import { POLICY_ONLY_HELP, POLICY_OPTION_HELP, readPolicyOptions } from './verify-policy.js';
+import { POLICY_ONLY_HELP, POLICY_OPTION_HELP, readPolicyOptions } from '../policy-options.js';
 
 interface VerifyBundleOptions {
   roster: string;

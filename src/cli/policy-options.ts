@@ -1,9 +1,9 @@
 // `--policy FILE` and `--policy-only` for the commands that check co-signed epochs (verify-bundle,
 // cosignatures): reading the tlog-policy file and the mode (docs/c2sp.md, "Policies for Plexi co-signatures").
-// Not a command: the commands import it.
+// Not a command (src/cli/commands holds only commands): the commands import it.
 import { readFileSync, statSync } from 'node:fs';
-import { parsePolicy, POLICY_LIMITS, type Policy } from '../../c2sp/policy.js';
-import type { PolicyMode } from '../../consensus/policy-quorum.js';
+import { parsePolicy, POLICY_LIMITS, type Policy } from '../c2sp/policy.js';
+import type { PolicyMode } from '../consensus/policy-quorum.js';
 
 export interface PolicyOptions {
   policy?: string;
