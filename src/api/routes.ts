@@ -64,7 +64,7 @@ export interface ApiDependencies {
   /** Cosigned checkpoints (monitoring path, checkpoint equivocations); absent: routes not served. */
   checkpoints?: CheckpointRoutesContext;
   /** The tlog witness (`POST /add-checkpoint`, docs/c2sp.md "Chorus as a tlog witness"). */
-  witness?: Pick<WitnessRoutesContext, 'addCheckpoint' | 'status'>;
+  witness?: Pick<WitnessRoutesContext, 'addCheckpoint' | 'status' | 'logFormat' | 'cosignatures'>;
 }
 
 export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
@@ -109,5 +109,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDependencies): void {
       limitWrites,
       addCheckpoint: (b) => witness.addCheckpoint(b),
       status: () => witness.status(),
+      ...(witness.logFormat ? { logFormat: witness.logFormat.bind(witness) } : {}),
+      ...(witness.cosignatures ? { cosignatures: witness.cosignatures.bind(witness) } : {}),
     });
 }

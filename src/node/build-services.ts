@@ -427,7 +427,16 @@ export async function buildServices(config: NodeConfig, opts: BuildOptions): Pro
         rateLimit: config.views.rateLimit,
       },
       checkpoints,
-      witness,
+      witness: {
+        addCheckpoint: (b) => witness.addCheckpoint(b),
+        status: () => witness.status(),
+        // GET /witness/logs names each log's format and counts its cosigners (docs/log-formats.md).
+        logFormat: (ns) => {
+          const c = config.witnessedNamespaces?.find((n) => n.name === ns);
+          return c ? formats.get(c.logFormat) : undefined;
+        },
+        cosignatures: (origin, size, rootHash) => checkpoints.cosignerCount(origin, size, rootHash),
+      },
       readinessProblems: () => {
         const problems: string[] = [];
         if (!serving.ready) problems.push('starting');

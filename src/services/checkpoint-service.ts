@@ -34,7 +34,7 @@ import {
   type CheckpointStore,
   type StoredCheckpointProof,
 } from '../store/checkpoint-store.js';
-import { fromHex, toHex } from '../util/bytes.js';
+import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { ChorusError, DecodeError } from '../util/errors.js';
 import { encodeSyncCursor, type SyncPosition } from '../wire/sync-cursor.js';
 import { encodeSyncResponse, type SyncRequest } from '../wire/sync-messages.js';
@@ -355,6 +355,18 @@ export class CheckpointService extends EventEmitter<CheckpointServiceEvents> imp
     if (size === undefined) return undefined;
     const body = await this.#chosen(origin, size);
     return body ? { size, note: mergedNote(body) } : undefined;
+  }
+
+  /**
+   * How many roster auditors' cosignatures are held on the body of (origin, size) with this root hash (one per
+   * auditor, whatever its keys); 0 when no such body is held. `GET /witness/logs` shows it (docs/c2sp.md).
+   */
+  async cosignerCount(origin: string, size: bigint, rootHash: Uint8Array): Promise<number> {
+    for (const b of await this.#o.store.bodies(origin, size)) {
+      if (!bytesEqual(parseCheckpoint(b.text).rootHash, rootHash)) continue;
+      return new Set(b.signatures.filter((s) => s.role === 'witness').map((s) => s.signer)).size;
+    }
+    return 0;
   }
 
   /** The note of (origin, size) with every signature held. */

@@ -19,9 +19,11 @@ import {
   signNote,
 } from '../../src/c2sp/index.js';
 import { configFromObject } from '../../src/config/config.js';
+import { tlogFormat } from '../../src/formats/tlog/index.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { initDataDir } from '../../src/operator/init.js';
 import { http } from '../support/http.js';
+import { stringifyJson } from '../../src/util/json.js';
 import { tempDir } from '../support/tmp.js';
 
 const ORIGIN = 'example.com/solo-log';
@@ -82,6 +84,30 @@ describe('a single node witnessing a tlog namespace', () => {
     const logs = await http(`${url}/witness/logs`);
     expect(logs.body.logs).toMatchObject([{ namespace: 'solo', origin: ORIGIN, cosigned: { size: 7n } }]);
   }, 60_000);
+
+  it('GET /witness/logs names the format from its descriptor and counts the cosigners held (documented)', async () => {
+    const logs = (await http(`${url}/witness/logs`)).body.logs as Record<string, unknown>[];
+    expect(logs).toHaveLength(1);
+    // The log format and its label come from the registry's tlog descriptor; this node alone cosigned size 7.
+    expect(logs[0]).toMatchObject({
+      namespace: 'solo',
+      log_format: tlogFormat.id,
+      log_format_label: tlogFormat.describe.label,
+      cosignatures: 1n,
+      cosigned: { size: 7n },
+    });
+    const served = await http(`${url}${logs[0]?.checkpoint_path as string}`);
+    expect(served.text.startsWith(`${ORIGIN}\n7\n`)).toBe(true);
+    // GET /namespaces stays Plexi's epoch namespaces only.
+    const list = (await http(`${url}/namespaces`)).body.namespaces as { name: string; log_format: string }[];
+    expect(list.map((n) => [n.name, n.log_format])).toEqual([['kt.example', 'akd']]);
+    const doc = (await http(`${url}/openapi.json`)).body as {
+      paths: Record<string, { get: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }>;
+    };
+    const schema = stringifyJson(doc.paths['/witness/logs']?.get.responses['200']?.content?.['application/json']);
+    for (const field of ['log_format', 'log_format_label', 'cosignatures', 'checkpoint_path'])
+      expect(schema).toContain(`"${field}"`);
+  });
 
   it('the tlog namespace has no epoch side', async () => {
     const r = await http(`${url}/namespaces/solo`);
