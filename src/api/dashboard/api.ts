@@ -193,3 +193,22 @@ export const networkStatusSchema = z.looseObject({
     .optional(),
 });
 export type NetworkStatusJson = z.infer<typeof networkStatusSchema>;
+
+// GET /witness/logs (src/api/witness-routes.ts): the RFC 6962 logs the node witnesses. Sizes and times are
+// bigint, exact; the format fields and `cosignatures` are absent from older nodes.
+export const witnessedLogSchema = z.looseObject({
+  namespace: z.string(),
+  origin: z.string(),
+  checkpoint_path: z.string(),
+  cosigned: z.looseObject({ size: u64, root_hash: z.string(), recorded_at: u64 }).nullable(),
+  log_format: z.string().optional(),
+  log_format_label: z.string().optional(),
+  cosignatures: u64.nullable().optional(),
+});
+export type WitnessedLogJson = z.infer<typeof witnessedLogSchema>;
+export const witnessedLogsSchema = z.looseObject({ logs: z.array(witnessedLogSchema) });
+
+// GET /checkpoints/equivocations?origin=… (src/api/checkpoint-routes.ts): only how many are held is shown.
+export const checkpointEquivocationsSchema = z.looseObject({
+  equivocations: z.array(z.looseObject({ id: z.string(), kind: z.string(), size: u64 })),
+});

@@ -8,11 +8,14 @@ import {
   equivocationPageSchema,
   getJson,
   cosignaturesSchema,
+  checkpointEquivocationsSchema,
   lastVerifiedSchema,
   namespaceInfoSchema,
   namespacesSchema,
   networkStatusSchema,
+  witnessedLogsSchema,
   type NamespaceInfo,
+  type WitnessedLogJson,
 } from './api.js';
 import { byId, h } from './dom.js';
 import { errorText, formatTime } from './format.js';
@@ -21,7 +24,9 @@ import { HistoryPanel } from './history.js';
 import { installJsonViewer } from './json-view.js';
 import { renderCard, type CardModel } from './render.js';
 import { renderNetwork } from './render-network.js';
+import { renderWitnessedLogs } from './render-witness.js';
 import { checkCosignatures, checkProof, loadVerifier, type VerifierStatus } from './verify.js';
+import { witnessedLogView } from './witness-view.js';
 import { parseJson } from '../../util/json.js';
 
 const EVENT_TYPES = [
@@ -53,6 +58,8 @@ const HEX32 = /^[0-9a-fA-F]{64}$/;
 // The card lists the newest few proofs; the history panel pages through all of them.
 const CARD_PROOFS = 5;
 const NETWORK_REFRESH_MS = 10_000;
+// A witnessed log's card counts at most this many checkpoint equivocation proofs (GET /checkpoints/equivocations).
+const WITNESS_PROOFS_LIMIT = 100;
 
 function showError(message: string, err?: unknown): void {
   console.error(message, err);
@@ -135,7 +142,11 @@ class Dashboard {
     }
     byId('empty').hidden = list.length > 0;
     this.history.setNamespaces(list.map((n) => ({ name: n.name, format: formatView(n) })));
-    await Promise.all([...list.map((info) => this.refresh(info.name, info)), this.refreshNetwork()]);
+    await Promise.all([
+      ...list.map((info) => this.refresh(info.name, info)),
+      this.refreshNetwork(),
+      this.refreshWitnessed(),
+    ]);
     document.body.dataset.loaded = 'true';
   }
 
@@ -255,6 +266,38 @@ class Dashboard {
     } catch (err) {
       console.error(`co-signatures of ${ns} epoch ${ls.epoch}`, err);
       return { error: `co-signatures of epoch ${ls.epoch}: ${errorText(err)}` };
+    }
+  }
+
+  /**
+   * The witnessed logs (GET /witness/logs, docs/log-formats.md "What the dashboard shows"). A node that
+   * witnesses none, or an older node without the route (404), has no section and no error.
+   */
+  async refreshWitnessed(): Promise<void> {
+    const section = byId('witnessed');
+    let logs: WitnessedLogJson[];
+    try {
+      logs = (await getJson('/witness/logs', witnessedLogsSchema)).logs;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) logs = [];
+      else {
+        showError('could not load the witnessed logs', err);
+        return;
+      }
+    }
+    const views = await Promise.all(logs.map(async (l) => witnessedLogView(l, await this.#checkpointProofs(l.origin))));
+    byId('witnessed-cards').replaceChildren(...renderWitnessedLogs(views));
+    section.hidden = views.length === 0;
+  }
+
+  /** How many checkpoint equivocation proofs the node holds for an origin; undefined when it cannot say. */
+  async #checkpointProofs(origin: string): Promise<bigint | undefined> {
+    try {
+      const path = `/checkpoints/equivocations?origin=${enc(origin)}&limit=${WITNESS_PROOFS_LIMIT}`;
+      return BigInt((await getJson(path, checkpointEquivocationsSchema)).equivocations.length);
+    } catch (err) {
+      console.warn(`checkpoint equivocations of ${origin}`, err);
+      return undefined;
     }
   }
 
