@@ -15,8 +15,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { writeSyntheticLog } from '../../src/akd-runtime/log-writer.js';
 import { defaultDashboardDir } from '../../src/api/dashboard-routes.js';
+import {
+  checkpointPath,
+  ed25519NoteSigner,
+  formatAddCheckpointRequest,
+  formatCheckpoint,
+  leafHash,
+  rootOf,
+  signNote,
+} from '../../src/c2sp/index.js';
 import { configFromObject } from '../../src/config/config.js';
 import { defaultFormats } from '../../src/formats/registry.js';
+import { tlogFormat } from '../../src/formats/tlog/index.js';
 import { ChorusNode } from '../../src/node/node.js';
 import { initDataDir } from '../../src/operator/init.js';
 import { toHex } from '../../src/util/bytes.js';
@@ -112,6 +122,8 @@ describe('dashboard in headless Chromium', () => {
     expect(await card(page).locator('[data-quorum]').getAttribute('data-quorum')).toBe('verified');
     expect(await card(page).getAttribute('data-state')).toBe('ok');
     expect(await card(page, IDLE).locator('.cosigners').textContent()).toContain('No epoch signed yet');
+    // These nodes witness no tlog log: no "Witnessed logs" section.
+    expect(await page.locator('#witnessed').isHidden()).toBe(true);
     await expect.poll(() => page.locator('#live').getAttribute('data-state')).toBe('live');
   });
 
@@ -464,6 +476,10 @@ describe('dashboard in headless Chromium: each namespace in its own log format',
   const tmp = tempDir();
   const AKD_NS = 'akd.example';
   const TOY_NS = 'toy.example';
+  const TLOG_NS = 'tlog.example';
+  const TLOG_ORIGIN = 'example.com/dashboard-log';
+  const tlogSigner = ed25519NoteSigner(TLOG_ORIGIN, new Uint8Array(32).fill(33));
+  const tlogLeaves = Array.from({ length: 5 }, (_, i) => leafHash(new TextEncoder().encode(`leaf ${i}`)));
   const formats = defaultFormats.with(toyFormat);
   let node: ChorusNode | undefined;
   let base = '';
@@ -496,6 +512,8 @@ describe('dashboard in headless Chromium: each namespace in its own log format',
     const toy = doc.namespaces[1] as Record<string, unknown>;
     delete toy.configuration; // an AKD field: the toy format has its own
     Object.assign(toy, { log_format: TOY_FORMAT_ID, proof_directory: pathToFileURL(toyDir).href });
+    // A witnessed RFC 6962 log (docs/c2sp.md, "Chorus as a tlog witness"): no epochs, shown in its own section.
+    doc.namespaces.push({ name: TLOG_NS, log_format: 'tlog', origin: TLOG_ORIGIN, log_vkeys: [tlogSigner.vkey] });
     node = await ChorusNode.create(configFromObject(doc, init.config, formats), {
       logger: pino({ level: 'silent' }),
       formats,
@@ -512,6 +530,17 @@ describe('dashboard in headless Chromium: each namespace in its own log format',
     };
     await push(AKD_NS, [akd.root.digest, ...akd.epochs.map((x) => x.blob_name.split('/')[2] as string)]);
     await push(TOY_NS, toyDigests.map(toHex));
+    const checkpoint = formatCheckpoint({
+      origin: TLOG_ORIGIN,
+      size: BigInt(tlogLeaves.length),
+      rootHash: rootOf(tlogLeaves),
+      extensions: [],
+    });
+    const added = await http(`${base}/add-checkpoint`, {
+      rawBody: formatAddCheckpointRequest(0n, [], signNote(checkpoint, [tlogSigner])),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(added.status, added.text).toBe(200);
     for (const ns of [AKD_NS, TOY_NS])
       await waitFor(`${ns} epoch 2 verified`, async () => {
         return (await http(`${base}/namespaces/${ns}`)).body.last_verified_epoch === 2n;
@@ -586,6 +615,39 @@ describe('dashboard in headless Chromium: each namespace in its own log format',
     expect(await caption.getAttribute('data-format')).toBe(TOY_FORMAT_ID);
     // The toy namespace's epochs are in its matrix like any other.
     expect(await p.locator('#history table.matrix th.epoch').count()).toBe(3);
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the witnessed tlog log as a card like a namespace: label, origin, exact size, cosignatures, note link', async () => {
+    const api = (await http(`${base}/witness/logs`)).body as { logs: Record<string, unknown>[] };
+    expect(api.logs).toMatchObject([{ namespace: TLOG_NS, log_format: 'tlog', cosignatures: 1n }]);
+    await p.goto(base);
+    await p.waitForSelector('body[data-loaded="true"]');
+    const section = p.locator('#witnessed');
+    await expect.poll(() => section.isVisible()).toBe(true);
+    const log = p.locator(`article.card[data-witnessed-log="${TLOG_NS}"]`);
+    expect(await log.count()).toBe(1);
+    expect(await log.locator('h2').textContent()).toBe(TLOG_NS);
+    expect(await log.getAttribute('data-format')).toBe('tlog');
+    expect(await log.getAttribute('data-state')).toBe('ok');
+    expect(await log.locator('[data-field="log-format"]').textContent()).toBe(tlogFormat.describe.label);
+    expect(await log.locator('[data-field="origin"]').textContent()).toBe(TLOG_ORIGIN);
+    expect(await log.locator('[data-field="cosigned-size"]').textContent()).toBe(String(tlogLeaves.length));
+    expect(await log.locator('[data-field="root-hash"]').textContent()).toBe(
+      Buffer.from(rootOf(tlogLeaves)).toString('base64'),
+    );
+    expect(await log.locator('[data-field="recorded-at"] time').getAttribute('datetime')).toMatch(/^\d{4}-/);
+    expect(await log.locator('[data-field="cosignatures"]').textContent()).toBe(
+      '1 roster cosignature (reported by the node)',
+    );
+    // The link is the monitoring path, and it serves the cosigned note (the log's signature and the node's).
+    const href = await log.locator('a[data-field="checkpoint-link"]').getAttribute('href');
+    expect(href).toBe(`/${checkpointPath(TLOG_ORIGIN)}`);
+    const note = await http(`${base}${href}`);
+    expect(note.text.startsWith(`${TLOG_ORIGIN}\n${tlogLeaves.length}\n`)).toBe(true);
+    // It is no namespace: GET /namespaces (Plexi's list) and the namespace cards do not have it.
+    expect(await p.locator(`article[data-namespace="${TLOG_NS}"]`).count()).toBe(0);
+    await section.screenshot({ path: join(ARTIFACTS, 'dashboard-witnessed-logs.png') });
     expect(errors).toEqual([]);
   });
 });
