@@ -297,4 +297,18 @@ describe('CheckpointService', () => {
     );
     await app.close();
   });
+
+  it('counts the roster auditors whose cosignature it holds on one root of a size (GET /witness/logs)', async () => {
+    const a = await node(0);
+    const b = await node(1);
+    const body = akdCheckpointBody(ORIGIN, 3n, root(3));
+    expect(await a.svc.cosignerCount(ORIGIN, 3n, root(3))).toBe(0);
+    await a.svc.cosignAndPublish(body);
+    expect(await a.svc.cosignerCount(ORIGIN, 3n, root(3))).toBe(1);
+    await a.svc.ingest((await b.svc.cosignAndPublish(body)).note, 'api');
+    expect(await a.svc.cosignerCount(ORIGIN, 3n, root(3))).toBe(2);
+    // Another root at that size, or another size, has none of them.
+    expect(await a.svc.cosignerCount(ORIGIN, 3n, root(4))).toBe(0);
+    expect(await a.svc.cosignerCount(ORIGIN, 4n, root(3))).toBe(0);
+  });
 });
