@@ -5,7 +5,7 @@
 // JSON in one click, pages through a long history and every equivocation, and shows a tampered
 // co-signature as failing. Screenshots go to test/artifacts/. A node auditing an AKD namespace and
 // a test-only toy-format namespace shows each with its own format's words (docs/log-formats.md,
-// "What the dashboard shows").
+// "What the dashboard shows"); that node also witnesses an RFC 6962 log, shown in its own section.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
