@@ -129,6 +129,11 @@ describe('three Chorus nodes witness an RFC 6962 log', () => {
         30_000,
       );
       expect(note.startsWith(`${ORIGIN}\n12\n`)).toBe(true);
+      // GET /witness/logs (and the dashboard's card) counts the three roster cosigners, not the log's signature.
+      const logs = (await http(`${net.proc(n).url}/witness/logs`)).body.logs;
+      expect(logs, n).toMatchObject([
+        { origin: ORIGIN, log_format: 'tlog', cosigned: { size: 12n }, cosignatures: 3n },
+      ]);
     }
   }, 90_000);
 
