@@ -357,6 +357,19 @@ export class CheckpointService extends EventEmitter<CheckpointServiceEvents> imp
     return body ? { size, note: mergedNote(body) } : undefined;
   }
 
+  /**
+   * What the monitoring path serves: the latest checkpoint this node cosigned, with every signature held on
+   * that body. tlog-witness requires the witness's own cosignature in it and a 404 before it cosigned any, so
+   * a newer size cosigned only by peers is not served here (docs/c2sp.md, "Checkpoints in the network").
+   */
+  async latestCosigned(origin: string): Promise<{ size: bigint; note: string } | undefined> {
+    const size = await this.#o.store.latestOwnSize(origin);
+    if (size === undefined) return undefined;
+    const text = await this.#o.store.ownBody(origin, size);
+    const body = text === undefined ? undefined : await this.#o.store.body(origin, size, text);
+    return body ? { size, note: mergedNote(body) } : undefined;
+  }
+
   /** The note of (origin, size) with every signature held. */
   async note(origin: string, size: bigint): Promise<string | undefined> {
     const body = await this.#chosen(origin, size);
