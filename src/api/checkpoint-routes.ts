@@ -1,6 +1,6 @@
 // Cosigned checkpoints over HTTP (docs/c2sp.md, "Checkpoints in the network"): the tlog-witness
-// monitoring path `GET /<lowercase hex SHA-256 of the origin>/checkpoint` (the latest checkpoint with
-// every roster cosignature and log signature held, as a signed note), and the checkpoint equivocation
+// monitoring path `GET /<lowercase hex SHA-256 of the origin>/checkpoint` (the latest checkpoint this node
+// cosigned, with every roster cosignature and log signature held, as a signed note), and the checkpoint equivocation
 // proofs, like GET /equivocations.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import type { CheckpointService } from '../services/checkpoint-service.js';
 import type { StoredCheckpointProof } from '../store/checkpoint-store.js';
 import { NotFoundError } from './http-errors.js';
 
-export type CheckpointRoutesContext = Pick<CheckpointService, 'origins' | 'latest' | 'listProofs' | 'proof'>;
+export type CheckpointRoutesContext = Pick<CheckpointService, 'origins' | 'latestCosigned' | 'listProofs' | 'proof'>;
 
 export const NOTE_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
@@ -42,8 +42,8 @@ export function registerCheckpointRoutes(app: FastifyInstance, ctx: CheckpointRo
     const { originHash } = req.params as z.infer<typeof hashParams>;
     const origin = ctx.origins().find((o) => checkpointPath(o) === `${originHash}/checkpoint`);
     if (origin === undefined) throw new NotFoundError(`no checkpoint origin hashes to ${originHash}`);
-    const latest = await ctx.latest(origin);
-    if (!latest) throw new NotFoundError(`no checkpoint of ${JSON.stringify(origin)} is held yet`);
+    const latest = await ctx.latestCosigned(origin);
+    if (!latest) throw new NotFoundError(`this node has not cosigned a checkpoint of ${JSON.stringify(origin)} yet`);
     return reply.type(NOTE_CONTENT_TYPE).send(latest.note);
   });
 

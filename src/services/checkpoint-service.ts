@@ -358,6 +358,19 @@ export class CheckpointService extends EventEmitter<CheckpointServiceEvents> imp
   }
 
   /**
+   * What the monitoring path serves: the latest checkpoint this node cosigned, with every signature held on
+   * that body. tlog-witness requires the witness's own cosignature in it and a 404 before it cosigned any, so
+   * a newer size cosigned only by peers is not served here (docs/c2sp.md, "Checkpoints in the network").
+   */
+  async latestCosigned(origin: string): Promise<{ size: bigint; note: string } | undefined> {
+    const size = await this.#o.store.latestOwnSize(origin);
+    if (size === undefined) return undefined;
+    const text = await this.#o.store.ownBody(origin, size);
+    const body = text === undefined ? undefined : await this.#o.store.body(origin, size, text);
+    return body ? { size, note: mergedNote(body) } : undefined;
+  }
+
+  /**
    * How many roster auditors' cosignatures are held on the body of (origin, size) with this root hash (one per
    * auditor, whatever its keys); 0 when no such body is held. `GET /witness/logs` shows it (docs/c2sp.md).
    */

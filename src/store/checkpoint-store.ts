@@ -209,6 +209,14 @@ export class CheckpointStore {
     return v === undefined ? undefined : BigInt(v);
   }
 
+  /** The largest size of `origin` this node cosigned, if any (own records are keyed by sortable size). */
+  async latestOwnSize(origin: string): Promise<bigint | undefined> {
+    const ok = originKey(origin);
+    for await (const k of this.#own.sub.keys({ gte: `${ok}${SEP}`, lt: `${ok}\x01`, reverse: true, limit: 1 }))
+      return BigInt(k.slice(ok.length + 1));
+    return undefined;
+  }
+
   /** The body of ours cosigned for (origin, size), if any. */
   async ownBody(origin: string, size: bigint): Promise<string | undefined> {
     const hash = (await this.#own.get(sizeKey(origin, size)))?.split(' ')[0];

@@ -295,6 +295,15 @@ describe('CheckpointService', () => {
     expect((await app.inject({ method: 'GET', url: `/checkpoints/equivocations/${'0'.repeat(64)}` })).statusCode).toBe(
       404,
     );
+    // A newer size cosigned only by a peer is held but not served: the path serves what this node cosigned.
+    const newer = await c.svc.cosignAndPublish(akdCheckpointBody(ORIGIN, 6n, root(6)));
+    await a.svc.ingest(newer.note, 'gossip');
+    expect((await a.svc.latest(ORIGIN))?.size).toBe(6n);
+    expect((await app.inject({ method: 'GET', url: path })).body).toBe(r.note);
+    const onlyPeers = await node(1);
+    await onlyPeers.svc.ingest(newer.note, 'gossip');
+    expect((await onlyPeers.svc.latest(ORIGIN))?.size).toBe(6n);
+    expect(await onlyPeers.svc.latestCosigned(ORIGIN)).toBeUndefined();
     await app.close();
   });
 
