@@ -68,6 +68,13 @@ describe('node configuration', () => {
       'namespaces.0.domain_label',
       /domain label/,
     ],
+    // Found by the decoder fuzzing: zod ran the format's cross-field check on an empty label that had
+    // already failed its own schema, and the check's parse threw an untyped ZodError.
+    [
+      { namespaces: [{ name: 'a', token_sha256: token, configuration: 'experimental', domain_label: '' }] },
+      'namespaces.0.domain_label',
+      />=1 character/,
+    ],
     [
       {
         namespaces: [

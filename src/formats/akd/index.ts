@@ -72,7 +72,10 @@ export const akdFormat: EpochLogFormat = {
   id: AKD_FORMAT_ID,
   settings: akdSettingsSchema,
   checkSettings: (settings) => {
-    const s = akdSettingsSchema.parse(settings);
+    // zod runs this refinement even when a field failed its own schema: those are reported already.
+    const parsed = akdSettingsSchema.safeParse(settings);
+    if (!parsed.success) return [];
+    const s = parsed.data;
     if (s.configuration === 'experimental' && !s.domain_label) {
       return [{ field: 'domain_label', message: 'the experimental configuration needs a domain label' }];
     }
