@@ -13,7 +13,6 @@ import { registerPolicyRoutes } from '../../src/api/policy-routes.js';
 import { createServer } from '../../src/api/server.js';
 import { formatVerifierKey, SIG_TYPE_COSIGNATURE_V1 } from '../../src/c2sp/index.js';
 import { ChorusApiError, ChorusClient } from '../../src/client/index.js';
-import type { NamespaceConfig } from '../../src/config/config.js';
 import { cosignedEpochToJson, type CosignedEpoch } from '../../src/consensus/cosignature.js';
 import { Roster } from '../../src/consensus/roster.js';
 import { SigningService, Keyring } from '../../src/services/signing-service.js';
@@ -23,7 +22,7 @@ import { SigningStore } from '../../src/store/signing-store.js';
 import { toHex } from '../../src/util/bytes.js';
 import { stringifyJson } from '../../src/util/json.js';
 import { assertBuilt, CLI, runCli } from '../support/node-process.js';
-import { digestOf, signedObservation, testKey } from '../support/service-fixtures.js';
+import { digestOf, pushNamespaceConfig, signedObservation, testKey } from '../support/service-fixtures.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'cli-policy.example';
@@ -89,19 +88,7 @@ describe('CLI --policy', () => {
   beforeAll(async () => {
     db = await openDatabase(join(tmp.dir, 'db'));
     const now = () => 1000n;
-    const config: NamespaceConfig = {
-      name: NS,
-      status: 'Online',
-      logFormat: 'akd',
-      formatSettings: { configuration: 'whatsapp_v1' },
-      configuration: 'whatsapp_v1',
-      source: 'push',
-      pollIntervalSeconds: 60,
-      startAt: 'head',
-      advertisedLogDirectory: 'mirror',
-      proofDirectoryCacheBust: false,
-      tokenSha256: new Uint8Array(32),
-    };
+    const config = pushNamespaceConfig(NS);
     const observations = new ObservationStore(db);
     await observations.ready();
     // Epoch 4: org1..org3 agree. Epoch 5: org1..org3 on D, org4 on another digest (equivocated).

@@ -9,7 +9,6 @@ import { pino } from 'pino';
 import { registerPolicyRoutes } from '../../src/api/policy-routes.js';
 import { createServer } from '../../src/api/server.js';
 import { formatVerifierKey, SIG_TYPE_COSIGNATURE_V1 } from '../../src/c2sp/index.js';
-import type { NamespaceConfig } from '../../src/config/config.js';
 import type { Observation } from '../../src/consensus/observation.js';
 import { SigningService, Keyring } from '../../src/services/signing-service.js';
 import { openDatabase, type RootDb } from '../../src/store/database.js';
@@ -17,7 +16,7 @@ import { ObservationStore } from '../../src/store/observation-store.js';
 import { SigningStore } from '../../src/store/signing-store.js';
 import { toHex } from '../../src/util/bytes.js';
 import { parseJson, stringifyJson } from '../../src/util/json.js';
-import { digestOf, signedObservation, testKey, testRoster } from '../support/service-fixtures.js';
+import { digestOf, pushNamespaceConfig, signedObservation, testKey, testRoster } from '../support/service-fixtures.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'policy-api.example';
@@ -37,19 +36,7 @@ async function makeApi(db: RootDb, rateLimitMax = 10_000) {
     bodyLimitBytes: 16384,
     rateLimit: { max: rateLimitMax, windowMs: 60_000 },
   });
-  const config: NamespaceConfig = {
-    name: NS,
-    status: 'Online',
-    logFormat: 'akd',
-    formatSettings: { configuration: 'whatsapp_v1' },
-    configuration: 'whatsapp_v1',
-    source: 'push',
-    pollIntervalSeconds: 60,
-    startAt: 'head',
-    advertisedLogDirectory: 'mirror',
-    proofDirectoryCacheBust: false,
-    tokenSha256: new Uint8Array(32),
-  };
+  const config = pushNamespaceConfig(NS);
   const signingService = new SigningService(
     new SigningStore(db, { now }),
     new Keyring([{ key: testKey(0), notBefore: 0n }]),

@@ -7,7 +7,6 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { PROTOBUF, registerNetworkRoutes } from '../../src/api/network-routes.js';
 import { createServer } from '../../src/api/server.js';
-import type { NamespaceConfig } from '../../src/config/config.js';
 import { checkCosignedEpoch, cosignedEpochFromJson, decodeCosignedEpoch } from '../../src/consensus/cosignature.js';
 import type { Observation } from '../../src/consensus/observation.js';
 import { verifyStrict } from '../../src/crypto/ed25519.js';
@@ -17,7 +16,7 @@ import { ObservationStore } from '../../src/store/observation-store.js';
 import { SigningStore } from '../../src/store/signing-store.js';
 import { toHex } from '../../src/util/bytes.js';
 import { parseJson } from '../../src/util/json.js';
-import { digestOf, signedObservation, testKey, testRoster } from '../support/service-fixtures.js';
+import { digestOf, pushNamespaceConfig, signedObservation, testKey, testRoster } from '../support/service-fixtures.js';
 import { tempDir } from '../support/tmp.js';
 
 const NS = 'cosig-api.example';
@@ -33,19 +32,7 @@ async function makeApi(db: RootDb): Promise<{ app: FastifyInstance; observations
     bodyLimitBytes: 16384,
     rateLimit: { max: 10_000, windowMs: 60_000 },
   });
-  const config: NamespaceConfig = {
-    name: NS,
-    status: 'Online',
-    logFormat: 'akd',
-    formatSettings: { configuration: 'whatsapp_v1' },
-    configuration: 'whatsapp_v1',
-    source: 'push',
-    pollIntervalSeconds: 60,
-    startAt: 'head',
-    advertisedLogDirectory: 'mirror',
-    proofDirectoryCacheBust: false,
-    tokenSha256: new Uint8Array(32),
-  };
+  const config = pushNamespaceConfig(NS);
   const auditor = new SigningService(
     new SigningStore(db, { now }),
     new Keyring([{ key: testKey(0), notBefore: 0n }]),

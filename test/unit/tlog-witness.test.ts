@@ -28,6 +28,7 @@ import { TlogWitness, type CheckpointCosigner } from '../../src/services/tlog-wi
 import { openDatabase, type RootDb } from '../../src/store/database.js';
 import { advanceProblem, WitnessStateRollbackError, WitnessStateStore } from '../../src/store/witness-state-store.js';
 import { tempDir } from '../support/tmp.js';
+import { SPEC_REQUEST } from '../support/c2sp-spec-examples.js';
 
 const ORIGIN = 'example.com/test-log';
 const log = ed25519NoteSigner(ORIGIN, new Uint8Array(32).fill(3));
@@ -47,20 +48,6 @@ function request(oldSize: number, size: number, tree = leaves, signer = log): st
   const proof = oldSize === 0 || oldSize === size ? [] : consistencyProof(tree.slice(0, size), oldSize);
   return formatAddCheckpointRequest(BigInt(oldSize), proof, signed(size, tree, signer));
 }
-
-const SPEC_REQUEST =
-  'old 20852014\n' +
-  'PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n' +
-  'jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n' +
-  '5+pKlUdi2LeF/BcMHBn+Ku6yhPGNCswZZD1X/6QgPd8=\n' +
-  '/6WVhPs2CwSsb5rYBH5cjHV/wSmA79abXAwhXw3Kj/0=\n' +
-  '\n' +
-  'example.com/behind-the-sofa\n' +
-  '20852163\n' +
-  'CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n' +
-  '\n' +
-  '— example.com/behind-the-sofa Az3grlgtzPICa5OS8npVmf1Myq/5IZniMp+ZJurmRDeOoRDe4URYN7u5/Zhcyv2q1gGzGku9nTo+zyWE+xeMcTOAYQ8=\n' +
-  '— example.com/behind-the-sofa opLqBQsREYCgu6xQkYQwJr9fo45a62DN9EdmHXnZdXNqlcVGlCum2Wks+49/V6267UEjw6QUXTS5Rovnzv++qbSzm9Q=\n';
 
 describe('tlog witness', () => {
   let tmp: ReturnType<typeof tempDir>;
